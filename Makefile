@@ -1,0 +1,68 @@
+# Active Reach Conversions. `make dev` runs it, `make test` tests it (README.md).
+SHELL := /bin/bash
+.SHELLFLAGS := -eo pipefail -c
+.ONESHELL:
+.DEFAULT_GOAL := help
+ENV := . scripts/env.sh
+WASM := --target wasm32-unknown-unknown
+DEV_PORT ?= 8787
+
+.PHONY: help bootstrap bootstrap-test pixel worker build dev test lint unit browser e2e deps-check bench deploy sizes clean
+
+help:
+	@echo "make dev     build and run the worker locally on http://127.0.0.1:$(DEV_PORT)"
+	@echo "make test    format, lint (host + wasm32), unit, browser and end-to-end tests"
+	@echo "make bench   benchmarks"
+	@echo "make deploy  wrangler deploy"
+
+bootstrap:
+	@scripts/bootstrap.sh
+
+bootstrap-test:
+	@scripts/bootstrap.sh --test
+
+pixel: bootstrap
+	@$(ENV); scripts/build-pixel.sh
+
+worker: pixel
+	@$(ENV); cd worker && worker-build --release
+
+build: worker
+	@$(ENV); scripts/sizes.sh
+
+dev: build
+	@$(ENV); export AR_SKIP_BUILD=1
+	state="$$AR_CACHE/dev-state"
+	wrangler d1 migrations apply DB --local --persist-to "$$state" >/dev/null
+	echo "storefront: http://127.0.0.1:$(DEV_PORT)/"
+	echo "pixel:      http://127.0.0.1:$(DEV_PORT)/_ar/pixel.js"
+	exec wrangler dev --ip 127.0.0.1 --port $(DEV_PORT) --persist-to "$$state" --test-scheduled
+
+test: bootstrap-test
+	@$(ENV); start=$$SECONDS
+	echo "== fmt";            cargo fmt --all -- --check
+	echo "== pixel build";    scripts/build-pixel.sh
+	echo "== clippy host";    cargo clippy --locked --workspace --all-targets -- -D warnings
+	echo "== clippy wasm32";  cargo clippy --locked $(WASM) -p ar-shared -p ar-pixel -p ar-worker --all-targets -- -D warnings
+	echo "== deps check";     scripts/deps-check.sh
+	echo "== worker build";   (cd worker && worker-build --release)
+	scripts/sizes.sh
+	echo "== browser tests (headless Chromium, wasm32)"
+	CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner WASM_BINDGEN_TEST_TIMEOUT=60 \
+	  cargo test --locked $(WASM) -p ar-pixel
+	echo "== unit + end-to-end tests (workerd via wrangler dev, headless Chromium)"
+	AR_SKIP_BUILD=1 cargo test --locked --workspace --exclude ar-worker --exclude ar-pixel
+	cargo test --locked -p ar-pixel
+	echo "make test: all passed in $$((SECONDS - start)) s"
+
+bench: bootstrap
+	@echo "no benchmarks yet"
+
+deploy: build
+	@$(ENV); AR_SKIP_BUILD=1 wrangler deploy
+
+sizes:
+	@$(ENV); scripts/sizes.sh
+
+clean:
+	rm -rf build worker/build .wrangler

@@ -1,0 +1,23 @@
+# Sourced by the Makefile and the scripts: where the tools and caches are.
+# Written so that it can be sourced repeatedly and before bootstrap has run.
+AR_ROOT=${AR_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]:-$0}")/.." && pwd)}
+AR_CACHE=${AR_CACHE:-$HOME/.cache/active-reach}
+# One build cache outside the clone: CI clones afresh each time, dependencies stay compiled.
+export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$AR_CACHE/target}
+export AR_ROOT AR_CACHE
+# Toolchain mode chosen by bootstrap (rustup target, or Debian rustc-web + a built sysroot).
+if [ -f "$AR_CACHE/toolchain.env" ]; then . "$AR_CACHE/toolchain.env"; fi
+# Node >= 22 for wrangler: the system's, or the one bootstrap fetched from the npm registry.
+if [ -x "$AR_CACHE/node/node_modules/.bin/node" ]; then
+  PATH="$AR_CACHE/node/node_modules/.bin:$PATH"
+fi
+PATH="$AR_ROOT/node_modules/.bin:$HOME/.cargo/bin:$PATH"
+if [ -n "${AR_PATH_FIRST:-}" ]; then PATH="$AR_PATH_FIRST:$PATH"; fi
+export PATH
+# worker-build would download these; point it at the pinned ones instead.
+export WASM_BINDGEN_BIN=${WASM_BINDGEN_BIN:-$HOME/.cargo/bin/wasm-bindgen}
+export ESBUILD_BIN=${ESBUILD_BIN:-$AR_ROOT/node_modules/.bin/esbuild}
+export WASM_OPT_BIN=${WASM_OPT_BIN:-$AR_ROOT/node_modules/.bin/wasm-opt}
+export CHROMEDRIVER=${CHROMEDRIVER:-/usr/bin/chromedriver}
+export CHROMIUM=${CHROMIUM:-/usr/bin/chromium}
+export WRANGLER_SEND_METRICS=false

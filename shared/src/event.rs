@@ -1,0 +1,132 @@
+//! Event names: the standard Aegis events of the design's event table, plus merchant-defined
+//! custom names.
+//!
+//! This module only knows names and their shape; the platform mapping and delivery paths are
+//! separate concepts.
+
+use core::fmt;
+use core::str::FromStr;
+
+/// Longest event name we accept (platforms cap custom event names at 40–50 characters; we keep
+/// room for a namespace).
+pub const MAX_EVENT_NAME_LEN: usize = 64;
+
+/// A business event's name: one of the standard events, or a custom name.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum EventName {
+    /// `transaction.purchase`
+    Purchase,
+    /// `payment_info.added`
+    PaymentInfoAdded,
+    /// `user.signed_up`
+    SignedUp,
+    /// `lead.submitted`
+    LeadSubmitted,
+    /// `checkout.started`
+    CheckoutStarted,
+    /// `cart.added`
+    CartAdded,
+    /// `product.viewed`
+    ProductViewed,
+    /// A merchant-defined event (`[a-z0-9_.]`, starting with a letter).
+    Custom(String),
+}
+
+/// Why a string is not an event name.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EventNameError {
+    /// Empty string.
+    #[error("event name is empty")]
+    Empty,
+    /// Longer than [`MAX_EVENT_NAME_LEN`].
+    #[error("event name is longer than {MAX_EVENT_NAME_LEN} characters")]
+    TooLong,
+    /// Contains a character outside `[a-z0-9_.]` or does not start with a letter.
+    #[error("event name must start with a-z and contain only a-z, 0-9, '_' and '.'")]
+    BadCharacters,
+}
+
+impl EventName {
+    /// The standard events, in the design's table order.
+    pub const STANDARD: [EventName; 7] = [
+        EventName::Purchase,
+        EventName::PaymentInfoAdded,
+        EventName::SignedUp,
+        EventName::LeadSubmitted,
+        EventName::CheckoutStarted,
+        EventName::CartAdded,
+        EventName::ProductViewed,
+    ];
+
+    /// The canonical dotted name.
+    pub fn as_str(&self) -> &str {
+        match self {
+            EventName::Purchase => "transaction.purchase",
+            EventName::PaymentInfoAdded => "payment_info.added",
+            EventName::SignedUp => "user.signed_up",
+            EventName::LeadSubmitted => "lead.submitted",
+            EventName::CheckoutStarted => "checkout.started",
+            EventName::CartAdded => "cart.added",
+            EventName::ProductViewed => "product.viewed",
+            EventName::Custom(name) => name,
+        }
+    }
+}
+
+impl FromStr for EventName {
+    type Err = EventNameError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        if let Some(standard) = Self::STANDARD.iter().find(|e| e.as_str() == s) {
+            return Ok(standard.clone());
+        }
+        if s.is_empty() {
+            return Err(EventNameError::Empty);
+        }
+        if s.len() > MAX_EVENT_NAME_LEN {
+            return Err(EventNameError::TooLong);
+        }
+        let starts_with_letter = s.as_bytes()[0].is_ascii_lowercase();
+        let allowed = s
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'.');
+        if !starts_with_letter || !allowed {
+            return Err(EventNameError::BadCharacters);
+        }
+        Ok(EventName::Custom(s.to_owned()))
+    }
+}
+
+impl fmt::Display for EventName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn standard_names_round_trip() {
+        for e in EventName::STANDARD {
+            assert_eq!(e.as_str().parse::<EventName>(), Ok(e.clone()));
+        }
+    }
+
+    #[test]
+    fn custom_names_are_accepted_when_well_formed() {
+        assert_eq!(
+            "quiz.completed".parse::<EventName>(),
+            Ok(EventName::Custom("quiz.completed".into()))
+        );
+    }
+
+    #[test]
+    fn malformed_names_are_rejected_with_the_reason() {
+        assert_eq!("".parse::<EventName>(), Err(EventNameError::Empty));
+        assert_eq!("Purchase".parse::<EventName>(), Err(EventNameError::BadCharacters));
+        assert_eq!("9lives".parse::<EventName>(), Err(EventNameError::BadCharacters));
+        assert_eq!("a".repeat(65).parse::<EventName>(), Err(EventNameError::TooLong));
+    }
+}

@@ -1,0 +1,153 @@
+//! Stable event IDs: the one value that lets Meta deduplicate the browser copy and the server copy
+//! of a business event.
+//!
+//! The thank-you page (pixel) and the merchant backend (worker) compute the same ID for the same
+//! order without talking to each other: the ID is a SHA-256 digest of the event name and its
+//! business key. Events without a business key (a product view) take an ID from random bytes the
+//! caller supplies; the pixel sends it along so the server copy reuses it.
+//!
+//! Format: `ar1_` + 32 lowercase hex digits (128 bits). The prefix carries the version so a future
+//! derivation can coexist; hex keeps the ID safe in URLs, cookies and every platform's ID field.
+
+use core::fmt;
+use core::str::FromStr;
+
+use sha2::{Digest, Sha256};
+
+use crate::event::EventName;
+
+/// Version prefix of every ID this crate mints.
+pub const EVENT_ID_PREFIX: &str = "ar1_";
+/// Number of digest bytes kept (128 bits).
+const ID_BYTES: usize = 16;
+/// Longest event ID accepted from callers (Meta allows free-form IDs; we bound them for storage).
+pub const MAX_EVENT_ID_LEN: usize = 128;
+
+/// A stable event ID.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct EventId(String);
+
+/// Why a string is not an acceptable event ID.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EventIdError {
+    /// Empty string.
+    #[error("event_id is empty")]
+    Empty,
+    /// Longer than [`MAX_EVENT_ID_LEN`].
+    #[error("event_id is longer than {MAX_EVENT_ID_LEN} characters")]
+    TooLong,
+    /// Contains a character that is not URL- and cookie-safe.
+    #[error("event_id may contain only A-Z, a-z, 0-9, '-', '_' and '.'")]
+    BadCharacters,
+}
+
+impl EventId {
+    /// The ID of the business event `event` identified by `business_key` (an order id, a checkout
+    /// id, …). Deterministic: the same inputs give the same ID on every platform.
+    #[must_use]
+    pub fn from_business_key(event: &EventName, business_key: &str) -> Self {
+        let mut hasher = Sha256::new();
+        // Unit separators keep ("a.b", "c") and ("a", "b.c") apart.
+        hasher.update(EVENT_ID_PREFIX.as_bytes());
+        hasher.update([0x1f]);
+        hasher.update(event.as_str().as_bytes());
+        hasher.update([0x1f]);
+        hasher.update(business_key.as_bytes());
+        let digest = hasher.finalize();
+        Self::from_bytes(&digest[..ID_BYTES])
+    }
+
+    /// A fresh ID for an event without a business key, from 16 random bytes the caller supplies.
+    #[must_use]
+    pub fn from_random(random: [u8; ID_BYTES]) -> Self {
+        Self::from_bytes(&random)
+    }
+
+    fn from_bytes(bytes: &[u8]) -> Self {
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        let mut s = String::with_capacity(EVENT_ID_PREFIX.len() + 2 * bytes.len());
+        s.push_str(EVENT_ID_PREFIX);
+        for b in bytes {
+            s.push(char::from(HEX[usize::from(b >> 4)]));
+            s.push(char::from(HEX[usize::from(b & 0x0f)]));
+        }
+        Self(s)
+    }
+
+    /// The ID as sent to platforms.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl FromStr for EventId {
+    type Err = EventIdError;
+
+    /// Accepts IDs minted by any version of this crate and merchant-supplied IDs that are
+    /// URL- and cookie-safe.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        if s.is_empty() {
+            return Err(EventIdError::Empty);
+        }
+        if s.len() > MAX_EVENT_ID_LEN {
+            return Err(EventIdError::TooLong);
+        }
+        if !s
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+        {
+            return Err(EventIdError::BadCharacters);
+        }
+        Ok(Self(s.to_owned()))
+    }
+}
+
+impl fmt::Display for EventId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn business_key_ids_are_stable_across_versions_of_the_code() {
+        // Pinned: changing this value breaks deduplication with IDs already sent to platforms.
+        let id = EventId::from_business_key(&EventName::Purchase, "1001");
+        assert_eq!(id.as_str(), PINNED_PURCHASE_1001);
+    }
+
+    /// Also asserted in the browser (pixel tests) and end to end: wasm32 and native must agree.
+    pub(crate) const PINNED_PURCHASE_1001: &str = "ar1_47c5cc731af4b5c9fbd830ab4db17cf4";
+
+    #[test]
+    fn different_events_with_the_same_key_get_different_ids() {
+        let a = EventId::from_business_key(&EventName::Purchase, "1001");
+        let b = EventId::from_business_key(&EventName::PaymentInfoAdded, "1001");
+        assert_ne!(a, b);
+    }
+
+    #[test]
+    fn ids_are_128_bits_of_url_safe_hex_with_a_version_prefix() {
+        let id = EventId::from_business_key(&EventName::CartAdded, "cart-9:sku-1");
+        let hex = id.as_str().strip_prefix(EVENT_ID_PREFIX).unwrap_or_default();
+        assert_eq!(hex.len(), 32);
+        assert!(hex.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)));
+        assert_eq!(id.as_str().parse::<EventId>(), Ok(id.clone()));
+    }
+
+    #[test]
+    fn random_ids_use_the_supplied_bytes() {
+        let id = EventId::from_random([0xab; 16]);
+        assert_eq!(id.as_str(), "ar1_abababababababababababababababab");
+    }
+
+    #[test]
+    fn unsafe_ids_are_rejected() {
+        assert_eq!("".parse::<EventId>(), Err(EventIdError::Empty));
+        assert_eq!("a b".parse::<EventId>(), Err(EventIdError::BadCharacters));
+        assert_eq!("x".repeat(129).parse::<EventId>(), Err(EventIdError::TooLong));
+    }
+}

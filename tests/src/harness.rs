@@ -1,0 +1,241 @@
+//! Test harness: starts the real worker under `wrangler dev` (workerd with local D1, Queues, KV)
+//! and ChromeDriver, each on a free loopback port, and stops them (with their children) on drop.
+
+use std::io::{BufRead, BufReader};
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// The repository root (where `wrangler.toml` is).
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// A free TCP port on 127.0.0.1.
+///
+/// # Panics
+/// When no port can be bound (the machine is out of ports).
+pub fn free_port() -> u16 {
+    #[allow(clippy::expect_used)] // test harness: failing loudly is the point
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("bind a free port")
+        .port()
+}
+
+/// A child process started in its own process group, with its output captured line by line.
+pub struct Service {
+    name: &'static str,
+    child: Child,
+    lines: Arc<Mutex<Vec<String>>>,
+}
+
+impl Service {
+    /// Spawns `command` with stdout and stderr captured.
+    ///
+    /// # Panics
+    /// When the program cannot be started.
+    pub fn spawn(name: &'static str, mut command: Command) -> Self {
+        use std::os::unix::process::CommandExt;
+        command.stdout(Stdio::piped()).stderr(Stdio::piped()).stdin(Stdio::null());
+        command.process_group(0);
+        #[allow(clippy::expect_used)]
+        let mut child = command.spawn().unwrap_or_else(|e| panic!("start {name}: {e}"));
+        let lines = Arc::new(Mutex::new(Vec::new()));
+        let stdout = child.stdout.take().map(|s| Box::new(s) as Box<dyn std::io::Read + Send>);
+        let stderr = child.stderr.take().map(|s| Box::new(s) as Box<dyn std::io::Read + Send>);
+        for stream in [stdout, stderr].into_iter().flatten() {
+            let lines = Arc::clone(&lines);
+            std::thread::spawn(move || {
+                for line in BufReader::new(stream).lines().map_while(Result::ok) {
+                    if std::env::var_os("AR_TEST_VERBOSE").is_some() {
+                        eprintln!("[{name}] {line}");
+                    }
+                    if let Ok(mut l) = lines.lock() {
+                        l.push(line);
+                    }
+                }
+            });
+        }
+        Self { name, child, lines }
+    }
+
+    /// Everything the process printed so far.
+    pub fn output(&self) -> Vec<String> {
+        self.lines.lock().map(|l| l.clone()).unwrap_or_default()
+    }
+
+    /// Waits until a printed line contains `needle`; returns that line.
+    ///
+    /// # Panics
+    /// After `timeout`, with the process's output in the message.
+    pub fn wait_for_line(&self, needle: &str, timeout: Duration) -> String {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Some(line) = self.output().into_iter().find(|l| l.contains(needle)) {
+                return line;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{} never printed {needle:?}; output:\n{}",
+                self.name,
+                self.output().join("\n")
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+impl Drop for Service {
+    fn drop(&mut self) {
+        // wrangler runs workerd as a child: stop the whole process group.
+        let group = format!("-{}", self.child.id());
+        let _ = Command::new("kill").args(["-TERM", "--", &group]).status();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < deadline {
+            if matches!(self.child.try_wait(), Ok(Some(_))) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = Command::new("kill").args(["-KILL", "--", &group]).status();
+        let _ = self.child.wait();
+    }
+}
+
+/// Polls `url` until it answers 2xx.
+///
+/// # Panics
+/// After `timeout`.
+pub fn wait_http_ok(url: &str, timeout: Duration, service: &Service) {
+    let deadline = Instant::now() + timeout;
+    loop {
+        let ok = std::process::Command::new("curl")
+            .args(["-sf", "-o", "/dev/null", "--max-time", "2", url])
+            .status()
+            .is_ok_and(|s| s.success());
+        if ok {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{url} did not answer within {timeout:?}; {} output:\n{}",
+            service.name,
+            service.output().join("\n")
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+/// The worker running under `wrangler dev` with fresh local state.
+pub struct Worker {
+    /// `http://127.0.0.1:<port>`
+    pub base_url: String,
+    /// The `wrangler dev` process (its output holds the worker's log lines).
+    pub process: Service,
+    _state: TempDir,
+}
+
+impl Worker {
+    /// Applies the D1 migrations to a fresh local state directory and starts `wrangler dev`.
+    /// Expects the worker to be built already (`make test` builds it first).
+    ///
+    /// # Panics
+    /// When wrangler cannot apply migrations or does not come up within 60 s.
+    pub fn start(extra_vars: &[(&str, &str)]) -> Self {
+        let state = TempDir::new("wrangler");
+        let root = repo_root();
+        let status = Command::new("wrangler")
+            .current_dir(&root)
+            .args(["d1", "migrations", "apply", "DB", "--local", "--persist-to"])
+            .arg(&state.0)
+            .env("AR_SKIP_BUILD", "1")
+            .stdout(Stdio::null())
+            .status();
+        assert!(status.is_ok_and(|s| s.success()), "wrangler d1 migrations apply failed");
+        let port = free_port();
+        let mut cmd = Command::new("wrangler");
+        cmd.current_dir(&root)
+            .args(["dev", "--ip", "127.0.0.1", "--port", &port.to_string()])
+            .args(["--inspector-port", &free_port().to_string(), "--test-scheduled"])
+            .arg("--persist-to")
+            .arg(&state.0)
+            .env("AR_SKIP_BUILD", "1")
+            .env("CI", "1");
+        for (k, v) in extra_vars {
+            cmd.args(["--var", &format!("{k}:{v}")]);
+        }
+        let process = Service::spawn("wrangler", cmd);
+        let base_url = format!("http://127.0.0.1:{port}");
+        wait_http_ok(&format!("{base_url}/_ar/pixel.js"), Duration::from_secs(90), &process);
+        Self { base_url, process, _state: state }
+    }
+}
+
+/// ChromeDriver driving headless Debian Chromium.
+pub struct ChromeDriver {
+    /// `http://127.0.0.1:<port>`
+    pub url: String,
+    _process: Service,
+}
+
+impl ChromeDriver {
+    /// Starts ChromeDriver (`$CHROMEDRIVER`, default `/usr/bin/chromedriver`).
+    ///
+    /// # Panics
+    /// When it does not come up within 30 s.
+    pub fn start() -> Self {
+        let bin = std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".into());
+        let port = free_port();
+        let mut cmd = Command::new(bin);
+        cmd.arg(format!("--port={port}"));
+        let process = Service::spawn("chromedriver", cmd);
+        let url = format!("http://127.0.0.1:{port}");
+        wait_http_ok(&format!("{url}/status"), Duration::from_secs(30), &process);
+        Self { url, _process: process }
+    }
+
+    /// W3C capabilities for headless Chromium on this machine (no network but loopback).
+    pub fn capabilities() -> serde_json::Map<String, serde_json::Value> {
+        let binary = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+        let caps = serde_json::json!({
+            "browserName": "chrome",
+            "goog:chromeOptions": {
+                "binary": binary,
+                "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                         "--disable-background-networking", "--disable-component-update",
+                         "--disable-sync", "--no-first-run", "--disable-quic"]
+            }
+        });
+        match caps {
+            serde_json::Value::Object(map) => map,
+            _ => serde_json::Map::new(),
+        }
+    }
+}
+
+/// A temporary directory removed on drop.
+pub struct TempDir(pub PathBuf);
+
+impl TempDir {
+    /// Creates a fresh directory under the system temp dir.
+    ///
+    /// # Panics
+    /// When the directory cannot be created.
+    pub fn new(prefix: &str) -> Self {
+        static COUNTER: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let dir = std::env::temp_dir().join(format!("ar-{prefix}-{}-{n}", std::process::id()));
+        #[allow(clippy::expect_used)]
+        std::fs::create_dir_all(&dir).expect("create temp dir");
+        Self(dir)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
