@@ -1,16 +1,28 @@
 //! `ar-shared`: the pure core of Active Reach Conversions.
 //!
-//! Every rule that the browser pixel and the edge worker must agree on lives here, once:
-//! event names and their validation, stable event IDs, and (behind the `server` feature) the JSON
-//! wire format the worker accepts.
+//! Every rule that the browser pixel and the edge worker must agree on lives here, once: event
+//! names, validation and platform mapping, stable event IDs, click IDs and the cookies that carry
+//! them, consent, PII normalization and hashing, match quality, and (behind the `server` feature)
+//! the JSON wire formats, the Public Suffix List and the platform requests.
 //!
 //! What this crate deliberately does not do: IO of any kind, reading a clock or a random source.
-//! Time and random bytes are arguments; functions return descriptions (an ID, a validated event,
-//! an error naming the field) that the `pixel` and `worker` shells act on.
+//! Time and random bytes are arguments; functions return descriptions (an ID, cookies to set, a
+//! request to send, a verdict with a reason) that the `pixel` and `worker` shells act on.
+//!
+//! Features: without `server` (the pixel's build) the crate links no `serde_json`, no PSL and no
+//! date formatting, to keep the browser module small.
 
+pub mod click_ids;
+pub mod consent;
+pub mod cookies;
 pub mod event;
 pub mod event_id;
+pub mod mapping;
+pub mod match_quality;
+pub mod pii;
 
+#[cfg(feature = "server")]
+pub mod domain;
 #[cfg(feature = "server")]
 pub mod wire;
 
