@@ -61,9 +61,14 @@ fn compute_event_id(event: &str, business_key: Option<&str>) -> Result<EventId, 
 }
 
 fn random_bytes() -> Result<[u8; 16], PixelError> {
-    let crypto = web_sys::window().ok_or(PixelError::NoWindow)?.crypto().map_err(|e| browser(&e))?;
+    let crypto = web_sys::window()
+        .ok_or(PixelError::NoWindow)?
+        .crypto()
+        .map_err(|e| browser(&e))?;
     let mut bytes = [0u8; 16];
-    crypto.get_random_values_with_u8_array(&mut bytes).map_err(|e| browser(&e))?;
+    crypto
+        .get_random_values_with_u8_array(&mut bytes)
+        .map_err(|e| browser(&e))?;
     Ok(bytes)
 }
 
@@ -103,7 +108,11 @@ async fn post_collect(body: &str) -> Result<(), PixelError> {
         .map_err(|e| browser(&e))?
         .dyn_into()
         .map_err(|e| browser(&e))?;
-    if response.ok() { Ok(()) } else { Err(PixelError::Status(response.status())) }
+    if response.ok() {
+        Ok(())
+    } else {
+        Err(PixelError::Status(response.status()))
+    }
 }
 
 #[cfg(test)]

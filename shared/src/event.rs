@@ -125,8 +125,17 @@ mod tests {
     #[test]
     fn malformed_names_are_rejected_with_the_reason() {
         assert_eq!("".parse::<EventName>(), Err(EventNameError::Empty));
-        assert_eq!("Purchase".parse::<EventName>(), Err(EventNameError::BadCharacters));
-        assert_eq!("9lives".parse::<EventName>(), Err(EventNameError::BadCharacters));
-        assert_eq!("a".repeat(65).parse::<EventName>(), Err(EventNameError::TooLong));
+        assert_eq!(
+            "Purchase".parse::<EventName>(),
+            Err(EventNameError::BadCharacters)
+        );
+        assert_eq!(
+            "9lives".parse::<EventName>(),
+            Err(EventNameError::BadCharacters)
+        );
+        assert_eq!(
+            "a".repeat(65).parse::<EventName>(),
+            Err(EventNameError::TooLong)
+        );
     }
 }

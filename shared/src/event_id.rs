@@ -132,9 +132,15 @@ mod tests {
     #[test]
     fn ids_are_128_bits_of_url_safe_hex_with_a_version_prefix() {
         let id = EventId::from_business_key(&EventName::CartAdded, "cart-9:sku-1");
-        let hex = id.as_str().strip_prefix(EVENT_ID_PREFIX).unwrap_or_default();
+        let hex = id
+            .as_str()
+            .strip_prefix(EVENT_ID_PREFIX)
+            .unwrap_or_default();
         assert_eq!(hex.len(), 32);
-        assert!(hex.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)));
+        assert!(
+            hex.bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        );
         assert_eq!(id.as_str().parse::<EventId>(), Ok(id.clone()));
     }
 
@@ -148,6 +154,9 @@ mod tests {
     fn unsafe_ids_are_rejected() {
         assert_eq!("".parse::<EventId>(), Err(EventIdError::Empty));
         assert_eq!("a b".parse::<EventId>(), Err(EventIdError::BadCharacters));
-        assert_eq!("x".repeat(129).parse::<EventId>(), Err(EventIdError::TooLong));
+        assert_eq!(
+            "x".repeat(129).parse::<EventId>(),
+            Err(EventIdError::TooLong)
+        );
     }
 }

@@ -67,7 +67,10 @@ mod tests {
         let ok = parse_collected(br#"{"event":"cart.added","event_id":"ar1_00"}"#);
         assert_eq!(
             ok,
-            Ok(CollectedEvent { event: EventName::CartAdded, event_id: "ar1_00".parse().unwrap() })
+            Ok(CollectedEvent {
+                event: EventName::CartAdded,
+                event_id: "ar1_00".parse().unwrap()
+            })
         );
     }
 }

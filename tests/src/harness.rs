@@ -39,13 +39,24 @@ impl Service {
     /// When the program cannot be started.
     pub fn spawn(name: &'static str, mut command: Command) -> Self {
         use std::os::unix::process::CommandExt;
-        command.stdout(Stdio::piped()).stderr(Stdio::piped()).stdin(Stdio::null());
+        command
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .stdin(Stdio::null());
         command.process_group(0);
         #[allow(clippy::expect_used)]
-        let mut child = command.spawn().unwrap_or_else(|e| panic!("start {name}: {e}"));
+        let mut child = command
+            .spawn()
+            .unwrap_or_else(|e| panic!("start {name}: {e}"));
         let lines = Arc::new(Mutex::new(Vec::new()));
-        let stdout = child.stdout.take().map(|s| Box::new(s) as Box<dyn std::io::Read + Send>);
-        let stderr = child.stderr.take().map(|s| Box::new(s) as Box<dyn std::io::Read + Send>);
+        let stdout = child
+            .stdout
+            .take()
+            .map(|s| Box::new(s) as Box<dyn std::io::Read + Send>);
+        let stderr = child
+            .stderr
+            .take()
+            .map(|s| Box::new(s) as Box<dyn std::io::Read + Send>);
         for stream in [stdout, stderr].into_iter().flatten() {
             let lines = Arc::clone(&lines);
             std::thread::spawn(move || {
@@ -154,12 +165,19 @@ impl Worker {
             .env("AR_SKIP_BUILD", "1")
             .stdout(Stdio::null())
             .status();
-        assert!(status.is_ok_and(|s| s.success()), "wrangler d1 migrations apply failed");
+        assert!(
+            status.is_ok_and(|s| s.success()),
+            "wrangler d1 migrations apply failed"
+        );
         let port = free_port();
         let mut cmd = Command::new("wrangler");
         cmd.current_dir(&root)
             .args(["dev", "--ip", "127.0.0.1", "--port", &port.to_string()])
-            .args(["--inspector-port", &free_port().to_string(), "--test-scheduled"])
+            .args([
+                "--inspector-port",
+                &free_port().to_string(),
+                "--test-scheduled",
+            ])
             .arg("--persist-to")
             .arg(&state.0)
             .env("AR_SKIP_BUILD", "1")
@@ -169,8 +187,16 @@ impl Worker {
         }
         let process = Service::spawn("wrangler", cmd);
         let base_url = format!("http://127.0.0.1:{port}");
-        wait_http_ok(&format!("{base_url}/_ar/pixel.js"), Duration::from_secs(90), &process);
-        Self { base_url, process, _state: state }
+        wait_http_ok(
+            &format!("{base_url}/_ar/pixel.js"),
+            Duration::from_secs(90),
+            &process,
+        );
+        Self {
+            base_url,
+            process,
+            _state: state,
+        }
     }
 }
 
@@ -194,7 +220,10 @@ impl ChromeDriver {
         let process = Service::spawn("chromedriver", cmd);
         let url = format!("http://127.0.0.1:{port}");
         wait_http_ok(&format!("{url}/status"), Duration::from_secs(30), &process);
-        Self { url, _process: process }
+        Self {
+            url,
+            _process: process,
+        }
     }
 
     /// W3C capabilities for headless Chromium on this machine (no network but loopback).

@@ -19,14 +19,21 @@ async fn page_pixel_and_worker_agree_on_the_purchase_event_id() {
         .await
         .expect("connect to chromedriver");
 
-    client.goto(&format!("{}/", worker.base_url)).await.expect("open the page");
+    client
+        .goto(&format!("{}/", worker.base_url))
+        .await
+        .expect("open the page");
     let el = client
         .wait()
         .at_most(Duration::from_secs(30))
         .for_element(Locator::Css("#event-id[data-state]"))
         .await
         .expect("the pixel reports the event");
-    let state = el.attr("data-state").await.expect("state").unwrap_or_default();
+    let state = el
+        .attr("data-state")
+        .await
+        .expect("state")
+        .unwrap_or_default();
     let shown = el.text().await.expect("text");
     client.close().await.expect("close browser");
 
@@ -48,8 +55,16 @@ async fn collect_rejects_bad_input_with_a_json_error_naming_the_problem() {
     let cases: [(&str, u16, &str); 4] = [
         ("not json", 400, "invalid JSON"),
         (r#"{"event":"transaction.purchase"}"#, 400, "event_id"),
-        (r#"{"event":"Bad Name","event_id":"ar1_00"}"#, 400, "field `event`"),
-        (r#"{"event":"cart.added","event_id":"ar1_00","extra":1}"#, 400, "extra"),
+        (
+            r#"{"event":"Bad Name","event_id":"ar1_00"}"#,
+            400,
+            "field `event`",
+        ),
+        (
+            r#"{"event":"cart.added","event_id":"ar1_00","extra":1}"#,
+            400,
+            "extra",
+        ),
     ];
     for (body, status, needle) in cases {
         let res = http.post(&url).body(body).send().await.expect("post");

@@ -15,7 +15,11 @@ pub async fn handle(mut req: Request, _env: &Env) -> Result<Response> {
     match ar_shared::wire::parse_collected(&body) {
         Ok(event) => {
             // Only the event name and ID: never PII in logs.
-            console_log!("ar: collected event={} event_id={}", event.event, event.event_id);
+            console_log!(
+                "ar: collected event={} event_id={}",
+                event.event,
+                event.event_id
+            );
             Response::empty().map(|r| r.with_status(204))
         }
         Err(e) => error_json(400, "invalid_event", &e.to_string()),
