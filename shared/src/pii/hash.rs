@@ -45,7 +45,11 @@ impl FromStr for Sha256Hex {
 
     /// Accepts an existing digest; uppercase hex is lowered (platforms want lowercase).
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        if Self::looks_hashed(s) { Ok(Self(s.to_ascii_lowercase())) } else { Err(NotAHash) }
+        if Self::looks_hashed(s) {
+            Ok(Self(s.to_ascii_lowercase()))
+        } else {
+            Err(NotAHash)
+        }
     }
 }
 
