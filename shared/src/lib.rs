@@ -24,6 +24,8 @@ pub mod pii;
 #[cfg(feature = "server")]
 pub mod domain;
 #[cfg(feature = "server")]
+pub mod mapping_config;
+#[cfg(feature = "server")]
 pub mod wire;
 
 pub use event::EventName;
