@@ -7,13 +7,13 @@ use std::time::Duration;
 use ar_sandbox::harness::{ChromeDriver, Worker};
 use ar_shared::{EventId, EventName};
 use fantoccini::{ClientBuilder, Locator};
+use hyper_util::client::legacy::connect::HttpConnector;
 
 #[tokio::test(flavor = "multi_thread")]
 async fn page_pixel_and_worker_agree_on_the_purchase_event_id() {
     let worker = Worker::start(&[]);
     let driver = ChromeDriver::start();
-    let client = ClientBuilder::rustls()
-        .expect("tls")
+    let client = ClientBuilder::new(HttpConnector::new())
         .capabilities(ChromeDriver::capabilities())
         .connect(&driver.url)
         .await
