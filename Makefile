@@ -31,12 +31,7 @@ build: worker
 	@$(ENV); scripts/sizes.sh
 
 dev: build
-	@$(ENV); export AR_SKIP_BUILD=1
-	state="$$AR_CACHE/dev-state"
-	wrangler d1 migrations apply DB --local --persist-to "$$state" >/dev/null
-	echo "storefront: http://127.0.0.1:$(DEV_PORT)/"
-	echo "pixel:      http://127.0.0.1:$(DEV_PORT)/_ar/pixel.js"
-	exec wrangler dev --ip 127.0.0.1 --port $(DEV_PORT) --persist-to "$$state" --test-scheduled
+	@$(ENV); AR_SKIP_BUILD=1 DEV_PORT=$(DEV_PORT) scripts/dev.sh
 
 test: bootstrap-test
 	@$(ENV); start=$$SECONDS

@@ -2,8 +2,12 @@
 # Written so that it can be sourced repeatedly and before bootstrap has run.
 AR_ROOT=${AR_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]:-$0}")/.." && pwd)}
 AR_CACHE=${AR_CACHE:-$HOME/.cache/active-reach}
-# One build cache outside the clone: CI clones afresh each time, dependencies stay compiled.
-export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$AR_CACHE/target}
+# Intermediate build files are cached outside the clone (CI clones afresh each time, so
+# dependencies stay compiled); final artifacts stay in the clone's own target/, so two clones
+# sharing the cache never pick up each other's wasm (cargo copies a fresh unit's output only
+# when it rebuilds it).
+export CARGO_BUILD_BUILD_DIR=${CARGO_BUILD_BUILD_DIR:-$AR_CACHE/build-dir}
+export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$AR_ROOT/target}
 export AR_ROOT AR_CACHE
 # Toolchain mode chosen by bootstrap (rustup target, or Debian rustc-web + a built sysroot).
 if [ -f "$AR_CACHE/toolchain.env" ]; then . "$AR_CACHE/toolchain.env"; fi

@@ -7,6 +7,8 @@
 //! The JS loader (`pixel/loader.js`, appended to the wasm-bindgen glue) exposes `window.ar(...)`,
 //! a command queue in the style of `fbq`/`gtag`, and forwards each command to [`track`].
 
+use ar_shared::event_id::BusinessKeys;
+use ar_shared::mapping::{self, BusinessKey};
 use ar_shared::{EventId, EventName};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
@@ -72,23 +74,104 @@ fn random_bytes() -> Result<[u8; 16], PixelError> {
     Ok(bytes)
 }
 
-/// Reports `event` (with its business key, if any) to the worker and resolves to the event ID
-/// used, so the page's browser tags can carry the same ID.
+/// Reports `event` to the worker and resolves to the event ID used, so the page's browser tags
+/// can carry the same ID. `props` is either the business key as a string (an order id for a
+/// purchase, …) or an object in the event shape (`order_id`, `value`, `currency`, `items`, …).
 ///
 /// # Errors
-/// An invalid event name, a network failure, or a non-2xx answer from the worker.
+/// An invalid event name, a network failure, or a non-2xx answer from the worker (whose JSON
+/// error names the field at fault).
 #[wasm_bindgen]
-pub async fn track(event: String, business_key: Option<String>) -> Result<String, JsValue> {
-    let id = compute_event_id(&event, business_key.as_deref())?;
-    let body = collect_body(&event, &id);
-    post_collect(&body).await?;
-    Ok(id.to_string())
+pub async fn track(event: String, props: JsValue) -> Result<String, JsValue> {
+    let name: EventName = event.parse().map_err(PixelError::from)?;
+    let key_kind = mapping::standard(&name).map_or(BusinessKey::None, |m| m.key);
+    let body = js_sys::Object::new();
+    if props.is_object() {
+        js_sys::Object::assign(&body, props.unchecked_ref());
+    } else if let (Some(key), Some(field)) = (props.as_string(), single_key_field(key_kind)) {
+        set(&body, field, &JsValue::from_str(&key))?;
+    }
+    let id = if let Some(id) = get_string(&body, "event_id") {
+        id
+    } else {
+        match business_keys(&body).key_for(key_kind) {
+            Some(key) => EventId::from_business_key(&name, &key),
+            None => EventId::from_random(random_bytes()?),
+        }
+        .to_string()
+    };
+    set(&body, "event", &JsValue::from_str(name.as_str()))?;
+    set(&body, "event_id", &JsValue::from_str(&id))?;
+    set(
+        &body,
+        "occurred_at",
+        &JsValue::from_f64(js_sys::Date::now().floor()),
+    )?;
+    if js_sys::Reflect::get(&body, &"page".into()).is_ok_and(|p| p.is_undefined()) {
+        set(&body, "page", &page_info()?)?;
+    }
+    // JSON.stringify in the browser: the pixel does not link serde_json (~15 KB gzipped).
+    let json = js_sys::JSON::stringify(&body)
+        .map_err(|e| browser(&e))?
+        .as_string()
+        .unwrap_or_default();
+    post_collect(&json).await?;
+    Ok(id)
 }
 
-/// The collect body. Built by hand: both values are validated to JSON-safe character sets, and
-/// the pixel does not link `serde_json` (about 15 KB gzipped of its budget).
-fn collect_body(event: &str, id: &EventId) -> String {
-    format!(r#"{{"event":"{event}","event_id":"{id}"}}"#)
+/// The field a bare-string business key fills (cart lines need an object with `items`).
+fn single_key_field(kind: BusinessKey) -> Option<&'static str> {
+    match kind {
+        BusinessKey::OrderId => Some("order_id"),
+        BusinessKey::CheckoutId => Some("checkout_id"),
+        BusinessKey::UserId => Some("user_id"),
+        BusinessKey::LeadId => Some("lead_id"),
+        BusinessKey::CartLine | BusinessKey::None => None,
+    }
+}
+
+fn business_keys(body: &js_sys::Object) -> BusinessKeys {
+    let first_item = js_sys::Reflect::get(body, &"items".into())
+        .ok()
+        .and_then(|items| js_sys::Reflect::get(&items, &0u32.into()).ok())
+        .and_then(|item| js_sys::Reflect::get(&item, &"id".into()).ok())
+        .and_then(|id| id.as_string());
+    BusinessKeys {
+        order_id: get_string(body, "order_id"),
+        checkout_id: get_string(body, "checkout_id"),
+        cart_id: get_string(body, "cart_id"),
+        lead_id: get_string(body, "lead_id"),
+        user_id: get_string(body, "user_id"),
+        line_item_id: first_item,
+    }
+}
+
+fn get_string(obj: &js_sys::Object, key: &str) -> Option<String> {
+    js_sys::Reflect::get(obj, &key.into())
+        .ok()
+        .and_then(|v| v.as_string())
+}
+
+fn set(obj: &js_sys::Object, key: &str, value: &JsValue) -> Result<(), PixelError> {
+    js_sys::Reflect::set(obj, &key.into(), value)
+        .map(|_| ())
+        .map_err(|e| browser(&e))
+}
+
+fn page_info() -> Result<JsValue, PixelError> {
+    let window = web_sys::window().ok_or(PixelError::NoWindow)?;
+    let page = js_sys::Object::new();
+    if let Ok(href) = window.location().href() {
+        set(&page, "url", &JsValue::from_str(&href))?;
+    }
+    if let Some(referrer) = window
+        .document()
+        .map(|d| d.referrer())
+        .filter(|r| !r.is_empty())
+    {
+        set(&page, "referrer", &JsValue::from_str(&referrer))?;
+    }
+    Ok(page.into())
 }
 
 async fn post_collect(body: &str) -> Result<(), PixelError> {
@@ -120,11 +203,9 @@ mod tests {
     use super::*;
 
     #[test]
-    fn collect_body_is_the_shape_the_worker_parses() {
-        let id = EventId::from_business_key(&EventName::Purchase, "1001");
-        assert_eq!(
-            collect_body("transaction.purchase", &id),
-            format!(r#"{{"event":"transaction.purchase","event_id":"{id}"}}"#)
-        );
+    fn a_bare_string_key_fills_the_events_own_key_field() {
+        assert_eq!(single_key_field(BusinessKey::OrderId), Some("order_id"));
+        assert_eq!(single_key_field(BusinessKey::LeadId), Some("lead_id"));
+        assert_eq!(single_key_field(BusinessKey::CartLine), None);
     }
 }

@@ -15,6 +15,7 @@ use core::str::FromStr;
 use sha2::{Digest, Sha256};
 
 use crate::event::EventName;
+use crate::mapping::BusinessKey;
 
 /// Version prefix of every ID this crate mints.
 pub const EVENT_ID_PREFIX: &str = "ar1_";
@@ -77,6 +78,46 @@ impl EventId {
     /// The ID as sent to platforms.
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+}
+
+/// The business identifiers an event may carry. Which one identifies an event is the mapping's
+/// [`BusinessKey`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BusinessKeys {
+    /// The shop's order id.
+    pub order_id: Option<String>,
+    /// The checkout (session) id.
+    pub checkout_id: Option<String>,
+    /// The cart id.
+    pub cart_id: Option<String>,
+    /// The lead id.
+    pub lead_id: Option<String>,
+    /// The shop's user id.
+    pub user_id: Option<String>,
+    /// For cart lines: the item added (the first item's id).
+    pub line_item_id: Option<String>,
+}
+
+impl BusinessKeys {
+    /// The key string an event's ID is derived from, or `None` when the identifying key is
+    /// absent (or the event has none). One rule for pixel and worker: a cart line is
+    /// `<cart_id>:<item id>`, so adding two different items to one cart gives two events.
+    pub fn key_for(&self, kind: BusinessKey) -> Option<String> {
+        let non_empty =
+            |v: &Option<String>| v.as_deref().filter(|s| !s.is_empty()).map(str::to_owned);
+        match kind {
+            BusinessKey::OrderId => non_empty(&self.order_id),
+            BusinessKey::CheckoutId => non_empty(&self.checkout_id),
+            BusinessKey::UserId => non_empty(&self.user_id),
+            BusinessKey::LeadId => non_empty(&self.lead_id),
+            BusinessKey::CartLine => Some(format!(
+                "{}:{}",
+                non_empty(&self.cart_id)?,
+                non_empty(&self.line_item_id)?
+            )),
+            BusinessKey::None => None,
+        }
     }
 }
 
@@ -148,6 +189,34 @@ mod tests {
     fn random_ids_use_the_supplied_bytes() {
         let id = EventId::from_random([0xab; 16]);
         assert_eq!(id.as_str(), "ar1_abababababababababababababababab");
+    }
+
+    #[test]
+    fn cart_lines_are_keyed_by_cart_and_item() {
+        let keys = BusinessKeys {
+            cart_id: Some("c9".into()),
+            line_item_id: Some("sku-1".into()),
+            ..BusinessKeys::default()
+        };
+        assert_eq!(
+            keys.key_for(BusinessKey::CartLine).as_deref(),
+            Some("c9:sku-1")
+        );
+        let no_item = BusinessKeys {
+            cart_id: Some("c9".into()),
+            ..BusinessKeys::default()
+        };
+        assert_eq!(no_item.key_for(BusinessKey::CartLine), None);
+    }
+
+    #[test]
+    fn empty_business_keys_count_as_missing() {
+        let keys = BusinessKeys {
+            order_id: Some(String::new()),
+            ..BusinessKeys::default()
+        };
+        assert_eq!(keys.key_for(BusinessKey::OrderId), None);
+        assert_eq!(keys.key_for(BusinessKey::None), None);
     }
 
     #[test]

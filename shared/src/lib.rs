@@ -26,6 +26,16 @@ pub mod domain;
 #[cfg(feature = "server")]
 pub mod mapping_config;
 #[cfg(feature = "server")]
+pub mod outbound;
+#[cfg(feature = "server")]
+pub mod platform;
+#[cfg(feature = "server")]
+pub mod record;
+#[cfg(feature = "server")]
+pub mod settings;
+#[cfg(feature = "server")]
+pub mod signature;
+#[cfg(feature = "server")]
 pub mod wire;
 
 pub use event::EventName;

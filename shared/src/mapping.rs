@@ -37,6 +37,20 @@ pub enum BusinessKey {
     None,
 }
 
+impl BusinessKey {
+    /// The event field that carries this key (for error messages and the pixel's props).
+    pub fn field_name(self) -> &'static str {
+        match self {
+            Self::OrderId => "order_id",
+            Self::CheckoutId => "checkout_id",
+            Self::UserId => "user_id",
+            Self::LeadId => "lead_id",
+            Self::CartLine => "cart_id and items[0].id",
+            Self::None => "event_id",
+        }
+    }
+}
+
 /// Google Ads conversion-action categories (`ConversionActionCategoryEnum`, google.md §2).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "server", derive(serde::Serialize, serde::Deserialize))]

@@ -1,6 +1,33 @@
 //! `ar-sandbox`: what stands around the worker when it runs on one machine.
 //!
+//! - **Fake platforms** ([`platforms`]): Meta Conversions API, Google Ads API (click uploads,
+//!   conversion actions, search), Data Manager `events:ingest`, GA4 Measurement Protocol and
+//!   Google's OAuth token endpoint, validating as strictly as the real ones (per
+//!   `shared/reference/*.md`) and answering with their real error shapes.
+//! - **Recording and inspection** ([`record`], [`counts`], [`inspect`], [`inspect_page`]): every
+//!   request, the platforms' own dedup counts, a `/_sandbox/` HTML page.
+//! - **Fault injection** ([`faults`]) and a **test-controlled clock** ([`clock`]).
+//! - **Demo shop origin** ([`shop`]): product → cart → checkout → payment → thank-you, sign-up and
+//!   lead forms, embedding the pixel; its backend reports orders to the worker.
+//! - **Test harness** ([`harness`]): the real worker under `wrangler dev`, and ChromeDriver.
+//!
 //! This crate deliberately does not depend on `ar-shared` (outside its tests): its checks must be
 //! able to disagree with the product.
 
+pub mod checks;
+pub mod clock;
+pub mod config;
+pub mod counts;
+pub mod faults;
 pub mod harness;
+pub mod html;
+pub mod inspect;
+pub mod inspect_page;
+pub mod platforms;
+pub mod record;
+pub mod server;
+pub mod shop;
+pub mod state;
+
+pub use config::{ReportMode, SandboxConfig, ShopConfig};
+pub use server::Sandbox;

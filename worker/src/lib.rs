@@ -5,6 +5,7 @@
 
 mod pixel_assets;
 mod routes;
+mod runtime;
 
 use worker::{Context, Env, Request, Response, Result, event};
 

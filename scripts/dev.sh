@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# `make dev`: the sandbox (demo shop origin on :8788, fake Meta/Google endpoints on :8789) and
+# `wrangler dev` on :8787 in front of it, with every platform URL pointed at the sandbox and dev
+# credentials that need no accounts. Ctrl-C stops both (each runs in its own process group).
+set -euo pipefail
+. "$(dirname "$0")/env.sh"
+cd "$AR_ROOT"
+
+DEV_PORT=${DEV_PORT:-8787}
+SHOP_PORT=${SHOP_PORT:-8788}
+PLATFORM_PORT=${PLATFORM_PORT:-8789}
+HOST=127.0.0.1
+WORKER_URL="http://$HOST:$DEV_PORT"
+PLATFORMS="http://$HOST:$PLATFORM_PORT"
+export AR_SERVER_SECRET=${AR_SERVER_SECRET:-dev-server-secret}
+REPORT=${AR_SHOP_REPORT:-api}   # api | edge | both | none
+
+echo "== building the sandbox (cargo, CARGO_TARGET_DIR=$CARGO_TARGET_DIR)"
+cargo build --quiet -p ar-sandbox --bin ar-sandbox
+SANDBOX_BIN="$CARGO_TARGET_DIR/debug/ar-sandbox"
+
+state="$AR_CACHE/dev-state"
+mkdir -p "$state"
+wrangler d1 migrations apply DB --local --persist-to "$state" >/dev/null
+
+pids=()
+cleanup() {
+  trap - INT TERM EXIT
+  for pid in "${pids[@]}"; do
+    kill -TERM -- "-$pid" 2>/dev/null || true
+  done
+  for pid in "${pids[@]}"; do
+    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL -- "-$pid" 2>/dev/null || true
+  done
+}
+trap cleanup INT TERM EXIT
+
+# setsid: each service leads its own process group, so one kill stops it and its children.
+setsid "$SANDBOX_BIN" --host "$HOST" --shop-port "$SHOP_PORT" --platform-port "$PLATFORM_PORT" \
+  --worker-url "$WORKER_URL" --server-secret "$AR_SERVER_SECRET" --report "$REPORT" &
+pids+=($!)
+
+AR_SKIP_BUILD=1 setsid wrangler dev --ip "$HOST" --port "$DEV_PORT" --persist-to "$state" --test-scheduled \
+  --var "ORIGIN_URL:http://$HOST:$SHOP_PORT" \
+  --var "META_BASE_URL:$PLATFORMS" \
+  --var "GOOGLE_ADS_BASE_URL:$PLATFORMS" \
+  --var "DATA_MANAGER_BASE_URL:$PLATFORMS" \
+  --var "GA4_BASE_URL:$PLATFORMS" \
+  --var "GOOGLE_OAUTH_URL:$PLATFORMS/token" \
+  --var "AR_SERVER_SECRET:$AR_SERVER_SECRET" \
+  --var "META_ACCESS_TOKEN:sandbox-meta-token" \
+  --var "GOOGLE_CLIENT_ID:sandbox-client-id" \
+  --var "GOOGLE_CLIENT_SECRET:sandbox-client-secret" \
+  --var "GOOGLE_REFRESH_TOKEN:sandbox-refresh-token" \
+  --var "GOOGLE_ADS_DEVELOPER_TOKEN:sandbox-developer-token" \
+  --var "GA4_API_SECRET:sandbox-ga4-secret" &
+pids+=($!)
+
+for _ in $(seq 120); do
+  curl -sf -o /dev/null --max-time 1 "$WORKER_URL/_ar/pixel.js" && break
+  sleep 0.5
+done
+cat <<MSG
+
+  storefront: $WORKER_URL/
+  admin:      $WORKER_URL/_ar/admin
+  sandbox:    $PLATFORMS/_sandbox/   (what reached "Meta" and "Google")
+  shop only:  http://$HOST:$SHOP_PORT/   (the origin, without the worker)
+
+  Ctrl-C stops everything.
+MSG
+# Exit (and clean up) as soon as either service stops.
+wait -n "${pids[@]}"

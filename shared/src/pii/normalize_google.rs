@@ -1,0 +1,249 @@
+//! Google's normalization of user-provided data (enhanced conversions, Data Manager API, GA4
+//! Measurement Protocol), `reference/google.md` §3.
+//!
+//! Hashed (SHA-256 of the result): email, phone, first and last name, street. Sent unhashed, as
+//! Google requires: postal code and country code ("`regionCode` … and `postalCode` **not
+//! hashed**"), and city and region (the Ads API's `OfflineUserAddressInfo` takes `city` and
+//! `state` plain; GA4's `city`/`region` are "plain-normalized").
+//!
+//! The phone rule (E.164) lives in [`super::phone`] and is re-exported here.
+
+pub use super::phone::google_phone;
+
+use super::NormalizeError;
+use super::country::country_code;
+use super::normalize_meta::check_email;
+use super::text::{collapse_whitespace, lowercase_words};
+
+/// Honorifics dropped from the front of a first name: "Don't include prefixes such as Mrs."
+const NAME_PREFIXES: &[&str] = &["mr", "mrs", "ms", "miss", "mx", "dr", "prof"];
+/// Suffixes dropped from the end of a last name: "Don't include suffixes such as Jr."
+const NAME_SUFFIXES: &[&str] = &["jr", "sr", "ii", "iii", "iv", "phd", "md", "esq"];
+
+/// Email: lowercase, leading, trailing and inner whitespace removed; for `gmail.com` and
+/// `googlemail.com` only, every `.` and any `+tag` are removed from the local part
+/// (`cloudy.sanfrancisco+shopping@gmail.com` → `cloudysanfrancisco@gmail.com`; other domains keep
+/// both: `user.name+NYC@Example.com` → `user.name+nyc@example.com`).
+///
+/// # Errors
+/// [`NormalizeError::NotAnEmail`] unless the result is `local@domain.tld`.
+pub fn google_email(raw: &str) -> Result<String, NormalizeError> {
+    let email: String = raw
+        .chars()
+        .filter(|c| !c.is_whitespace() && !c.is_control())
+        .flat_map(char::to_lowercase)
+        .collect();
+    check_email(&email)?;
+    let Some((local, domain)) = email.split_once('@') else {
+        return Err(NormalizeError::NotAnEmail);
+    };
+    if domain != "gmail.com" && domain != "googlemail.com" {
+        return Ok(email);
+    }
+    // Segment's bug to avoid (§3): `replace('.', '')` in JS removes only the first dot.
+    let local: String = local
+        .split('+')
+        .next()
+        .unwrap_or_default()
+        .chars()
+        .filter(|&c| c != '.')
+        .collect();
+    if local.is_empty() {
+        return Err(NormalizeError::NotAnEmail);
+    }
+    Ok(format!("{local}@{domain}"))
+}
+
+/// Given name: lowercase, no punctuation, trimmed, without a leading honorific (`Mrs. Jane` →
+/// `jane`). Inner spaces are kept, collapsed to one.
+///
+/// # Errors
+/// [`NormalizeError::Empty`] when nothing but punctuation and spaces was given.
+pub fn google_first_name(raw: &str) -> Result<String, NormalizeError> {
+    let words = lowercase_words(raw);
+    let mut parts: Vec<&str> = words.split(' ').filter(|w| !w.is_empty()).collect();
+    while parts.len() > 1 && NAME_PREFIXES.contains(&parts[0]) {
+        parts.remove(0);
+    }
+    non_empty(parts.join(" "))
+}
+
+/// Family name: lowercase, no punctuation, trimmed, without a trailing generational or academic
+/// suffix (`Smith, Jr.` → `smith`).
+///
+/// # Errors
+/// [`NormalizeError::Empty`] when nothing but punctuation and spaces was given.
+pub fn google_last_name(raw: &str) -> Result<String, NormalizeError> {
+    let words = lowercase_words(raw);
+    let mut parts: Vec<&str> = words.split(' ').filter(|w| !w.is_empty()).collect();
+    while parts.len() > 1 && parts.last().is_some_and(|w| NAME_SUFFIXES.contains(w)) {
+        parts.pop();
+    }
+    non_empty(parts.join(" "))
+}
+
+/// Street (hashed): symbols removed, lowercase, trimmed (GA4 `sha256_street`, Data Manager
+/// `address_line`).
+///
+/// # Errors
+/// [`NormalizeError::Empty`] when nothing remains.
+pub fn google_street(raw: &str) -> Result<String, NormalizeError> {
+    non_empty(lowercase_words(raw))
+}
+
+/// City (sent plain): symbols removed, lowercase, trimmed.
+///
+/// # Errors
+/// [`NormalizeError::Empty`] when nothing remains.
+pub fn google_city(raw: &str) -> Result<String, NormalizeError> {
+    non_empty(lowercase_words(raw))
+}
+
+/// Region, state or province (sent plain): normalized as the city.
+///
+/// # Errors
+/// [`NormalizeError::Empty`] when nothing remains.
+pub fn google_region(raw: &str) -> Result<String, NormalizeError> {
+    google_city(raw)
+}
+
+/// Postal code (sent plain): trimmed, inner whitespace collapsed, otherwise as given.
+///
+/// # Errors
+/// [`NormalizeError::Empty`] for a blank code.
+pub fn google_postal_code(raw: &str) -> Result<String, NormalizeError> {
+    non_empty(collapse_whitespace(raw))
+}
+
+/// Country (sent plain): ISO 3166-1 alpha-2 in uppercase, as in Google's examples (`US`).
+///
+/// # Errors
+/// [`NormalizeError::UnknownCountry`] when neither a code nor a known name.
+pub fn google_country_code(raw: &str) -> Result<String, NormalizeError> {
+    country_code(raw)
+        .map(|code| code.to_ascii_uppercase())
+        .ok_or(NormalizeError::UnknownCountry)
+}
+
+fn non_empty(s: String) -> Result<String, NormalizeError> {
+    if s.is_empty() {
+        Err(NormalizeError::Empty)
+    } else {
+        Ok(s)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Google's examples, `reference/google.md` §3.
+    #[test]
+    fn googles_documented_email_examples_hold() {
+        assert_eq!(
+            google_email("cloudy.sanfrancisco+shopping@gmail.com").as_deref(),
+            Ok("cloudysanfrancisco@gmail.com")
+        );
+        assert_eq!(
+            google_email("user.name+NYC@Example.com").as_deref(),
+            Ok("user.name+nyc@example.com")
+        );
+        assert_eq!(
+            google_phone("(800)555-0100", "US").as_deref(),
+            Ok("+18005550100")
+        );
+    }
+
+    #[test]
+    fn gmail_dots_are_removed_for_google_only() {
+        let raw = " J.o.h.n.Smith+promo@GoogleMail.com ";
+        assert_eq!(google_email(raw).as_deref(), Ok("johnsmith@googlemail.com"));
+        assert_eq!(
+            crate::pii::normalize_meta::meta_email(raw).as_deref(),
+            Ok("j.o.h.n.smith+promo@googlemail.com")
+        );
+    }
+
+    #[test]
+    fn inner_whitespace_is_removed_from_emails() {
+        assert_eq!(
+            google_email(" jane @ example.com").as_deref(),
+            Ok("jane@example.com")
+        );
+    }
+
+    #[test]
+    fn a_gmail_address_that_is_only_a_tag_is_rejected() {
+        assert_eq!(
+            google_email("+news@gmail.com"),
+            Err(NormalizeError::NotAnEmail)
+        );
+        assert_eq!(google_email("no-at-sign"), Err(NormalizeError::NotAnEmail));
+    }
+
+    #[test]
+    fn names_lose_punctuation_prefixes_and_suffixes() {
+        assert_eq!(
+            google_first_name(" Mrs. Mary-Ann ").as_deref(),
+            Ok("maryann")
+        );
+        assert_eq!(google_first_name("Mary Ann").as_deref(), Ok("mary ann"));
+        assert_eq!(google_first_name("Dr").as_deref(), Ok("dr"));
+        assert_eq!(google_last_name("Smith, Jr.").as_deref(), Ok("smith"));
+        assert_eq!(google_last_name("O’Neil").as_deref(), Ok("oneil"));
+        assert_eq!(google_last_name("Valéry").as_deref(), Ok("valéry"));
+    }
+
+    #[test]
+    fn address_fields_are_normalized_plain() {
+        assert_eq!(
+            google_street(" 1600 Amphitheatre Pkwy. ").as_deref(),
+            Ok("1600 amphitheatre pkwy")
+        );
+        assert_eq!(
+            google_city("  Mountain  View ").as_deref(),
+            Ok("mountain view")
+        );
+        assert_eq!(google_postal_code(" SW1A  1AA ").as_deref(), Ok("SW1A 1AA"));
+        assert_eq!(google_country_code("united states").as_deref(), Ok("US"));
+        assert_eq!(google_country_code("gb").as_deref(), Ok("GB"));
+    }
+}
+
+#[cfg(all(test, not(target_arch = "wasm32")))]
+mod properties {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn assert_idempotent(
+        normalize: impl Fn(&str) -> Result<String, NormalizeError>,
+        raw: &str,
+    ) -> Result<(), TestCaseError> {
+        if let Ok(once) = normalize(raw) {
+            prop_assert_eq!(normalize(&once), Ok(once.clone()), "input {:?}", raw);
+        }
+        Ok(())
+    }
+
+    proptest! {
+        #[test]
+        fn google_normalizers_are_idempotent_and_never_panic(raw in "\\PC{0,40}") {
+            assert_idempotent(google_email, &raw)?;
+            assert_idempotent(google_first_name, &raw)?;
+            assert_idempotent(google_last_name, &raw)?;
+            assert_idempotent(google_street, &raw)?;
+            assert_idempotent(google_city, &raw)?;
+            assert_idempotent(google_region, &raw)?;
+            assert_idempotent(google_postal_code, &raw)?;
+            assert_idempotent(google_country_code, &raw)?;
+        }
+
+        #[test]
+        fn gmail_shaped_input_is_idempotent(
+            raw in "[ A-Za-z0-9.+_-]{1,16}@(gmail|googlemail|example)\\.com",
+        ) {
+            assert_idempotent(google_email, &raw)?;
+        }
+    }
+}

@@ -1,0 +1,331 @@
+//! The stored form of one business event, and how copies of it merge.
+//!
+//! The pixel, the merchant backend and an edge-routed checkout may each report the same event
+//! (same event ID). Each copy becomes an [`EventRecord`] — personal data already hashed, nothing
+//! raw — and copies merge into one row (DESIGN §5, "Idempotent outbox"): identifiers the row lacks
+//! are filled in, the backend's order data is kept, consent keeps the most restrictive state, and
+//! the sources that saw the event are remembered. A record then becomes an
+//! [`OutboundEvent`](crate::outbound::OutboundEvent) with the consent policy applied.
+
+use serde::{Deserialize, Serialize};
+
+use crate::consent::{PartialConsent, PolicyContext, RegionPolicy, permissions, resolve};
+use crate::cookies::ClickContext;
+use crate::event::EventName;
+use crate::mapping_config::Mappings;
+use crate::match_quality::{MatchKey, MatchKeys, MatchQuality, estimate};
+use crate::outbound::{GoogleClickId, OutboundEvent};
+use crate::pii::HashedUserData;
+use crate::wire::{ItemInput, TagsFired, ValidatedEvent};
+
+/// Where a copy of an event came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    /// The browser pixel (`/_ar/collect`).
+    Pixel,
+    /// The merchant backend (`/_ar/events`).
+    Server,
+    /// An origin response on an edge-routed checkout.
+    Edge,
+}
+
+/// Which sources have reported an event.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Sources {
+    /// Seen from the pixel.
+    pub pixel: bool,
+    /// Seen from the merchant backend.
+    pub server: bool,
+    /// Seen on an edge-routed checkout.
+    pub edge: bool,
+}
+
+impl Sources {
+    fn of(source: Source) -> Self {
+        Self {
+            pixel: source == Source::Pixel,
+            server: source == Source::Server,
+            edge: source == Source::Edge,
+        }
+    }
+
+    /// A copy from the shop's side (backend or edge-routed checkout) — trusted.
+    pub fn from_shop(self) -> bool {
+        self.server || self.edge
+    }
+}
+
+/// What the edge knows about a shopper's visit, kept per session cookie (DESIGN §4, §6 issue).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct SessionContext {
+    /// fbc, fbp and the Google click, as the edge saw them.
+    pub clicks: ClickContext,
+    /// GA4 client id from `_ga`.
+    pub ga_client_id: Option<String>,
+    /// GA4 session id from `_ga_<id>`.
+    pub ga_session_id: Option<u64>,
+    /// Consent from our consent cookie and CMP cookies.
+    pub consent: PartialConsent,
+    /// Shopper IP.
+    pub client_ip: Option<String>,
+    /// Shopper user agent.
+    pub user_agent: Option<String>,
+    /// Visitor country (ISO alpha-2) as the edge reports it.
+    pub country: Option<String>,
+    /// Visitor region (ISO 3166-2 subdivision).
+    pub region: Option<String>,
+    /// US opt-out of sale/sharing (Global Privacy Control).
+    pub sale_opt_out: bool,
+}
+
+/// One business event as stored: hashed, mergeable, with its sources.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EventRecord {
+    /// Stable event ID.
+    pub event_id: String,
+    /// Event name.
+    pub event: String,
+    /// Original occurrence time, Unix ms (the earliest copy's).
+    pub occurred_at_ms: u64,
+    /// Order id (purchases).
+    pub order_id: Option<String>,
+    /// Value and currency.
+    pub money: Option<(f64, String)>,
+    /// Line items.
+    pub items: Vec<ItemInput>,
+    /// Page URL.
+    pub page_url: Option<String>,
+    /// Referrer URL.
+    pub referrer_url: Option<String>,
+    /// Hashed customer data.
+    pub user: HashedUserData,
+    /// The visit's session context, as far as known (click IDs, consent, IP, UA, location).
+    pub session: SessionContext,
+    /// Our session cookie value, if known.
+    pub session_id: Option<String>,
+    /// Which sources reported it.
+    pub sources: Sources,
+    /// Which browser tags fired.
+    pub fired: TagsFired,
+    /// A valid signed order token came with a browser copy.
+    pub order_token_valid: bool,
+}
+
+impl EventRecord {
+    /// A record from one validated copy. `user` is the copy's hashed customer data; `session` is
+    /// what the request itself carried (cookies, IP, UA, location) before any stored context.
+    pub fn from_copy(
+        ev: &ValidatedEvent,
+        user: HashedUserData,
+        session: SessionContext,
+        source: Source,
+    ) -> Self {
+        let mut session = session;
+        // The copy's explicit consent field beats cookies (DESIGN §4 source order).
+        session.consent = ev.consent.or(session.consent);
+        if let Some(ip) = &ev.client.ip {
+            session.client_ip.get_or_insert_with(|| ip.clone());
+        }
+        if let Some(ua) = &ev.client.user_agent {
+            session.user_agent.get_or_insert_with(|| ua.clone());
+        }
+        let stated = &ev.click_ids;
+        if session.clicks.fbc.is_none() {
+            session.clicks.fbc = stated.fbc.as_deref().and_then(|v| v.parse().ok());
+        }
+        if session.clicks.fbp.is_none() {
+            session.clicks.fbp = stated.fbp.as_deref().and_then(|v| v.parse().ok());
+        }
+        Self {
+            event_id: ev.event_id.to_string(),
+            event: ev.name.to_string(),
+            occurred_at_ms: ev.occurred_at_ms,
+            order_id: ev.keys.order_id.clone(),
+            money: ev.money.clone(),
+            items: ev.items.clone(),
+            page_url: ev.page.url.clone(),
+            referrer_url: ev.page.referrer.clone(),
+            user,
+            session,
+            session_id: ev.session_id.clone(),
+            sources: Sources::of(source),
+            fired: ev.fired.unwrap_or_default(),
+            order_token_valid: false,
+        }
+    }
+
+    /// Fills what this copy lacks from the stored context of its session.
+    pub fn fill_from_session(&mut self, stored: &SessionContext) {
+        let s = &mut self.session;
+        fill(&mut s.clicks.fbc, &stored.clicks.fbc);
+        fill(&mut s.clicks.fbp, &stored.clicks.fbp);
+        fill(&mut s.clicks.google, &stored.clicks.google);
+        fill(&mut s.ga_client_id, &stored.ga_client_id);
+        fill(&mut s.ga_session_id, &stored.ga_session_id);
+        fill(&mut s.client_ip, &stored.client_ip);
+        fill(&mut s.user_agent, &stored.user_agent);
+        fill(&mut s.country, &stored.country);
+        fill(&mut s.region, &stored.region);
+        s.consent = s.consent.or(stored.consent);
+        s.sale_opt_out |= stored.sale_opt_out;
+    }
+
+    /// Merges another copy of the same event into this one (DESIGN §5): missing identifiers are
+    /// filled, the shop's order data wins over the browser's, consent keeps the most restrictive
+    /// state, sources and flags accumulate, and the earliest occurrence time is kept.
+    pub fn merge(&mut self, other: &EventRecord) {
+        let shop_data_arrives = other.sources.from_shop() && !self.sources.from_shop();
+        if shop_data_arrives {
+            self.money = other.money.clone().or(self.money.take());
+            if !other.items.is_empty() {
+                self.items.clone_from(&other.items);
+            }
+        } else {
+            fill(&mut self.money, &other.money);
+            if self.items.is_empty() {
+                self.items.clone_from(&other.items);
+            }
+        }
+        fill(&mut self.order_id, &other.order_id);
+        fill(&mut self.page_url, &other.page_url);
+        fill(&mut self.referrer_url, &other.referrer_url);
+        fill(&mut self.session_id, &other.session_id);
+        merge_user(&mut self.user, &other.user);
+        let consent = self.session.consent.merge(other.session.consent);
+        self.fill_from_session(&other.session);
+        self.session.consent = consent;
+        self.occurred_at_ms = self.occurred_at_ms.min(other.occurred_at_ms);
+        self.sources.pixel |= other.sources.pixel;
+        self.sources.server |= other.sources.server;
+        self.sources.edge |= other.sources.edge;
+        self.fired.meta |= other.fired.meta;
+        self.fired.google |= other.fired.google;
+        self.order_token_valid |= other.order_token_valid;
+    }
+
+    /// True while a browser-reported purchase or payment has neither a copy from the shop nor a
+    /// valid signed order token: anyone can post to `/_ar/collect`, so it is held back as
+    /// unverified (DESIGN §4, "Forged events").
+    pub fn awaits_corroboration(&self) -> bool {
+        let money_event = matches!(
+            self.event.as_str(),
+            "transaction.purchase" | "payment_info.added"
+        );
+        money_event && !self.sources.from_shop() && !self.order_token_valid
+    }
+
+    /// The match-quality estimate from the identifiers present (Meta's view).
+    pub fn match_quality(&self) -> MatchQuality {
+        let mut keys: MatchKeys = self.user.meta.match_keys();
+        keys.extend(
+            [
+                (self.session.clicks.fbc.is_some(), MatchKey::Fbc),
+                (self.session.clicks.fbp.is_some(), MatchKey::Fbp),
+                (self.session.client_ip.is_some(), MatchKey::ClientIpAddress),
+                (self.session.user_agent.is_some(), MatchKey::ClientUserAgent),
+            ]
+            .into_iter()
+            .filter_map(|(present, key)| present.then_some(key)),
+        );
+        estimate(keys)
+    }
+
+    /// The event ready for the request builders: consent resolved against the region default
+    /// and turned into per-platform permissions. `None` for an event nobody mapped.
+    pub fn to_outbound(
+        &self,
+        mappings: &Mappings,
+        regions: &RegionPolicy,
+    ) -> Option<OutboundEvent> {
+        let name: EventName = self.event.parse().ok()?;
+        let mapping = mappings.lookup(&name)?;
+        let s = &self.session;
+        let (country, region) = (s.country.as_deref(), s.region.as_deref());
+        let state = resolve(
+            s.consent,
+            PartialConsent::default(),
+            regions.default_state(country, region),
+        );
+        let ctx = PolicyContext::for_visitor(regions, country, region, s.sale_opt_out);
+        let google_click = s.clicks.google.as_ref().and_then(|click| {
+            let ids = click.ids();
+            let id = if let Some(g) = ids.gclid() {
+                GoogleClickId::Gclid(g.to_string())
+            } else if let Some(b) = ids.gbraid() {
+                GoogleClickId::Gbraid(b.to_string())
+            } else {
+                GoogleClickId::Wbraid(ids.wbraid()?.to_string())
+            };
+            Some((id, Some(click.clicked_at_ms())))
+        });
+        Some(OutboundEvent {
+            event_id: self.event_id.parse().ok()?,
+            name,
+            mapping,
+            occurred_at_ms: self.occurred_at_ms,
+            order_id: self.order_id.clone(),
+            money: self.money.clone(),
+            items: self.items.clone(),
+            page_url: self.page_url.clone(),
+            referrer_url: self.referrer_url.clone(),
+            user: self.user.clone(),
+            fbc: s.clicks.fbc.as_ref().map(ToString::to_string),
+            fbp: s.clicks.fbp.as_ref().map(ToString::to_string),
+            google_click,
+            ga_client_id: s.ga_client_id.clone(),
+            ga_session_id: s.ga_session_id,
+            client_ip: s.client_ip.clone(),
+            user_agent: s.user_agent.clone(),
+            consent: state,
+            permissions: permissions(state, ctx),
+            fired: self.fired,
+        })
+    }
+}
+
+#[allow(clippy::ref_option)] // called with sibling fields of the same type
+fn fill<T: Clone>(slot: &mut Option<T>, other: &Option<T>) {
+    if slot.is_none() {
+        slot.clone_from(other);
+    }
+}
+
+fn merge_user(into: &mut HashedUserData, from: &HashedUserData) {
+    let (m, n) = (&mut into.meta, &from.meta);
+    for (slot, other) in [
+        (&mut m.em, &n.em),
+        (&mut m.ph, &n.ph),
+        (&mut m.fn_, &n.fn_),
+        (&mut m.ln, &n.ln),
+        (&mut m.ge, &n.ge),
+        (&mut m.db, &n.db),
+        (&mut m.ct, &n.ct),
+        (&mut m.st, &n.st),
+        (&mut m.zp, &n.zp),
+        (&mut m.country, &n.country),
+        (&mut m.external_id, &n.external_id),
+    ] {
+        fill(slot, other);
+    }
+    let (g, h) = (&mut into.google, &from.google);
+    for (slot, other) in [
+        (&mut g.email, &h.email),
+        (&mut g.phone, &h.phone),
+        (&mut g.first_name, &h.first_name),
+        (&mut g.last_name, &h.last_name),
+        (&mut g.street, &h.street),
+    ] {
+        fill(slot, other);
+    }
+    for (slot, other) in [
+        (&mut g.city, &h.city),
+        (&mut g.region, &h.region),
+        (&mut g.postal_code, &h.postal_code),
+        (&mut g.country_code, &h.country_code),
+    ] {
+        fill(slot, other);
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,255 @@
+//! The one JSON event shape, shared by the pixel (`/_ar/collect`) and the merchant's backend
+//! (`/_ar/events`), and its strict validation.
+//!
+//! Parsing rejects unknown fields and wrong types with the JSON path of the offending field
+//! (`items[2].price: invalid type…`), because a typo in a field name would otherwise silently
+//! drop data. Validation then checks what types cannot: business keys the event needs, ISO 4217
+//! currencies, finite non-negative amounts, bounded strings and arrays, plausible times. It
+//! derives the stable event ID. It does not hash PII or apply consent: those are the next steps,
+//! in `pii` and `consent`.
+
+use serde::Deserialize;
+
+use crate::consent::PartialConsent;
+use crate::event::EventName;
+use crate::event_id::{BusinessKeys, EventId};
+use crate::mapping::EventMapping;
+use crate::pii::RawUserData;
+
+#[cfg(test)]
+mod tests;
+mod validate;
+
+pub use validate::{ValidationContext, validate};
+
+/// Longest accepted identifier or free-text field.
+pub const MAX_STRING_LEN: usize = 512;
+/// Longest accepted URL.
+pub const MAX_URL_LEN: usize = 2048;
+/// Longest accepted user agent.
+pub const MAX_USER_AGENT_LEN: usize = 1024;
+/// Most items accepted on one event.
+pub const MAX_ITEMS: usize = 200;
+/// Largest accepted monetary value (guards against cents sent as units, and worse).
+pub const MAX_VALUE: f64 = 1e12;
+/// How far in the future `occurred_at` may be (clock skew between shop and edge).
+pub const MAX_FUTURE_SKEW_MS: u64 = 5 * 60 * 1000;
+/// Earliest plausible `occurred_at` (2015-01-01): anything earlier is almost surely seconds, not ms.
+pub const MIN_OCCURRED_AT_MS: u64 = 1_420_070_400_000;
+
+/// An event as it arrives, before validation.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EventInput {
+    /// Event name (`transaction.purchase`, a custom name, …).
+    pub event: String,
+    /// The ID the sender used for its browser tags; derived from the business key when absent.
+    pub event_id: Option<String>,
+    /// When it happened, Unix milliseconds; the receive time when absent.
+    pub occurred_at: Option<u64>,
+    /// Order id (purchases).
+    pub order_id: Option<String>,
+    /// Checkout id (checkout started, payment info added).
+    pub checkout_id: Option<String>,
+    /// Cart id (add to cart).
+    pub cart_id: Option<String>,
+    /// Lead id (lead forms).
+    pub lead_id: Option<String>,
+    /// The shop's user id (sign-ups).
+    pub user_id: Option<String>,
+    /// Monetary value.
+    pub value: Option<f64>,
+    /// ISO 4217 currency of `value`.
+    pub currency: Option<String>,
+    /// Line items.
+    #[serde(default)]
+    pub items: Vec<ItemInput>,
+    /// Customer information, raw or already hashed (hashed at the edge on arrival).
+    pub user: Option<RawUserData>,
+    /// Where it happened.
+    pub page: Option<PageInput>,
+    /// Click identifiers the sender knows (server events; the pixel's arrive as cookies).
+    pub click_ids: Option<ClickIdsInput>,
+    /// Consent as the sender knows it (the strongest source).
+    pub consent: Option<PartialConsent>,
+    /// The shopper's IP and user agent (server events).
+    pub client: Option<ClientInput>,
+    /// The value of our first-party session cookie, linking a server event to the visit.
+    pub session_id: Option<String>,
+    /// A signed order token rendered into the thank-you page (browser purchases).
+    pub order_token: Option<String>,
+    /// Which browser tags the pixel fired for this event.
+    pub fired: Option<TagsFired>,
+}
+
+/// One line item.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ItemInput {
+    /// SKU or product id.
+    pub id: String,
+    /// Product name.
+    pub name: Option<String>,
+    /// Unit price.
+    pub price: Option<f64>,
+    /// Quantity (at least 1).
+    pub quantity: Option<u32>,
+    /// Product category.
+    pub category: Option<String>,
+}
+
+/// The page an event happened on.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PageInput {
+    /// Full URL.
+    pub url: Option<String>,
+    /// The page's referrer.
+    pub referrer: Option<String>,
+}
+
+/// Click identifiers, as strings; `click_ids` parses them.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClickIdsInput {
+    /// Meta `_fbc` value.
+    pub fbc: Option<String>,
+    /// Meta `_fbp` value.
+    pub fbp: Option<String>,
+    /// Google click id.
+    pub gclid: Option<String>,
+    /// Google app-to-web click id (iOS).
+    pub gbraid: Option<String>,
+    /// Google web-to-app click id (iOS).
+    pub wbraid: Option<String>,
+}
+
+/// The shopper's connection, for server events.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClientInput {
+    /// IPv4 or IPv6 address.
+    pub ip: Option<String>,
+    /// User-Agent header.
+    pub user_agent: Option<String>,
+}
+
+/// The pixel's fired-flags: whether each browser tag fired (false when blocked).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct TagsFired {
+    /// Meta `fbq`.
+    #[serde(default)]
+    pub meta: bool,
+    /// Google `gtag`.
+    #[serde(default)]
+    pub google: bool,
+}
+
+/// A validated event: every field checked, the mapping resolved, the ID fixed.
+#[derive(Debug, Clone)]
+pub struct ValidatedEvent {
+    /// The event.
+    pub name: EventName,
+    /// Its platform names and delivery path.
+    pub mapping: EventMapping,
+    /// The stable event ID.
+    pub event_id: EventId,
+    /// Original occurrence time, Unix ms.
+    pub occurred_at_ms: u64,
+    /// Business identifiers.
+    pub keys: BusinessKeys,
+    /// Value and currency (currency upper-case ISO 4217).
+    pub money: Option<(f64, String)>,
+    /// Line items.
+    pub items: Vec<ItemInput>,
+    /// Customer information, still raw: hash it with `pii` before storing or forwarding.
+    pub user: RawUserData,
+    /// Where it happened.
+    pub page: PageInput,
+    /// Click identifiers the sender supplied.
+    pub click_ids: ClickIdsInput,
+    /// Consent the sender stated.
+    pub consent: PartialConsent,
+    /// IP and user agent.
+    pub client: ClientInput,
+    /// Our session cookie value, if given.
+    pub session_id: Option<String>,
+    /// Signed order token, if given.
+    pub order_token: Option<String>,
+    /// The pixel's fired-flags, if given.
+    pub fired: Option<TagsFired>,
+}
+
+/// A rejected event: which field, and what is wrong with it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{field}: {problem}")]
+pub struct ValidationError {
+    /// JSON path of the field (`items[2].price`), or `body`.
+    pub field: String,
+    /// What is wrong, in words a merchant can act on.
+    pub problem: String,
+}
+
+impl ValidationError {
+    pub(crate) fn new(field: impl Into<String>, problem: impl Into<String>) -> Self {
+        Self {
+            field: field.into(),
+            problem: problem.into(),
+        }
+    }
+}
+
+/// Parses one event from JSON, naming the path of any unknown or mistyped field.
+///
+/// # Errors
+/// [`ValidationError`] with the JSON path.
+pub fn parse_event(json: &[u8]) -> Result<EventInput, ValidationError> {
+    from_json(json)
+}
+
+/// Parses one event from an already-parsed JSON value (one element of a batch).
+///
+/// # Errors
+/// [`ValidationError`] with the JSON path.
+pub fn event_from_value(value: serde_json::Value) -> Result<EventInput, ValidationError> {
+    serde_path_to_error::deserialize(value).map_err(path_error)
+}
+
+/// Parses `{"events": [...]}` into its elements, leaving each event to be parsed on its own so
+/// that one bad event does not reject the others.
+///
+/// # Errors
+/// When the body is not such an object, or holds more than `max` events.
+pub fn parse_batch(json: &[u8], max: usize) -> Result<Vec<serde_json::Value>, ValidationError> {
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Batch {
+        events: Vec<serde_json::Value>,
+    }
+    let batch: Batch = from_json(json)?;
+    if batch.events.is_empty() {
+        return Err(ValidationError::new(
+            "events",
+            "must hold at least one event",
+        ));
+    }
+    if batch.events.len() > max {
+        return Err(ValidationError::new(
+            "events",
+            format!("at most {max} events per request"),
+        ));
+    }
+    Ok(batch.events)
+}
+
+fn from_json<T: serde::de::DeserializeOwned>(json: &[u8]) -> Result<T, ValidationError> {
+    let de = &mut serde_json::Deserializer::from_slice(json);
+    serde_path_to_error::deserialize(de).map_err(path_error)
+}
+
+fn path_error(e: serde_path_to_error::Error<serde_json::Error>) -> ValidationError {
+    let path = e.path().to_string();
+    let field = if path == "." { "body".to_owned() } else { path };
+    ValidationError::new(field, e.into_inner().to_string())
+}

@@ -1,0 +1,203 @@
+//! Tests for parsing and validation of the event shape.
+
+use super::*;
+use crate::mapping::BusinessKey;
+use crate::mapping_config::Mappings;
+
+const NOW: u64 = 1_764_000_000_000;
+
+fn check(json: &str) -> Result<ValidatedEvent, ValidationError> {
+    let mappings = Mappings::default();
+    let input = parse_event(json.as_bytes())?;
+    validate(
+        input,
+        ValidationContext {
+            mappings: &mappings,
+            now_ms: NOW,
+            random: [7; 16],
+        },
+    )
+}
+
+fn err(json: &str) -> String {
+    match check(json) {
+        Ok(e) => panic!("accepted {json}: {e:?}"),
+        Err(e) => e.to_string(),
+    }
+}
+
+#[test]
+fn a_full_purchase_validates_and_derives_its_id_from_the_order() {
+    let e = check(
+        r#"{"event":"transaction.purchase","order_id":"1001","value":59.9,"currency":"eur",
+            "occurred_at":1763999000000,"items":[{"id":"sku-1","price":19.95,"quantity":3}],
+            "user":{"email":"a@example.com"},"page":{"url":"https://shop.example/thanks"},
+            "client":{"ip":"2001:db8::1","user_agent":"UA"},"session_id":"s_1",
+            "consent":{"ad_user_data":"denied"},"fired":{"meta":true}}"#,
+    )
+    .unwrap();
+    assert_eq!(
+        e.event_id,
+        EventId::from_business_key(&EventName::Purchase, "1001")
+    );
+    assert_eq!(e.money, Some((59.9, "EUR".to_owned())));
+    assert_eq!(e.occurred_at_ms, 1_763_999_000_000);
+    assert_eq!(e.mapping.key, BusinessKey::OrderId);
+    assert_eq!(
+        e.fired,
+        Some(TagsFired {
+            meta: true,
+            google: false
+        })
+    );
+}
+
+#[test]
+fn unknown_fields_are_rejected_with_their_path() {
+    assert!(
+        err(r#"{"event":"cart.added","cart_id":"c","items":[{"id":"a","prize":1}]}"#)
+            .contains("items[0]")
+    );
+    assert!(
+        err(r#"{"event":"cart.added","cart_id":"c","items":[{"id":"a","prize":1}]}"#)
+            .contains("prize")
+    );
+    assert!(err(r#"{"event":"product.viewed","emial":"x"}"#).contains("emial"));
+}
+
+#[test]
+fn wrong_types_are_rejected_with_their_path() {
+    let e = err(r#"{"event":"product.viewed","items":[{"id":"a","price":"12"}]}"#);
+    assert!(e.starts_with("items[0].price"), "{e}");
+    assert!(err(r#"{"event":"product.viewed","value":"12"}"#).starts_with("value"));
+    assert!(err("not json").starts_with("body"));
+}
+
+#[test]
+fn events_that_need_a_business_key_are_rejected_without_it() {
+    assert_eq!(
+        err(r#"{"event":"transaction.purchase","value":1,"currency":"USD"}"#),
+        "order_id: required for transaction.purchase"
+    );
+    assert!(err(r#"{"event":"checkout.started"}"#).starts_with("checkout_id"));
+    assert!(err(r#"{"event":"user.signed_up"}"#).starts_with("user_id"));
+    assert!(err(r#"{"event":"lead.submitted"}"#).starts_with("lead_id"));
+    assert!(err(r#"{"event":"cart.added","cart_id":"c1"}"#).starts_with("cart_id and items[0].id"));
+}
+
+#[test]
+fn currencies_must_be_iso_4217() {
+    assert!(err(r#"{"event":"product.viewed","value":1,"currency":"EURO"}"#).contains("ISO 4217"));
+    assert!(err(r#"{"event":"product.viewed","value":1,"currency":"XYZ"}"#).contains("ISO 4217"));
+    assert!(err(r#"{"event":"product.viewed","value":1}"#).starts_with("currency: required"));
+}
+
+#[test]
+fn purchases_need_a_value_and_currency() {
+    assert!(
+        err(r#"{"event":"transaction.purchase","order_id":"1"}"#).starts_with("value: required")
+    );
+}
+
+#[test]
+fn negative_or_huge_values_are_rejected() {
+    assert!(err(r#"{"event":"product.viewed","value":-1,"currency":"USD"}"#).starts_with("value"));
+    assert!(
+        err(r#"{"event":"product.viewed","value":1e13,"currency":"USD"}"#).starts_with("value")
+    );
+    assert!(
+        err(r#"{"event":"product.viewed","items":[{"id":"a","price":-2}]}"#)
+            .starts_with("items[0].price")
+    );
+    assert!(
+        err(r#"{"event":"product.viewed","items":[{"id":"a","quantity":0}]}"#)
+            .starts_with("items[0].quantity")
+    );
+}
+
+#[test]
+fn oversized_strings_and_arrays_are_rejected() {
+    let long = "x".repeat(MAX_STRING_LEN + 1);
+    assert!(
+        err(&format!(
+            r#"{{"event":"lead.submitted","lead_id":"{long}"}}"#
+        ))
+        .starts_with("lead_id: longer")
+    );
+    let items: Vec<String> = (0..=MAX_ITEMS)
+        .map(|i| format!(r#"{{"id":"s{i}"}}"#))
+        .collect();
+    let json = format!(
+        r#"{{"event":"product.viewed","items":[{}]}}"#,
+        items.join(",")
+    );
+    assert!(err(&json).starts_with("items: at most"));
+}
+
+#[test]
+fn times_in_seconds_or_the_future_are_rejected() {
+    assert!(
+        err(r#"{"event":"product.viewed","occurred_at":1763999000}"#)
+            .contains("looks like seconds")
+    );
+    assert!(
+        err(&format!(
+            r#"{{"event":"product.viewed","occurred_at":{}}}"#,
+            NOW + 3_600_000
+        ))
+        .contains("future")
+    );
+}
+
+#[test]
+fn missing_time_means_now_and_missing_key_means_random_id() {
+    let e = check(r#"{"event":"product.viewed"}"#).unwrap();
+    assert_eq!(e.occurred_at_ms, NOW);
+    assert_eq!(e.event_id, EventId::from_random([7; 16]));
+}
+
+#[test]
+fn an_explicit_event_id_is_kept() {
+    let e = check(r#"{"event":"product.viewed","event_id":"pv-123"}"#).unwrap();
+    assert_eq!(e.event_id.as_str(), "pv-123");
+    assert!(err(r#"{"event":"product.viewed","event_id":"bad id"}"#).starts_with("event_id"));
+}
+
+#[test]
+fn unknown_events_need_a_mapping() {
+    assert!(err(r#"{"event":"quiz.completed"}"#).contains("no custom mapping"));
+    assert!(err(r#"{"event":"Quiz"}"#).starts_with("event:"));
+}
+
+#[test]
+fn bad_urls_ips_and_session_ids_are_rejected() {
+    assert!(
+        err(r#"{"event":"product.viewed","page":{"url":"javascript:alert(1)"}}"#)
+            .starts_with("page.url")
+    );
+    assert!(err(r#"{"event":"product.viewed","client":{"ip":"1.2.3"}}"#).starts_with("client.ip"));
+    assert!(err(r#"{"event":"product.viewed","session_id":"a b"}"#).starts_with("session_id"));
+}
+
+#[test]
+fn batches_are_split_into_events_and_bounded() {
+    assert_eq!(
+        parse_batch(br#"{"events":[{"event":"x"},{}]}"#, 10)
+            .unwrap()
+            .len(),
+        2
+    );
+    assert!(parse_batch(br#"{"events":[]}"#, 10).is_err());
+    assert!(
+        parse_batch(br#"{"events":[{},{},{}]}"#, 2)
+            .unwrap_err()
+            .to_string()
+            .contains("at most 2")
+    );
+    assert!(
+        parse_batch(br#"{"evts":[]}"#, 2)
+            .unwrap_err()
+            .to_string()
+            .contains("evts")
+    );
+}

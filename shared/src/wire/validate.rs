@@ -1,0 +1,269 @@
+//! Validation of a parsed event: what types cannot check.
+
+use super::{EventInput, ItemInput, ValidatedEvent, ValidationError};
+use super::{
+    MAX_FUTURE_SKEW_MS, MAX_ITEMS, MAX_STRING_LEN, MAX_URL_LEN, MAX_USER_AGENT_LEN, MAX_VALUE,
+    MIN_OCCURRED_AT_MS,
+};
+use crate::event::EventName;
+use crate::event_id::{BusinessKeys, EventId};
+use crate::mapping::BusinessKey;
+use crate::mapping_config::Mappings;
+
+/// What validation needs from the outside world.
+#[derive(Debug, Clone, Copy)]
+pub struct ValidationContext<'a> {
+    /// Event mapping (standard + merchant's).
+    pub mappings: &'a Mappings,
+    /// Receive time, Unix ms.
+    pub now_ms: u64,
+    /// Random bytes for an ID when the event has neither an ID nor a business key.
+    pub random: [u8; 16],
+}
+
+/// Validates an event and fixes its ID and time.
+///
+/// # Errors
+/// The first [`ValidationError`] found.
+pub fn validate(
+    input: EventInput,
+    ctx: ValidationContext<'_>,
+) -> Result<ValidatedEvent, ValidationError> {
+    let name: EventName = input
+        .event
+        .parse()
+        .map_err(|e| ValidationError::new("event", format!("{e}")))?;
+    let mapping = ctx.mappings.lookup(&name).ok_or_else(|| {
+        ValidationError::new(
+            "event",
+            format!("{name} is not a standard event and has no custom mapping"),
+        )
+    })?;
+    for (field, value) in [
+        ("order_id", &input.order_id),
+        ("checkout_id", &input.checkout_id),
+        ("cart_id", &input.cart_id),
+        ("lead_id", &input.lead_id),
+        ("user_id", &input.user_id),
+        ("currency", &input.currency),
+        ("order_token", &input.order_token),
+    ] {
+        check_len(field, value.as_deref(), MAX_STRING_LEN)?;
+    }
+    let keys = BusinessKeys {
+        order_id: input.order_id,
+        checkout_id: input.checkout_id,
+        cart_id: input.cart_id,
+        lead_id: input.lead_id,
+        user_id: input.user_id,
+        line_item_id: input.items.first().map(|i| i.id.clone()),
+    };
+    let key = keys.key_for(mapping.key);
+    if key.is_none() && mapping.key != BusinessKey::None {
+        return Err(ValidationError::new(
+            mapping.key.field_name(),
+            format!("required for {name}"),
+        ));
+    }
+    let event_id = match input.event_id {
+        Some(id) => id
+            .parse()
+            .map_err(|e| ValidationError::new("event_id", format!("{e}")))?,
+        None => key.map_or_else(
+            || EventId::from_random(ctx.random),
+            |k| EventId::from_business_key(&name, &k),
+        ),
+    };
+    let occurred_at_ms = check_time(input.occurred_at, ctx.now_ms)?;
+    let money = check_money(
+        input.value,
+        input.currency.as_deref(),
+        name == EventName::Purchase,
+    )?;
+    check_items(&input.items)?;
+    let page = input.page.unwrap_or_default();
+    check_url("page.url", page.url.as_deref())?;
+    check_url("page.referrer", page.referrer.as_deref())?;
+    let client = input.client.unwrap_or_default();
+    if let Some(ip) = client.ip.as_deref() {
+        ip.parse::<std::net::IpAddr>()
+            .map_err(|_| ValidationError::new("client.ip", "must be an IPv4 or IPv6 address"))?;
+    }
+    check_len(
+        "client.user_agent",
+        client.user_agent.as_deref(),
+        MAX_USER_AGENT_LEN,
+    )?;
+    let click_ids = input.click_ids.unwrap_or_default();
+    check_click_ids_and_session(&click_ids, input.session_id.as_deref())?;
+    Ok(ValidatedEvent {
+        name,
+        mapping,
+        event_id,
+        occurred_at_ms,
+        keys,
+        money,
+        items: input.items,
+        user: input.user.unwrap_or_default(),
+        page,
+        click_ids,
+        consent: input.consent.unwrap_or_default(),
+        client,
+        session_id: input.session_id,
+        order_token: input.order_token,
+        fired: input.fired,
+    })
+}
+
+fn check_click_ids_and_session(
+    click_ids: &super::ClickIdsInput,
+    session_id: Option<&str>,
+) -> Result<(), ValidationError> {
+    for (field, value) in [
+        ("click_ids.fbc", &click_ids.fbc),
+        ("click_ids.fbp", &click_ids.fbp),
+        ("click_ids.gclid", &click_ids.gclid),
+        ("click_ids.gbraid", &click_ids.gbraid),
+        ("click_ids.wbraid", &click_ids.wbraid),
+    ] {
+        check_len(field, value.as_deref(), MAX_STRING_LEN)?;
+    }
+    if let Some(sid) = session_id {
+        let safe = !sid.is_empty()
+            && sid.len() <= 128
+            && sid
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b));
+        if !safe {
+            return Err(ValidationError::new(
+                "session_id",
+                "must be the session cookie's value (1-128 of A-Z a-z 0-9 - _ .)",
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn check_len(field: &str, value: Option<&str>, max: usize) -> Result<(), ValidationError> {
+    match value {
+        Some(v) if v.len() > max => Err(ValidationError::new(
+            field,
+            format!("longer than {max} bytes"),
+        )),
+        _ => Ok(()),
+    }
+}
+
+fn check_url(field: &str, value: Option<&str>) -> Result<(), ValidationError> {
+    check_len(field, value, MAX_URL_LEN)?;
+    match value {
+        Some(v) if !(v.is_empty() || v.starts_with("https://") || v.starts_with("http://")) => Err(
+            ValidationError::new(field, "must be an absolute http(s) URL"),
+        ),
+        _ => Ok(()),
+    }
+}
+
+fn check_time(occurred_at: Option<u64>, now_ms: u64) -> Result<u64, ValidationError> {
+    let Some(t) = occurred_at else {
+        return Ok(now_ms);
+    };
+    if t < MIN_OCCURRED_AT_MS {
+        return Err(ValidationError::new(
+            "occurred_at",
+            "must be Unix time in milliseconds (this looks like seconds)",
+        ));
+    }
+    if t > now_ms.saturating_add(MAX_FUTURE_SKEW_MS) {
+        return Err(ValidationError::new(
+            "occurred_at",
+            "is more than 5 minutes in the future",
+        ));
+    }
+    Ok(t)
+}
+
+fn check_amount(field: &str, v: f64) -> Result<(), ValidationError> {
+    if !v.is_finite() || !(0.0..=MAX_VALUE).contains(&v) {
+        return Err(ValidationError::new(
+            field,
+            "must be a finite number from 0 to 1e12",
+        ));
+    }
+    Ok(())
+}
+
+/// Meta: `value` and `currency` are required for Purchase (meta-capi.md §1.5); GA4: `currency` is
+/// required when `value` is set (google.md §4).
+fn check_money(
+    value: Option<f64>,
+    currency: Option<&str>,
+    is_purchase: bool,
+) -> Result<Option<(f64, String)>, ValidationError> {
+    let currency = match currency {
+        Some(c) => {
+            let upper = c.to_ascii_uppercase();
+            if iso_currency::Currency::from_code(&upper).is_none() {
+                return Err(ValidationError::new(
+                    "currency",
+                    format!("{c:?} is not an ISO 4217 currency code"),
+                ));
+            }
+            Some(upper)
+        }
+        None => None,
+    };
+    match (value, currency) {
+        (Some(v), Some(c)) => {
+            check_amount("value", v)?;
+            Ok(Some((v, c)))
+        }
+        (Some(_), None) => Err(ValidationError::new(
+            "currency",
+            "required when value is set",
+        )),
+        (None, Some(_) | None) if is_purchase => Err(ValidationError::new(
+            "value",
+            "required for transaction.purchase (with currency)",
+        )),
+        (None, _) => Ok(None),
+    }
+}
+
+fn check_items(items: &[ItemInput]) -> Result<(), ValidationError> {
+    if items.len() > MAX_ITEMS {
+        return Err(ValidationError::new(
+            "items",
+            format!("at most {MAX_ITEMS} items"),
+        ));
+    }
+    for (i, item) in items.iter().enumerate() {
+        if item.id.is_empty() {
+            return Err(ValidationError::new(
+                format!("items[{i}].id"),
+                "must not be empty",
+            ));
+        }
+        check_len(&format!("items[{i}].id"), Some(&item.id), MAX_STRING_LEN)?;
+        check_len(
+            &format!("items[{i}].name"),
+            item.name.as_deref(),
+            MAX_STRING_LEN,
+        )?;
+        check_len(
+            &format!("items[{i}].category"),
+            item.category.as_deref(),
+            MAX_STRING_LEN,
+        )?;
+        if let Some(p) = item.price {
+            check_amount(&format!("items[{i}].price"), p)?;
+        }
+        if item.quantity == Some(0) {
+            return Err(ValidationError::new(
+                format!("items[{i}].quantity"),
+                "must be at least 1",
+            ));
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,156 @@
+//! Sandbox settings: the credentials the fake platforms accept and how the demo shop reports.
+//!
+//! The defaults are the values `make dev` passes to `wrangler dev` (scripts/dev.sh), so a local
+//! run needs no accounts: every "secret" here is a fixed, public sandbox string.
+
+use std::fmt;
+use std::str::FromStr;
+
+/// Default Meta access token the fake Graph API accepts.
+pub const DEFAULT_META_ACCESS_TOKEN: &str = "sandbox-meta-token";
+/// Default OAuth client id.
+pub const DEFAULT_GOOGLE_CLIENT_ID: &str = "sandbox-client-id";
+/// Default OAuth client secret.
+pub const DEFAULT_GOOGLE_CLIENT_SECRET: &str = "sandbox-client-secret";
+/// Default OAuth refresh token.
+pub const DEFAULT_GOOGLE_REFRESH_TOKEN: &str = "sandbox-refresh-token";
+/// Default Google Ads developer token.
+pub const DEFAULT_GOOGLE_DEVELOPER_TOKEN: &str = "sandbox-developer-token";
+/// Default GA4 Measurement Protocol API secret.
+pub const DEFAULT_GA4_API_SECRET: &str = "sandbox-ga4-secret";
+/// Default server secret shared by the shop backend and the worker (HMAC key).
+pub const DEFAULT_SERVER_SECRET: &str = "dev-server-secret";
+/// Default worker URL the shop backend posts server events to.
+pub const DEFAULT_WORKER_URL: &str = "http://127.0.0.1:8787";
+/// The Google Ads account the sandbox simulates (any 10-digit id addresses it).
+pub const DEFAULT_CUSTOMER_ID: &str = "1234567890";
+/// The browser conversion tag target the demo shop fires and the seeded WEBPAGE action owns.
+pub const DEFAULT_GTAG_SEND_TO: &str = "AW-123/label";
+
+/// How the demo shop's backend reports completed orders, sign-ups and leads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ReportMode {
+    /// Signed `POST {worker}/_ar/events`.
+    #[default]
+    Api,
+    /// An `x-ar-event` response header the worker strips and emits (edge-routed checkout).
+    Edge,
+    /// Both of the above (the worker must deduplicate them).
+    Both,
+    /// No server-side report (browser only).
+    None,
+}
+
+impl ReportMode {
+    /// Whether the backend posts to the worker.
+    pub fn api(self) -> bool {
+        matches!(self, Self::Api | Self::Both)
+    }
+
+    /// Whether the order-placing response carries `x-ar-event`.
+    pub fn edge(self) -> bool {
+        matches!(self, Self::Edge | Self::Both)
+    }
+}
+
+impl FromStr for ReportMode {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "api" => Ok(Self::Api),
+            "edge" => Ok(Self::Edge),
+            "both" => Ok(Self::Both),
+            "none" => Ok(Self::None),
+            other => Err(format!(
+                "--report must be api, edge, both or none, not {other:?}"
+            )),
+        }
+    }
+}
+
+impl fmt::Display for ReportMode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Api => "api",
+            Self::Edge => "edge",
+            Self::Both => "both",
+            Self::None => "none",
+        })
+    }
+}
+
+/// Demo shop settings.
+#[derive(Debug, Clone)]
+pub struct ShopConfig {
+    /// Where the worker listens (`WORKER_URL`); the backend posts `/_ar/events` there.
+    pub worker_url: String,
+    /// HMAC key for `x-ar-signature` (`AR_SERVER_SECRET`).
+    pub server_secret: String,
+    /// How completed orders are reported server-side.
+    pub report: ReportMode,
+    /// Base URL of the fake platforms as the browser reaches them (for `/_sandbox/browser-tags`).
+    /// Empty: filled in with the platform listener's address at start.
+    pub platform_url: String,
+    /// `send_to` of the fake `gtag` conversion.
+    pub gtag_send_to: String,
+    /// Currency of the demo catalogue.
+    pub currency: String,
+}
+
+impl Default for ShopConfig {
+    fn default() -> Self {
+        Self {
+            worker_url: DEFAULT_WORKER_URL.into(),
+            server_secret: DEFAULT_SERVER_SECRET.into(),
+            report: ReportMode::Api,
+            platform_url: String::new(),
+            gtag_send_to: DEFAULT_GTAG_SEND_TO.into(),
+            currency: "EUR".into(),
+        }
+    }
+}
+
+/// Fake platform settings.
+#[derive(Debug, Clone)]
+pub struct SandboxConfig {
+    /// The only Meta access token accepted.
+    pub meta_access_token: String,
+    /// OAuth client id accepted by `/token`.
+    pub google_client_id: String,
+    /// OAuth client secret accepted by `/token`.
+    pub google_client_secret: String,
+    /// Refresh token accepted by `/token`.
+    pub google_refresh_token: String,
+    /// Developer token the Google Ads endpoints require (`None`: header not checked, as the real
+    /// API does since the 2026-09-09 sunset, reference/google.md §1.1).
+    pub google_developer_token: Option<String>,
+    /// GA4 `api_secret` accepted by `/mp/collect` (the debug endpoint does not check it).
+    pub ga4_api_secret: String,
+    /// Lifetime of minted access tokens (Google: 3,600 s, reference/google.md §1.1).
+    pub access_token_ttl_s: i64,
+    /// Reject click uploads whose gclid/gbraid/wbraid the sandbox does not know (`EVENT_NOT_FOUND`)
+    /// instead of treating them as old clicks.
+    pub strict_clicks: bool,
+    /// How far in the future a Meta `event_time` may be (Meta does not document a tolerance).
+    pub future_tolerance_s: i64,
+    /// Demo shop settings.
+    pub shop: ShopConfig,
+}
+
+impl Default for SandboxConfig {
+    fn default() -> Self {
+        Self {
+            meta_access_token: DEFAULT_META_ACCESS_TOKEN.into(),
+            google_client_id: DEFAULT_GOOGLE_CLIENT_ID.into(),
+            google_client_secret: DEFAULT_GOOGLE_CLIENT_SECRET.into(),
+            google_refresh_token: DEFAULT_GOOGLE_REFRESH_TOKEN.into(),
+            google_developer_token: Some(DEFAULT_GOOGLE_DEVELOPER_TOKEN.into()),
+            ga4_api_secret: DEFAULT_GA4_API_SECRET.into(),
+            access_token_ttl_s: 3_599,
+            strict_clicks: false,
+            future_tolerance_s: 600,
+            shop: ShopConfig::default(),
+        }
+    }
+}

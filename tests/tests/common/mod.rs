@@ -1,0 +1,177 @@
+//! Helpers shared by the `sandbox_*` tests: an in-process sandbox on free ports, valid payloads
+//! for each fake platform, and small HTTP wrappers.
+
+// Each test file uses some of these; test helpers fail loudly (unwrap/expect) by design.
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+
+use ar_sandbox::checks::sha256_hex;
+use ar_sandbox::{Sandbox, SandboxConfig};
+use serde_json::{Value, json};
+
+/// A fresh sandbox with the default (dev) credentials.
+pub async fn sandbox() -> Sandbox {
+    Sandbox::start_local(SandboxConfig::default())
+        .await
+        .expect("start sandbox")
+}
+
+/// A sandbox with a modified config.
+pub async fn sandbox_with(change: impl FnOnce(&mut SandboxConfig)) -> Sandbox {
+    let mut config = SandboxConfig::default();
+    change(&mut config);
+    Sandbox::start_local(config).await.expect("start sandbox")
+}
+
+pub fn http() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client")
+}
+
+/// Posts JSON; returns status and JSON body (`Null` when empty).
+pub async fn post_json(url: &str, body: &Value, headers: &[(&str, &str)]) -> (u16, Value) {
+    let mut req = http().post(url).json(body);
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    let res = req.send().await.expect("send");
+    let status = res.status().as_u16();
+    let text = res.text().await.expect("body");
+    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+}
+
+pub async fn get_json(url: &str) -> Value {
+    http()
+        .get(url)
+        .send()
+        .await
+        .expect("get")
+        .json()
+        .await
+        .expect("json")
+}
+
+pub fn now_s() -> i64 {
+    ar_sandbox::clock::real_now_ms() / 1_000
+}
+
+/// A valid Meta website Purchase event.
+pub fn meta_event(event_id: &str) -> Value {
+    json!({
+        "event_name": "Purchase",
+        "event_time": now_s() - 60,
+        "event_id": event_id,
+        "action_source": "website",
+        "event_source_url": "https://shop.example.com/thank-you?order=1001",
+        "user_data": {
+            "em": [sha256_hex("john_smith@gmail.com")],
+            "ph": [sha256_hex("16505551212")],
+            "client_ip_address": "2001:db8::1",
+            "client_user_agent": "Mozilla/5.0 test",
+            "fbc": "fb.1.1554763741205.IwZXh0bgNhZW0CMTAAAR-uK_5w",
+            "fbp": "fb.1.1596403881668.1116446470",
+            "external_id": [sha256_hex("cust-7")]
+        },
+        "custom_data": { "value": 59.9, "currency": "EUR", "content_ids": ["sku-1"], "content_type": "product" }
+    })
+}
+
+pub fn meta_url(sb: &Sandbox) -> String {
+    format!(
+        "{}/v24.0/1234567890123/events?access_token=sandbox-meta-token",
+        sb.platform_url
+    )
+}
+
+/// Posts `{"data": events}` to Meta.
+pub async fn post_meta(sb: &Sandbox, events: Vec<Value>) -> (u16, Value) {
+    post_json(&meta_url(sb), &json!({ "data": events }), &[]).await
+}
+
+/// Mints a Google access token through the fake OAuth endpoint.
+pub async fn google_token(sb: &Sandbox) -> String {
+    let res = http()
+        .post(format!("{}/token", sb.platform_url))
+        .form(&[
+            ("grant_type", "refresh_token"),
+            ("client_id", "sandbox-client-id"),
+            ("client_secret", "sandbox-client-secret"),
+            ("refresh_token", "sandbox-refresh-token"),
+        ])
+        .send()
+        .await
+        .expect("token");
+    assert_eq!(res.status().as_u16(), 200);
+    let body: Value = res.json().await.expect("json");
+    body["access_token"]
+        .as_str()
+        .expect("access_token")
+        .to_owned()
+}
+
+pub fn ads_upload_url(sb: &Sandbox) -> String {
+    format!(
+        "{}/v22/customers/1234567890:uploadClickConversions",
+        sb.platform_url
+    )
+}
+
+/// A Google Ads date-time (`yyyy-mm-dd hh:mm:ss+00:00`) for Unix ms.
+pub fn ads_time(ms: i64) -> String {
+    let t = time::OffsetDateTime::from_unix_timestamp(ms / 1_000).expect("time");
+    format!(
+        "{:04}-{:02}-{:02} {:02}:{:02}:{:02}+00:00",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second()
+    )
+}
+
+/// A valid click conversion on the seeded `UPLOAD_CLICKS` action 1001, converted a minute ago.
+pub fn click_conversion(gclid: &str, order_id: &str) -> Value {
+    json!({
+        "gclid": gclid,
+        "conversionAction": "customers/1234567890/conversionActions/1001",
+        "conversionDateTime": ads_time(ar_sandbox::clock::real_now_ms() - 60_000),
+        "conversionValue": 59.9,
+        "currencyCode": "EUR",
+        "orderId": order_id,
+        "userIdentifiers": [{ "hashedEmail": sha256_hex("john_smith@gmail.com") }],
+        "consent": { "adUserData": "GRANTED" }
+    })
+}
+
+/// Uploads click conversions with a valid token and developer token.
+pub async fn upload(sb: &Sandbox, token: &str, body: &Value) -> (u16, Value) {
+    let auth = format!("Bearer {token}");
+    post_json(
+        &ads_upload_url(sb),
+        body,
+        &[
+            ("authorization", &auth),
+            ("developer-token", "sandbox-developer-token"),
+        ],
+    )
+    .await
+}
+
+/// The `errorCode` enum values of a Google Ads failure (request-level or partial).
+pub fn ads_error_codes(failure: &Value) -> Vec<String> {
+    failure["details"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|d| d["errors"].as_array().cloned().unwrap_or_default())
+        .filter_map(|e| {
+            e["errorCode"]
+                .as_object()
+                .and_then(|c| c.values().next())
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+        })
+        .collect()
+}
