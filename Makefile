@@ -50,8 +50,9 @@ test: bootstrap-test
 	cargo test --locked -p ar-pixel
 	echo "make test: all passed in $$((SECONDS - start)) s"
 
-bench: bootstrap
-	@echo "no benchmarks yet"
+bench: build
+	@$(ENV); cargo run --locked --release -q -p ar-shared --example bench
+	scripts/sizes.sh
 
 deploy: build
 	@$(ENV); AR_SKIP_BUILD=1 wrangler deploy

@@ -52,7 +52,9 @@ apt_install() {
 probe_wasm32() { # can the active toolchain link a wasm32 cdylib?
   local d; d=$(mktemp -d)
   echo '#[no_mangle] pub extern "C" fn f() -> u32 { 7 }' > "$d/p.rs"
-  rustc --edition 2021 --target wasm32-unknown-unknown --crate-type cdylib -O -o "$d/p.wasm" "$d/p.rs" >/dev/null 2>&1
+  local linker=()
+  [ -n "${CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_LINKER:-}" ] && linker=(-C "linker=$CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_LINKER")
+  rustc --edition 2021 --target wasm32-unknown-unknown --crate-type cdylib -O "${linker[@]}" -o "$d/p.wasm" "$d/p.rs" >/dev/null 2>&1
   local rc=$?; rm -rf "$d"; return $rc
 }
 
@@ -93,7 +95,7 @@ ENV
   : > "$d/src/lib.rs"
   (cd "$d" && RUSTC_BOOTSTRAP=1 RUSTC=/usr/bin/rustc \
     RUSTFLAGS="-Cembed-bitcode=yes -Zforce-unstable-if-unmarked" \
-    CARGO_TARGET_DIR="$d/target" \
+    CARGO_TARGET_DIR="$d/target" CARGO_BUILD_BUILD_DIR="$d/target" \
     /usr/bin/cargo build --release --target wasm32-unknown-unknown -Zbuild-std=std,panic_abort,test) \
     || die "building the wasm32 sysroot failed (see output above)"
   $SUDO mkdir -p "$SYSROOT_DIR"

@@ -33,11 +33,35 @@ var AR_TAG_NAMES = {
   "product.viewed": ["ViewContent", "view_item"], "user.signed_up": ["CompleteRegistration", "sign_up"],
   "lead.submitted": ["Lead", "generate_lead"]
 };
+var AR_KEY_FIELDS = {
+  "transaction.purchase": "order_id", "payment_info.added": "checkout_id", "checkout.started": "checkout_id",
+  "user.signed_up": "user_id", "lead.submitted": "lead_id"
+};
 window.arShop = { track: function (name, key, data) {
   data = data || {};
   var out = document.getElementById("ar-event-id");
-  // The shop's only pixel call.
-  var tracked = key == null ? ar("track", name) : ar("track", name, key);
+  // The shop's only pixel call: the event shape the worker validates (DESIGN §3).
+  var props = {};
+  if (data.value != null) { props.value = data.value; props.currency = data.currency; }
+  if (data.items) {
+    props.items = data.items.map(function (i) {
+      var o = { id: i.id };
+      if (i.name != null) o.name = i.name;
+      if (i.price != null) o.price = i.price;
+      if (i.quantity != null) o.quantity = i.quantity;
+      return o;
+    });
+  }
+  if (key != null) {
+    if (name === "cart.added") {
+      var parts = String(key).split(":");
+      props.cart_id = parts[0];
+      if (!props.items) props.items = [{ id: parts.slice(1).join(":") }];
+    } else if (AR_KEY_FIELDS[name]) {
+      props[AR_KEY_FIELDS[name]] = key;
+    }
+  }
+  var tracked = ar("track", name, props);
   return tracked.then(function (id) {
     if (out) { out.textContent = id; out.setAttribute("data-state", "sent"); }
     var names = AR_TAG_NAMES[name] || [name, name];
