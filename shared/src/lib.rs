@@ -22,6 +22,10 @@ pub mod match_quality;
 pub mod pii;
 
 #[cfg(feature = "server")]
+pub mod delivery_outcome;
+#[cfg(feature = "server")]
+pub mod delivery_plan;
+#[cfg(feature = "server")]
 pub mod domain;
 #[cfg(feature = "server")]
 pub mod mapping_config;
@@ -32,11 +36,28 @@ pub mod platform;
 #[cfg(feature = "server")]
 pub mod record;
 #[cfg(feature = "server")]
+pub mod sample_event;
+#[cfg(feature = "server")]
 pub mod settings;
 #[cfg(feature = "server")]
 pub mod signature;
 #[cfg(feature = "server")]
 pub mod wire;
+
+#[cfg(feature = "server")]
+pub mod collect_guard;
+#[cfg(feature = "server")]
+pub mod edge_event;
+#[cfg(feature = "server")]
+pub mod event_report;
+#[cfg(feature = "server")]
+pub mod proxy;
+#[cfg(feature = "server")]
+pub mod rate_limit;
+#[cfg(feature = "server")]
+pub mod session_update;
+#[cfg(feature = "server")]
+pub mod visit;
 
 pub use event::EventName;
 pub use event_id::EventId;

@@ -146,7 +146,7 @@ pub struct Worker {
     pub base_url: String,
     /// The `wrangler dev` process (its output holds the worker's log lines).
     pub process: Service,
-    _state: TempDir,
+    state: TempDir,
 }
 
 impl Worker {
@@ -156,6 +156,15 @@ impl Worker {
     /// # Panics
     /// When wrangler cannot apply migrations or does not come up within 60 s.
     pub fn start(extra_vars: &[(&str, &str)]) -> Self {
+        Self::start_on(free_port(), extra_vars)
+    }
+
+    /// Like [`Worker::start`], on a given port (for a sandbox shop that must know the worker's
+    /// URL before the worker starts).
+    ///
+    /// # Panics
+    /// When wrangler cannot apply migrations or does not come up within 60 s.
+    pub fn start_on(port: u16, extra_vars: &[(&str, &str)]) -> Self {
         let state = TempDir::new("wrangler");
         let root = repo_root();
         let status = Command::new("wrangler")
@@ -169,7 +178,6 @@ impl Worker {
             status.is_ok_and(|s| s.success()),
             "wrangler d1 migrations apply failed"
         );
-        let port = free_port();
         let mut cmd = Command::new("wrangler");
         cmd.current_dir(&root)
             .args(["dev", "--ip", "127.0.0.1", "--port", &port.to_string()])
@@ -195,8 +203,16 @@ impl Worker {
         Self {
             base_url,
             process,
-            _state: state,
+            state,
         }
+    }
+}
+
+impl Worker {
+    /// The directory holding this worker's local D1, Queue and KV state (`--persist-to`), for
+    /// `wrangler d1 execute DB --local --persist-to <dir>`.
+    pub fn state_dir(&self) -> &Path {
+        &self.state.0
     }
 }
 

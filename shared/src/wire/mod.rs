@@ -250,6 +250,11 @@ fn from_json<T: serde::de::DeserializeOwned>(json: &[u8]) -> Result<T, Validatio
 
 fn path_error(e: serde_path_to_error::Error<serde_json::Error>) -> ValidationError {
     let path = e.path().to_string();
-    let field = if path == "." { "body".to_owned() } else { path };
+    // "." is the document root; "?" is where a syntax error leaves no path.
+    let field = if path == "." || path == "?" {
+        "body".to_owned()
+    } else {
+        path
+    };
     ValidationError::new(field, e.into_inner().to_string())
 }

@@ -1,21 +1,30 @@
 //! Request routing: our own `/_ar/*` paths; everything else belongs to the storefront.
 
+mod admin;
 mod collect;
+mod events;
 mod home;
 mod pixel;
+mod proxy;
 
-use worker::{Env, Method, Request, Response, Result};
+use worker::{Context, Env, Method, Request, Response, Result};
 
-/// Dispatches one request.
-pub async fn handle(req: Request, env: &Env) -> Result<Response> {
+/// Dispatches one request: our own `/_ar/*` paths, everything else to the storefront.
+pub async fn handle(req: Request, env: &Env, ctx: &Context) -> Result<Response> {
     let path = req.path();
     match (req.method(), path.as_str()) {
         (Method::Get | Method::Head, "/_ar/pixel.js") => pixel::script(),
         (Method::Get | Method::Head, "/_ar/pixel.wasm") => pixel::wasm(),
-        (Method::Post, "/_ar/collect") => collect::handle(req, env).await,
-        (_, "/_ar/collect") => error_json(405, "method_not_allowed", "use POST"),
-        (Method::Get, "/") => home::page(),
-        _ => error_json(404, "not_found", "no such path"),
+        (Method::Post, "/_ar/collect") => collect::handle(req, env, ctx).await,
+        (Method::Post, "/_ar/events") => events::handle(req, env, ctx).await,
+        (_, "/_ar/collect" | "/_ar/events") => error_json(405, "method_not_allowed", "use POST"),
+        (_, p) if p == "/_ar/health" || p.starts_with("/_ar/admin") => {
+            admin::handle(req, env, ctx).await
+        }
+        (_, p) if p.starts_with("/_ar/") => {
+            error_json(404, "not_found", "no such path under /_ar/")
+        }
+        _ => proxy::handle(req, env, ctx).await,
     }
 }
 

@@ -1,0 +1,145 @@
+//! What `/_ar/collect` accepts before it reads a body: the content type and the `Origin`.
+//!
+//! `/_ar/collect` is public (DESIGN §4, "Forged events"), so these checks only keep other sites'
+//! pages from posting into a shop's data through its visitors' browsers; forged purchases are
+//! handled by corroboration and order tokens (`record::EventRecord::awaits_corroboration`).
+//! - Content type: JSON (`application/json`, `*+json`) or `text/plain` (what `sendBeacon` sends
+//!   for a string body); no header is allowed too (a bare `fetch` body). HTML form encodings
+//!   (`application/x-www-form-urlencoded`, `multipart/form-data`) are refused: they are what a
+//!   cross-site form can send without a CORS preflight.
+//! - `Origin`: when a browser sends one, it must be the shop's own host (the supported setup
+//!   routes the worker on the storefront's hostname, DESIGN §4 "Deployment") or one of the
+//!   configured `ALLOWED_ORIGINS`. The scheme is not compared: TLS may end before the worker.
+//!   A request without `Origin` (a non-browser client, an old browser's same-origin GET-like
+//!   beacon) is allowed: it proves nothing either way.
+
+/// The media types a collect body may have (case-insensitive, parameters ignored).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BodyType {
+    /// JSON or no declared type.
+    Accepted,
+    /// Anything else: answer 415.
+    Refused,
+}
+
+/// Classifies a `Content-Type` header value.
+pub fn body_type(content_type: Option<&str>) -> BodyType {
+    let Some(value) = content_type else {
+        return BodyType::Accepted;
+    };
+    let essence = value
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    let ok = essence.is_empty()
+        || essence == "application/json"
+        || essence == "text/plain"
+        || (essence.starts_with("application/") && essence.ends_with("+json"));
+    if ok {
+        BodyType::Accepted
+    } else {
+        BodyType::Refused
+    }
+}
+
+/// The host (with port) of an origin or URL: `https://Shop.Example.com:8443/x` →
+/// `shop.example.com:8443`. `None` for `null` and anything without `scheme://host`.
+pub fn origin_host(origin: &str) -> Option<String> {
+    let (_, rest) = origin.trim().split_once("://")?;
+    let host = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let host = host.rsplit_once('@').map_or(host, |(_, h)| h);
+    (!host.is_empty()).then(|| host.to_ascii_lowercase())
+}
+
+/// Whether a request with this `Origin` header may post to collect on `request_host`.
+pub fn origin_allowed(origin: Option<&str>, request_host: &str, allowed: &[String]) -> bool {
+    let Some(origin) = origin else {
+        return true;
+    };
+    let Some(host) = origin_host(origin) else {
+        return false; // `Origin: null` (sandboxed frames, file:) or garbage
+    };
+    host == request_host.trim().to_ascii_lowercase()
+        || allowed
+            .iter()
+            .filter_map(|a| origin_host(a))
+            .any(|a| a == host)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_text_plain_and_no_content_type_are_accepted() {
+        for ct in [
+            None,
+            Some("application/json"),
+            Some("Application/JSON; charset=utf-8"),
+            Some("text/plain;charset=UTF-8"),
+            Some("application/ld+json"),
+        ] {
+            assert_eq!(body_type(ct), BodyType::Accepted, "{ct:?}");
+        }
+    }
+
+    #[test]
+    fn form_encodings_and_others_are_refused() {
+        for ct in [
+            "application/x-www-form-urlencoded",
+            "multipart/form-data; boundary=x",
+            "text/html",
+            "application/xml",
+        ] {
+            assert_eq!(body_type(Some(ct)), BodyType::Refused, "{ct}");
+        }
+    }
+
+    #[test]
+    fn the_shops_own_origin_is_allowed_whatever_the_scheme() {
+        assert!(origin_allowed(
+            Some("https://shop.example.com"),
+            "shop.example.com",
+            &[]
+        ));
+        assert!(origin_allowed(
+            Some("http://127.0.0.1:8787"),
+            "127.0.0.1:8787",
+            &[]
+        ));
+        assert!(origin_allowed(None, "shop.example.com", &[]));
+    }
+
+    #[test]
+    fn other_origins_are_refused_unless_configured() {
+        let allowed = vec!["https://www.example.com".to_owned()];
+        assert!(!origin_allowed(
+            Some("https://evil.test"),
+            "shop.example.com",
+            &allowed
+        ));
+        assert!(origin_allowed(
+            Some("https://www.example.com"),
+            "shop.example.com",
+            &allowed
+        ));
+        assert!(!origin_allowed(
+            Some("https://shop.example.com:8443"),
+            "shop.example.com",
+            &[]
+        ));
+        assert!(!origin_allowed(Some("null"), "shop.example.com", &[]));
+    }
+
+    #[test]
+    fn origin_hosts_are_lowercased_without_path_or_credentials() {
+        assert_eq!(
+            origin_host("HTTPS://u:p@Shop.Example.com:8443/x?y").as_deref(),
+            Some("shop.example.com:8443")
+        );
+        assert_eq!(origin_host("null"), None);
+        assert_eq!(origin_host("https://"), None);
+    }
+}

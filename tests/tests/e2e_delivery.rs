@@ -1,0 +1,355 @@
+//! Delivery end to end: the real worker (workerd via `wrangler dev`, local D1, Queues, KV) sends
+//! to the in-process fake platforms. Events enter through `/_ar/collect` (the pixel's route, with
+//! `HOLD_UNVERIFIED=false` so browser purchases need no shop copy) and go out through the outbox:
+//! real-time after the merge window, batched by the cron flush (`GET /__scheduled`).
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use ar_sandbox::Sandbox;
+use ar_sandbox::harness::{Worker, repo_root};
+use ar_shared::{EventId, EventName};
+use serde_json::{Value, json};
+
+const UA: &str = "Mozilla/5.0 (X11; Linux x86_64) e2e-delivery";
+const RAW_EMAIL: &str = "jane.doe@example.com";
+const RAW_PHONE: &str = "6505551234";
+const RAW_FIRST: &str = "Janelle";
+const RAW_LAST: &str = "Doemann";
+
+fn start(sb: &Sandbox, extra: &[(&str, &str)]) -> Worker {
+    let url = sb.platform_url.clone();
+    let mut vars: Vec<(&str, &str)> = vec![
+        ("META_BASE_URL", &url),
+        ("META_PIXEL_ID", "123"),
+        ("META_ACCESS_TOKEN", "sandbox-meta-token"),
+        ("AR_SERVER_SECRET", "dev-server-secret"),
+        ("ADMIN_TOKEN", "admin-e2e"),
+        ("GEO_OVERRIDE", "US"),
+        ("HOLD_UNVERIFIED", "false"),
+        ("RETRY_BASE_SECS", "1"),
+    ];
+    vars.extend_from_slice(extra);
+    Worker::start(&vars)
+}
+
+async fn collect(worker: &Worker, body: &Value) {
+    let res = common::http()
+        .post(format!("{}/_ar/collect", worker.base_url))
+        .header("content-type", "application/json")
+        .header("user-agent", UA)
+        .json(body)
+        .send()
+        .await
+        .expect("post collect");
+    let status = res.status().as_u16();
+    let text = res.text().await.unwrap_or_default();
+    assert_eq!(status, 204, "collect answered {status}: {text}");
+}
+
+async fn meta_requests(sb: &Sandbox, event_id: Option<&str>) -> Vec<Value> {
+    let mut url = format!("{}/_sandbox/requests?platform=meta", sb.platform_url);
+    if let Some(id) = event_id {
+        url = format!("{url}&event_id={id}");
+    }
+    common::get_json(&url)
+        .await
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+}
+
+async fn cron(worker: &Worker) {
+    let res = common::http()
+        .get(format!("{}/__scheduled?cron=*/5+*+*+*+*", worker.base_url))
+        .send()
+        .await
+        .expect("trigger cron");
+    assert!(res.status().is_success(), "cron: {}", res.status());
+}
+
+/// Accepted Meta events per event id.
+fn accepted_ids(requests: &[Value]) -> Vec<String> {
+    requests
+        .iter()
+        .filter(|r| r["verdict"] == "accepted")
+        .flat_map(|r| r["event_ids"].as_array().cloned().unwrap_or_default())
+        .filter_map(|v| v.as_str().map(str::to_owned))
+        .collect()
+}
+
+fn purchase(order: &str, extra: Value) -> Value {
+    let mut body = json!({
+        "event": "transaction.purchase",
+        "order_id": order,
+        "page": {"url": "https://shop.example.com/thank-you"},
+    });
+    if let (Value::Object(b), Value::Object(e)) = (&mut body, extra) {
+        b.extend(e);
+    }
+    body
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_purchase_reaches_meta_within_five_seconds_exactly_once() {
+    let sb = common::sandbox().await;
+    let worker = start(&sb, &[]);
+    let id = EventId::from_business_key(&EventName::Purchase, "e2e-1001");
+    let started = Instant::now();
+    collect(
+        &worker,
+        &purchase(
+            "e2e-1001",
+            json!({"value": 59.9, "currency": "EUR", "user": {"email": RAW_EMAIL}}),
+        ),
+    )
+    .await;
+    let mut found = Vec::new();
+    while started.elapsed() < Duration::from_secs(5) {
+        found = meta_requests(&sb, Some(id.as_str())).await;
+        if !found.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let elapsed = started.elapsed();
+    assert_eq!(
+        found.len(),
+        1,
+        "no Meta request within 5 s; worker log:\n{}",
+        worker.process.output().join("\n")
+    );
+    assert!(elapsed < Duration::from_secs(5), "{elapsed:?}");
+    assert_eq!(found[0]["verdict"], "accepted", "{}", found[0]);
+    assert_eq!(found[0]["body"]["data"][0]["event_id"], id.as_str());
+    // Later timers and cron runs never send it again.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    cron(&worker).await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert_eq!(meta_requests(&sb, Some(id.as_str())).await.len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn two_copies_of_a_purchase_become_one_meta_request_with_the_merged_data() {
+    let sb = common::sandbox().await;
+    let worker = start(&sb, &[]);
+    let id = EventId::from_business_key(&EventName::Purchase, "e2e-2002");
+    collect(
+        &worker,
+        &purchase("e2e-2002", json!({"value": 42.5, "currency": "USD"})),
+    )
+    .await;
+    collect(
+        &worker,
+        &purchase(
+            "e2e-2002",
+            json!({"value": 42.5, "currency": "USD",
+                   "user": {"email": RAW_EMAIL, "phone": RAW_PHONE}}),
+        ),
+    )
+    .await;
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    cron(&worker).await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let found = meta_requests(&sb, Some(id.as_str())).await;
+    assert_eq!(found.len(), 1, "{found:#?}");
+    let event = &found[0]["body"]["data"][0];
+    assert_eq!(event["custom_data"]["value"], 42.5, "{event}");
+    assert!(
+        !event["user_data"]["em"].is_null(),
+        "hashed email from the second copy: {event}"
+    );
+    assert!(!event["user_data"]["ph"].is_null(), "{event}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn batched_events_go_out_in_batches_after_the_cron_flush() {
+    let sb = common::sandbox().await;
+    let worker = start(&sb, &[]);
+    for i in 0..30 {
+        collect(
+            &worker,
+            &json!({"event": "cart.added", "cart_id": "cart-e2e", "items": [{"id": format!("sku-{i}")}],
+                    "page": {"url": "https://shop.example.com/p"}}),
+        )
+        .await;
+    }
+    let deadline = Instant::now() + Duration::from_mins(1);
+    let mut ids = Vec::new();
+    while Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        cron(&worker).await;
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        ids = accepted_ids(&meta_requests(&sb, None).await);
+        if ids.len() >= 30 {
+            break;
+        }
+    }
+    let requests = meta_requests(&sb, None).await;
+    assert_eq!(
+        ids.len(),
+        30,
+        "worker log:\n{}",
+        worker.process.output().join("\n")
+    );
+    let mut unique = ids.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(unique.len(), 30, "each event exactly once");
+    assert!(
+        requests
+            .iter()
+            .any(|r| r["events"].as_u64().unwrap_or(0) > 1),
+        "events were batched: {:?}",
+        requests.iter().map(|r| &r["events"]).collect::<Vec<_>>()
+    );
+    assert!(requests.len() < 30);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn platform_failures_are_retried_by_later_cron_runs_and_delivered_once() {
+    let sb = common::sandbox().await;
+    let worker = start(&sb, &[]);
+    let (status, body) = common::post_json(
+        &format!("{}/_sandbox/faults", sb.platform_url),
+        &json!({"platform": "meta", "kind": "status", "status": 500, "count": 2}),
+        &[],
+    )
+    .await;
+    assert!(status < 300, "{status} {body}");
+    for i in 0..5 {
+        collect(
+            &worker,
+            &json!({"event": "cart.added", "cart_id": "cart-faults", "items": [{"id": format!("f-{i}")}],
+                    "page": {"url": "https://shop.example.com/p"}}),
+        )
+        .await;
+    }
+    let deadline = Instant::now() + Duration::from_mins(1);
+    let mut ids = Vec::new();
+    while Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        cron(&worker).await;
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        ids = accepted_ids(&meta_requests(&sb, None).await);
+        if ids.len() >= 5 {
+            break;
+        }
+    }
+    let requests = meta_requests(&sb, None).await;
+    assert!(
+        requests.iter().filter(|r| r["verdict"] == "fault").count() >= 2,
+        "the faults were hit: {requests:#?}"
+    );
+    let mut unique = ids.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(
+        (ids.len(), unique.len()),
+        (5, 5),
+        "each event delivered exactly once"
+    );
+    // The health report shows them delivered.
+    let health = common::http()
+        .get(format!("{}/_ar/health", worker.base_url))
+        .bearer_auth("admin-e2e")
+        .send()
+        .await
+        .expect("health")
+        .json::<Value>()
+        .await
+        .expect("json");
+    assert_eq!(health["delivery"]["meta"]["delivered"], 5, "{health:#}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn no_raw_pii_is_stored_in_d1_or_sent_to_the_platforms() {
+    let sb = common::sandbox().await;
+    let worker = start(&sb, &[]);
+    collect(
+        &worker,
+        &purchase(
+            "e2e-3003",
+            json!({"value": 10, "currency": "USD", "user": {"email": RAW_EMAIL, "phone": RAW_PHONE,
+                   "first_name": RAW_FIRST, "last_name": RAW_LAST}}),
+        ),
+    )
+    .await;
+    collect(
+        &worker,
+        &json!({"event": "cart.added", "cart_id": "cart-pii", "items": [{"id": "sku-pii"}],
+                "user": {"email": RAW_EMAIL}, "page": {"url": "https://shop.example.com/p"}}),
+    )
+    .await;
+    tokio::time::sleep(Duration::from_secs(8)).await;
+    cron(&worker).await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let mut dump = String::new();
+    for table in ["events", "outbox"] {
+        let out = Command::new("wrangler")
+            .current_dir(repo_root())
+            .args(["d1", "execute", "DB", "--local", "--json", "--persist-to"])
+            .arg(worker.state_dir())
+            .args(["--command", &format!("select * from {table}")])
+            .env("AR_SKIP_BUILD", "1")
+            .output()
+            .expect("wrangler d1 execute");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        dump.push_str(&String::from_utf8_lossy(&out.stdout));
+    }
+    assert!(dump.contains("e2e-3003"), "the purchase is stored: {dump}");
+    let platforms = serde_json::to_string(&meta_requests(&sb, None).await).unwrap();
+    assert!(platforms.contains("em"), "{platforms}");
+    for raw in [RAW_EMAIL, RAW_PHONE, RAW_FIRST, RAW_LAST] {
+        for (place, text) in [("D1", &dump), ("fake platforms", &platforms)] {
+            assert!(
+                !text.to_lowercase().contains(&raw.to_lowercase()),
+                "{raw} found in {place}"
+            );
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn admin_pages_need_the_token() {
+    let sb = common::sandbox().await;
+    let worker = start(&sb, &[]);
+    let http = common::http();
+    let health = format!("{}/_ar/health", worker.base_url);
+    assert_eq!(
+        http.get(&health).send().await.unwrap().status().as_u16(),
+        401
+    );
+    let res = http
+        .get(&health)
+        .bearer_auth("admin-e2e")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 200);
+    let json: Value = res.json().await.unwrap();
+    assert_eq!(json["config"]["platforms"]["meta"], true, "{json:#}");
+    let page = http
+        .get(format!("{}/_ar/admin?token=admin-e2e", worker.base_url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status().as_u16(), 200);
+    let html = page.text().await.unwrap();
+    assert!(html.contains("<svg") && !html.contains("<script"), "{html}");
+    let replay = http
+        .post(format!("{}/_ar/admin/replay", worker.base_url))
+        .bearer_auth("admin-e2e")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(replay.status().as_u16(), 200);
+}

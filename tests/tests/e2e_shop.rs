@@ -1,0 +1,204 @@
+//! A shopper's whole visit, as a person would make it: headless Chromium lands on the demo shop
+//! through the real worker (workerd via `wrangler dev`) with `?fbclid=…&gclid=…`, browses, adds to
+//! cart, checks out and pays. The pixel reports the purchase from the thank-you page, the shop's
+//! backend reports it server-side, and the fake Meta and Google endpoints must then hold exactly
+//! one server copy per destination, with the browser's identifiers and the backend's hashed email.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::too_many_lines)]
+
+use std::time::{Duration, Instant};
+
+use ar_sandbox::harness::{ChromeDriver, Worker, free_port};
+use ar_sandbox::{ReportMode, Sandbox, SandboxConfig};
+use ar_shared::{EventId, EventName};
+use fantoccini::{Client, ClientBuilder, Locator};
+use hyper_util::client::legacy::connect::HttpConnector;
+use serde_json::Value;
+
+const SECRET: &str = "e2e-shop-secret";
+const FBCLID: &str = "IwAR-e2e_Shop_1";
+const GCLID: &str = "Cj0KCQ-e2e_shop";
+
+async fn get_json(url: &str) -> Value {
+    reqwest::get(url).await.unwrap().json().await.unwrap()
+}
+
+async fn click(client: &Client, css: &str) {
+    // The previous click navigates; an element found while the old page is still unloading goes
+    // stale, so look it up again (bounded).
+    let mut last = String::new();
+    for _ in 0..5 {
+        let found = client
+            .wait()
+            .at_most(Duration::from_secs(20))
+            .for_element(Locator::Css(css))
+            .await;
+        match found {
+            Ok(el) => match el.click().await {
+                Ok(()) => return,
+                Err(e) => last = e.to_string(),
+            },
+            Err(e) => last = e.to_string(),
+        }
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    panic!("click {css}: {last}");
+}
+
+/// Meta events with `event_id` across every accepted request the fake Meta recorded.
+async fn meta_events(platform_url: &str, event_id: &str) -> Vec<Value> {
+    let records = get_json(&format!(
+        "{platform_url}/_sandbox/requests?platform=meta&event_id={event_id}"
+    ))
+    .await;
+    let mut events = Vec::new();
+    for r in records.as_array().cloned().unwrap_or_default() {
+        for e in r["body"]["data"].as_array().cloned().unwrap_or_default() {
+            if e["event_id"] == event_id {
+                assert_eq!(r["verdict"], "accepted", "fake Meta rejected: {r}");
+                events.push(e);
+            }
+        }
+    }
+    events
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_shoppers_purchase_reaches_each_platform_once_with_browser_and_backend_identifiers() {
+    let worker_port = free_port();
+    let mut config = SandboxConfig::default();
+    config.shop.worker_url = format!("http://127.0.0.1:{worker_port}");
+    config.shop.server_secret = SECRET.into();
+    config.shop.report = ReportMode::Api;
+    let sandbox = Sandbox::start_local(config).await.expect("sandbox");
+    let p = sandbox.platform_url.clone();
+    let token_url = format!("{p}/token");
+    let worker = Worker::start_on(
+        worker_port,
+        &[
+            ("ORIGIN_URL", &sandbox.shop_url),
+            ("GEO_OVERRIDE", "US"),
+            ("AR_SERVER_SECRET", SECRET),
+            ("META_BASE_URL", &p),
+            ("META_PIXEL_ID", "123456789"),
+            ("META_ACCESS_TOKEN", "sandbox-meta-token"),
+            ("GA4_BASE_URL", &p),
+            ("GA4_MEASUREMENT_ID", "G-E2E"),
+            ("GA4_API_SECRET", "sandbox-ga4-secret"),
+            ("DATA_MANAGER_BASE_URL", &p),
+            ("DATA_MANAGER_OPERATING_ACCOUNT_ID", "1234567890"),
+            (
+                "GOOGLE_CONVERSION_ACTIONS",
+                "transaction.purchase=2001:webpage",
+            ),
+            ("GOOGLE_OAUTH_URL", &token_url),
+            ("GOOGLE_CLIENT_ID", "sandbox-client-id"),
+            ("GOOGLE_CLIENT_SECRET", "sandbox-client-secret"),
+            ("GOOGLE_REFRESH_TOKEN", "sandbox-refresh-token"),
+        ],
+    );
+    let driver = ChromeDriver::start();
+    let client = ClientBuilder::new(HttpConnector::new())
+        .capabilities(ChromeDriver::capabilities())
+        .connect(&driver.url)
+        .await
+        .expect("connect to chromedriver");
+
+    client
+        .goto(&format!(
+            "{}/?fbclid={FBCLID}&gclid={GCLID}",
+            worker.base_url
+        ))
+        .await
+        .unwrap();
+    click(&client, "a[href^='/products/']").await;
+    click(&client, "#add-to-cart").await;
+    click(&client, "#checkout").await;
+    click(&client, "#to-payment").await;
+    click(&client, "#place-order").await;
+    let shown = client
+        .wait()
+        .at_most(Duration::from_secs(20))
+        .for_element(Locator::Css("#ar-event-id[data-state]"))
+        .await
+        .expect("thank-you page reports the purchase");
+    let state = shown.attr("data-state").await.unwrap().unwrap_or_default();
+    let page_id = shown.text().await.unwrap();
+    let url = client.current_url().await.unwrap();
+    let cookies = client.get_all_cookies().await.unwrap();
+    client.close().await.unwrap();
+    assert_eq!(
+        state, "sent",
+        "pixel error on the thank-you page: {page_id}"
+    );
+    let order_id = url
+        .query_pairs()
+        .find(|(k, _)| k == "order")
+        .map(|(_, v)| v.into_owned())
+        .expect("thank-you URL carries the order id");
+    let expected = EventId::from_business_key(&EventName::Purchase, &order_id);
+    assert_eq!(
+        page_id,
+        expected.as_str(),
+        "browser and native derive the same ID"
+    );
+
+    // Edge-set first-party cookies (DESIGN §4): _fbc keeps the fbclid verbatim.
+    let fbc = cookies
+        .iter()
+        .find(|c| c.name() == "_fbc")
+        .expect("_fbc set");
+    assert!(fbc.value().ends_with(FBCLID), "{}", fbc.value());
+    assert!(cookies.iter().any(|c| c.name() == "_fbp"), "_fbp set");
+
+    // Purchases go out in seconds (merge window 2 s): poll up to 8 s.
+    let deadline = Instant::now() + Duration::from_secs(8);
+    let events = loop {
+        let events = meta_events(&p, expected.as_str()).await;
+        if !events.is_empty() || Instant::now() > deadline {
+            break events;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    };
+    // Wait a little longer: a second copy must not produce a second request.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let events = if events.is_empty() {
+        events
+    } else {
+        meta_events(&p, expected.as_str()).await
+    };
+    assert_eq!(events.len(), 1, "exactly one Meta server copy: {events:?}");
+    let user = &events[0]["user_data"];
+    assert_eq!(user["fbc"], fbc.value(), "the browser's fbc, verbatim");
+    assert!(user["fbp"].is_string(), "the browser's fbp");
+    assert!(user["client_ip_address"].is_string() && user["client_user_agent"].is_string());
+    let em = &user["em"];
+    let em = em.as_str().or_else(|| em[0].as_str()).unwrap_or_default();
+    assert_eq!(em.len(), 64, "the backend's hashed email: {user}");
+
+    // The browser tag fired with the same ID (platform dedup by event_id).
+    let tags = get_json(&format!("{p}/_sandbox/browser-tags")).await;
+    let tags = tags.to_string();
+    assert!(tags.contains(expected.as_str()), "fbq eventID: {tags}");
+
+    // Google: one Data Manager event into the gtag's WEBPAGE action, transactionId = order id.
+    let dm = get_json(&format!("{p}/_sandbox/requests?platform=data_manager")).await;
+    let dm_events: Vec<Value> = dm
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .iter()
+        .flat_map(|r| r["body"]["events"].as_array().cloned().unwrap_or_default())
+        .filter(|e| e["transactionId"] == order_id.as_str())
+        .collect();
+    assert_eq!(dm_events.len(), 1, "exactly one Data Manager copy: {dm}");
+
+    // No raw PII reached any fake platform.
+    let all = get_json(&format!("{p}/_sandbox/requests"))
+        .await
+        .to_string()
+        .to_lowercase();
+    for raw in ["shopper@example.com", "erika", "mustermann", "1701234567"] {
+        assert!(!all.contains(raw), "raw {raw} reached a platform");
+    }
+}

@@ -1,0 +1,72 @@
+//! Google access tokens: exchanged from the merchant's refresh token (`ar_shared::platform::oauth`
+//! builds the request and reads the answer) and cached in KV until shortly before expiry
+//! (google.md §1.1: "Cache the token … until `expires_in - 60s`"), so a flush does not mint a
+//! token per request.
+
+use ar_shared::platform::oauth::{self, AccessToken, OAuthClient, OAuthError};
+use ar_shared::platform::verdict::{self, Verdict};
+use ar_shared::settings::Settings;
+use serde_json::{Value, json};
+use worker::{Env, console_error};
+
+use super::send::fetch;
+use crate::bindings;
+use crate::store::outbox::field_u64;
+
+/// KV key of the cached token.
+const KV_KEY: &str = "google_oauth_access_token";
+/// KV refuses expirations under 60 s.
+const KV_MIN_TTL_SECS: u64 = 60;
+
+/// A usable access token, or the verdict for every row that needed one.
+pub async fn access_token(env: &Env, settings: &Settings, now_ms: u64) -> Result<String, Verdict> {
+    let Some(google) = &settings.google_oauth else {
+        return Err(Verdict::ConfigError {
+            reason: "GOOGLE_CLIENT_ID, GOOGLE_CLIENT_SECRET and GOOGLE_REFRESH_TOKEN are not set"
+                .into(),
+        });
+    };
+    let kv = env.kv(bindings::KV).ok();
+    if let Some(kv) = &kv
+        && let Ok(Some(cached)) = kv.get(KV_KEY).json::<Value>().await
+    {
+        let token = AccessToken {
+            token: cached["token"].as_str().unwrap_or_default().to_owned(),
+            expires_at_ms: field_u64(&cached, "expires_at_ms"),
+        };
+        if !token.token.is_empty() && token.is_fresh(now_ms) {
+            return Ok(token.token);
+        }
+    }
+    let client = OAuthClient {
+        token_url: google.token_url.clone(),
+        client_id: google.client_id.clone(),
+        client_secret: google.client_secret.clone(),
+        refresh_token: google.refresh_token.clone(),
+    };
+    let (status, body) = fetch(&oauth::refresh_request(&client))
+        .await
+        .map_err(|_| verdict::transport_failure())?;
+    let token = oauth::parse_token_response(status, &body, now_ms).map_err(|e| match e {
+        OAuthError::Refused { .. } => Verdict::ConfigError {
+            reason: e.to_string(),
+        },
+        OAuthError::Unavailable { .. } | OAuthError::Malformed(_) => Verdict::Retry {
+            after_secs: verdict::RETRY_SECS,
+            reason: e.to_string(),
+        },
+    })?;
+    if let Some(kv) = kv {
+        let ttl = (token.refresh_at_ms().saturating_sub(now_ms) / 1000).max(KV_MIN_TTL_SECS);
+        let value = json!({"token": token.token, "expires_at_ms": token.expires_at_ms});
+        let stored = match kv.put(KV_KEY, value.to_string()) {
+            Ok(put) => put.expiration_ttl(ttl).execute().await.is_ok(),
+            Err(_) => false,
+        };
+        if !stored {
+            // Not fatal: the next flush mints another token.
+            console_error!("ar: could not cache the Google access token in KV");
+        }
+    }
+    Ok(token.token)
+}

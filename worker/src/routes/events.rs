@@ -1,0 +1,192 @@
+//! `POST /_ar/events`: server events from the merchant backend, HMAC-signed.
+//!
+//! The request must carry `x-ar-timestamp` and `x-ar-signature` over `"<timestamp>.<raw body>"`
+//! (`ar_shared::signature`; 401 naming the problem), a body of at most 1 MiB (413) holding
+//! `{"events": [...]}` with 1 to 1000 events (400 naming the field). Each event is then parsed,
+//! validated, hashed and stored on its own, so one bad event never rejects the others (DESIGN §5);
+//! the answer lists a result per event (`ar_shared::event_report`). PII is hashed here, on
+//! arrival, and never stored or logged raw (DESIGN §4). The request's own IP and user agent are
+//! the merchant backend's, not the shopper's: they are never used; the shopper's come from
+//! `client{}` or from the stored session the event's `session_id` names (DESIGN §3).
+
+use std::collections::BTreeMap;
+
+use ar_shared::event_report::{
+    BatchReport, EventResult, EventStatus, has_insufficient_context, warnings,
+};
+use ar_shared::pii::hash_user_data;
+use ar_shared::record::{EventRecord, SessionContext, Source};
+use ar_shared::settings::{SettingProblem, Settings};
+use ar_shared::signature::{self, SignatureError};
+use ar_shared::wire::{self, ValidationContext};
+use serde_json::{Value, json};
+use worker::{Context, Env, Request, Response, Result, console_error, console_log};
+
+use super::collect::{config_error, load_settings, stored_session};
+use super::error_json;
+use crate::ingest::{self, Accepted};
+use crate::runtime;
+
+/// Largest request body accepted.
+const MAX_BODY_BYTES: usize = 1024 * 1024;
+/// Most events per request.
+const MAX_EVENTS: usize = 1000;
+
+pub async fn handle(mut req: Request, env: &Env, ctx: &Context) -> Result<Response> {
+    let settings = match load_settings(env) {
+        Ok(s) => s,
+        Err(response) => return response,
+    };
+    let Some(secret) = settings.server_secret.clone() else {
+        console_error!("ar: /_ar/events called but AR_SERVER_SECRET is not set");
+        return config_error(&[SettingProblem {
+            name: "AR_SERVER_SECRET",
+            problem: "not set: /_ar/events verifies request signatures with it; run \
+                      `wrangler secret put AR_SERVER_SECRET` with the secret the merchant \
+                      backend signs with"
+                .into(),
+        }]);
+    };
+    let declared = req
+        .headers()
+        .get("content-length")
+        .ok()
+        .flatten()
+        .and_then(|v| v.trim().parse::<usize>().ok());
+    if declared.is_some_and(|n| n > MAX_BODY_BYTES) {
+        return too_large();
+    }
+    let body = req.bytes().await?;
+    if body.len() > MAX_BODY_BYTES {
+        return too_large();
+    }
+    let headers = req.headers();
+    let timestamp = headers.get(signature::TIMESTAMP_HEADER).ok().flatten();
+    let sig = headers.get(signature::SIGNATURE_HEADER).ok().flatten();
+    if let Err(e) = signature::verify_request(
+        secret.0.as_bytes(),
+        timestamp.as_deref(),
+        sig.as_deref(),
+        &body,
+        runtime::now_ms() / 1000,
+    ) {
+        return unauthorized(&e);
+    }
+    let values = match wire::parse_batch(&body, MAX_EVENTS) {
+        Ok(v) => v,
+        Err(e) => {
+            let body =
+                json!({ "error": "invalid_batch", "field": e.field, "message": e.to_string() });
+            return Ok(Response::from_json(&body)?.with_status(400));
+        }
+    };
+    let mut sessions = Sessions::default();
+    let mut results = Vec::with_capacity(values.len());
+    for (index, value) in values.into_iter().enumerate() {
+        results.push(one_event(env, ctx, &settings, &mut sessions, index, value).await);
+    }
+    Response::from_json(&BatchReport::new(results))
+}
+
+/// Stored session contexts looked up so far in this request (a batch often repeats a session).
+#[derive(Default)]
+struct Sessions(BTreeMap<String, Option<SessionContext>>);
+
+impl Sessions {
+    async fn get(&mut self, env: &Env, session_id: &str) -> Option<SessionContext> {
+        if let Some(hit) = self.0.get(session_id) {
+            return hit.clone();
+        }
+        let stored = stored_session(env, session_id).await;
+        self.0.insert(session_id.to_owned(), stored.clone());
+        stored
+    }
+}
+
+async fn one_event(
+    env: &Env,
+    ctx: &Context,
+    settings: &Settings,
+    sessions: &mut Sessions,
+    index: usize,
+    value: Value,
+) -> EventResult {
+    let stated_id = value
+        .get("event_id")
+        .and_then(Value::as_str)
+        .map(str::to_owned);
+    let random = match runtime::random_bytes() {
+        Ok(r) => r,
+        Err(e) => {
+            console_error!("ar: no randomness: {e}");
+            return EventResult::failed(index, stated_id.unwrap_or_default(), "internal error");
+        }
+    };
+    let validation = ValidationContext {
+        mappings: &settings.mappings,
+        now_ms: runtime::now_ms(),
+        random,
+    };
+    let event = match wire::event_from_value(value).and_then(|i| wire::validate(i, validation)) {
+        Ok(ev) => ev,
+        Err(e) => return EventResult::invalid(index, stated_id, &e),
+    };
+    // Hashed on arrival (DESIGN §4): from here on only digests exist.
+    let (user, problems) = hash_user_data(&event.user, &settings.default_country);
+    let mut record =
+        EventRecord::from_copy(&event, user, SessionContext::default(), Source::Server);
+    let mut matched = false;
+    if let Some(sid) = &event.session_id
+        && let Some(stored) = sessions.get(env, sid).await
+    {
+        record.fill_from_session(&stored);
+        matched = true;
+    }
+    let warnings = warnings(&problems, has_insufficient_context(&record, matched));
+    let event_id = record.event_id.clone();
+    console_log!(
+        "ar: server event={} event_id={} session_match={matched}",
+        record.event,
+        event_id
+    );
+    match ingest::accept(env, ctx, settings, record).await {
+        Ok(accepted) => EventResult::stored(index, event_id, status(accepted), warnings),
+        Err(e) => {
+            console_error!("ar: storing event_id={event_id} failed: {e}");
+            EventResult::failed(
+                index,
+                event_id,
+                "the event could not be stored; send it again later",
+            )
+        }
+    }
+}
+
+fn status(accepted: Accepted) -> EventStatus {
+    match accepted {
+        Accepted::New => EventStatus::Accepted,
+        Accepted::Merged => EventStatus::Merged,
+        Accepted::AlreadySent => EventStatus::Duplicate,
+    }
+}
+
+/// 401 `{"error":"unauthorized","problem":<code>,"message":<what to fix>}`.
+fn unauthorized(e: &SignatureError) -> Result<Response> {
+    let problem = match e {
+        SignatureError::MissingTimestamp => "missing_timestamp",
+        SignatureError::BadTimestamp => "bad_timestamp",
+        SignatureError::Stale => "stale_timestamp",
+        SignatureError::MissingSignature => "missing_signature",
+        SignatureError::Mismatch => "signature_mismatch",
+    };
+    let body = json!({ "error": "unauthorized", "problem": problem, "message": e.to_string() });
+    Ok(Response::from_json(&body)?.with_status(401))
+}
+
+fn too_large() -> Result<Response> {
+    error_json(
+        413,
+        "too_large",
+        "server event requests are limited to 1 MiB; send at most 1000 events per request",
+    )
+}

@@ -1,0 +1,554 @@
+//! Events and their per-platform delivery rows (D1 `events`, `outbox`, `counters`;
+//! `migrations/0003_outbox.sql`).
+//!
+//! Storage only: which rows an event gets and what an answer does to a row are decided in
+//! `ar_shared::delivery_plan` and `ar_shared::delivery_outcome`. Sets of rows are passed to D1 as
+//! one JSON array bound to a single parameter and unpacked with `json_each`, so a whole queue
+//! batch is one statement per table (D1 allows at most 100 bound parameters per statement).
+
+use std::collections::BTreeMap;
+
+use ar_shared::delivery_outcome::RowUpdate;
+use ar_shared::delivery_plan::{
+    CopyOutcome, EventStatus, ExistingRow, PlannedRow, Platform, RowStatus, merge_rows, plan_rows,
+};
+use ar_shared::mapping::DeliveryPath;
+use ar_shared::record::EventRecord;
+use ar_shared::settings::Settings;
+use serde_json::{Value, json};
+use wasm_bindgen::JsValue;
+use worker::{D1Database, D1PreparedStatement, Result};
+
+/// A Unix-ms timestamp or count as a JS number (exact below 2^53, which every value here is).
+#[allow(clippy::cast_precision_loss)]
+pub fn num(v: u64) -> JsValue {
+    JsValue::from_f64(v as f64)
+}
+
+/// A JS value for optional text.
+pub fn text(v: Option<&str>) -> JsValue {
+    v.map_or(JsValue::NULL, JsValue::from_str)
+}
+
+/// A whole number from a D1 row field (D1 hands numbers to Rust as floats or integers).
+#[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+pub fn field_u64(row: &Value, name: &str) -> u64 {
+    let v = &row[name];
+    v.as_u64()
+        .or_else(|| v.as_f64().filter(|f| *f >= 0.0).map(|f| f as u64))
+        .unwrap_or(0)
+}
+
+/// A text field of a D1 row.
+pub fn field_str<'a>(row: &'a Value, name: &str) -> &'a str {
+    row[name].as_str().unwrap_or_default()
+}
+
+/// Binds `values` to `sql`.
+///
+/// # Errors
+/// When D1 rejects the bindings.
+pub fn statement(db: &D1Database, sql: &str, values: &[JsValue]) -> Result<D1PreparedStatement> {
+    db.prepare(sql).bind(values)
+}
+
+fn ids_json(ids: &[&str]) -> JsValue {
+    JsValue::from_str(&Value::from(ids).to_string())
+}
+
+/// The stored records of `ids` and their outbox rows, read with one D1 batch call.
+///
+/// # Errors
+/// D1 failures.
+pub async fn read_existing(
+    db: &D1Database,
+    ids: &[&str],
+) -> Result<(
+    BTreeMap<String, EventRecord>,
+    BTreeMap<String, Vec<ExistingRow>>,
+)> {
+    let ids = ids_json(ids);
+    let results = db
+        .batch(vec![
+            statement(
+                db,
+                "SELECT event_id, record FROM events WHERE event_id IN (SELECT value FROM json_each(?1))",
+                std::slice::from_ref(&ids),
+            )?,
+            statement(
+                db,
+                "SELECT event_id, platform, status, next_attempt_at FROM outbox \
+                 WHERE event_id IN (SELECT value FROM json_each(?1))",
+                &[ids],
+            )?,
+        ])
+        .await?;
+    let mut records = BTreeMap::new();
+    let mut rows: BTreeMap<String, Vec<ExistingRow>> = BTreeMap::new();
+    if let Some(r) = results.first() {
+        for row in r.results::<Value>()? {
+            // A record that no longer parses (a schema change) is treated as absent: the new
+            // copy replaces it rather than failing the whole batch.
+            if let Ok(record) = serde_json::from_str::<EventRecord>(field_str(&row, "record")) {
+                records.insert(field_str(&row, "event_id").to_owned(), record);
+            }
+        }
+    }
+    if let Some(r) = results.get(1) {
+        for row in r.results::<Value>()? {
+            let (Some(platform), Some(status)) = (
+                Platform::parse(field_str(&row, "platform")),
+                RowStatus::parse(field_str(&row, "status")),
+            ) else {
+                continue;
+            };
+            rows.entry(field_str(&row, "event_id").to_owned())
+                .or_default()
+                .push(ExistingRow {
+                    platform,
+                    status,
+                    next_attempt_at_ms: field_u64(&row, "next_attempt_at"),
+                });
+        }
+    }
+    Ok((records, rows))
+}
+
+/// One event ready to be written: its merged record, the rows to write, its state.
+pub struct Merged {
+    /// The merged record.
+    pub record: EventRecord,
+    /// Rows to insert or re-plan.
+    pub rows: Vec<PlannedRow>,
+    /// The event's state.
+    pub status: EventStatus,
+    /// What the copy did.
+    pub outcome: CopyOutcome,
+}
+
+/// Merges `copies` (in arrival order; several may share an event ID) into the stored events and
+/// plans their rows (DESIGN §5). Reads once; writing is [`write`].
+///
+/// # Errors
+/// D1 failures.
+pub async fn merge(
+    db: &D1Database,
+    settings: &Settings,
+    copies: Vec<EventRecord>,
+    now_ms: u64,
+) -> Result<Vec<Merged>> {
+    let ids: Vec<String> = copies.iter().map(|c| c.event_id.clone()).collect();
+    let id_refs: Vec<&str> = ids.iter().map(String::as_str).collect();
+    let (mut records, rows) = read_existing(db, &id_refs).await?;
+    let mut merged: Vec<Merged> = Vec::new();
+    for copy in copies {
+        let existed = records.contains_key(&copy.event_id);
+        let record = match records.remove(&copy.event_id) {
+            Some(mut stored) => {
+                stored.merge(&copy);
+                stored
+            }
+            None => copy,
+        };
+        let existing = rows.get(&record.event_id).map_or(&[][..], Vec::as_slice);
+        let planned = plan_rows(&record, settings, now_ms);
+        let m = merge_rows(existed, existing, planned);
+        // A later copy in the same batch merges into this result.
+        records.insert(record.event_id.clone(), record.clone());
+        if let Some(i) = merged
+            .iter()
+            .position(|x| x.record.event_id == record.event_id)
+        {
+            merged.remove(i);
+        }
+        merged.push(Merged {
+            record,
+            rows: m.writes,
+            status: m.event_status,
+            outcome: m.outcome,
+        });
+    }
+    Ok(merged)
+}
+
+/// The statements that write merged events and their rows: one per table, whatever the count.
+///
+/// # Errors
+/// When a record cannot be serialized or D1 rejects the bindings.
+pub fn write_statements(
+    db: &D1Database,
+    settings: &Settings,
+    merged: &[Merged],
+    now_ms: u64,
+) -> Result<Vec<D1PreparedStatement>> {
+    let mut events = Vec::new();
+    let mut rows = Vec::new();
+    for m in merged {
+        let r = &m.record;
+        let path = r
+            .event
+            .parse()
+            .ok()
+            .and_then(|name| settings.mappings.lookup(&name))
+            .map_or(DeliveryPath::Batched, |mapping| mapping.path);
+        let quality = r.match_quality();
+        let missing: Vec<&str> = quality.missing.iter().map(|k| k.meta_name()).collect();
+        events.push(json!({
+            "id": r.event_id,
+            "event": r.event,
+            // Hashed and mergeable: no raw PII is ever part of a record (DESIGN §4).
+            "record": serde_json::to_string(r)?,
+            "path": match path { DeliveryPath::RealTime => "real_time", DeliveryPath::Batched => "batched" },
+            "status": m.status.as_str(),
+            "mq": quality.points,
+            "missing": missing.join(","),
+            "pixel": u8::from(r.sources.pixel),
+            "shop": u8::from(r.sources.from_shop()),
+        }));
+        for row in &m.rows {
+            rows.push(json!({
+                "id": r.event_id,
+                "p": row.platform.as_str(),
+                "s": row.status.as_str(),
+                "at": row.next_attempt_at_ms,
+                "r": row.reason,
+            }));
+        }
+    }
+    let mut out = Vec::new();
+    if !events.is_empty() {
+        out.push(statement(
+            db,
+            "INSERT INTO events (event_id, event, record, path, status, match_quality, missing_keys, \
+               from_pixel, from_shop, created_at, updated_at) \
+             SELECT json_extract(value, '$.id'), json_extract(value, '$.event'), json_extract(value, '$.record'), json_extract(value, '$.path'), \
+               json_extract(value, '$.status'), json_extract(value, '$.mq'), json_extract(value, '$.missing'), json_extract(value, '$.pixel'), \
+               json_extract(value, '$.shop'), ?2, ?2 FROM json_each(?1) WHERE true \
+             ON CONFLICT (event_id) DO UPDATE SET record = excluded.record, status = excluded.status, \
+               match_quality = excluded.match_quality, missing_keys = excluded.missing_keys, \
+               from_pixel = excluded.from_pixel, from_shop = excluded.from_shop, \
+               updated_at = excluded.updated_at",
+            &[JsValue::from_str(&Value::from(events).to_string()), num(now_ms)],
+        )?);
+    }
+    if !rows.is_empty() {
+        // The WHERE guard keeps a row that a sender claimed meanwhile: never sent twice.
+        out.push(statement(
+            db,
+            "INSERT INTO outbox (event_id, platform, status, attempts, next_attempt_at, last_error, updated_at) \
+             SELECT json_extract(value, '$.id'), json_extract(value, '$.p'), json_extract(value, '$.s'), 0, json_extract(value, '$.at'), json_extract(value, '$.r'), ?2 \
+             FROM json_each(?1) WHERE true \
+             ON CONFLICT (event_id, platform) DO UPDATE SET status = excluded.status, \
+               next_attempt_at = excluded.next_attempt_at, last_error = excluded.last_error, \
+               updated_at = excluded.updated_at \
+             WHERE outbox.status IN ('pending', 'skipped', 'held')",
+            &[JsValue::from_str(&Value::from(rows).to_string()), num(now_ms)],
+        )?);
+    }
+    Ok(out)
+}
+
+/// Merges and writes copies in one read and one D1 batch write.
+///
+/// # Errors
+/// D1 failures.
+pub async fn merge_and_write(
+    db: &D1Database,
+    settings: &Settings,
+    copies: Vec<EventRecord>,
+    now_ms: u64,
+) -> Result<Vec<Merged>> {
+    let merged = merge(db, settings, copies, now_ms).await?;
+    let statements = write_statements(db, settings, &merged, now_ms)?;
+    if !statements.is_empty() {
+        db.batch(statements).await?;
+    }
+    Ok(merged)
+}
+
+/// A row claimed for sending.
+#[derive(Debug, Clone)]
+pub struct Claimed {
+    /// The event.
+    pub event_id: String,
+    /// The platform.
+    pub platform: Platform,
+    /// Attempts before this one.
+    pub attempts: u32,
+}
+
+fn claimed_rows(rows: &[Value], platform: Option<Platform>) -> Vec<Claimed> {
+    rows.iter()
+        .filter_map(|row| {
+            let platform = platform.or_else(|| Platform::parse(field_str(row, "platform")))?;
+            Some(Claimed {
+                event_id: field_str(row, "event_id").to_owned(),
+                platform,
+                attempts: u32::try_from(field_u64(row, "attempts")).unwrap_or(u32::MAX),
+            })
+        })
+        .collect()
+}
+
+/// Claims the due pending rows of one event. The conditional UPDATE is atomic in D1, so when two
+/// copies' timers run, only one of them gets each row.
+///
+/// # Errors
+/// D1 failures.
+pub async fn claim_event(
+    db: &D1Database,
+    event_id: &str,
+    due_by_ms: u64,
+    now_ms: u64,
+) -> Result<Vec<Claimed>> {
+    let result = statement(
+        db,
+        "UPDATE outbox SET status = 'sending', claimed_at = ?3, updated_at = ?3 \
+         WHERE event_id = ?1 AND status = 'pending' AND next_attempt_at <= ?2 \
+         RETURNING event_id, platform, attempts",
+        &[JsValue::from_str(event_id), num(due_by_ms), num(now_ms)],
+    )?
+    .all()
+    .await?;
+    Ok(claimed_rows(&result.results::<Value>()?, None))
+}
+
+/// Claims up to `limit` due pending rows of `platform`, oldest first.
+///
+/// # Errors
+/// D1 failures.
+pub async fn claim_due(
+    db: &D1Database,
+    platform: Platform,
+    now_ms: u64,
+    limit: u32,
+) -> Result<Vec<Claimed>> {
+    let result = statement(
+        db,
+        "UPDATE outbox SET status = 'sending', claimed_at = ?2, updated_at = ?2 \
+         WHERE rowid IN (SELECT rowid FROM outbox WHERE platform = ?1 AND status = 'pending' \
+           AND next_attempt_at <= ?2 ORDER BY next_attempt_at LIMIT ?3) \
+         RETURNING event_id, attempts",
+        &[
+            JsValue::from_str(platform.as_str()),
+            num(now_ms),
+            num(u64::from(limit)),
+        ],
+    )?
+    .all()
+    .await?;
+    Ok(claimed_rows(&result.results::<Value>()?, Some(platform)))
+}
+
+/// The stored records of `ids`.
+///
+/// # Errors
+/// D1 failures.
+pub async fn load_records(db: &D1Database, ids: &[&str]) -> Result<BTreeMap<String, EventRecord>> {
+    let result = statement(
+        db,
+        "SELECT event_id, record FROM events WHERE event_id IN (SELECT value FROM json_each(?1))",
+        &[ids_json(ids)],
+    )?
+    .all()
+    .await?;
+    let mut out = BTreeMap::new();
+    for row in result.results::<Value>()? {
+        if let Ok(record) = serde_json::from_str::<EventRecord>(field_str(&row, "record")) {
+            out.insert(field_str(&row, "event_id").to_owned(), record);
+        }
+    }
+    Ok(out)
+}
+
+/// One row's outcome.
+pub struct Outcome {
+    /// The event.
+    pub event_id: String,
+    /// Its next state.
+    pub update: RowUpdate,
+    /// The platform's trace id (delivered requests).
+    pub trace_id: Option<String>,
+}
+
+const DAY_MS: u64 = 24 * 60 * 60 * 1000;
+
+/// Rows that end in the same state: (status, due, reason, attempted, trace id).
+type GroupKey<'a> = (&'a str, u64, Option<&'a str>, bool, Option<&'a str>);
+
+/// Writes the outcomes of claimed rows of `platform`, the events' states and the daily counters,
+/// in one D1 batch: one statement per distinct outcome, not per row.
+///
+/// # Errors
+/// D1 failures.
+pub async fn apply(
+    db: &D1Database,
+    platform: Platform,
+    outcomes: &[Outcome],
+    now_ms: u64,
+) -> Result<()> {
+    if outcomes.is_empty() {
+        return Ok(());
+    }
+    let mut groups: BTreeMap<GroupKey<'_>, Vec<&str>> = BTreeMap::new();
+    for o in outcomes {
+        let u = &o.update;
+        groups
+            .entry((
+                u.status.as_str(),
+                u.next_attempt_at_ms,
+                u.last_error.as_deref(),
+                u.attempted,
+                o.trace_id.as_deref(),
+            ))
+            .or_default()
+            .push(o.event_id.as_str());
+    }
+    let mut statements = Vec::new();
+    let mut counts: BTreeMap<&str, u64> = BTreeMap::new();
+    for ((status, at, error, attempted, trace), ids) in &groups {
+        *counts.entry(status).or_default() += ids.len() as u64;
+        statements.push(statement(
+            db,
+            "UPDATE outbox SET status = ?1, next_attempt_at = ?2, last_error = ?3, \
+               attempts = attempts + ?4, trace_id = COALESCE(?5, trace_id), \
+               sent_at = CASE WHEN ?1 = 'delivered' THEN ?6 ELSE sent_at END, \
+               claimed_at = NULL, updated_at = ?6 \
+             WHERE platform = ?7 AND status = 'sending' \
+               AND event_id IN (SELECT value FROM json_each(?8))",
+            &[
+                JsValue::from_str(status),
+                num(*at),
+                text(*error),
+                num(u64::from(*attempted)),
+                text(*trace),
+                num(now_ms),
+                JsValue::from_str(platform.as_str()),
+                ids_json(ids),
+            ],
+        )?);
+    }
+    let ids: Vec<&str> = outcomes.iter().map(|o| o.event_id.as_str()).collect();
+    // `EventStatus::of` in SQL: pending while a row waits, unverified while one is held.
+    statements.push(statement(
+        db,
+        "UPDATE events SET updated_at = ?2, status = CASE \
+           WHEN EXISTS (SELECT 1 FROM outbox o WHERE o.event_id = events.event_id \
+             AND o.status IN ('pending', 'sending')) THEN 'pending' \
+           WHEN EXISTS (SELECT 1 FROM outbox o WHERE o.event_id = events.event_id \
+             AND o.status = 'held') THEN 'unverified' \
+           ELSE 'done' END \
+         WHERE event_id IN (SELECT value FROM json_each(?1))",
+        &[ids_json(&ids), num(now_ms)],
+    )?);
+    for (metric, n) in counts {
+        statements.push(statement(
+            db,
+            "INSERT INTO counters (day, platform, metric, n) VALUES (?1, ?2, ?3, ?4) \
+             ON CONFLICT (day, platform, metric) DO UPDATE SET n = n + excluded.n",
+            &[
+                num(now_ms / DAY_MS),
+                JsValue::from_str(platform.as_str()),
+                JsValue::from_str(metric),
+                num(n),
+            ],
+        )?);
+    }
+    db.batch(statements).await?;
+    Ok(())
+}
+
+/// How long a claim may last before the cron assumes its sender died (a send times out after
+/// 10 s; an isolate may be evicted mid-send).
+pub const STALE_CLAIM_MS: u64 = 10 * 60 * 1000;
+
+/// Returns rows claimed by a sender that never finished to `pending`. The platform may have
+/// received such a request; Meta deduplicates by `event_id` and Google by order/transaction id,
+/// so a resend cannot double count.
+///
+/// # Errors
+/// D1 failures.
+pub async fn release_stale_claims(db: &D1Database, now_ms: u64) -> Result<()> {
+    statement(
+        db,
+        "UPDATE outbox SET status = 'pending', claimed_at = NULL, updated_at = ?1 \
+         WHERE status = 'sending' AND claimed_at < ?2",
+        &[num(now_ms), num(now_ms.saturating_sub(STALE_CLAIM_MS))],
+    )?
+    .run()
+    .await?;
+    Ok(())
+}
+
+/// Re-queues failed rows (all, or one platform's): pending now, attempts reset.
+///
+/// # Errors
+/// D1 failures.
+pub async fn replay_failed(
+    db: &D1Database,
+    platform: Option<Platform>,
+    now_ms: u64,
+) -> Result<u64> {
+    let results = db
+        .batch(vec![
+            statement(
+                db,
+                "UPDATE events SET status = 'pending', updated_at = ?1 WHERE event_id IN \
+                 (SELECT event_id FROM outbox WHERE status = 'failed' AND (?2 IS NULL OR platform = ?2))",
+                &[num(now_ms), text(platform.map(Platform::as_str))],
+            )?,
+            statement(
+                db,
+                "UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_at = ?1, \
+                 updated_at = ?1 WHERE status = 'failed' AND (?2 IS NULL OR platform = ?2)",
+                &[num(now_ms), text(platform.map(Platform::as_str))],
+            )?,
+        ])
+        .await?;
+    let changes = results
+        .get(1)
+        .and_then(|r| r.meta().ok().flatten())
+        .and_then(|m| m.changes)
+        .unwrap_or(0);
+    Ok(changes as u64)
+}
+
+/// Days of daily counters kept for health history, longer than per-event rows (DESIGN §5).
+pub const COUNTER_RETENTION_DAYS: u64 = 90;
+
+/// Deletes events and rows older than the retention period (DESIGN §4: IP address and user
+/// agent live only in session context and event rows, deleted by this job), except rows a
+/// sender holds right now, and counters older than [`COUNTER_RETENTION_DAYS`].
+///
+/// # Errors
+/// D1 failures.
+pub async fn prune(db: &D1Database, retention_days: u32, now_ms: u64) -> Result<()> {
+    let cutoff = now_ms.saturating_sub(u64::from(retention_days) * DAY_MS);
+    db.batch(vec![
+        statement(
+            db,
+            "DELETE FROM outbox WHERE status != 'sending' AND event_id IN \
+             (SELECT event_id FROM events WHERE created_at < ?1)",
+            &[num(cutoff)],
+        )?,
+        statement(
+            db,
+            "DELETE FROM events WHERE created_at < ?1 AND NOT EXISTS \
+             (SELECT 1 FROM outbox o WHERE o.event_id = events.event_id)",
+            &[num(cutoff)],
+        )?,
+        // Session context (migrations/0002_sessions.sql) holds IP and user agent too.
+        statement(
+            db,
+            "DELETE FROM sessions WHERE updated_at < ?1",
+            &[num(cutoff)],
+        )?,
+        statement(
+            db,
+            "DELETE FROM counters WHERE day < ?1",
+            &[num((now_ms / DAY_MS).saturating_sub(COUNTER_RETENTION_DAYS))],
+        )?,
+    ])
+    .await?;
+    Ok(())
+}
