@@ -1,0 +1,163 @@
+//! DESIGN §5 "Idempotent outbox", against the real worker and the fake Meta: the pixel's copy of a
+//! purchase (cookies fbc/fbp, the shopper's IP and user agent) and the merchant backend's signed
+//! copy (order data, email) meet within the merge window in EITHER arrival order and leave as
+//! exactly one Meta event carrying both. Browser purchases are held by default until the shop
+//! corroborates them (DESIGN §4 "Forged events").
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use ar_sandbox::Sandbox;
+use ar_sandbox::harness::Worker;
+use ar_shared::signature::sign_request;
+use ar_shared::{EventId, EventName};
+use serde_json::{Value, json};
+
+const SECRET: &str = "e2e-merge-secret";
+const UA: &str = "Mozilla/5.0 (e2e-merge)";
+const FBC: &str = "fb.1.1764000000000.IwAR-merge_test";
+const FBP: &str = "fb.1.1764000000000.1234567890";
+
+fn start(sb: &Sandbox) -> Worker {
+    Worker::start(&[
+        ("META_BASE_URL", &sb.platform_url),
+        ("META_PIXEL_ID", "123"),
+        ("META_ACCESS_TOKEN", "sandbox-meta-token"),
+        ("AR_SERVER_SECRET", SECRET),
+        ("GEO_OVERRIDE", "US"),
+    ])
+}
+
+async fn pixel_copy(worker: &Worker, order: &str) {
+    let res = common::http()
+        .post(format!("{}/_ar/collect", worker.base_url))
+        .header("content-type", "text/plain")
+        .header("user-agent", UA)
+        .header("cookie", format!("_fbc={FBC}; _fbp={FBP}"))
+        .json(&json!({"event": "transaction.purchase", "order_id": order, "value": 10, "currency": "EUR",
+                      "page": {"url": "https://shop.example.com/thank-you"}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        res.status().as_u16(),
+        204,
+        "{}",
+        res.text().await.unwrap_or_default()
+    );
+}
+
+async fn server_copy(worker: &Worker, order: &str) {
+    let body =
+        json!({"events": [{"event": "transaction.purchase", "order_id": order, "value": 59.9,
+        "currency": "EUR", "items": [{"id": "sku-1", "price": 19.95, "quantity": 3}],
+        "user": {"email": "Merge.Buyer@Example.com"}}]})
+        .to_string();
+    let ts = ar_sandbox::clock::real_now_ms() / 1000;
+    let sig = sign_request(
+        SECRET.as_bytes(),
+        u64::try_from(ts).unwrap(),
+        body.as_bytes(),
+    );
+    let res = common::http()
+        .post(format!("{}/_ar/events", worker.base_url))
+        .header("content-type", "application/json")
+        .header("x-ar-timestamp", ts.to_string())
+        .header("x-ar-signature", sig)
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    let status = res.status().as_u16();
+    let json: Value = res.json().await.unwrap();
+    assert_eq!(status, 200, "{json}");
+    assert_eq!(json["rejected"], 0, "{json}");
+}
+
+async fn meta_events(sb: &Sandbox, id: &str) -> Vec<Value> {
+    common::get_json(&format!(
+        "{}/_sandbox/requests?platform=meta&event_id={id}",
+        sb.platform_url
+    ))
+    .await
+    .as_array()
+    .cloned()
+    .unwrap_or_default()
+    .iter()
+    .filter(|r| r["verdict"] == "accepted")
+    .flat_map(|r| r["body"]["data"].as_array().cloned().unwrap_or_default())
+    .filter(|e| e["event_id"] == id)
+    .collect()
+}
+
+async fn one_merged_meta_event(sb: &Sandbox, worker: &Worker, order: &str) {
+    let id = EventId::from_business_key(&EventName::Purchase, order);
+    let deadline = Instant::now() + Duration::from_secs(6);
+    while meta_events(sb, id.as_str()).await.is_empty() && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let events = meta_events(sb, id.as_str()).await;
+    assert_eq!(
+        events.len(),
+        1,
+        "exactly one Meta event; worker log:\n{}",
+        worker.process.output().join("\n")
+    );
+    let e = &events[0];
+    let user = &e["user_data"];
+    assert_eq!(user["fbc"], FBC, "the pixel's fbc, verbatim");
+    assert_eq!(user["fbp"], FBP, "the pixel's fbp");
+    assert_eq!(user["client_user_agent"], UA, "the pixel's user agent");
+    assert!(
+        user["client_ip_address"].is_string(),
+        "the pixel's IP: {user}"
+    );
+    let em = user["em"]
+        .as_str()
+        .or_else(|| user["em"][0].as_str())
+        .unwrap_or_default();
+    assert_eq!(em.len(), 64, "the backend's hashed email: {user}");
+    assert_eq!(
+        e["custom_data"]["value"], 59.9,
+        "the backend's order data wins: {e}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn pixel_first_then_server_copy_send_one_merged_event() {
+    let sb = common::sandbox().await;
+    let worker = start(&sb);
+    pixel_copy(&worker, "merge-p1").await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    server_copy(&worker, "merge-p1").await;
+    one_merged_meta_event(&sb, &worker, "merge-p1").await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn server_first_then_pixel_copy_send_one_merged_event() {
+    let sb = common::sandbox().await;
+    let worker = start(&sb);
+    server_copy(&worker, "merge-s1").await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    pixel_copy(&worker, "merge-s1").await;
+    one_merged_meta_event(&sb, &worker, "merge-s1").await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_browser_only_purchase_is_held_until_the_shop_confirms_it() {
+    let sb = common::sandbox().await;
+    let worker = start(&sb);
+    let id = EventId::from_business_key(&EventName::Purchase, "merge-h1");
+    pixel_copy(&worker, "merge-h1").await;
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    assert!(
+        meta_events(&sb, id.as_str()).await.is_empty(),
+        "an unverified browser purchase was forwarded"
+    );
+    server_copy(&worker, "merge-h1").await;
+    one_merged_meta_event(&sb, &worker, "merge-h1").await;
+}
