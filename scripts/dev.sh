@@ -14,6 +14,12 @@ WORKER_URL="http://$HOST:$DEV_PORT"
 PLATFORMS="http://$HOST:$PLATFORM_PORT"
 export AR_SERVER_SECRET=${AR_SERVER_SECRET:-dev-server-secret}
 REPORT=${AR_SHOP_REPORT:-api}   # api | edge | both | none
+ADMIN_TOKEN=${ADMIN_TOKEN:-dev-admin-token}
+# The sandbox's seeded Google Ads account: purchases go to the gtag's WEBPAGE action 2001 via Data
+# Manager (deduplicated with the browser tag), the rest to secondary UPLOAD_CLICKS actions.
+ACTIONS="transaction.purchase=2001:webpage,user.signed_up=1002:upload_clicks,lead.submitted=1003:upload_clicks"
+ACTIONS="$ACTIONS,cart.added=1004:upload_clicks,checkout.started=1005:upload_clicks"
+ACTIONS="$ACTIONS,payment_info.added=1006:upload_clicks,product.viewed=1007:upload_clicks"
 
 echo "== building the sandbox (cargo, CARGO_TARGET_DIR=$CARGO_TARGET_DIR)"
 cargo build --quiet -p ar-sandbox --bin ar-sandbox
@@ -49,7 +55,15 @@ AR_SKIP_BUILD=1 setsid wrangler dev --ip "$HOST" --port "$DEV_PORT" --persist-to
   --var "GA4_BASE_URL:$PLATFORMS" \
   --var "GOOGLE_OAUTH_URL:$PLATFORMS/token" \
   --var "AR_SERVER_SECRET:$AR_SERVER_SECRET" \
+  --var "META_PIXEL_ID:123456789" \
   --var "META_ACCESS_TOKEN:sandbox-meta-token" \
+  --var "META_TEST_EVENT_CODE:TEST12345" \
+  --var "GA4_MEASUREMENT_ID:G-DEMO" \
+  --var "GOOGLE_ADS_CUSTOMER_ID:1234567890" \
+  --var "DATA_MANAGER_OPERATING_ACCOUNT_ID:1234567890" \
+  --var "GOOGLE_CONVERSION_ACTIONS:$ACTIONS" \
+  --var "ADMIN_TOKEN:$ADMIN_TOKEN" \
+  --var "GEO_OVERRIDE:${AR_DEV_GEO:-US}" \
   --var "GOOGLE_CLIENT_ID:sandbox-client-id" \
   --var "GOOGLE_CLIENT_SECRET:sandbox-client-secret" \
   --var "GOOGLE_REFRESH_TOKEN:sandbox-refresh-token" \
@@ -64,10 +78,11 @@ done
 cat <<MSG
 
   storefront: $WORKER_URL/
-  admin:      $WORKER_URL/_ar/admin
+  admin:      $WORKER_URL/_ar/admin?token=$ADMIN_TOKEN
   sandbox:    $PLATFORMS/_sandbox/   (what reached "Meta" and "Google")
   shop only:  http://$HOST:$SHOP_PORT/   (the origin, without the worker)
 
+  Visitors count as coming from ${AR_DEV_GEO:-US} (AR_DEV_GEO=DE make dev to try an opt-in region).
   Ctrl-C stops everything.
 MSG
 # Exit (and clean up) as soon as either service stops.
