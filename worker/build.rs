@@ -1,22 +1,23 @@
-//! Embeds the built pixel (`build/pixel/pixel.js` + `pixel.wasm`) into the worker, so the worker
-//! serves exactly the pixel built from the same commit. `make` builds the pixel first.
+//! Checks that the built pixel (`build/pixel/pixel.js` + `pixel.wasm`) exists before the worker
+//! embeds it (`src/pixel_assets.rs`), with a message saying how to build it. `make` builds the
+//! pixel first.
+//!
+//! Paths are relative and the manifest dir is read when the script runs (not baked in when it is
+//! compiled): the build cache is shared by every clone, and a script compiled for one clone must
+//! not look at another clone's files.
 
 use std::path::PathBuf;
 
 fn main() {
-    let dir = std::env::var_os("AR_PIXEL_DIR").map_or_else(
-        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../build/pixel"),
-        PathBuf::from,
-    );
+    let manifest = std::env::var_os("CARGO_MANIFEST_DIR").map_or_else(PathBuf::new, PathBuf::from);
     for file in ["pixel.js", "pixel.wasm"] {
-        let path = dir.join(file);
-        println!("cargo:rerun-if-changed={}", path.display());
+        let relative = format!("../build/pixel/{file}");
+        println!("cargo:rerun-if-changed={relative}");
+        let path = manifest.join(&relative);
         assert!(
             path.is_file(),
             "{} is missing: build the pixel first (`make pixel`, or scripts/build-pixel.sh)",
             path.display()
         );
     }
-    println!("cargo:rerun-if-env-changed=AR_PIXEL_DIR");
-    println!("cargo:rustc-env=AR_PIXEL_DIR={}", dir.display());
 }

@@ -10,7 +10,11 @@ use std::time::{Duration, Instant};
 
 /// The repository root (where `wrangler.toml` is).
 pub fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+    // Read at run time (cargo sets it for tests): the build cache is shared by every clone, so a
+    // path baked in at compile time could name another clone.
+    std::env::var_os("CARGO_MANIFEST_DIR")
+        .map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")), PathBuf::from)
+        .join("..")
 }
 
 /// A free TCP port on 127.0.0.1.

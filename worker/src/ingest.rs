@@ -1,17 +1,30 @@
 //! Where every accepted copy of an event goes: into the D1 outbox (merged with other copies of the
 //! same event) and on to delivery — real-time after the merge window, batched via the Queue.
+//!
+//! A request's copies are handled together, whatever their number (up to 1000 per
+//! `/_ar/events` request): Cloudflare limits the D1 queries and subrequests of one invocation
+//! (50 on the free plan), so the cost is one D1 read, one D1 batch write, one timer and one Queue
+//! send per 100 batched copies, never a round trip per copy.
 
 use std::time::Duration;
 
-use ar_shared::delivery_plan::{CopyOutcome, merge_rows};
+use ar_shared::delivery_plan::CopyOutcome;
 use ar_shared::mapping::DeliveryPath;
 use ar_shared::record::EventRecord;
 use ar_shared::settings::Settings;
 use worker::{Context, Delay, Env, Result};
 
 use crate::delivery::realtime;
-use crate::store::outbox;
+use crate::store::outbox::{self, Merged};
 use crate::{bindings, queue, runtime};
+
+/// Most messages in one `send_batch` (Cloudflare Queues: 100 messages per batch).
+const QUEUE_BATCH_MESSAGES: usize = 100;
+/// Most message bytes in one `send_batch` (Cloudflare Queues: 256 KB per batch), with headroom.
+const QUEUE_BATCH_BYTES: usize = 200 * 1024;
+/// Most events per D1 write statement: each statement binds its events as one JSON text, which
+/// D1 caps at 2 MB.
+const EVENTS_PER_STATEMENT: usize = 100;
 
 /// What happened to an accepted copy.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,11 +48,8 @@ impl Accepted {
     }
 }
 
-/// Stores `record` (merging with other copies) and schedules its delivery.
-///
-/// Real-time events (DESIGN §5) are merged into D1 at once (one read, one batch write) and a
-/// timer sends them after the merge window; batched events go to the Queue, whose consumer
-/// merges a whole batch into D1 for the cron flush.
+/// Stores `record` (merging with other copies) and schedules its delivery: [`accept_many`] with
+/// one copy.
 ///
 /// # Errors
 /// D1 or Queue failures.
@@ -49,38 +59,99 @@ pub async fn accept(
     settings: &Settings,
     record: EventRecord,
 ) -> Result<Accepted> {
+    let accepted = accept_many(env, ctx, settings, vec![record]).await?;
+    Ok(accepted.first().copied().unwrap_or(Accepted::New))
+}
+
+/// Stores `records` (merging each with the stored copies of its event and with the earlier
+/// copies in `records`) and schedules their delivery; the result of each copy, in input order.
+///
+/// Real-time events (DESIGN §5) are merged into D1 at once (one read, one batch write) and one
+/// timer sends them all after the merge window; batched events go to the Queue, whose consumer
+/// merges a whole batch into D1 for the cron flush.
+///
+/// # Errors
+/// D1 or Queue failures; the copies should then be sent again (merging makes that safe).
+pub async fn accept_many(
+    env: &Env,
+    ctx: &Context,
+    settings: &Settings,
+    records: Vec<EventRecord>,
+) -> Result<Vec<Accepted>> {
+    if records.is_empty() {
+        return Ok(Vec::new());
+    }
     let db = env.d1(bindings::DB)?;
     let now = runtime::now_ms();
-    let path = record
+    let mut ids: Vec<&str> = records.iter().map(|r| r.event_id.as_str()).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let stored = outbox::read_existing(&db, &ids).await?;
+    // Batched copies go to the Queue as they came; their merge only tells what each copy did.
+    let batched: Vec<String> = records
+        .iter()
+        .filter(|r| path(settings, r) == DeliveryPath::Batched)
+        .map(|r| queue::message(r, 0))
+        .collect();
+    let (merged, outcomes) = outbox::merge_copies(stored, settings, records, now);
+    let real_time: Vec<Merged> = merged
+        .into_iter()
+        .filter(|m| path(settings, &m.record) == DeliveryPath::RealTime)
+        .collect();
+    if !real_time.is_empty() {
+        let mut statements = Vec::new();
+        for chunk in real_time.chunks(EVENTS_PER_STATEMENT) {
+            statements.extend(outbox::write_statements(&db, settings, chunk, now)?);
+        }
+        if !statements.is_empty() {
+            db.batch(statements).await?;
+        }
+        let ids: Vec<String> = real_time.into_iter().map(|m| m.record.event_id).collect();
+        let (env, settings) = (env.clone(), settings.clone());
+        let window = Duration::from_millis(settings.merge_window_ms);
+        // Every request starts a timer; the atomic claim lets only one send each row (DESIGN §5).
+        ctx.wait_until(async move {
+            Delay::from(window).await;
+            realtime::deliver(&env, &settings, &ids).await;
+        });
+    }
+    if !batched.is_empty() {
+        let queue = env.queue(bindings::EVENTS_QUEUE)?;
+        for chunk in queue_batches(batched) {
+            queue.send_batch(chunk).await?;
+        }
+    }
+    Ok(outcomes.into_iter().map(accepted).collect())
+}
+
+fn path(settings: &Settings, record: &EventRecord) -> DeliveryPath {
+    record
         .event
         .parse()
         .ok()
         .and_then(|name| settings.mappings.lookup(&name))
-        .map_or(DeliveryPath::Batched, |m| m.path);
-    let event_id = record.event_id.clone();
-    match path {
-        DeliveryPath::RealTime => {
-            let merged = outbox::merge_and_write(&db, settings, vec![record], now).await?;
-            let outcome = merged.first().map_or(CopyOutcome::New, |m| m.outcome);
-            let (env, settings) = (env.clone(), settings.clone());
-            let window = Duration::from_millis(settings.merge_window_ms);
-            // Every copy starts a timer; the atomic claim lets only one send (DESIGN §5).
-            ctx.wait_until(async move {
-                Delay::from(window).await;
-                realtime::deliver(&env, &settings, &event_id).await;
-            });
-            Ok(accepted(outcome))
+        .map_or(DeliveryPath::Batched, |m| m.path)
+}
+
+/// Splits messages into Queue batches within Cloudflare's count and size limits.
+fn queue_batches(messages: Vec<String>) -> Vec<Vec<String>> {
+    let mut batches: Vec<Vec<String>> = Vec::new();
+    let mut current: Vec<String> = Vec::new();
+    let mut bytes = 0;
+    for m in messages {
+        if !current.is_empty()
+            && (current.len() >= QUEUE_BATCH_MESSAGES || bytes + m.len() > QUEUE_BATCH_BYTES)
+        {
+            batches.push(std::mem::take(&mut current));
+            bytes = 0;
         }
-        DeliveryPath::Batched => {
-            let (records, rows) = outbox::read_existing(&db, &[event_id.as_str()]).await?;
-            let existing = rows.get(&event_id).map_or(&[][..], Vec::as_slice);
-            let outcome = merge_rows(records.contains_key(&event_id), existing, Vec::new()).outcome;
-            env.queue(bindings::EVENTS_QUEUE)?
-                .send(queue::message(&record, 0))
-                .await?;
-            Ok(accepted(outcome))
-        }
+        bytes += m.len();
+        current.push(m);
     }
+    if !current.is_empty() {
+        batches.push(current);
+    }
+    batches
 }
 
 fn accepted(outcome: CopyOutcome) -> Accepted {

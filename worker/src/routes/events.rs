@@ -3,7 +3,8 @@
 //! The request must carry `x-ar-timestamp` and `x-ar-signature` over `"<timestamp>.<raw body>"`
 //! (`ar_shared::signature`; 401 naming the problem), a body of at most 1 MiB (413) holding
 //! `{"events": [...]}` with 1 to 1000 events (400 naming the field). Each event is then parsed,
-//! validated, hashed and stored on its own, so one bad event never rejects the others (DESIGN §5);
+//! validated and hashed on its own, so one bad event never rejects the others (DESIGN §5), and the
+//! valid ones are stored together (`ingest::accept_many`: a few D1 queries per request, not per event);
 //! the answer lists a result per event (`ar_shared::event_report`). PII is hashed here, on
 //! arrival, and never stored or logged raw (DESIGN §4). The request's own IP and user agent are
 //! the merchant backend's, not the shopper's: they are never used; the shopper's come from
@@ -82,10 +83,69 @@ pub async fn handle(mut req: Request, env: &Env, ctx: &Context) -> Result<Respon
     };
     let mut sessions = Sessions::default();
     let mut results = Vec::with_capacity(values.len());
+    let mut prepared = Vec::new();
     for (index, value) in values.into_iter().enumerate() {
-        results.push(one_event(env, ctx, &settings, &mut sessions, index, value).await);
+        match prepare(env, &settings, &mut sessions, index, value).await {
+            Ok(p) => prepared.push(p),
+            Err(rejected) => results.push(rejected),
+        }
     }
+    results.extend(store(env, ctx, &settings, prepared).await);
+    results.sort_by_key(|r| r.index);
     Response::from_json(&BatchReport::new(results))
+}
+
+/// A valid, hashed event ready to be stored.
+struct Prepared {
+    index: usize,
+    record: EventRecord,
+    warnings: Vec<String>,
+}
+
+/// Stores every prepared event at once (`ingest::accept_many`: a bounded number of D1 queries and
+/// Queue sends per request, whatever its size); a storage failure rejects them all as retryable.
+async fn store(
+    env: &Env,
+    ctx: &Context,
+    settings: &Settings,
+    prepared: Vec<Prepared>,
+) -> Vec<EventResult> {
+    if prepared.is_empty() {
+        return Vec::new();
+    }
+    let mut meta = Vec::with_capacity(prepared.len());
+    let mut records = Vec::with_capacity(prepared.len());
+    for p in prepared {
+        meta.push((p.index, p.record.event_id.clone(), p.warnings));
+        records.push(p.record);
+    }
+    match ingest::accept_many(env, ctx, settings, records).await {
+        Ok(accepted) if accepted.len() == meta.len() => meta
+            .into_iter()
+            .zip(accepted)
+            .map(|((index, event_id, warnings), a)| {
+                EventResult::stored(index, event_id, status(a), warnings)
+            })
+            .collect(),
+        outcome => {
+            match outcome {
+                Err(e) => console_error!("ar: storing {} events failed: {e}", meta.len()),
+                Ok(_) => console_error!(
+                    "ar: storing {} events gave a result count mismatch",
+                    meta.len()
+                ),
+            }
+            meta.into_iter()
+                .map(|(index, event_id, _)| {
+                    EventResult::failed(
+                        index,
+                        event_id,
+                        "the event could not be stored; send it again later",
+                    )
+                })
+                .collect()
+        }
+    }
 }
 
 /// Stored session contexts looked up so far in this request (a batch often repeats a session).
@@ -103,14 +163,14 @@ impl Sessions {
     }
 }
 
-async fn one_event(
+/// Parses, validates and hashes one event; a rejected event gets its result here.
+async fn prepare(
     env: &Env,
-    ctx: &Context,
     settings: &Settings,
     sessions: &mut Sessions,
     index: usize,
     value: Value,
-) -> EventResult {
+) -> std::result::Result<Prepared, EventResult> {
     let stated_id = value
         .get("event_id")
         .and_then(Value::as_str)
@@ -119,7 +179,11 @@ async fn one_event(
         Ok(r) => r,
         Err(e) => {
             console_error!("ar: no randomness: {e}");
-            return EventResult::failed(index, stated_id.unwrap_or_default(), "internal error");
+            return Err(EventResult::failed(
+                index,
+                stated_id.unwrap_or_default(),
+                "internal error",
+            ));
         }
     };
     let validation = ValidationContext {
@@ -129,7 +193,7 @@ async fn one_event(
     };
     let event = match wire::event_from_value(value).and_then(|i| wire::validate(i, validation)) {
         Ok(ev) => ev,
-        Err(e) => return EventResult::invalid(index, stated_id, &e),
+        Err(e) => return Err(EventResult::invalid(index, stated_id, &e)),
     };
     // Hashed on arrival (DESIGN §4): from here on only digests exist.
     let (user, problems) = hash_user_data(&event.user, &settings.default_country);
@@ -149,17 +213,11 @@ async fn one_event(
         record.event,
         event_id
     );
-    match ingest::accept(env, ctx, settings, record).await {
-        Ok(accepted) => EventResult::stored(index, event_id, status(accepted), warnings),
-        Err(e) => {
-            console_error!("ar: storing event_id={event_id} failed: {e}");
-            EventResult::failed(
-                index,
-                event_id,
-                "the event could not be stored; send it again later",
-            )
-        }
-    }
+    Ok(Prepared {
+        index,
+        record,
+        warnings,
+    })
 }
 
 fn status(accepted: Accepted) -> EventStatus {

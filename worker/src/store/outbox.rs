@@ -60,13 +60,7 @@ fn ids_json(ids: &[&str]) -> JsValue {
 ///
 /// # Errors
 /// D1 failures.
-pub async fn read_existing(
-    db: &D1Database,
-    ids: &[&str],
-) -> Result<(
-    BTreeMap<String, EventRecord>,
-    BTreeMap<String, Vec<ExistingRow>>,
-)> {
+pub async fn read_existing(db: &D1Database, ids: &[&str]) -> Result<Stored> {
     let ids = ids_json(ids);
     let results = db
         .batch(vec![
@@ -122,9 +116,13 @@ pub struct Merged {
     pub rows: Vec<PlannedRow>,
     /// The event's state.
     pub status: EventStatus,
-    /// What the copy did.
-    pub outcome: CopyOutcome,
 }
+
+/// What D1 holds for a set of event IDs: their stored records and their outbox rows.
+pub type Stored = (
+    BTreeMap<String, EventRecord>,
+    BTreeMap<String, Vec<ExistingRow>>,
+);
 
 /// Merges `copies` (in arrival order; several may share an event ID) into the stored events and
 /// plans their rows (DESIGN §5). Reads once; writing is [`write`].
@@ -139,8 +137,23 @@ pub async fn merge(
 ) -> Result<Vec<Merged>> {
     let ids: Vec<String> = copies.iter().map(|c| c.event_id.clone()).collect();
     let id_refs: Vec<&str> = ids.iter().map(String::as_str).collect();
-    let (mut records, rows) = read_existing(db, &id_refs).await?;
+    let stored = read_existing(db, &id_refs).await?;
+    Ok(merge_copies(stored, settings, copies, now_ms).0)
+}
+
+/// Merges `copies` (in arrival order) into what [`read_existing`] returned, without IO: one
+/// [`Merged`] per distinct event (its last state) and each copy's outcome, in input order. A
+/// later copy of an event merges into the earlier copies of the same call, as into a stored one.
+pub fn merge_copies(
+    stored: Stored,
+    settings: &Settings,
+    copies: Vec<EventRecord>,
+    now_ms: u64,
+) -> (Vec<Merged>, Vec<CopyOutcome>) {
+    let (mut records, rows) = stored;
     let mut merged: Vec<Merged> = Vec::new();
+    let mut position: BTreeMap<String, usize> = BTreeMap::new();
+    let mut outcomes = Vec::with_capacity(copies.len());
     for copy in copies {
         let existed = records.contains_key(&copy.event_id);
         let record = match records.remove(&copy.event_id) {
@@ -153,22 +166,25 @@ pub async fn merge(
         let existing = rows.get(&record.event_id).map_or(&[][..], Vec::as_slice);
         let planned = plan_rows(&record, settings, now_ms);
         let m = merge_rows(existed, existing, planned);
-        // A later copy in the same batch merges into this result.
+        outcomes.push(m.outcome);
+        // A later copy in the same call merges into this result.
         records.insert(record.event_id.clone(), record.clone());
-        if let Some(i) = merged
-            .iter()
-            .position(|x| x.record.event_id == record.event_id)
-        {
-            merged.remove(i);
-        }
-        merged.push(Merged {
+        let next = Merged {
             record,
             rows: m.writes,
             status: m.event_status,
-            outcome: m.outcome,
-        });
+        };
+        if let Some(slot) = position
+            .get(&next.record.event_id)
+            .and_then(|&i| merged.get_mut(i))
+        {
+            *slot = next;
+        } else {
+            position.insert(next.record.event_id.clone(), merged.len());
+            merged.push(next);
+        }
     }
-    Ok(merged)
+    (merged, outcomes)
 }
 
 /// The statements that write merged events and their rows: one per table, whatever the count.
@@ -290,23 +306,24 @@ fn claimed_rows(rows: &[Value], platform: Option<Platform>) -> Vec<Claimed> {
         .collect()
 }
 
-/// Claims the due pending rows of one event. The conditional UPDATE is atomic in D1, so when two
-/// copies' timers run, only one of them gets each row.
+/// Claims the due pending rows of `event_ids`. The conditional UPDATE is atomic in D1, so when
+/// two copies' timers run, only one of them gets each row.
 ///
 /// # Errors
 /// D1 failures.
-pub async fn claim_event(
+pub async fn claim_events(
     db: &D1Database,
-    event_id: &str,
+    event_ids: &[&str],
     due_by_ms: u64,
     now_ms: u64,
 ) -> Result<Vec<Claimed>> {
     let result = statement(
         db,
         "UPDATE outbox SET status = 'sending', claimed_at = ?3, updated_at = ?3 \
-         WHERE event_id = ?1 AND status = 'pending' AND next_attempt_at <= ?2 \
+         WHERE event_id IN (SELECT value FROM json_each(?1)) AND status = 'pending' \
+           AND next_attempt_at <= ?2 \
          RETURNING event_id, platform, attempts",
-        &[JsValue::from_str(event_id), num(due_by_ms), num(now_ms)],
+        &[ids_json(event_ids), num(due_by_ms), num(now_ms)],
     )?
     .all()
     .await?;
