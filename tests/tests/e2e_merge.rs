@@ -100,6 +100,12 @@ async fn one_merged_meta_event(sb: &Sandbox, worker: &Worker, order: &str) {
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_one_merged_meta_event(sb, worker, order).await;
+}
+
+/// Meta holds exactly one event for `order`, with the pixel's and the backend's data.
+async fn assert_one_merged_meta_event(sb: &Sandbox, worker: &Worker, order: &str) {
+    let id = EventId::from_business_key(&EventName::Purchase, order);
     let events = meta_events(sb, id.as_str()).await;
     assert_eq!(
         events.len(),
@@ -160,4 +166,36 @@ async fn a_browser_only_purchase_is_held_until_the_shop_confirms_it() {
     );
     server_copy(&worker, "merge-h1").await;
     one_merged_meta_event(&sb, &worker, "merge-h1").await;
+}
+
+/// Both copies of each purchase sent at the same instant: the two merges race in D1. Every
+/// order must still leave as one Meta event carrying both sides (an optimistic version check
+/// re-merges the copy that lost the race instead of overwriting the winner).
+#[tokio::test(flavor = "multi_thread")]
+async fn simultaneous_copies_of_many_purchases_each_leave_as_one_merged_event() {
+    let sb = common::sandbox().await;
+    let worker = start(&sb);
+    let orders: Vec<String> = (0..12).map(|i| format!("merge-race-{i}")).collect();
+    let sends = orders.iter().map(|order| {
+        let worker = &worker;
+        async move {
+            tokio::join!(pixel_copy(worker, order), server_copy(worker, order));
+        }
+    });
+    futures_util::future::join_all(sends).await;
+    let ids: Vec<EventId> = orders
+        .iter()
+        .map(|o| EventId::from_business_key(&EventName::Purchase, o))
+        .collect();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    for id in &ids {
+        while meta_events(&sb, id.as_str()).await.is_empty() && Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+    // Late duplicates would arrive within another merge window.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    for order in &orders {
+        assert_one_merged_meta_event(&sb, &worker, order).await;
+    }
 }

@@ -15,16 +15,13 @@ use ar_shared::settings::Settings;
 use worker::{Context, Delay, Env, Result};
 
 use crate::delivery::realtime;
-use crate::store::outbox::{self, Merged};
+use crate::store::outbox;
 use crate::{bindings, queue, runtime};
 
 /// Most messages in one `send_batch` (Cloudflare Queues: 100 messages per batch).
 const QUEUE_BATCH_MESSAGES: usize = 100;
 /// Most message bytes in one `send_batch` (Cloudflare Queues: 256 KB per batch), with headroom.
 const QUEUE_BATCH_BYTES: usize = 200 * 1024;
-/// Most events per D1 write statement: each statement binds its events as one JSON text, which
-/// D1 caps at 2 MB.
-const EVENTS_PER_STATEMENT: usize = 100;
 
 /// What happened to an accepted copy.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -66,8 +63,9 @@ pub async fn accept(
 /// Stores `records` (merging each with the stored copies of its event and with the earlier
 /// copies in `records`) and schedules their delivery; the result of each copy, in input order.
 ///
-/// Real-time events (DESIGN §5) are merged into D1 at once (one read, one batch write) and one
-/// timer sends them all after the merge window; batched events go to the Queue, whose consumer
+/// Real-time events (DESIGN §5) are merged into D1 at once (one read, one batch write; again for
+/// the copies another writer changed meanwhile) and one timer sends them all after the merge
+/// window; batched events go to the Queue, whose consumer
 /// merges a whole batch into D1 for the cron flush.
 ///
 /// # Errors
@@ -83,36 +81,30 @@ pub async fn accept_many(
     }
     let db = env.d1(bindings::DB)?;
     let now = runtime::now_ms();
-    let mut ids: Vec<&str> = records.iter().map(|r| r.event_id.as_str()).collect();
-    ids.sort_unstable();
-    ids.dedup();
-    let stored = outbox::read_existing(&db, &ids).await?;
-    // Batched copies go to the Queue as they came; their merge only tells what each copy did.
+    // Batched copies go to the Queue as they came; their merge here only tells what each copy
+    // did (the consumer writes them).
     let batched: Vec<String> = records
         .iter()
         .filter(|r| path(settings, r) == DeliveryPath::Batched)
         .map(|r| queue::message(r, 0))
         .collect();
-    let (merged, outcomes) = outbox::merge_copies(stored, settings, records, now);
-    let real_time: Vec<Merged> = merged
+    let written = outbox::merge_and_write(&db, settings, records, now, |m| {
+        path(settings, &m.record) == DeliveryPath::RealTime
+    })
+    .await?;
+    let real_time: Vec<String> = written
+        .merged
         .into_iter()
         .filter(|m| path(settings, &m.record) == DeliveryPath::RealTime)
+        .map(|m| m.record.event_id)
         .collect();
     if !real_time.is_empty() {
-        let mut statements = Vec::new();
-        for chunk in real_time.chunks(EVENTS_PER_STATEMENT) {
-            statements.extend(outbox::write_statements(&db, settings, chunk, now)?);
-        }
-        if !statements.is_empty() {
-            db.batch(statements).await?;
-        }
-        let ids: Vec<String> = real_time.into_iter().map(|m| m.record.event_id).collect();
         let (env, settings) = (env.clone(), settings.clone());
         let window = Duration::from_millis(settings.merge_window_ms);
         // Every request starts a timer; the atomic claim lets only one send each row (DESIGN §5).
         ctx.wait_until(async move {
             Delay::from(window).await;
-            realtime::deliver(&env, &settings, &ids).await;
+            realtime::deliver(&env, &settings, &real_time).await;
         });
     }
     if !batched.is_empty() {
@@ -121,7 +113,7 @@ pub async fn accept_many(
             queue.send_batch(chunk).await?;
         }
     }
-    Ok(outcomes.into_iter().map(accepted).collect())
+    Ok(written.outcomes.into_iter().map(accepted).collect())
 }
 
 fn path(settings: &Settings, record: &EventRecord) -> DeliveryPath {

@@ -92,7 +92,7 @@ async fn store(env: &Env, copies: Vec<EventRecord>) -> Result<()> {
     let settings = load_settings(env)?;
     let db = env.d1(bindings::DB)?;
     let n = copies.len();
-    outbox::merge_and_write(&db, &settings, copies, runtime::now_ms()).await?;
+    outbox::merge_and_write(&db, &settings, copies, runtime::now_ms(), |_| true).await?;
     console_log!("ar: queue stored {n} events");
     Ok(())
 }
@@ -105,12 +105,11 @@ async fn store_dead(env: &Env, copies: Vec<EventRecord>, attempts: u64) -> Resul
     let settings = load_settings(env)?;
     let db = env.d1(bindings::DB)?;
     let now = runtime::now_ms();
-    let mut merged = outbox::merge(&db, &settings, copies, now).await?;
     let reason = format!(
         "dead-lettered: the queue consumer could not store the event after its retries \
          (replays: {attempts})"
     );
-    for m in &mut merged {
+    outbox::merge_and_write(&db, &settings, copies, now, |m| {
         for row in &mut m.rows {
             if row.status == RowStatus::Pending || row.status == RowStatus::Held {
                 row.status = RowStatus::Failed;
@@ -123,10 +122,8 @@ async fn store_dead(env: &Env, copies: Vec<EventRecord>, attempts: u64) -> Resul
             m.record.event,
             m.record.event_id
         );
-    }
-    let statements = outbox::write_statements(&db, &settings, &merged, now)?;
-    if !statements.is_empty() {
-        db.batch(statements).await?;
-    }
+        true
+    })
+    .await?;
     Ok(())
 }

@@ -56,7 +56,8 @@ fn ids_json(ids: &[&str]) -> JsValue {
     JsValue::from_str(&Value::from(ids).to_string())
 }
 
-/// The stored records of `ids` and their outbox rows, read with one D1 batch call.
+/// The stored records of `ids`, their versions and their outbox rows, read with one D1 batch
+/// call.
 ///
 /// # Errors
 /// D1 failures.
@@ -66,7 +67,8 @@ pub async fn read_existing(db: &D1Database, ids: &[&str]) -> Result<Stored> {
         .batch(vec![
             statement(
                 db,
-                "SELECT event_id, record FROM events WHERE event_id IN (SELECT value FROM json_each(?1))",
+                "SELECT event_id, record, version FROM events \
+                 WHERE event_id IN (SELECT value FROM json_each(?1))",
                 std::slice::from_ref(&ids),
             )?,
             statement(
@@ -77,14 +79,17 @@ pub async fn read_existing(db: &D1Database, ids: &[&str]) -> Result<Stored> {
             )?,
         ])
         .await?;
-    let mut records = BTreeMap::new();
-    let mut rows: BTreeMap<String, Vec<ExistingRow>> = BTreeMap::new();
+    let mut stored = Stored::default();
     if let Some(r) = results.first() {
         for row in r.results::<Value>()? {
-            // A record that no longer parses (a schema change) is treated as absent: the new
-            // copy replaces it rather than failing the whole batch.
+            let id = field_str(&row, "event_id").to_owned();
+            // The version is kept even when the record no longer parses (a schema change): the
+            // new copy then replaces the record, still guarded by the version.
+            stored
+                .versions
+                .insert(id.clone(), field_u64(&row, "version"));
             if let Ok(record) = serde_json::from_str::<EventRecord>(field_str(&row, "record")) {
-                records.insert(field_str(&row, "event_id").to_owned(), record);
+                stored.records.insert(id, record);
             }
         }
     }
@@ -96,7 +101,9 @@ pub async fn read_existing(db: &D1Database, ids: &[&str]) -> Result<Stored> {
             ) else {
                 continue;
             };
-            rows.entry(field_str(&row, "event_id").to_owned())
+            stored
+                .rows
+                .entry(field_str(&row, "event_id").to_owned())
                 .or_default()
                 .push(ExistingRow {
                     platform,
@@ -105,7 +112,7 @@ pub async fn read_existing(db: &D1Database, ids: &[&str]) -> Result<Stored> {
                 });
         }
     }
-    Ok((records, rows))
+    Ok(stored)
 }
 
 /// One event ready to be written: its merged record, the rows to write, its state.
@@ -116,29 +123,20 @@ pub struct Merged {
     pub rows: Vec<PlannedRow>,
     /// The event's state.
     pub status: EventStatus,
+    /// The stored version this merge started from (0: no stored event). The write applies only
+    /// if D1 still holds this version.
+    pub base_version: u64,
 }
 
-/// What D1 holds for a set of event IDs: their stored records and their outbox rows.
-pub type Stored = (
-    BTreeMap<String, EventRecord>,
-    BTreeMap<String, Vec<ExistingRow>>,
-);
-
-/// Merges `copies` (in arrival order; several may share an event ID) into the stored events and
-/// plans their rows (DESIGN §5). Reads once; writing is [`write`].
-///
-/// # Errors
-/// D1 failures.
-pub async fn merge(
-    db: &D1Database,
-    settings: &Settings,
-    copies: Vec<EventRecord>,
-    now_ms: u64,
-) -> Result<Vec<Merged>> {
-    let ids: Vec<String> = copies.iter().map(|c| c.event_id.clone()).collect();
-    let id_refs: Vec<&str> = ids.iter().map(String::as_str).collect();
-    let stored = read_existing(db, &id_refs).await?;
-    Ok(merge_copies(stored, settings, copies, now_ms).0)
+/// What D1 holds for a set of event IDs.
+#[derive(Debug, Default)]
+pub struct Stored {
+    /// Stored records by event ID.
+    pub records: BTreeMap<String, EventRecord>,
+    /// Stored versions by event ID (present even when a record no longer parses).
+    pub versions: BTreeMap<String, u64>,
+    /// Outbox rows by event ID.
+    pub rows: BTreeMap<String, Vec<ExistingRow>>,
 }
 
 /// Merges `copies` (in arrival order) into what [`read_existing`] returned, without IO: one
@@ -150,7 +148,11 @@ pub fn merge_copies(
     copies: Vec<EventRecord>,
     now_ms: u64,
 ) -> (Vec<Merged>, Vec<CopyOutcome>) {
-    let (mut records, rows) = stored;
+    let Stored {
+        mut records,
+        versions,
+        rows,
+    } = stored;
     let mut merged: Vec<Merged> = Vec::new();
     let mut position: BTreeMap<String, usize> = BTreeMap::new();
     let mut outcomes = Vec::with_capacity(copies.len());
@@ -170,6 +172,7 @@ pub fn merge_copies(
         // A later copy in the same call merges into this result.
         records.insert(record.event_id.clone(), record.clone());
         let next = Merged {
+            base_version: versions.get(&record.event_id).copied().unwrap_or(0),
             record,
             rows: m.writes,
             status: m.event_status,
@@ -187,99 +190,197 @@ pub fn merge_copies(
     (merged, outcomes)
 }
 
-/// The statements that write merged events and their rows: one per table, whatever the count.
+/// Most events per D1 write statement: each statement binds its events as one JSON text, which
+/// D1 caps at 2 MB.
+const EVENTS_PER_STATEMENT: usize = 100;
+
+/// The statements that write merged events and their rows (one per table per
+/// [`EVENTS_PER_STATEMENT`] events), and the indices of the event statements, whose `RETURNING`
+/// rows name the events whose version check passed.
+///
+/// Each event is written only if D1 still holds the version its merge read, and its outbox rows
+/// only if that event write applied (the statements run in one D1 batch, a single transaction).
 ///
 /// # Errors
 /// When a record cannot be serialized or D1 rejects the bindings.
 pub fn write_statements(
     db: &D1Database,
     settings: &Settings,
-    merged: &[Merged],
+    merged: &[&Merged],
     now_ms: u64,
-) -> Result<Vec<D1PreparedStatement>> {
-    let mut events = Vec::new();
-    let mut rows = Vec::new();
-    for m in merged {
-        let r = &m.record;
-        let path = r
-            .event
-            .parse()
-            .ok()
-            .and_then(|name| settings.mappings.lookup(&name))
-            .map_or(DeliveryPath::Batched, |mapping| mapping.path);
-        let quality = r.match_quality();
-        let missing: Vec<&str> = quality.missing.iter().map(|k| k.meta_name()).collect();
-        events.push(json!({
-            "id": r.event_id,
-            "event": r.event,
-            // Hashed and mergeable: no raw PII is ever part of a record (DESIGN §4).
-            "record": serde_json::to_string(r)?,
-            "path": match path { DeliveryPath::RealTime => "real_time", DeliveryPath::Batched => "batched" },
-            "status": m.status.as_str(),
-            "mq": quality.points,
-            "missing": missing.join(","),
-            "pixel": u8::from(r.sources.pixel),
-            "shop": u8::from(r.sources.from_shop()),
-        }));
-        for row in &m.rows {
-            rows.push(json!({
-                "id": r.event_id,
-                "p": row.platform.as_str(),
-                "s": row.status.as_str(),
-                "at": row.next_attempt_at_ms,
-                "r": row.reason,
-            }));
-        }
-    }
+) -> Result<(Vec<D1PreparedStatement>, Vec<usize>)> {
     let mut out = Vec::new();
-    if !events.is_empty() {
+    let mut event_statements = Vec::new();
+    for chunk in merged.chunks(EVENTS_PER_STATEMENT) {
+        let mut events = Vec::new();
+        let mut rows = Vec::new();
+        for m in chunk {
+            let r = &m.record;
+            let path = r
+                .event
+                .parse()
+                .ok()
+                .and_then(|name| settings.mappings.lookup(&name))
+                .map_or(DeliveryPath::Batched, |mapping| mapping.path);
+            let quality = r.match_quality();
+            let missing: Vec<&str> = quality.missing.iter().map(|k| k.meta_name()).collect();
+            let version = m.base_version + 1;
+            events.push(json!({
+                "id": r.event_id,
+                "event": r.event,
+                // Hashed and mergeable: no raw PII is ever part of a record (DESIGN §4).
+                "record": serde_json::to_string(r)?,
+                "path": match path { DeliveryPath::RealTime => "real_time", DeliveryPath::Batched => "batched" },
+                "status": m.status.as_str(),
+                "mq": quality.points,
+                "missing": missing.join(","),
+                "pixel": u8::from(r.sources.pixel),
+                "shop": u8::from(r.sources.from_shop()),
+                "v": version,
+            }));
+            for row in &m.rows {
+                rows.push(json!({
+                    "id": r.event_id,
+                    "p": row.platform.as_str(),
+                    "s": row.status.as_str(),
+                    "at": row.next_attempt_at_ms,
+                    "r": row.reason,
+                    "v": version,
+                }));
+            }
+        }
+        if events.is_empty() {
+            continue;
+        }
+        event_statements.push(out.len());
         out.push(statement(
             db,
             "INSERT INTO events (event_id, event, record, path, status, match_quality, missing_keys, \
-               from_pixel, from_shop, created_at, updated_at) \
+               from_pixel, from_shop, version, created_at, updated_at) \
              SELECT json_extract(value, '$.id'), json_extract(value, '$.event'), json_extract(value, '$.record'), json_extract(value, '$.path'), \
                json_extract(value, '$.status'), json_extract(value, '$.mq'), json_extract(value, '$.missing'), json_extract(value, '$.pixel'), \
-               json_extract(value, '$.shop'), ?2, ?2 FROM json_each(?1) WHERE true \
+               json_extract(value, '$.shop'), json_extract(value, '$.v'), ?2, ?2 FROM json_each(?1) WHERE true \
              ON CONFLICT (event_id) DO UPDATE SET record = excluded.record, status = excluded.status, \
                match_quality = excluded.match_quality, missing_keys = excluded.missing_keys, \
                from_pixel = excluded.from_pixel, from_shop = excluded.from_shop, \
-               updated_at = excluded.updated_at",
+               version = excluded.version, updated_at = excluded.updated_at \
+             WHERE events.version = excluded.version - 1 \
+             RETURNING event_id",
             &[JsValue::from_str(&Value::from(events).to_string()), num(now_ms)],
         )?);
+        if !rows.is_empty() {
+            // Only rows whose event write applied (its version is now `v`); the status guard keeps
+            // a row that a sender claimed meanwhile: never sent twice.
+            out.push(statement(
+                db,
+                "INSERT INTO outbox (event_id, platform, status, attempts, next_attempt_at, last_error, updated_at) \
+                 SELECT json_extract(value, '$.id'), json_extract(value, '$.p'), json_extract(value, '$.s'), 0, json_extract(value, '$.at'), json_extract(value, '$.r'), ?2 \
+                 FROM json_each(?1) WHERE EXISTS (SELECT 1 FROM events e \
+                   WHERE e.event_id = json_extract(value, '$.id') AND e.version = json_extract(value, '$.v')) \
+                 ON CONFLICT (event_id, platform) DO UPDATE SET status = excluded.status, \
+                   next_attempt_at = excluded.next_attempt_at, last_error = excluded.last_error, \
+                   updated_at = excluded.updated_at \
+                 WHERE outbox.status IN ('pending', 'skipped', 'held')",
+                &[JsValue::from_str(&Value::from(rows).to_string()), num(now_ms)],
+            )?);
+        }
     }
-    if !rows.is_empty() {
-        // The WHERE guard keeps a row that a sender claimed meanwhile: never sent twice.
-        out.push(statement(
-            db,
-            "INSERT INTO outbox (event_id, platform, status, attempts, next_attempt_at, last_error, updated_at) \
-             SELECT json_extract(value, '$.id'), json_extract(value, '$.p'), json_extract(value, '$.s'), 0, json_extract(value, '$.at'), json_extract(value, '$.r'), ?2 \
-             FROM json_each(?1) WHERE true \
-             ON CONFLICT (event_id, platform) DO UPDATE SET status = excluded.status, \
-               next_attempt_at = excluded.next_attempt_at, last_error = excluded.last_error, \
-               updated_at = excluded.updated_at \
-             WHERE outbox.status IN ('pending', 'skipped', 'held')",
-            &[JsValue::from_str(&Value::from(rows).to_string()), num(now_ms)],
-        )?);
-    }
-    Ok(out)
+    Ok((out, event_statements))
 }
 
-/// Merges and writes copies in one read and one D1 batch write.
+/// How often a copy is re-merged after another writer changed its event first. Each round
+/// means some other copy was written, so the loop always makes progress.
+const MERGE_ROUNDS: usize = 8;
+
+/// What [`merge_and_write`] did: the written events and each copy's outcome, in input order.
+pub struct Written {
+    /// The merged events that were written (or that `prepare` chose not to write).
+    pub merged: Vec<Merged>,
+    /// Each copy's outcome, in input order.
+    pub outcomes: Vec<CopyOutcome>,
+}
+
+/// Merges `copies` into D1 with optimistic concurrency: one read and one batch write per round;
+/// copies whose event another writer changed in between are read and merged again, so two
+/// copies arriving at the same moment both end up in the stored event.
+///
+/// `prepare` sees each merged event before it is written and says whether to write it (the
+/// ingest path writes real-time events only; the dead-letter consumer marks rows failed).
 ///
 /// # Errors
-/// D1 failures.
+/// D1 failures, or an event still changing under concurrent writers after [`MERGE_ROUNDS`].
 pub async fn merge_and_write(
     db: &D1Database,
     settings: &Settings,
     copies: Vec<EventRecord>,
     now_ms: u64,
-) -> Result<Vec<Merged>> {
-    let merged = merge(db, settings, copies, now_ms).await?;
-    let statements = write_statements(db, settings, &merged, now_ms)?;
-    if !statements.is_empty() {
-        db.batch(statements).await?;
+    mut prepare: impl FnMut(&mut Merged) -> bool,
+) -> Result<Written> {
+    let mut outcomes: Vec<Option<CopyOutcome>> = vec![None; copies.len()];
+    let mut done: Vec<Merged> = Vec::new();
+    let mut todo: Vec<(usize, EventRecord)> = copies.into_iter().enumerate().collect();
+    for _ in 0..MERGE_ROUNDS {
+        let mut ids: Vec<&str> = todo.iter().map(|(_, c)| c.event_id.as_str()).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        let stored = read_existing(db, &ids).await?;
+        let copies: Vec<EventRecord> = todo.iter().map(|(_, c)| c.clone()).collect();
+        let (mut merged, copy_outcomes) = merge_copies(stored, settings, copies, now_ms);
+        let mut skipped = std::collections::BTreeSet::new();
+        let mut to_write: Vec<&Merged> = Vec::new();
+        for m in &mut merged {
+            if !prepare(m) {
+                skipped.insert(m.record.event_id.clone());
+            }
+        }
+        to_write.extend(
+            merged
+                .iter()
+                .filter(|m| !skipped.contains(&m.record.event_id)),
+        );
+        let mut applied = std::collections::BTreeSet::new();
+        let (statements, event_statements) = write_statements(db, settings, &to_write, now_ms)?;
+        if !statements.is_empty() {
+            let results = db.batch(statements).await?;
+            for i in event_statements {
+                if let Some(r) = results.get(i) {
+                    for row in r.results::<Value>()? {
+                        applied.insert(field_str(&row, "event_id").to_owned());
+                    }
+                }
+            }
+        }
+        let settled = |id: &str| skipped.contains(id) || applied.contains(id);
+        let mut retry = Vec::new();
+        for ((i, copy), outcome) in todo.into_iter().zip(copy_outcomes) {
+            if settled(&copy.event_id) {
+                if let Some(slot) = outcomes.get_mut(i) {
+                    *slot = Some(outcome);
+                }
+            } else {
+                retry.push((i, copy));
+            }
+        }
+        done.extend(merged.into_iter().filter(|m| settled(&m.record.event_id)));
+        if retry.is_empty() {
+            return Ok(Written {
+                merged: done,
+                outcomes: outcomes
+                    .into_iter()
+                    .map(|o| o.unwrap_or(CopyOutcome::New))
+                    .collect(),
+            });
+        }
+        worker::console_log!(
+            "ar: {} copies re-merged after a concurrent write to their event",
+            retry.len()
+        );
+        todo = retry;
     }
-    Ok(merged)
+    Err(worker::Error::RustError(format!(
+        "{} event(s) kept changing under concurrent writes; send them again",
+        todo.len()
+    )))
 }
 
 /// A row claimed for sending.
