@@ -218,6 +218,31 @@ impl Worker {
     pub fn state_dir(&self) -> &Path {
         &self.state.0
     }
+
+    /// Runs one SQL statement against this worker's local D1 (`wrangler d1 execute`) and returns
+    /// its result rows.
+    ///
+    /// # Panics
+    /// When wrangler fails or prints something that is not its JSON result.
+    #[allow(clippy::expect_used)] // test harness: failing loudly is the point
+    pub fn d1(&self, sql: &str) -> Vec<serde_json::Value> {
+        let out = Command::new("wrangler")
+            .current_dir(repo_root())
+            .args(["d1", "execute", "DB", "--local", "--json", "--persist-to"])
+            .arg(self.state_dir())
+            .args(["--command", sql])
+            .env("AR_SKIP_BUILD", "1")
+            .output()
+            .expect("run wrangler d1 execute");
+        assert!(
+            out.status.success(),
+            "wrangler d1 execute failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let json: serde_json::Value =
+            serde_json::from_slice(&out.stdout).expect("wrangler d1 execute prints JSON");
+        json[0]["results"].as_array().cloned().unwrap_or_default()
+    }
 }
 
 /// ChromeDriver driving headless Debian Chromium.

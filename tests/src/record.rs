@@ -21,10 +21,10 @@ const SECRET_HEADERS: [&str; 5] = [
     "proxy-authorization",
 ];
 
-/// Query/form field names whose values are replaced by `[redacted]`.
-pub const SECRET_FIELDS: [&str; 7] = [
+/// Query/form field names whose values are replaced by `[redacted]`. Not `client_id`: an OAuth
+/// client id is public, and GA4's `client_id` is the browser's identifier that inspection needs.
+pub const SECRET_FIELDS: [&str; 6] = [
     "access_token",
-    "client_id",
     "api_secret",
     "appsecret_proof",
     "client_secret",

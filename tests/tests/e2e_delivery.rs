@@ -7,11 +7,10 @@
 
 mod common;
 
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use ar_sandbox::Sandbox;
-use ar_sandbox::harness::{Worker, repo_root};
+use ar_sandbox::harness::Worker;
 use ar_shared::{EventId, EventName};
 use serde_json::{Value, json};
 
@@ -289,21 +288,10 @@ async fn no_raw_pii_is_stored_in_d1_or_sent_to_the_platforms() {
     cron(&worker).await;
     tokio::time::sleep(Duration::from_secs(1)).await;
     let mut dump = String::new();
-    for table in ["events", "outbox"] {
-        let out = Command::new("wrangler")
-            .current_dir(repo_root())
-            .args(["d1", "execute", "DB", "--local", "--json", "--persist-to"])
-            .arg(worker.state_dir())
-            .args(["--command", &format!("select * from {table}")])
-            .env("AR_SKIP_BUILD", "1")
-            .output()
-            .expect("wrangler d1 execute");
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
+    for table in ["events", "outbox", "sessions"] {
+        dump.push_str(
+            &serde_json::to_string(&worker.d1(&format!("select * from {table}"))).unwrap(),
         );
-        dump.push_str(&String::from_utf8_lossy(&out.stdout));
     }
     assert!(dump.contains("e2e-3003"), "the purchase is stored: {dump}");
     let platforms = serde_json::to_string(&meta_requests(&sb, None).await).unwrap();
@@ -352,4 +340,79 @@ async fn admin_pages_need_the_token() {
         .await
         .unwrap();
     assert_eq!(replay.status().as_u16(), 200);
+}
+
+/// Issue/DESIGN §5 "Retention": the cron job deletes events, their outbox rows and session
+/// context (the only places IP address and user agent are stored) once they are older than
+/// `RETENTION_DAYS`, keeps younger ones, and keeps the daily counters for health history.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_cron_prunes_events_and_sessions_past_the_retention_period() {
+    const DAY_MS: u64 = 24 * 60 * 60 * 1000;
+    let sb = common::sandbox().await;
+    let worker = start(&sb, &[("RETENTION_DAYS", "7")]);
+    let old = EventId::from_business_key(&EventName::Purchase, "e2e-old");
+    collect(
+        &worker,
+        &purchase("e2e-old", json!({"value": 1, "currency": "USD"})),
+    )
+    .await;
+    let deadline = Instant::now() + Duration::from_secs(8);
+    while accepted_ids(&meta_requests(&sb, Some(old.as_str())).await).is_empty()
+        && Instant::now() < deadline
+    {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert!(
+        !worker.d1("select session_id from sessions").is_empty(),
+        "collect stored the session context"
+    );
+    // Eight days pass for everything stored so far.
+    let eight_days = 8 * DAY_MS;
+    worker.d1(&format!(
+        "update events set created_at = created_at - {eight_days}, updated_at = updated_at - {eight_days}"
+    ));
+    worker.d1(&format!(
+        "update sessions set updated_at = updated_at - {eight_days}"
+    ));
+    let fresh = EventId::from_business_key(&EventName::Purchase, "e2e-fresh");
+    collect(
+        &worker,
+        &purchase("e2e-fresh", json!({"value": 2, "currency": "USD"})),
+    )
+    .await;
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    cron(&worker).await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+
+    let ids = |table: &str| -> Vec<String> {
+        worker
+            .d1(&format!("select event_id from {table}"))
+            .iter()
+            .filter_map(|r| r["event_id"].as_str().map(str::to_owned))
+            .collect()
+    };
+    for table in ["events", "outbox"] {
+        let left = ids(table);
+        assert!(
+            !left.iter().any(|id| id == old.as_str()),
+            "{table} still holds the 8-day-old event"
+        );
+        assert!(
+            left.iter().any(|id| id == fresh.as_str()),
+            "{table} lost the fresh event"
+        );
+    }
+    let sessions = worker.d1("select session_id, updated_at from sessions");
+    assert_eq!(
+        sessions.len(),
+        1,
+        "only the fresh visit's session is left: {sessions:?}"
+    );
+    let stored = serde_json::to_string(&worker.d1("select record from events")).unwrap();
+    assert!(!stored.contains("e2e-old"), "{stored}");
+    let counters = worker.d1("select sum(n) as n from counters where metric = 'delivered'");
+    assert_eq!(
+        counters[0]["n"], 2,
+        "both deliveries still counted in the health history: {counters:?}"
+    );
 }
