@@ -16,6 +16,12 @@ if [ -x "$AR_CACHE/node/node_modules/.bin/node" ]; then
   PATH="$AR_CACHE/node/node_modules/.bin:$PATH"
 fi
 PATH="$AR_ROOT/node_modules/.bin:$HOME/.cargo/bin:$PATH"
+# The Node that bootstrap fetches trusts only its bundled CAs; behind a TLS-inspecting proxy
+# (corporate networks, this kind of build machine) npm and wrangler then fail with
+# SELF_SIGNED_CERT_IN_CHAIN. Trust the system's store too, as the distribution's Node does.
+if [ -z "${NODE_EXTRA_CA_CERTS:-}" ] && [ -f /etc/ssl/certs/ca-certificates.crt ]; then
+  export NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt
+fi
 if [ -n "${AR_PATH_FIRST:-}" ]; then PATH="$AR_PATH_FIRST:$PATH"; fi
 export PATH
 # worker-build would download these; point it at the pinned ones instead.
