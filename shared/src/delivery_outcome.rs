@@ -3,7 +3,8 @@
 //!
 //! - delivered → `delivered`;
 //! - retry / throttled → back to `pending`, due after an exponential backoff
-//!   ([`verdict::backoff_secs`]); the cron flush sends it again when due; after
+//!   ([`verdict::backoff_secs`]); a delayed Queue wake-up (the cron flush as backstop) sends it
+//!   again when due; after
 //!   [`RetryPolicy::max_attempts`] attempts the row fails with the last reason;
 //! - permanent → `failed` with the platform's reason (replayable once fixed);
 //! - configuration error → `failed`, reason prefixed `config:` so health shows it as a setup

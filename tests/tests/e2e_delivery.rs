@@ -265,6 +265,44 @@ async fn platform_failures_are_retried_by_later_cron_runs_and_delivered_once() {
     assert_eq!(health["delivery"]["meta"]["delivered"], 5, "{health:#}");
 }
 
+/// A purchase whose first send fails is sent again when its backoff ends, by a delayed Queue
+/// wake-up, without waiting for the cron (no cron is triggered here); still exactly once.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_failed_purchase_is_retried_by_a_delayed_queue_wake_up_without_the_cron() {
+    let sb = common::sandbox().await;
+    let worker = start(&sb, &[("RETRY_BASE_SECS", "2")]);
+    let (status, body) = common::post_json(
+        &format!("{}/_sandbox/faults", sb.platform_url),
+        &json!({"platform": "meta", "kind": "status", "status": 503, "count": 1}),
+        &[],
+    )
+    .await;
+    assert!(status < 300, "{status} {body}");
+    let id = EventId::from_business_key(&EventName::Purchase, "e2e-wake");
+    collect(
+        &worker,
+        &purchase("e2e-wake", json!({"value": 5, "currency": "USD"})),
+    )
+    .await;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while accepted_ids(&meta_requests(&sb, Some(id.as_str())).await).is_empty()
+        && Instant::now() < deadline
+    {
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    // A faulted request is recorded without its event ids: look at every Meta request.
+    let requests = meta_requests(&sb, None).await;
+    let verdicts: Vec<&Value> = requests.iter().map(|r| &r["verdict"]).collect();
+    assert_eq!(accepted_ids(&requests), [id.as_str()]);
+    assert_eq!(
+        verdicts,
+        [&json!("fault"), &json!("accepted")],
+        "one failed send, then one delivery; worker log:\n{}",
+        worker.process.output().join("\n")
+    );
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn no_raw_pii_is_stored_in_d1_or_sent_to_the_platforms() {
     let sb = common::sandbox().await;

@@ -1,6 +1,7 @@
-//! Queue consumer: batched events into D1 in one batch call; dead letters recorded with reason.
+//! Queue consumer: batched events into D1 in one batch call; dead letters recorded with reason;
+//! delayed wake-ups that resend rows whose retry backoff has ended.
 //!
-//! Messages are `{"attempts": n, "record": EventRecord}`: `worker`'s `Message<T>` has no
+//! Event messages are `{"attempts": n, "record": EventRecord}`: `worker`'s `Message<T>` has no
 //! attempts accessor (reference/google.md Addendum B), so the count travels in the body
 //! (raised when the admin replays dead-lettered events). A batch whose D1 write fails is retried
 //! as a whole with a delay; after `max_retries` (wrangler.toml) Cloudflare moves it to
@@ -13,6 +14,7 @@ use worker::{
     Context, Env, MessageBatch, QueueRetryOptionsBuilder, Result, console_error, console_log,
 };
 
+use crate::delivery::realtime;
 use crate::store::outbox;
 use crate::{bindings, runtime, settings};
 
@@ -25,13 +27,33 @@ pub fn message(record: &EventRecord, attempts: u32) -> String {
     json!({ "attempts": attempts, "record": record }).to_string()
 }
 
-fn parse(body: &Value) -> Option<(EventRecord, u64)> {
+/// A wake-up message, `{"wake": [event ids]}`, sent with a delay: when it arrives, the due rows
+/// of these events are claimed and sent (`delivery::schedule_retries`).
+pub fn wake_message(event_ids: &[&str]) -> String {
+    json!({ "wake": event_ids }).to_string()
+}
+
+/// What a message asks for.
+enum Body {
+    /// Store a copy of an event (with the replay count).
+    Copy(Box<EventRecord>, u64),
+    /// Send the due rows of these events.
+    Wake(Vec<String>),
+}
+
+fn parse(body: &Value) -> Option<Body> {
     let parsed: Value = match body {
         Value::String(text) => serde_json::from_str(text).ok()?,
         other => other.clone(),
     };
+    if let Some(ids) = parsed.get("wake") {
+        return serde_json::from_value(ids.clone()).ok().map(Body::Wake);
+    }
     let record = serde_json::from_value(parsed.get("record")?.clone()).ok()?;
-    Some((record, parsed["attempts"].as_u64().unwrap_or(0)))
+    Some(Body::Copy(
+        Box::new(record),
+        parsed["attempts"].as_u64().unwrap_or(0),
+    ))
 }
 
 /// Consumes one batch from the events queue or its dead-letter queue.
@@ -47,13 +69,15 @@ pub async fn consume(
         console_error!("ar: messages from an unknown queue {queue}; treated as events");
     }
     let mut copies = Vec::new();
+    let mut wake: Vec<String> = Vec::new();
     let mut attempts = 0;
     for message in batch.messages()? {
         match parse(message.body()) {
-            Some((record, n)) => {
+            Some(Body::Copy(record, n)) => {
                 attempts = attempts.max(n);
-                copies.push(record);
+                copies.push(*record);
             }
+            Some(Body::Wake(ids)) => wake.extend(ids),
             // Only we produce these messages; an unreadable one can never succeed.
             None => console_error!("ar: dropped an unreadable queue message"),
         }
@@ -64,7 +88,18 @@ pub async fn consume(
         store(env, copies).await
     };
     match stored {
-        Ok(()) => batch.ack_all(),
+        Ok(()) => {
+            batch.ack_all();
+            // A lost wake-up costs only time: the cron flush sends due rows too.
+            if !dead && !wake.is_empty() {
+                wake.sort_unstable();
+                wake.dedup();
+                match load_settings(env) {
+                    Ok(settings) => realtime::deliver(env, &settings, &wake).await,
+                    Err(e) => console_error!("ar: retry wake-up skipped: {e}"),
+                }
+            }
+        }
         Err(e) => {
             console_error!("ar: queue batch not stored, retrying: {e}");
             batch.retry_all_with_options(

@@ -1,6 +1,7 @@
 //! The cron trigger (every 5 minutes, wrangler.toml): flush pending rows per platform in
 //! platform-sized batches (DESIGN §5: Meta 1000, Google 2000, GA4 25 per client), well inside the
-//! 1-hour promise; retry rows whose backoff has passed; release claims of senders that died; and
+//! 1-hour promise; retry rows whose backoff has passed (normally a delayed Queue wake-up has
+//! already done so: `delivery::schedule_retries`); release claims of senders that died; and
 //! prune rows past the retention period.
 
 use ar_shared::delivery_plan::Platform;
@@ -78,7 +79,9 @@ pub async fn flush(env: &Env, settings: &Settings) -> worker::Result<()> {
                 claimed.len(),
                 delivered
             );
-            outbox::apply(&db, platform, &outcomes, runtime::now_ms()).await?;
+            let done = runtime::now_ms();
+            outbox::apply(&db, platform, &outcomes, done).await?;
+            super::schedule_retries(env, &outcomes, done).await;
             if claimed.len() < limit as usize {
                 break;
             }

@@ -69,6 +69,7 @@ async fn try_deliver(env: &Env, settings: &Settings, event_ids: &[String]) -> wo
                 );
             }
             outbox::apply(&db, platform, &outcomes, done).await?;
+            super::schedule_retries(env, &outcomes, done).await;
         }
     }
     Ok(())
