@@ -12,7 +12,6 @@ use std::time::{Duration, Instant};
 
 use ar_sandbox::Sandbox;
 use ar_sandbox::harness::Worker;
-use ar_shared::signature::sign_request;
 use ar_shared::{EventId, EventName};
 use serde_json::{Value, json};
 
@@ -32,48 +31,20 @@ fn start(sb: &Sandbox) -> Worker {
 }
 
 async fn post_signed(worker: &Worker, body: &Value) -> (u16, Value) {
-    let body = body.to_string();
-    let ts = ar_sandbox::clock::real_now_ms() / 1000;
-    let sig = sign_request(
-        SECRET.as_bytes(),
-        u64::try_from(ts).unwrap(),
-        body.as_bytes(),
-    );
-    let res = common::http()
-        .post(format!("{}/_ar/events", worker.base_url))
-        .header("content-type", "application/json")
-        .header("x-ar-timestamp", ts.to_string())
-        .header("x-ar-signature", sig)
-        .body(body)
-        .send()
-        .await
-        .unwrap();
-    let status = res.status().as_u16();
-    (status, res.json().await.unwrap())
+    common::post_signed_events(&worker.base_url, SECRET, body).await
 }
 
 async fn cron(worker: &Worker) {
-    let res = common::http()
-        .get(format!("{}/__scheduled?cron=*/5+*+*+*+*", worker.base_url))
-        .send()
-        .await
-        .expect("trigger cron");
-    assert!(res.status().is_success(), "cron: {}", res.status());
+    common::cron(&worker.base_url).await;
 }
 
 /// The fake Meta's accepted requests.
 async fn meta_requests(sb: &Sandbox) -> Vec<Value> {
-    common::get_json(&format!(
-        "{}/_sandbox/requests?platform=meta",
-        sb.platform_url
-    ))
-    .await
-    .as_array()
-    .cloned()
-    .unwrap_or_default()
-    .into_iter()
-    .filter(|r| r["verdict"] == "accepted")
-    .collect()
+    common::platform_requests(sb, "meta", None)
+        .await
+        .into_iter()
+        .filter(|r| r["verdict"] == "accepted")
+        .collect()
 }
 
 /// How often Meta received each event id, and the size of the request that carried it.

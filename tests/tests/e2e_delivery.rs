@@ -51,24 +51,11 @@ async fn collect(worker: &Worker, body: &Value) {
 }
 
 async fn meta_requests(sb: &Sandbox, event_id: Option<&str>) -> Vec<Value> {
-    let mut url = format!("{}/_sandbox/requests?platform=meta", sb.platform_url);
-    if let Some(id) = event_id {
-        url = format!("{url}&event_id={id}");
-    }
-    common::get_json(&url)
-        .await
-        .as_array()
-        .cloned()
-        .unwrap_or_default()
+    common::platform_requests(sb, "meta", event_id).await
 }
 
 async fn cron(worker: &Worker) {
-    let res = common::http()
-        .get(format!("{}/__scheduled?cron=*/5+*+*+*+*", worker.base_url))
-        .send()
-        .await
-        .expect("trigger cron");
-    assert!(res.status().is_success(), "cron: {}", res.status());
+    common::cron(&worker.base_url).await;
 }
 
 /// Accepted Meta events per event id.

@@ -21,7 +21,6 @@ use ar_sandbox::config::{
     DEFAULT_GOOGLE_CLIENT_SECRET, DEFAULT_GOOGLE_DEVELOPER_TOKEN, DEFAULT_GOOGLE_REFRESH_TOKEN,
 };
 use ar_sandbox::harness::Worker;
-use ar_shared::signature::sign_request;
 use ar_shared::{EventId, EventName};
 use serde_json::{Value, json};
 
@@ -84,36 +83,14 @@ async fn pixel_copy(worker: &Worker, order: &str, click_cookie: &str) {
 async fn server_copy(worker: &Worker, order: &str) {
     let body = json!({"events": [{"event": "transaction.purchase", "order_id": order,
         "value": 42.5, "currency": "EUR", "items": [{"id": "sku-9", "price": 42.5, "quantity": 1}],
-        "user": {"email": "Google.Buyer@Example.com"}}]})
-    .to_string();
-    let ts = u64::try_from(real_now_ms() / 1000).unwrap();
-    let res = common::http()
-        .post(format!("{}/_ar/events", worker.base_url))
-        .header("content-type", "application/json")
-        .header("x-ar-timestamp", ts.to_string())
-        .header(
-            "x-ar-signature",
-            sign_request(SECRET.as_bytes(), ts, body.as_bytes()),
-        )
-        .body(body)
-        .send()
-        .await
-        .unwrap();
-    let status = res.status().as_u16();
-    let json: Value = res.json().await.unwrap();
+        "user": {"email": "Google.Buyer@Example.com"}}]});
+    let (status, json) = common::post_signed_events(&worker.base_url, SECRET, &body).await;
     assert_eq!(status, 200, "{json}");
     assert_eq!(json["rejected"], 0, "{json}");
 }
 
 async fn requests(sb: &Sandbox, platform: &str) -> Vec<Value> {
-    common::get_json(&format!(
-        "{}/_sandbox/requests?platform={platform}",
-        sb.platform_url
-    ))
-    .await
-    .as_array()
-    .cloned()
-    .unwrap_or_default()
+    common::platform_requests(sb, platform, None).await
 }
 
 /// Waits until `platform` has received a request, then a little longer for late duplicates.

@@ -12,7 +12,6 @@ use std::time::{Duration, Instant};
 
 use ar_sandbox::Sandbox;
 use ar_sandbox::harness::Worker;
-use ar_shared::signature::sign_request;
 use ar_shared::{EventId, EventName};
 use serde_json::{Value, json};
 
@@ -51,46 +50,22 @@ async fn pixel_copy(worker: &Worker, order: &str) {
 }
 
 async fn server_copy(worker: &Worker, order: &str) {
-    let body =
-        json!({"events": [{"event": "transaction.purchase", "order_id": order, "value": 59.9,
+    let body = json!({"events": [{"event": "transaction.purchase", "order_id": order, "value": 59.9,
         "currency": "EUR", "items": [{"id": "sku-1", "price": 19.95, "quantity": 3}],
-        "user": {"email": "Merge.Buyer@Example.com"}}]})
-        .to_string();
-    let ts = ar_sandbox::clock::real_now_ms() / 1000;
-    let sig = sign_request(
-        SECRET.as_bytes(),
-        u64::try_from(ts).unwrap(),
-        body.as_bytes(),
-    );
-    let res = common::http()
-        .post(format!("{}/_ar/events", worker.base_url))
-        .header("content-type", "application/json")
-        .header("x-ar-timestamp", ts.to_string())
-        .header("x-ar-signature", sig)
-        .body(body)
-        .send()
-        .await
-        .unwrap();
-    let status = res.status().as_u16();
-    let json: Value = res.json().await.unwrap();
+        "user": {"email": "Merge.Buyer@Example.com"}}]});
+    let (status, json) = common::post_signed_events(&worker.base_url, SECRET, &body).await;
     assert_eq!(status, 200, "{json}");
     assert_eq!(json["rejected"], 0, "{json}");
 }
 
 async fn meta_events(sb: &Sandbox, id: &str) -> Vec<Value> {
-    common::get_json(&format!(
-        "{}/_sandbox/requests?platform=meta&event_id={id}",
-        sb.platform_url
-    ))
-    .await
-    .as_array()
-    .cloned()
-    .unwrap_or_default()
-    .iter()
-    .filter(|r| r["verdict"] == "accepted")
-    .flat_map(|r| r["body"]["data"].as_array().cloned().unwrap_or_default())
-    .filter(|e| e["event_id"] == id)
-    .collect()
+    common::platform_requests(sb, "meta", Some(id))
+        .await
+        .iter()
+        .filter(|r| r["verdict"] == "accepted")
+        .flat_map(|r| r["body"]["data"].as_array().cloned().unwrap_or_default())
+        .filter(|e| e["event_id"] == id)
+        .collect()
 }
 
 async fn one_merged_meta_event(sb: &Sandbox, worker: &Worker, order: &str) {

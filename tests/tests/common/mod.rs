@@ -175,3 +175,44 @@ pub fn ads_error_codes(failure: &Value) -> Vec<String> {
         })
         .collect()
 }
+
+/// Posts `body` to the worker's `/_ar/events`, signed with `secret` the way a shop backend does
+/// (README "Server events"); returns status and JSON answer.
+pub async fn post_signed_events(base_url: &str, secret: &str, body: &Value) -> (u16, Value) {
+    let body = body.to_string();
+    let ts = u64::try_from(ar_sandbox::clock::real_now_ms() / 1000).unwrap();
+    let res = http()
+        .post(format!("{base_url}/_ar/events"))
+        .header("content-type", "application/json")
+        .header("x-ar-timestamp", ts.to_string())
+        .header(
+            "x-ar-signature",
+            ar_shared::signature::sign_request(secret.as_bytes(), ts, body.as_bytes()),
+        )
+        .body(body)
+        .send()
+        .await
+        .expect("post /_ar/events");
+    let status = res.status().as_u16();
+    (status, res.json().await.unwrap_or(Value::Null))
+}
+
+/// Runs the worker's cron trigger once (`wrangler dev --test-scheduled`).
+pub async fn cron(base_url: &str) {
+    let res = http()
+        .get(format!("{base_url}/__scheduled?cron=*/5+*+*+*+*"))
+        .send()
+        .await
+        .expect("trigger cron");
+    assert!(res.status().is_success(), "cron: {}", res.status());
+}
+
+/// The requests a fake platform recorded (`meta`, `google_ads`, `data_manager`, `ga4`),
+/// optionally only those carrying `event_id`.
+pub async fn platform_requests(sb: &Sandbox, platform: &str, event_id: Option<&str>) -> Vec<Value> {
+    let mut url = format!("{}/_sandbox/requests?platform={platform}", sb.platform_url);
+    if let Some(id) = event_id {
+        url = format!("{url}&event_id={id}");
+    }
+    get_json(&url).await.as_array().cloned().unwrap_or_default()
+}
