@@ -541,3 +541,44 @@ async fn an_eea_visitor_gets_ad_cookies_only_after_consenting() {
         "{cookies:?}"
     );
 }
+
+/// DESIGN §4 "Rate limits and size limits apply per client": one client gets 300 pixel events a
+/// minute (`[[ratelimits]] COLLECT_LIMIT`), then 429 with `Retry-After`; another client is not
+/// affected. Rejected bodies count too: the limit runs before the body is read.
+#[tokio::test(flavor = "multi_thread")]
+async fn collect_limits_each_client_to_300_events_a_minute() {
+    let worker = Worker::start(&[("GEO_OVERRIDE", "US")]);
+    let url = format!("{}/_ar/collect", worker.base_url);
+    let send = |ip: &'static str| {
+        http()
+            .post(&url)
+            .header("content-type", "application/json")
+            .header("cf-connecting-ip", ip)
+            .body("{")
+            .send()
+    };
+    for i in 0..300 {
+        let res = send("203.0.113.7").await.unwrap();
+        assert_eq!(
+            res.status().as_u16(),
+            400,
+            "request {i} was not limited yet"
+        );
+    }
+    let res = send("203.0.113.7").await.unwrap();
+    assert_eq!(res.status().as_u16(), 429);
+    let retry_after: u64 = res.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=60).contains(&retry_after), "{retry_after}");
+    let json: Value = res.json().await.unwrap();
+    assert_eq!(json["error"], "rate_limited", "{json}");
+    let other = send("198.51.100.20").await.unwrap();
+    assert_eq!(
+        other.status().as_u16(),
+        400,
+        "another client is not limited"
+    );
+}

@@ -10,3 +10,5 @@ pub const EVENTS_QUEUE: &str = "EVENTS";
 pub const EVENTS_QUEUE_NAME: &str = "ar-events";
 /// Its dead-letter queue.
 pub const DEAD_LETTER_QUEUE_NAME: &str = "ar-events-dlq";
+/// Rate limiter for pixel events per client (`[[ratelimits]]`; optional).
+pub const COLLECT_LIMIT: &str = "COLLECT_LIMIT";

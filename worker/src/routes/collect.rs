@@ -31,12 +31,34 @@ const MAX_BODY_BYTES: usize = 16 * 1024;
 /// Pixel events one client may send per minute. A page sends a handful; the margin covers many
 /// shoppers behind one address (carrier-grade NAT, offices).
 const COLLECT_EVENTS_PER_MINUTE: u32 = 300;
+/// The binding's window (`[[ratelimits]]` `period` in wrangler.toml): the `Retry-After` it implies.
+const COLLECT_LIMIT_PERIOD_SECS: u64 = 60;
 
 thread_local! {
     /// One limiter per isolate (`ar_shared::rate_limit` says why not KV).
     static LIMITER: RefCell<RateLimiter> = const {
         RefCell::new(RateLimiter::new(COLLECT_EVENTS_PER_MINUTE))
     };
+}
+
+/// The per-client rate decision: Cloudflare's rate-limiting binding when `wrangler.toml` declares
+/// it (one count per client across the isolates of a location), else this isolate's own counter
+/// (`ar_shared::rate_limit`). A limiter that fails lets the event through: shoppers' events are
+/// worth more than a perfect flood guard.
+async fn rate(env: &Env, client: &str) -> RateDecision {
+    match env.rate_limiter(bindings::COLLECT_LIMIT) {
+        Ok(limiter) => match limiter.limit(client.to_owned()).await {
+            Ok(outcome) if !outcome.success => RateDecision::Limited {
+                retry_after_secs: COLLECT_LIMIT_PERIOD_SECS,
+            },
+            Ok(_) => RateDecision::Allow,
+            Err(e) => {
+                console_warn!("ar: rate limiter failed, event let through: {e}");
+                RateDecision::Allow
+            }
+        },
+        Err(_) => LIMITER.with(|l| l.borrow_mut().check(client, runtime::now_ms())),
+    }
 }
 
 pub async fn handle(mut req: Request, env: &Env, ctx: &Context) -> Result<Response> {
@@ -76,8 +98,7 @@ pub async fn handle(mut req: Request, env: &Env, ctx: &Context) -> Result<Respon
         facts.x_real_ip.as_deref(),
     )
     .unwrap_or_else(|| "unknown".into());
-    let decision = LIMITER.with(|l| l.borrow_mut().check(&client, runtime::now_ms()));
-    if let RateDecision::Limited { retry_after_secs } = decision {
+    if let RateDecision::Limited { retry_after_secs } = rate(env, &client).await {
         let response = error_json(
             429,
             "rate_limited",
