@@ -365,6 +365,19 @@ async fn admin_pages_need_the_token() {
         .await
         .unwrap();
     assert_eq!(replay.status().as_u16(), 200);
+    // A misspelt platform is refused rather than replaying every platform.
+    let typo = http
+        .post(format!(
+            "{}/_ar/admin/replay?platform=metta",
+            worker.base_url
+        ))
+        .bearer_auth("admin-e2e")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(typo.status().as_u16(), 400);
+    let json: Value = typo.json().await.unwrap();
+    assert_eq!(json["error"], "invalid_platform", "{json}");
 }
 
 /// Issue/DESIGN §5 "Retention": the cron job deletes events, their outbox rows and session

@@ -582,3 +582,68 @@ async fn collect_limits_each_client_to_300_events_a_minute() {
         "another client is not limited"
     );
 }
+
+/// Sends `chunks` as a chunked body (no `Content-Length`) to `path`, ending the body only when
+/// `finish`; returns the answer's status line (empty if none came within 10 s).
+async fn post_chunked(
+    base_url: &str,
+    path: &str,
+    chunks: usize,
+    chunk: &[u8],
+    finish: bool,
+) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let addr = base_url.trim_start_matches("http://");
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let head = format!(
+        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\n\
+         Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    for _ in 0..chunks {
+        let framed = [
+            format!("{:x}\r\n", chunk.len()).as_bytes(),
+            chunk,
+            b"\r\n".as_slice(),
+        ]
+        .concat();
+        // The worker may answer and close before the whole body is sent.
+        if stream.write_all(&framed).await.is_err() {
+            break;
+        }
+    }
+    if finish {
+        let _ = stream.write_all(b"0\r\n\r\n").await;
+    }
+    let mut answer = Vec::new();
+    let mut buf = [0u8; 1024];
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while !answer.windows(2).any(|w| w == b"\r\n") {
+        match tokio::time::timeout_at(deadline, stream.read(&mut buf)).await {
+            Ok(Ok(n)) if n > 0 => answer.extend_from_slice(&buf[..n]),
+            _ => break,
+        }
+    }
+    String::from_utf8_lossy(&answer)
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .to_owned()
+}
+
+/// Size limits hold for bodies without a `Content-Length` too: the worker counts what it reads
+/// and answers 413 as soon as it passes the limit (collect 16 KiB, server events 1 MiB), even
+/// while the client is still sending, instead of buffering whatever a client streams.
+#[tokio::test(flavor = "multi_thread")]
+async fn chunked_bodies_past_the_size_limit_are_refused_while_still_streaming() {
+    let worker = Worker::start(&[("GEO_OVERRIDE", "US"), ("AR_SERVER_SECRET", "s")]);
+    let chunk = vec![b' '; 64 * 1024];
+    // The body never ends: only a worker that stops reading at the limit can answer.
+    let collect = post_chunked(&worker.base_url, "/_ar/collect", 2, &chunk, false).await;
+    assert!(collect.contains(" 413"), "collect: {collect:?}");
+    let events = post_chunked(&worker.base_url, "/_ar/events", 20, &chunk, false).await;
+    assert!(events.contains(" 413"), "events: {events:?}");
+    // A small chunked body is read normally (and judged on its content).
+    let small = post_chunked(&worker.base_url, "/_ar/collect", 1, b"{", true).await;
+    assert!(small.contains(" 400"), "small: {small:?}");
+}

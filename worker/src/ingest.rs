@@ -86,7 +86,7 @@ pub async fn accept_many(
     let batched: Vec<String> = records
         .iter()
         .filter(|r| path(settings, r) == DeliveryPath::Batched)
-        .map(|r| queue::message(r, 0))
+        .map(queue::message)
         .collect();
     let written = outbox::merge_and_write(&db, settings, records, now, |m| {
         path(settings, &m.record) == DeliveryPath::RealTime

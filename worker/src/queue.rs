@@ -1,13 +1,13 @@
-//! Queue consumer: batched events into D1 in one batch call; dead letters recorded with reason;
-//! delayed wake-ups that resend rows whose retry backoff has ended.
+//! Queue consumer: batched events into D1 in one batch call; delayed wake-ups that resend rows
+//! whose retry backoff has ended; the dead-letter queue.
 //!
-//! Event messages are `{"attempts": n, "record": EventRecord}`: `worker`'s `Message<T>` has no
-//! attempts accessor (reference/google.md Addendum B), so the count travels in the body
-//! (raised when the admin replays dead-lettered events). A batch whose D1 write fails is retried
-//! as a whole with a delay; after `max_retries` (wrangler.toml) Cloudflare moves it to
-//! `ar-events-dlq`, whose consumer records each event as failed with the reason.
+//! Event messages are `{"record": EventRecord}` as JSON text. A batch whose D1 write fails is
+//! retried as a whole after [`RETRY_DELAY_SECS`]; after `max_retries` (wrangler.toml) Cloudflare
+//! moves it to `ar-events-dlq`. By the time a batch is dead-lettered D1 is usually back, so the
+//! dead-letter consumer stores it the same way (marking its rows failed would also fail rows that
+//! other, healthy copies of the same events had planned), only more patiently; each event it still
+//! cannot store is logged by event id before Cloudflare drops it.
 
-use ar_shared::delivery_plan::RowStatus;
 use ar_shared::record::EventRecord;
 use serde_json::{Value, json};
 use worker::{
@@ -20,11 +20,13 @@ use crate::{bindings, runtime, settings};
 
 /// Wait before a failed batch is redelivered.
 const RETRY_DELAY_SECS: u32 = 30;
+/// Wait before a failed dead-letter batch is redelivered.
+const DEAD_RETRY_DELAY_SECS: u32 = 300;
 
 /// The message body for `record`: JSON text, because `serde_wasm_bindgen` would turn a JSON
 /// object into a JS `Map`, which does not come back as the same value.
-pub fn message(record: &EventRecord, attempts: u32) -> String {
-    json!({ "attempts": attempts, "record": record }).to_string()
+pub fn message(record: &EventRecord) -> String {
+    json!({ "record": record }).to_string()
 }
 
 /// A wake-up message, `{"wake": [event ids]}`, sent with a delay: when it arrives, the due rows
@@ -35,8 +37,8 @@ pub fn wake_message(event_ids: &[&str]) -> String {
 
 /// What a message asks for.
 enum Body {
-    /// Store a copy of an event (with the replay count).
-    Copy(Box<EventRecord>, u64),
+    /// Store a copy of an event.
+    Copy(Box<EventRecord>),
     /// Send the due rows of these events.
     Wake(Vec<String>),
 }
@@ -50,10 +52,7 @@ fn parse(body: &Value) -> Option<Body> {
         return serde_json::from_value(ids.clone()).ok().map(Body::Wake);
     }
     let record = serde_json::from_value(parsed.get("record")?.clone()).ok()?;
-    Some(Body::Copy(
-        Box::new(record),
-        parsed["attempts"].as_u64().unwrap_or(0),
-    ))
+    Some(Body::Copy(Box::new(record)))
 }
 
 /// Consumes one batch from the events queue or its dead-letter queue.
@@ -70,28 +69,23 @@ pub async fn consume(
     }
     let mut copies = Vec::new();
     let mut wake: Vec<String> = Vec::new();
-    let mut attempts = 0;
     for message in batch.messages()? {
         match parse(message.body()) {
-            Some(Body::Copy(record, n)) => {
-                attempts = attempts.max(n);
-                copies.push(*record);
-            }
+            Some(Body::Copy(record)) => copies.push(*record),
             Some(Body::Wake(ids)) => wake.extend(ids),
             // Only we produce these messages; an unreadable one can never succeed.
             None => console_error!("ar: dropped an unreadable queue message"),
         }
     }
-    let stored = if dead {
-        store_dead(env, copies, attempts).await
-    } else {
-        store(env, copies).await
-    };
-    match stored {
+    let ids: Vec<String> = copies.iter().map(|c| c.event_id.clone()).collect();
+    match store(env, copies).await {
         Ok(()) => {
             batch.ack_all();
+            if dead && !ids.is_empty() {
+                console_log!("ar: stored {} dead-lettered events", ids.len());
+            }
             // A lost wake-up costs only time: the cron flush sends due rows too.
-            if !dead && !wake.is_empty() {
+            if !wake.is_empty() {
                 wake.sort_unstable();
                 wake.dedup();
                 match load_settings(env) {
@@ -102,9 +96,19 @@ pub async fn consume(
         }
         Err(e) => {
             console_error!("ar: queue batch not stored, retrying: {e}");
+            if dead {
+                // The last chance: Cloudflare drops the batch after the dead-letter queue's own
+                // retries, so name what would be lost (event ids only, never PII).
+                console_error!("ar: dead-lettered events not stored yet: {}", ids.join(","));
+            }
+            let delay = if dead {
+                DEAD_RETRY_DELAY_SECS
+            } else {
+                RETRY_DELAY_SECS
+            };
             batch.retry_all_with_options(
                 &QueueRetryOptionsBuilder::new()
-                    .with_delay_seconds(RETRY_DELAY_SECS)
+                    .with_delay_seconds(delay)
                     .build(),
             );
         }
@@ -129,36 +133,5 @@ async fn store(env: &Env, copies: Vec<EventRecord>) -> Result<()> {
     let n = copies.len();
     outbox::merge_and_write(&db, &settings, copies, runtime::now_ms(), |_| true).await?;
     console_log!("ar: queue stored {n} events");
-    Ok(())
-}
-
-/// Records dead-lettered events as failed on every platform they were meant for, with the reason.
-async fn store_dead(env: &Env, copies: Vec<EventRecord>, attempts: u64) -> Result<()> {
-    if copies.is_empty() {
-        return Ok(());
-    }
-    let settings = load_settings(env)?;
-    let db = env.d1(bindings::DB)?;
-    let now = runtime::now_ms();
-    let reason = format!(
-        "dead-lettered: the queue consumer could not store the event after its retries \
-         (replays: {attempts})"
-    );
-    outbox::merge_and_write(&db, &settings, copies, now, |m| {
-        for row in &mut m.rows {
-            if row.status == RowStatus::Pending || row.status == RowStatus::Held {
-                row.status = RowStatus::Failed;
-                row.reason = Some(reason.clone());
-            }
-        }
-        m.status = ar_shared::delivery_plan::EventStatus::Done;
-        console_error!(
-            "ar: dead-lettered event={} event_id={}",
-            m.record.event,
-            m.record.event_id
-        );
-        true
-    })
-    .await?;
     Ok(())
 }

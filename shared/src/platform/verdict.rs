@@ -35,7 +35,8 @@ pub enum Verdict {
         /// What happened.
         reason: String,
     },
-    /// This event will never be accepted as it is: dead-letter it with the reason.
+    /// This event will never be accepted as it is: the row fails with the reason (kept, shown on
+    /// the admin page, replayable).
     Permanent {
         /// What is wrong.
         reason: String,

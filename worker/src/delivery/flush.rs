@@ -80,7 +80,7 @@ pub async fn flush(env: &Env, settings: &Settings) -> worker::Result<()> {
                 delivered
             );
             let done = runtime::now_ms();
-            outbox::apply(&db, platform, &outcomes, done).await?;
+            outbox::apply(&db, platform, &outcomes, now, done).await?;
             super::schedule_retries(env, &outcomes, done).await;
             if claimed.len() < limit as usize {
                 break;

@@ -68,7 +68,7 @@ async fn try_deliver(env: &Env, settings: &Settings, event_ids: &[String]) -> wo
                     o.update.status.as_str()
                 );
             }
-            outbox::apply(&db, platform, &outcomes, done).await?;
+            outbox::apply(&db, platform, &outcomes, now, done).await?;
             super::schedule_retries(env, &outcomes, done).await;
         }
     }

@@ -129,6 +129,24 @@ impl Sender<'_> {
             self.send_events(platform, &events, &rows, &mut outcomes)
                 .await;
         }
+        // Every claimed row leaves `sending`: one that got no request and no skip reason (the
+        // platform's settings were removed after it was planned) fails as a setup problem,
+        // replayable once the settings are back, instead of cycling through stale claims.
+        for c in claimed {
+            if !outcomes.contains_key(&c.event_id) {
+                let v = Verdict::ConfigError {
+                    reason: format!(
+                        "{} is not configured (its settings were removed?); replay after fixing them",
+                        platform.as_str()
+                    ),
+                };
+                update(
+                    &mut outcomes,
+                    &c.event_id,
+                    delivery_outcome::not_attempted(&v, c.attempts, now, &self.policy),
+                );
+            }
+        }
         outcomes
             .into_iter()
             .map(|(event_id, (update, trace_id))| Outcome {

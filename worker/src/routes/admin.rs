@@ -57,10 +57,23 @@ pub async fn handle(req: Request, env: &Env, ctx: &Context) -> Result<Response> 
         (Method::Get, "/_ar/admin") => Response::from_html(page(&health(env).await?)),
         (Method::Post, "/_ar/admin/test") => test(env).await,
         (Method::Post, "/_ar/admin/replay") => {
-            let platform = url
+            let named = url
                 .query_pairs()
                 .find(|(k, _)| k == "platform")
-                .and_then(|(_, v)| Platform::parse(&v));
+                .map(|(_, v)| v.into_owned());
+            let platform = match named.as_deref().map(|v| (v, Platform::parse(v))) {
+                None => None,
+                Some((_, Some(p))) => Some(p),
+                // A typo must not replay every platform's failed rows.
+                Some((v, None)) => {
+                    let known: Vec<&str> = Platform::ALL.iter().map(|p| p.as_str()).collect();
+                    return error_json(
+                        400,
+                        "invalid_platform",
+                        &format!("unknown platform {v:?}: use one of {}", known.join(", ")),
+                    );
+                }
+            };
             let db = env.d1(bindings::DB)?;
             let n = outbox::replay_failed(&db, platform, runtime::now_ms()).await?;
             Response::from_json(&json!({ "requeued": n, "note": "sent at the next flush" }))

@@ -109,10 +109,9 @@ pub async fn handle(mut req: Request, env: &Env, ctx: &Context) -> Result<Respon
             .set("retry-after", &retry_after_secs.to_string())?;
         return Ok(response);
     }
-    let body = req.bytes().await?;
-    if body.len() > MAX_BODY_BYTES {
+    let Some(body) = super::read_body_capped(&mut req, MAX_BODY_BYTES).await? else {
         return too_large();
-    }
+    };
     let validation = ValidationContext {
         mappings: &settings.mappings,
         now_ms: runtime::now_ms(),

@@ -23,10 +23,11 @@ use ar_shared::wire::{self, ValidationContext};
 use serde_json::{Value, json};
 use worker::{Context, Env, Request, Response, Result, console_error, console_log};
 
-use super::collect::{config_error, load_settings, stored_session};
+use super::collect::{config_error, load_settings};
 use super::error_json;
 use crate::ingest::{self, Accepted};
-use crate::runtime;
+use crate::store::sessions;
+use crate::{bindings, runtime};
 
 /// Largest request body accepted.
 const MAX_BODY_BYTES: usize = 1024 * 1024;
@@ -57,10 +58,9 @@ pub async fn handle(mut req: Request, env: &Env, ctx: &Context) -> Result<Respon
     if declared.is_some_and(|n| n > MAX_BODY_BYTES) {
         return too_large();
     }
-    let body = req.bytes().await?;
-    if body.len() > MAX_BODY_BYTES {
+    let Some(body) = super::read_body_capped(&mut req, MAX_BODY_BYTES).await? else {
         return too_large();
-    }
+    };
     let headers = req.headers();
     let timestamp = headers.get(signature::TIMESTAMP_HEADER).ok().flatten();
     let sig = headers.get(signature::SIGNATURE_HEADER).ok().flatten();
@@ -81,11 +81,11 @@ pub async fn handle(mut req: Request, env: &Env, ctx: &Context) -> Result<Respon
             return Ok(Response::from_json(&body)?.with_status(400));
         }
     };
-    let mut sessions = Sessions::default();
+    let sessions = Sessions::load(env, &values).await;
     let mut results = Vec::with_capacity(values.len());
     let mut prepared = Vec::new();
     for (index, value) in values.into_iter().enumerate() {
-        match prepare(env, &settings, &mut sessions, index, value).await {
+        match prepare(&settings, &sessions, index, value) {
             Ok(p) => prepared.push(p),
             Err(rejected) => results.push(rejected),
         }
@@ -148,26 +148,41 @@ async fn store(
     }
 }
 
-/// Stored session contexts looked up so far in this request (a batch often repeats a session).
-#[derive(Default)]
-struct Sessions(BTreeMap<String, Option<SessionContext>>);
+/// The stored session contexts of every `session_id` a request names, read with one D1 query
+/// before its events are prepared. A failed read leaves the events without session context
+/// (reported per event as a warning), not rejected.
+struct Sessions(BTreeMap<String, SessionContext>);
 
 impl Sessions {
-    async fn get(&mut self, env: &Env, session_id: &str) -> Option<SessionContext> {
-        if let Some(hit) = self.0.get(session_id) {
-            return hit.clone();
+    async fn load(env: &Env, values: &[Value]) -> Self {
+        let mut ids: Vec<&str> = values
+            .iter()
+            .filter_map(|v| v.get("session_id").and_then(Value::as_str))
+            .collect();
+        ids.sort_unstable();
+        ids.dedup();
+        if ids.is_empty() {
+            return Self(BTreeMap::new());
         }
-        let stored = stored_session(env, session_id).await;
-        self.0.insert(session_id.to_owned(), stored.clone());
-        stored
+        let loaded = match env.d1(bindings::DB) {
+            Ok(db) => sessions::get_many(&db, &ids).await,
+            Err(e) => Err(e),
+        };
+        Self(loaded.unwrap_or_else(|e| {
+            console_error!("ar: reading session contexts failed: {e}");
+            BTreeMap::new()
+        }))
+    }
+
+    fn get(&self, session_id: &str) -> Option<&SessionContext> {
+        self.0.get(session_id)
     }
 }
 
 /// Parses, validates and hashes one event; a rejected event gets its result here.
-async fn prepare(
-    env: &Env,
+fn prepare(
     settings: &Settings,
-    sessions: &mut Sessions,
+    sessions: &Sessions,
     index: usize,
     value: Value,
 ) -> std::result::Result<Prepared, EventResult> {
@@ -201,9 +216,9 @@ async fn prepare(
         EventRecord::from_copy(&event, user, SessionContext::default(), Source::Server);
     let mut matched = false;
     if let Some(sid) = &event.session_id
-        && let Some(stored) = sessions.get(env, sid).await
+        && let Some(stored) = sessions.get(sid)
     {
-        record.fill_from_session(&stored);
+        record.fill_from_session(stored);
         matched = true;
     }
     let warnings = warnings(&problems, has_insufficient_context(&record, matched));

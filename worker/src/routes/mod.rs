@@ -33,3 +33,23 @@ pub fn error_json(status: u16, code: &str, message: &str) -> Result<Response> {
     let body = serde_json::json!({ "error": code, "message": message });
     Ok(Response::from_json(&body)?.with_status(status))
 }
+
+/// The request body, or `None` once it passes `max` bytes. Reads the stream chunk by chunk and
+/// stops there, so a body sent without a `Content-Length` (chunked) or with a false one cannot
+/// make the worker buffer more than `max` plus one chunk.
+pub async fn read_body_capped(req: &mut Request, max: usize) -> Result<Option<Vec<u8>>> {
+    use futures_util::StreamExt;
+    if req.inner().body().is_none() {
+        return Ok(Some(Vec::new()));
+    }
+    let mut stream = req.stream()?;
+    let mut body = Vec::new();
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk?;
+        if body.len() + chunk.len() > max {
+            return Ok(None);
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(Some(body))
+}

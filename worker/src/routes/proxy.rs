@@ -214,7 +214,9 @@ fn edge_record(
     };
     let event = decode_edge_event(header)
         .and_then(|input| wire::validate(input, validation))
-        .map_err(|e| e.to_string())?;
+        // Only the field's path: the problem text can quote the offending value, which may be
+        // raw PII (an email where an object was expected), and this goes to the log.
+        .map_err(|e| format!("invalid field `{}`", e.field))?;
     let (user, problems) = hash_user_data(&event.user, &settings.default_country);
     if !problems.is_empty() {
         console_warn!(

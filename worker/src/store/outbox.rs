@@ -199,7 +199,8 @@ const EVENTS_PER_STATEMENT: usize = 100;
 /// rows name the events whose version check passed.
 ///
 /// Each event is written only if D1 still holds the version its merge read, and its outbox rows
-/// only if that event write applied (the statements run in one D1 batch, a single transaction).
+/// only if that event write applied — the event row then carries this batch's `write_id` (the
+/// statements run in one D1 batch, a single transaction).
 ///
 /// # Errors
 /// When a record cannot be serialized or D1 rejects the bindings.
@@ -208,6 +209,7 @@ pub fn write_statements(
     settings: &Settings,
     merged: &[&Merged],
     now_ms: u64,
+    write_id: &str,
 ) -> Result<(Vec<D1PreparedStatement>, Vec<usize>)> {
     let mut out = Vec::new();
     let mut event_statements = Vec::new();
@@ -245,7 +247,6 @@ pub fn write_statements(
                     "s": row.status.as_str(),
                     "at": row.next_attempt_at_ms,
                     "r": row.reason,
-                    "v": version,
                 }));
             }
         }
@@ -256,36 +257,50 @@ pub fn write_statements(
         out.push(statement(
             db,
             "INSERT INTO events (event_id, event, record, path, status, match_quality, missing_keys, \
-               from_pixel, from_shop, version, created_at, updated_at) \
+               from_pixel, from_shop, version, write_id, created_at, updated_at) \
              SELECT json_extract(value, '$.id'), json_extract(value, '$.event'), json_extract(value, '$.record'), json_extract(value, '$.path'), \
                json_extract(value, '$.status'), json_extract(value, '$.mq'), json_extract(value, '$.missing'), json_extract(value, '$.pixel'), \
-               json_extract(value, '$.shop'), json_extract(value, '$.v'), ?2, ?2 FROM json_each(?1) WHERE true \
+               json_extract(value, '$.shop'), json_extract(value, '$.v'), ?3, ?2, ?2 FROM json_each(?1) WHERE true \
              ON CONFLICT (event_id) DO UPDATE SET record = excluded.record, status = excluded.status, \
                match_quality = excluded.match_quality, missing_keys = excluded.missing_keys, \
                from_pixel = excluded.from_pixel, from_shop = excluded.from_shop, \
-               version = excluded.version, updated_at = excluded.updated_at \
+               version = excluded.version, write_id = excluded.write_id, updated_at = excluded.updated_at \
              WHERE events.version = excluded.version - 1 \
              RETURNING event_id",
-            &[JsValue::from_str(&Value::from(events).to_string()), num(now_ms)],
+            &[
+                JsValue::from_str(&Value::from(events).to_string()),
+                num(now_ms),
+                JsValue::from_str(write_id),
+            ],
         )?);
         if !rows.is_empty() {
-            // Only rows whose event write applied (its version is now `v`); the status guard keeps
+            // Only rows whose event write this batch made (its `write_id`); the status guard keeps
             // a row that a sender claimed meanwhile: never sent twice.
             out.push(statement(
                 db,
                 "INSERT INTO outbox (event_id, platform, status, attempts, next_attempt_at, last_error, updated_at) \
                  SELECT json_extract(value, '$.id'), json_extract(value, '$.p'), json_extract(value, '$.s'), 0, json_extract(value, '$.at'), json_extract(value, '$.r'), ?2 \
                  FROM json_each(?1) WHERE EXISTS (SELECT 1 FROM events e \
-                   WHERE e.event_id = json_extract(value, '$.id') AND e.version = json_extract(value, '$.v')) \
+                   WHERE e.event_id = json_extract(value, '$.id') AND e.write_id = ?3) \
                  ON CONFLICT (event_id, platform) DO UPDATE SET status = excluded.status, \
                    next_attempt_at = excluded.next_attempt_at, last_error = excluded.last_error, \
                    updated_at = excluded.updated_at \
                  WHERE outbox.status IN ('pending', 'skipped', 'held')",
-                &[JsValue::from_str(&Value::from(rows).to_string()), num(now_ms)],
+                &[
+                    JsValue::from_str(&Value::from(rows).to_string()),
+                    num(now_ms),
+                    JsValue::from_str(write_id),
+                ],
             )?);
         }
     }
     Ok((out, event_statements))
+}
+
+/// A fresh random token for one write batch (64 bits, hex).
+fn write_token() -> Result<String> {
+    let bytes: [u8; 8] = crate::runtime::random_bytes()?;
+    Ok(format!("{:016x}", u64::from_be_bytes(bytes)))
 }
 
 /// How often a copy is re-merged after another writer changed its event first. Each round
@@ -305,7 +320,7 @@ pub struct Written {
 /// copies arriving at the same moment both end up in the stored event.
 ///
 /// `prepare` sees each merged event before it is written and says whether to write it (the
-/// ingest path writes real-time events only; the dead-letter consumer marks rows failed).
+/// ingest path writes real-time events only; the queue consumers write all).
 ///
 /// # Errors
 /// D1 failures, or an event still changing under concurrent writers after [`MERGE_ROUNDS`].
@@ -339,7 +354,9 @@ pub async fn merge_and_write(
                 .filter(|m| !skipped.contains(&m.record.event_id)),
         );
         let mut applied = std::collections::BTreeSet::new();
-        let (statements, event_statements) = write_statements(db, settings, &to_write, now_ms)?;
+        let write_id = write_token()?;
+        let (statements, event_statements) =
+            write_statements(db, settings, &to_write, now_ms, &write_id)?;
         if !statements.is_empty() {
             let results = db.batch(statements).await?;
             for i in event_statements {
@@ -495,7 +512,9 @@ const DAY_MS: u64 = 24 * 60 * 60 * 1000;
 type GroupKey<'a> = (&'a str, u64, Option<&'a str>, bool, Option<&'a str>);
 
 /// Writes the outcomes of claimed rows of `platform`, the events' states and the daily counters,
-/// in one D1 batch: one statement per distinct outcome, not per row.
+/// in one D1 batch: one statement per distinct outcome, not per row. Only rows still held by this
+/// sender's claim (`claimed_at_ms`) change: if a send outlived [`STALE_CLAIM_MS`] and the cron
+/// released and re-claimed the row, the late answer must not overwrite the new claim.
 ///
 /// # Errors
 /// D1 failures.
@@ -503,6 +522,7 @@ pub async fn apply(
     db: &D1Database,
     platform: Platform,
     outcomes: &[Outcome],
+    claimed_at_ms: u64,
     now_ms: u64,
 ) -> Result<()> {
     if outcomes.is_empty() {
@@ -532,7 +552,7 @@ pub async fn apply(
                attempts = attempts + ?4, trace_id = COALESCE(?5, trace_id), \
                sent_at = CASE WHEN ?1 = 'delivered' THEN ?6 ELSE sent_at END, \
                claimed_at = NULL, updated_at = ?6 \
-             WHERE platform = ?7 AND status = 'sending' \
+             WHERE platform = ?7 AND status = 'sending' AND claimed_at = ?9 \
                AND event_id IN (SELECT value FROM json_each(?8))",
             &[
                 JsValue::from_str(status),
@@ -543,6 +563,7 @@ pub async fn apply(
                 num(now_ms),
                 JsValue::from_str(platform.as_str()),
                 ids_json(ids),
+                num(claimed_at_ms),
             ],
         )?);
     }

@@ -35,6 +35,41 @@ pub async fn get(db: &D1Database, session_id: &str) -> Result<Option<SessionCont
     }))
 }
 
+/// The stored contexts of `session_ids`, read with one query (a `/_ar/events` request may name a
+/// thousand sessions; one query each would exceed the per-request D1 query limit). Absent or
+/// unreadable rows are missing from the map.
+///
+/// # Errors
+/// D1 failures.
+pub async fn get_many(
+    db: &D1Database,
+    session_ids: &[&str],
+) -> Result<std::collections::BTreeMap<String, SessionContext>> {
+    let ids = serde_json::Value::from(session_ids).to_string();
+    let rows = db
+        .prepare(
+            "SELECT session_id, context FROM sessions \
+             WHERE session_id IN (SELECT value FROM json_each(?1))",
+        )
+        .bind(&[JsValue::from_str(&ids)])?
+        .all()
+        .await?
+        .results::<serde_json::Value>()?;
+    let mut out = std::collections::BTreeMap::new();
+    for row in rows {
+        let (Some(id), Some(json)) = (row["session_id"].as_str(), row["context"].as_str()) else {
+            continue;
+        };
+        match serde_json::from_str(json) {
+            Ok(ctx) => {
+                out.insert(id.to_owned(), ctx);
+            }
+            Err(e) => console_warn!("ar: stored session context unreadable ({e}); ignoring it"),
+        }
+    }
+    Ok(out)
+}
+
 /// Writes `context` as the stored context of `session_id`.
 ///
 /// # Errors
