@@ -171,8 +171,11 @@ impl EventRecord {
     }
 
     /// Merges another copy of the same event into this one (DESIGN §5): missing identifiers are
-    /// filled, the shop's order data wins over the browser's, consent keeps the most restrictive
-    /// state, sources and flags accumulate, and the earliest occurrence time is kept.
+    /// filled, the shop's order data and hashed customer identifiers win over the browser's (the
+    /// shop knows its customer; anyone can post a browser copy with someone else's email),
+    /// consent keeps the most restrictive state, sources and flags accumulate, and the earliest
+    /// occurrence time is kept. The browser's session (click IDs, cookies, IP, user agent) fills
+    /// what the shop's copy lacks: it is the shopper's own.
     pub fn merge(&mut self, other: &EventRecord) {
         let shop_data_arrives = other.sources.from_shop() && !self.sources.from_shop();
         if shop_data_arrives {
@@ -190,7 +193,7 @@ impl EventRecord {
         fill(&mut self.page_url, &other.page_url);
         fill(&mut self.referrer_url, &other.referrer_url);
         fill(&mut self.session_id, &other.session_id);
-        merge_user(&mut self.user, &other.user);
+        merge_user(&mut self.user, &other.user, shop_data_arrives);
         let consent = self.session.consent.merge(other.session.consent);
         self.fill_from_session(&other.session);
         self.session.consent = consent;
@@ -290,7 +293,16 @@ fn fill<T: Clone>(slot: &mut Option<T>, other: &Option<T>) {
     }
 }
 
-fn merge_user(into: &mut HashedUserData, from: &HashedUserData) {
+/// Fills `into`'s missing identifiers from `from`; with `from_wins`, `from`'s present ones also
+/// replace `into`'s.
+fn merge_user(into: &mut HashedUserData, from: &HashedUserData, from_wins: bool) {
+    fn take<T: Clone>(slot: &mut Option<T>, other: &Option<T>, other_wins: bool) {
+        if other_wins && other.is_some() {
+            slot.clone_from(other);
+        } else {
+            fill(slot, other);
+        }
+    }
     let (m, n) = (&mut into.meta, &from.meta);
     for (slot, other) in [
         (&mut m.em, &n.em),
@@ -305,7 +317,7 @@ fn merge_user(into: &mut HashedUserData, from: &HashedUserData) {
         (&mut m.country, &n.country),
         (&mut m.external_id, &n.external_id),
     ] {
-        fill(slot, other);
+        take(slot, other, from_wins);
     }
     let (g, h) = (&mut into.google, &from.google);
     for (slot, other) in [
@@ -315,7 +327,7 @@ fn merge_user(into: &mut HashedUserData, from: &HashedUserData) {
         (&mut g.last_name, &h.last_name),
         (&mut g.street, &h.street),
     ] {
-        fill(slot, other);
+        take(slot, other, from_wins);
     }
     for (slot, other) in [
         (&mut g.city, &h.city),
@@ -323,7 +335,7 @@ fn merge_user(into: &mut HashedUserData, from: &HashedUserData) {
         (&mut g.postal_code, &h.postal_code),
         (&mut g.country_code, &h.country_code),
     ] {
-        fill(slot, other);
+        take(slot, other, from_wins);
     }
 }
 

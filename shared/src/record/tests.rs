@@ -81,6 +81,39 @@ fn pixel_and_server_copies_merge_into_one_record_in_either_order() {
 }
 
 #[test]
+fn the_shops_customer_identifiers_replace_a_browser_copys_on_merge() {
+    // A browser copy can be posted by anyone; the shop's copy names its real customer.
+    let forged = r#"{"event":"transaction.purchase","order_id":"1001","value":10,"currency":"USD",
+        "user":{"email":"someone.else@example.com","city":"Paris"}}"#;
+    let server = copy(SERVER, Source::Server, SessionContext::default());
+    for shop_first in [false, true] {
+        let pixel = copy(forged, Source::Pixel, browser_session());
+        let merged = if shop_first {
+            let mut m = server.clone();
+            m.merge(&pixel);
+            m
+        } else {
+            let mut m = pixel.clone();
+            m.merge(&server);
+            m
+        };
+        assert_eq!(
+            merged.user.meta.em, server.user.meta.em,
+            "shop_first={shop_first}"
+        );
+        assert_eq!(merged.user.google.email, server.user.google.email);
+        assert!(
+            merged.user.meta.ct.is_some(),
+            "what the shop did not send is still filled from the browser"
+        );
+        assert!(
+            merged.session.clicks.fbc.is_some(),
+            "the browser's session is kept"
+        );
+    }
+}
+
+#[test]
 fn merging_keeps_the_most_restrictive_consent() {
     let mut pixel = copy(PIXEL, Source::Pixel, browser_session());
     pixel.session.consent.ad_user_data = Some(Signal::Granted);
