@@ -296,6 +296,7 @@ fn fill<T: Clone>(slot: &mut Option<T>, other: &Option<T>) {
 /// Fills `into`'s missing identifiers from `from`; with `from_wins`, `from`'s present ones also
 /// replace `into`'s.
 fn merge_user(into: &mut HashedUserData, from: &HashedUserData, from_wins: bool) {
+    #[allow(clippy::ref_option)] // called with sibling fields of the same type
     fn take<T: Clone>(slot: &mut Option<T>, other: &Option<T>, other_wins: bool) {
         if other_wins && other.is_some() {
             slot.clone_from(other);
