@@ -149,6 +149,39 @@ pub fn trace_id(platform: Platform, body: &str) -> Option<String> {
     }
 }
 
+/// The longest delay a Cloudflare Queue message can have: 12 hours.
+pub const MAX_WAKE_DELAY_SECS: u32 = 12 * 60 * 60;
+
+/// When rows sent back to `pending` should be woken: `(delay in seconds, event ids)`, one entry
+/// per distinct wait, shortest first. Rows not pending, already due, or waiting longer than
+/// [`MAX_WAKE_DELAY_SECS`] get none (the cron flush sends them).
+pub fn wake_ups<'a>(
+    rows: impl IntoIterator<Item = (&'a str, &'a RowUpdate)>,
+    now_ms: u64,
+) -> Vec<(u32, Vec<&'a str>)> {
+    let mut by_delay: std::collections::BTreeMap<u32, Vec<&'a str>> =
+        std::collections::BTreeMap::new();
+    for (event_id, u) in rows {
+        if u.status != RowStatus::Pending || u.next_attempt_at_ms <= now_ms {
+            continue;
+        }
+        let secs = (u.next_attempt_at_ms - now_ms).div_ceil(1000);
+        if let Ok(secs) = u32::try_from(secs)
+            && secs <= MAX_WAKE_DELAY_SECS
+        {
+            by_delay.entry(secs).or_default().push(event_id);
+        }
+    }
+    by_delay
+        .into_iter()
+        .map(|(secs, mut ids)| {
+            ids.sort_unstable();
+            ids.dedup();
+            (secs, ids)
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -160,6 +193,30 @@ mod tests {
             after_secs: 60,
             reason: "meta HTTP 500".into(),
         }
+    }
+
+    #[test]
+    fn pending_rows_are_woken_once_per_distinct_wait_within_the_queue_delay_limit() {
+        let pending = |at_ms: u64| RowUpdate {
+            status: RowStatus::Pending,
+            next_attempt_at_ms: at_ms,
+            last_error: None,
+            attempted: true,
+        };
+        let rows = [
+            ("b", pending(NOW + 60_000)),
+            ("a", pending(NOW + 59_001)),
+            ("c", pending(NOW + 300_000)),
+            ("due", pending(NOW)),
+            // Cloudflare Queues: delaySeconds at most 12 h; the cron sends it later.
+            ("far", pending(NOW + 13 * 3_600_000)),
+            (
+                "done",
+                after_verdict(&Verdict::Delivered, 0, NOW, &RetryPolicy::default()),
+            ),
+        ];
+        let wakes = wake_ups(rows.iter().map(|(id, u)| (*id, u)), NOW);
+        assert_eq!(wakes, vec![(60, vec!["a", "b"]), (300, vec!["c"])]);
     }
 
     #[test]

@@ -5,17 +5,11 @@ pub mod oauth;
 pub mod realtime;
 pub mod send;
 
-use std::collections::BTreeMap;
-
-use ar_shared::delivery_outcome::RetryPolicy;
-use ar_shared::delivery_plan::RowStatus;
+use ar_shared::delivery_outcome::{RetryPolicy, wake_ups};
 use worker::{Env, MessageBuilder, console_error};
 
 use crate::store::outbox::Outcome;
 use crate::{bindings, queue};
-
-/// The longest delay a Queue message can have (Cloudflare Queues: 12 hours).
-const MAX_QUEUE_DELAY_SECS: u64 = 12 * 60 * 60;
 
 /// The retry backoff; `RETRY_BASE_SECS` (dev/test only) shortens the first wait.
 pub fn retry_policy(env: &Env) -> RetryPolicy {
@@ -24,24 +18,16 @@ pub fn retry_policy(env: &Env) -> RetryPolicy {
 }
 
 /// Rows an answer sent back to `pending` (retry, throttled, `TOO_RECENT_EVENT`) are sent again
-/// when their backoff ends by a delayed Queue wake-up (one message per distinct wait), rather than
-/// at the next cron run; the cron flush stays the backstop for a lost message or a wait beyond the
-/// Queue's 12-hour delay limit. Failures are logged, never raised: the rows are safe in D1.
+/// when their backoff ends by a delayed Queue wake-up (`ar_shared::delivery_outcome::wake_ups`:
+/// one message per distinct wait), rather than at the next cron run; the cron flush stays the
+/// backstop for a lost message or a wait beyond the Queue's delay limit. Failures are logged,
+/// never raised: the rows are safe in D1.
 pub async fn schedule_retries(env: &Env, outcomes: &[Outcome], now_ms: u64) {
-    let mut by_delay: BTreeMap<u32, Vec<&str>> = BTreeMap::new();
-    for o in outcomes {
-        let u = &o.update;
-        if u.status != RowStatus::Pending || u.next_attempt_at_ms <= now_ms {
-            continue;
-        }
-        let secs = (u.next_attempt_at_ms - now_ms).div_ceil(1000);
-        if let Ok(secs) = u32::try_from(secs)
-            && u64::from(secs) <= MAX_QUEUE_DELAY_SECS
-        {
-            by_delay.entry(secs).or_default().push(o.event_id.as_str());
-        }
-    }
-    if by_delay.is_empty() {
+    let wakes = wake_ups(
+        outcomes.iter().map(|o| (o.event_id.as_str(), &o.update)),
+        now_ms,
+    );
+    if wakes.is_empty() {
         return;
     }
     let events = match env.queue(bindings::EVENTS_QUEUE) {
@@ -51,9 +37,7 @@ pub async fn schedule_retries(env: &Env, outcomes: &[Outcome], now_ms: u64) {
             return;
         }
     };
-    for (secs, mut ids) in by_delay {
-        ids.sort_unstable();
-        ids.dedup();
+    for (secs, ids) in wakes {
         let message = MessageBuilder::new(queue::wake_message(&ids))
             .delay_seconds(secs)
             .build();
