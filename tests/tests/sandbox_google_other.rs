@@ -113,6 +113,21 @@ async fn data_manager_rejects_upload_clicks_destinations_and_missing_transaction
 }
 
 #[tokio::test]
+async fn data_manager_rejects_an_account_type_that_is_not_in_the_enum() {
+    let sb = sandbox().await;
+    let mut body = dm_body(vec![dm_event("1")]);
+    body["destinations"][0]["loginAccount"] =
+        json!({ "accountType": "GOOGLE_ADS_MANAGER", "accountId": "1112223333" });
+    let (status, res) = ingest(&sb, &body).await;
+    assert_eq!(status, 400, "{res}");
+    assert_eq!(reason(&res), "INVALID_ARGUMENT");
+    // A manager login account is a GOOGLE_ADS account.
+    body["destinations"][0]["loginAccount"]["accountType"] = json!("GOOGLE_ADS");
+    let (status, res) = ingest(&sb, &body).await;
+    assert!(status < 300, "{status} {res}");
+}
+
+#[tokio::test]
 async fn data_manager_limits_events_and_requires_encoding_for_user_data() {
     let sb = sandbox().await;
     let many: Vec<Value> = (0..2001).map(|i| dm_event(&i.to_string())).collect();

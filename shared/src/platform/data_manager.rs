@@ -170,8 +170,12 @@ pub fn ingest_request(
     }
     let request = destination.map(|action_id| {
         let mut dest = Map::new();
-        // google.md §8: operatingAccount GOOGLE_ADS, loginAccount GOOGLE_ADS_MANAGER (as Segment
-        // sends it), productDestinationId = the WEBPAGE conversion action id.
+        // google.md §8: operatingAccount GOOGLE_ADS, productDestinationId = the WEBPAGE
+        // conversion action id. The login account (a manager account) is a GOOGLE_ADS account
+        // too: Data Manager's ProductAccount.AccountType has no manager value (google.md §8's
+        // "GOOGLE_ADS_MANAGER per Segment" is not a value of that enum; Google's client library
+        // reference lists ACCOUNT_TYPE_UNSPECIFIED, GOOGLE_ADS, DISPLAY_VIDEO_PARTNER,
+        // DISPLAY_VIDEO_ADVERTISER, DATA_PARTNER, GOOGLE_ANALYTICS_PROPERTY, …).
         dest.insert(
             "operatingAccount".into(),
             json!({"accountType": "GOOGLE_ADS", "accountId": digits(&config.operating_account_id)}),
@@ -181,7 +185,7 @@ pub fn ingest_request(
         {
             dest.insert(
                 "loginAccount".into(),
-                json!({"accountType": "GOOGLE_ADS_MANAGER", "accountId": login}),
+                json!({"accountType": "GOOGLE_ADS", "accountId": login}),
             );
         }
         dest.insert("productDestinationId".into(), json!(action_id));

@@ -23,6 +23,10 @@ use super::request::{
 /// "Upload fewer than 2001 events in a single request" (google.md §1.4).
 pub const MAX_CONVERSIONS: usize = 2000;
 
+/// How far a conversion may seem to precede its click and still be taken for clock skew between
+/// the shopper's device and the edge.
+pub const CLOCK_SKEW_MS: u64 = 10 * 60 * 1000;
+
 /// `conversionDateTime`: `yyyy-mm-dd hh:mm:ss+|-hh:mm` (google.md §1.2), always in UTC here.
 pub fn conversion_date_time(unix_ms: u64) -> Result<String, NotSent> {
     let secs = i64::try_from(unix_ms / 1000).map_err(|_| NotSent::BadTime)?;
@@ -92,11 +96,19 @@ pub fn click_conversion(
         Some((GoogleClickId::Wbraid(id), _)) => c.insert("wbraid".into(), json!(id)),
         None => None,
     };
-    if let Some((_, Some(click_at))) = click {
-        // CONVERSION_PRECEDES_EVENT (google.md §1.5): never worth sending.
-        if event.occurred_at_ms < click_at {
+    let mut occurred_at_ms = event.occurred_at_ms;
+    if let Some((_, Some(click_at))) = click
+        && occurred_at_ms <= click_at
+    {
+        // google.md §1.2: conversionDateTime "must be after the click time". The click time is
+        // the edge's clock; a browser event's time is the shopper's device clock, which may run
+        // behind. Within CLOCK_SKEW_MS that is skew, and the conversion is dated just after the
+        // click; further back it really preceded the click: CONVERSION_PRECEDES_EVENT (§1.5),
+        // never worth sending.
+        if click_at - occurred_at_ms > CLOCK_SKEW_MS {
             return Err(NotSent::PrecedesClick);
         }
+        occurred_at_ms = click_at + 1000;
     }
     c.insert(
         "conversionAction".into(),
@@ -108,7 +120,7 @@ pub fn click_conversion(
     );
     c.insert(
         "conversionDateTime".into(),
-        json!(conversion_date_time(event.occurred_at_ms)?),
+        json!(conversion_date_time(occurred_at_ms)?),
     );
     if let Some((value, currency)) = &event.money
         && let Some(v) = number(*value)
@@ -278,10 +290,30 @@ mod tests {
     #[test]
     fn a_conversion_before_its_click_is_not_sent() {
         let mut e = event(EventName::Purchase);
+        e.occurred_at_ms = NOW_MS - 60 * 60 * 1000;
         e.google_click = Some((GoogleClickId::Gclid("G".into()), Some(NOW_MS)));
         assert_eq!(
             one(&e, Mode::Live).skipped[0].reason,
             NotSent::PrecedesClick
+        );
+    }
+
+    // google.md §1.2 "conversionDateTime — must be after the click time": a device clock a
+    // minute behind the edge must not lose the conversion.
+    #[test]
+    fn a_conversion_seemingly_before_its_click_by_clock_skew_is_dated_after_the_click() {
+        let mut e = event(EventName::Purchase);
+        let click = 1_546_345_965_000;
+        e.occurred_at_ms = click - 40_000;
+        e.google_click = Some((GoogleClickId::Gclid("G".into()), Some(click)));
+        let built = one(&e, Mode::Live);
+        assert!(built.skipped.is_empty(), "{:?}", built.skipped);
+        let Some(Body::Json(body)) = built.request.map(|r| r.body) else {
+            panic!("a JSON upload request");
+        };
+        assert_eq!(
+            body["conversions"][0]["conversionDateTime"],
+            "2019-01-01 12:32:46+00:00"
         );
     }
 

@@ -149,6 +149,17 @@ fn times_in_seconds_or_the_future_are_rejected() {
     );
 }
 
+// google.md §4: GA4 `timestamp_micros` must not be after the request time (dropped silently).
+#[test]
+fn a_time_slightly_in_the_future_is_taken_as_now() {
+    let e = check(&format!(
+        r#"{{"event":"product.viewed","occurred_at":{}}}"#,
+        NOW + 120_000
+    ))
+    .unwrap();
+    assert_eq!(e.occurred_at_ms, NOW);
+}
+
 #[test]
 fn missing_time_means_now_and_missing_key_means_random_id() {
     let e = check(r#"{"event":"product.viewed"}"#).unwrap();

@@ -180,7 +180,10 @@ fn check_time(occurred_at: Option<u64>, now_ms: u64) -> Result<u64, ValidationEr
             "is more than 5 minutes in the future",
         ));
     }
-    Ok(t)
+    // Up to 5 minutes ahead is a fast device clock: the event happened now. The platforms refuse
+    // future times (GA4 `timestamp_micros` must be ≤ the request time and drops the event
+    // silently otherwise, google.md §4; Meta rejects future `event_time`), so none is stored.
+    Ok(t.min(now_ms))
 }
 
 fn check_amount(field: &str, v: f64) -> Result<(), ValidationError> {

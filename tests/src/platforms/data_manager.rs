@@ -362,6 +362,20 @@ fn check_consent(consent: Option<&Value>, at: &str) -> Result<(), DmError> {
     Ok(())
 }
 
+/// `ProductAccount.AccountType` values (Data Manager API v1; `ACCOUNT_TYPE_UNSPECIFIED` is
+/// accepted by the parser but names no account).
+const ACCOUNT_TYPES: [&str; 9] = [
+    "GOOGLE_ADS",
+    "DISPLAY_VIDEO_PARTNER",
+    "DISPLAY_VIDEO_ADVERTISER",
+    "DATA_PARTNER",
+    "GOOGLE_ANALYTICS_PROPERTY",
+    "GOOGLE_AD_MANAGER_AUDIENCE_LINK",
+    "FLOODLIGHT_CONFIG",
+    "GOOGLE_AD_MANAGER",
+    "ACCOUNT_TYPE_UNSPECIFIED",
+];
+
 /// §8: `operatingAccount{accountType:"GOOGLE_ADS", accountId}` and `productDestinationId` = the
 /// conversion action id; "The conversion action must have `type` set to `WEBPAGE`".
 fn check_destination(state: &AppState, i: usize, d: &Value) -> Result<(String, String), DmError> {
@@ -387,6 +401,25 @@ fn check_destination(state: &AppState, i: usize, d: &Value) -> Result<(String, S
             format!("{at}.operating_account.account_type"),
             "The sandbox serves GOOGLE_ADS destinations only.",
         ));
+    }
+    // ProductAccount.AccountType is an enum: the JSON parser refuses any other string (e.g. a
+    // made-up "GOOGLE_ADS_MANAGER" for a manager login account; managers are GOOGLE_ADS).
+    if let Some(login) = d.get("loginAccount") {
+        let login_kind = login
+            .get("accountType")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        if !ACCOUNT_TYPES.contains(&login_kind) {
+            return Err(bad(
+                "INVALID_ARGUMENT",
+                format!("{at}.login_account.account_type"),
+                format!(
+                    "Invalid value at 'destinations[{i}].login_account.account_type' \
+                     (type.googleapis.com/google.ads.datamanager.v1.ProductAccount.AccountType), \
+                     \"{login_kind}\""
+                ),
+            ));
+        }
     }
     if id.len() != 10 || !id.bytes().all(|b| b.is_ascii_digit()) {
         return Err(bad(

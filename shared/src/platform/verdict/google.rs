@@ -46,6 +46,9 @@ fn google_ads_error(
             "ORDER_ID_ALREADY_IN_USE"
             | "CLICK_CONVERSION_ALREADY_EXISTS"
             | "DUPLICATE_ORDER_ID"
+            // Not in §1.6's list, but the same outcome: Google identifies a click conversion
+            // by click, action and time, and another conversion of this request with that
+            // identity was accepted; a resend alone would be CLICK_CONVERSION_ALREADY_EXISTS.
             | "DUPLICATE_CLICK_CONVERSION_IN_REQUEST",
         ) => Verdict::Delivered,
         // §1.5: "click < 6 h ago, retry after 6 h" → at the click's 6-hour mark.
@@ -72,9 +75,11 @@ fn google_ads_error(
             | "CUSTOMER_NOT_ACCEPTED_CUSTOMER_DATA_TERMS"
             | "CUSTOMER_NOT_ENABLED_ENHANCED_CONVERSIONS_FOR_LEADS",
         )
-        | ("authenticationError" | "authorizationError" | "partialFailureError", _) => {
-            config(reason)
-        }
+        // headerError: a bad `login-customer-id` / `developer-token` header — the settings.
+        | (
+            "authenticationError" | "authorizationError" | "partialFailureError" | "headerError",
+            _,
+        ) => config(reason),
         // §1.6: quota → retry later.
         ("quotaError", _) => throttled(reason),
         // §1.6: INTERNAL_ERROR, TRANSIENT_ERROR, DEADLINE_EXCEEDED; CONCURRENT_MODIFICATION.
@@ -197,12 +202,24 @@ pub fn classify_data_manager(status: u16, body: &str, n: usize) -> Vec<Verdict> 
     let json: Value = serde_json::from_str(body).unwrap_or(Value::Null);
     let rpc = &json["error"];
     let mut named: Vec<Option<Verdict>> = vec![None; n];
-    let violations = rpc["details"]
+    let violations: Vec<&Value> = rpc["details"]
         .as_array()
         .into_iter()
         .flatten()
         .filter_map(|d| d["fieldViolations"].as_array())
-        .flatten();
+        .flatten()
+        .collect();
+    // A violation in `destinations[…]` (account, login account, conversion action) is the
+    // merchant's setup, not the events: alert instead of bisecting the batch into failures.
+    if let Some(v) = violations.iter().find(|v| {
+        v["field"]
+            .as_str()
+            .is_some_and(|f| f.starts_with("destinations"))
+    }) {
+        let field = v["field"].as_str().unwrap_or("");
+        let description = short(v["description"].as_str().unwrap_or(""));
+        return vec![config(format!("data manager {field}: {description}")); n];
+    }
     for violation in violations {
         if let Some(i) = field_path_index(&violation["field"], "events").filter(|&i| i < n) {
             let field = violation["field"].as_str().unwrap_or("");

@@ -246,6 +246,13 @@ fn google_request_level_errors_apply_to_every_conversion() {
             &[("authorizationError", "USER_PERMISSION_DENIED")],
             "config",
         ),
+        // A malformed login-customer-id header is the merchant's setting, not the events.
+        (
+            400,
+            "INVALID_ARGUMENT",
+            &[("headerError", "INVALID_LOGIN_CUSTOMER_ID")],
+            "config",
+        ),
         (
             429,
             "RESOURCE_EXHAUSTED",
@@ -345,6 +352,18 @@ fn data_manager_marks_named_events_permanent_and_resends_the_rest() {
         kinds(&classify_data_manager(400, &body, 3)),
         ["retry", "permanent", "retry"]
     );
+}
+
+// google.md §8: the destination names the merchant's accounts and conversion action; a problem
+// there is a setup error for every event, not a bad event.
+#[test]
+fn data_manager_destination_errors_are_config_errors_not_bad_events() {
+    let body = json!({"error": {"code": 400, "status": "INVALID_ARGUMENT", "message": "bad",
+        "details": [{"@type": "type.googleapis.com/google.rpc.BadRequest",
+            "fieldViolations": [{"field": "destinations[0].login_account.account_type",
+                "description": "Invalid value"}]}]}})
+    .to_string();
+    assert_eq!(kinds(&classify_data_manager(400, &body, 2)), ["config"; 2]);
 }
 
 #[test]
