@@ -123,6 +123,9 @@ impl EventRecord {
         let mut session = session;
         // The copy's explicit consent field beats cookies (DESIGN §4 source order).
         session.consent = ev.consent.or(session.consent);
+        // An opt-out of sale/sharing, stated or by GPC, only ever adds restriction.
+        session.sale_opt_out = crate::consent::gpc::opted_out_of_sale(None, Some(ev.sale_opt_out))
+            || session.sale_opt_out;
         if let Some(ip) = &ev.client.ip {
             session.client_ip.get_or_insert_with(|| ip.clone());
         }

@@ -198,3 +198,31 @@ fn match_quality_counts_click_ids_and_connection() {
     merged.merge(&copy(SERVER, Source::Server, SessionContext::default()));
     assert!(merged.match_quality().points > before.points);
 }
+
+// DESIGN §4: "US visitor opted out of sale/sharing (GPC header or signal) → Limited Data Use";
+// meta-capi.md §6. The opt-out can be stated on the event, not only by the GPC header.
+#[test]
+fn a_stated_sale_opt_out_gives_meta_limited_data_use_for_a_us_visitor() {
+    let plain = copy(SERVER, Source::Server, browser_session());
+    let opted_out = copy(
+        r#"{"event":"transaction.purchase","order_id":"1001","value":1,"currency":"USD","sale_opt_out":true}"#,
+        Source::Server,
+        browser_session(),
+    );
+    assert!(opted_out.session.sale_opt_out && !plain.session.sale_opt_out);
+    let ldu = |r: &EventRecord| match r
+        .to_outbound(&Mappings::default(), &RegionPolicy::default())
+        .unwrap()
+        .permissions
+        .meta
+    {
+        MetaPermission::Send(send) => send.ldu.is_some(),
+        MetaPermission::Skip { .. } => panic!("Meta should still get the event"),
+    };
+    assert!(ldu(&opted_out), "opted out: LDU");
+    assert!(!ldu(&plain), "no opt-out: no LDU");
+    // Merging a copy without the flag never lifts it.
+    let mut merged = opted_out.clone();
+    merged.merge(&plain);
+    assert!(merged.session.sale_opt_out);
+}

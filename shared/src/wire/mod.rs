@@ -72,6 +72,10 @@ pub struct EventInput {
     pub click_ids: Option<ClickIdsInput>,
     /// Consent as the sender knows it (the strongest source).
     pub consent: Option<PartialConsent>,
+    /// `true` when the shopper opted out of the sale or sharing of their data (a "Do Not Sell or
+    /// Share" choice), besides Global Privacy Control, which the edge reads itself (DESIGN §4:
+    /// Meta then gets Limited Data Use for US visitors).
+    pub sale_opt_out: Option<bool>,
     /// The shopper's IP and user agent (server events).
     pub client: Option<ClientInput>,
     /// The value of our first-party session cookie, linking a server event to the visit.
@@ -171,6 +175,8 @@ pub struct ValidatedEvent {
     pub click_ids: ClickIdsInput,
     /// Consent the sender stated.
     pub consent: PartialConsent,
+    /// The sender stated an opt-out of sale/sharing.
+    pub sale_opt_out: bool,
     /// IP and user agent.
     pub client: ClientInput,
     /// Our session cookie value, if given.

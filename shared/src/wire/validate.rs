@@ -108,6 +108,7 @@ pub fn validate(
         page,
         click_ids,
         consent: input.consent.unwrap_or_default(),
+        sale_opt_out: input.sale_opt_out == Some(true),
         client,
         session_id: input.session_id,
         order_token: input.order_token,

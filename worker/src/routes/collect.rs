@@ -124,7 +124,9 @@ pub async fn handle(mut req: Request, env: &Env, ctx: &Context) -> Result<Respon
     // The page the event happened on carries the click IDs; the beacon's Referer is that page.
     let page_url = event.page.url.as_deref().or(facts.referer.as_deref());
     let landing = page_url.map(|url| (url, event.page.referrer.as_deref()));
-    let visit = visit::read(&facts, &settings, landing, event.consent)?;
+    let mut visit = visit::read(&facts, &settings, landing, event.consent)?;
+    // A stated opt-out of sale/sharing holds for the rest of the visit, like GPC.
+    visit.context.sale_opt_out |= event.sale_opt_out;
     let (record, session_id, stored) = pixel_record(env, &settings, &event, &visit).await;
     update_session_later(env, ctx, session_id, stored, visit.context.clone());
     // Only the event name and ID: never PII in logs.
