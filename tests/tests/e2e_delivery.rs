@@ -290,6 +290,50 @@ async fn a_failed_purchase_is_retried_by_a_delayed_queue_wake_up_without_the_cro
     );
 }
 
+/// DESIGN §4 / meta-capi.md §6: a US shopper who opted out of sale/sharing — by the Sec-GPC
+/// header or by the event's `sale_opt_out` — reaches Meta with Limited Data Use; others without.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_sale_opt_out_reaches_meta_as_limited_data_use() {
+    let sb = common::sandbox().await;
+    let worker = start(&sb, &[]);
+    let stated = EventId::from_business_key(&EventName::Purchase, "e2e-ldu-stated");
+    let plain = EventId::from_business_key(&EventName::Purchase, "e2e-ldu-plain");
+    collect(
+        &worker,
+        &purchase(
+            "e2e-ldu-stated",
+            json!({"value": 1, "currency": "USD", "sale_opt_out": true}),
+        ),
+    )
+    .await;
+    collect(
+        &worker,
+        &purchase("e2e-ldu-plain", json!({"value": 1, "currency": "USD"})),
+    )
+    .await;
+    let deadline = Instant::now() + Duration::from_secs(8);
+    let event = |requests: &[Value], id: &str| -> Option<Value> {
+        requests
+            .iter()
+            .filter(|r| r["verdict"] == "accepted")
+            .flat_map(|r| r["body"]["data"].as_array().cloned().unwrap_or_default())
+            .find(|e| e["event_id"] == id)
+    };
+    let (mut a, mut b) = (None, None);
+    while (a.is_none() || b.is_none()) && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(250)).await;
+        let requests = meta_requests(&sb, None).await;
+        a = event(&requests, stated.as_str());
+        b = event(&requests, plain.as_str());
+    }
+    let (a, b) = (
+        a.expect("opted-out purchase at Meta"),
+        b.expect("plain purchase at Meta"),
+    );
+    assert_eq!(a["data_processing_options"], json!(["LDU"]), "{a:#}");
+    assert!(b.get("data_processing_options").is_none(), "{b:#}");
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn no_raw_pii_is_stored_in_d1_or_sent_to_the_platforms() {
     let sb = common::sandbox().await;
