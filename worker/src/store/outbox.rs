@@ -6,7 +6,7 @@
 //! one JSON array bound to a single parameter and unpacked with `json_each`, so a whole queue
 //! batch is one statement per table (D1 allows at most 100 bound parameters per statement).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use ar_shared::delivery_outcome::RowUpdate;
 use ar_shared::delivery_plan::{
@@ -309,7 +309,7 @@ const MERGE_ROUNDS: usize = 8;
 
 /// What [`merge_and_write`] did: the written events and each copy's outcome, in input order.
 pub struct Written {
-    /// The merged events that were written (or that `prepare` chose not to write).
+    /// The merged events that were written (or that `write` chose not to write).
     pub merged: Vec<Merged>,
     /// Each copy's outcome, in input order.
     pub outcomes: Vec<CopyOutcome>,
@@ -319,8 +319,8 @@ pub struct Written {
 /// copies whose event another writer changed in between are read and merged again, so two
 /// copies arriving at the same moment both end up in the stored event.
 ///
-/// `prepare` sees each merged event before it is written and says whether to write it (the
-/// ingest path writes real-time events only; the queue consumers write all).
+/// `write` says which merged events to write (the ingest path writes real-time events only; the
+/// queue consumers write all); the others are merged for their outcome only.
 ///
 /// # Errors
 /// D1 failures, or an event still changing under concurrent writers after [`MERGE_ROUNDS`].
@@ -329,7 +329,7 @@ pub async fn merge_and_write(
     settings: &Settings,
     copies: Vec<EventRecord>,
     now_ms: u64,
-    mut prepare: impl FnMut(&mut Merged) -> bool,
+    write: impl Fn(&Merged) -> bool,
 ) -> Result<Written> {
     let mut outcomes: Vec<Option<CopyOutcome>> = vec![None; copies.len()];
     let mut done: Vec<Merged> = Vec::new();
@@ -340,20 +340,17 @@ pub async fn merge_and_write(
         ids.dedup();
         let stored = read_existing(db, &ids).await?;
         let copies: Vec<EventRecord> = todo.iter().map(|(_, c)| c.clone()).collect();
-        let (mut merged, copy_outcomes) = merge_copies(stored, settings, copies, now_ms);
-        let mut skipped = std::collections::BTreeSet::new();
-        let mut to_write: Vec<&Merged> = Vec::new();
-        for m in &mut merged {
-            if !prepare(m) {
-                skipped.insert(m.record.event_id.clone());
-            }
-        }
-        to_write.extend(
-            merged
-                .iter()
-                .filter(|m| !skipped.contains(&m.record.event_id)),
-        );
-        let mut applied = std::collections::BTreeSet::new();
+        let (merged, copy_outcomes) = merge_copies(stored, settings, copies, now_ms);
+        let skipped: BTreeSet<String> = merged
+            .iter()
+            .filter(|m| !write(m))
+            .map(|m| m.record.event_id.clone())
+            .collect();
+        let to_write: Vec<&Merged> = merged
+            .iter()
+            .filter(|m| !skipped.contains(m.record.event_id.as_str()))
+            .collect();
+        let mut applied: BTreeSet<String> = BTreeSet::new();
         let write_id = write_token()?;
         let (statements, event_statements) =
             write_statements(db, settings, &to_write, now_ms, &write_id)?;
