@@ -20,14 +20,7 @@ const CARTS: usize = 990;
 const PURCHASES: usize = 10;
 
 fn start(sb: &Sandbox) -> Worker {
-    Worker::start(&[
-        ("META_BASE_URL", &sb.platform_url),
-        ("META_PIXEL_ID", "123"),
-        ("META_ACCESS_TOKEN", "sandbox-meta-token"),
-        ("AR_SERVER_SECRET", SECRET),
-        ("GEO_OVERRIDE", "US"),
-        ("HOLD_UNVERIFIED", "false"),
-    ])
+    common::meta_worker(sb, SECRET, &[("HOLD_UNVERIFIED", "false")])
 }
 
 async fn post_signed(worker: &Worker, body: &Value) -> (u16, Value) {

@@ -21,13 +21,7 @@ const FBC: &str = "fb.1.1764000000000.IwAR-merge_test";
 const FBP: &str = "fb.1.1764000000000.1234567890";
 
 fn start(sb: &Sandbox) -> Worker {
-    Worker::start(&[
-        ("META_BASE_URL", &sb.platform_url),
-        ("META_PIXEL_ID", "123"),
-        ("META_ACCESS_TOKEN", "sandbox-meta-token"),
-        ("AR_SERVER_SECRET", SECRET),
-        ("GEO_OVERRIDE", "US"),
-    ])
+    common::meta_worker(sb, SECRET, &[])
 }
 
 async fn pixel_copy(worker: &Worker, order: &str) {

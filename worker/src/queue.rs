@@ -9,6 +9,7 @@
 //! cannot store is logged by event id before Cloudflare drops it.
 
 use ar_shared::record::EventRecord;
+use ar_shared::settings::Settings;
 use serde_json::{Value, json};
 use worker::{
     Context, Env, MessageBatch, QueueRetryOptionsBuilder, Result, console_error, console_log,
@@ -78,7 +79,14 @@ pub async fn consume(
         }
     }
     let ids: Vec<String> = copies.iter().map(|c| c.event_id.clone()).collect();
-    match store(env, copies).await {
+    // Read once per batch: storing the copies and answering the wake-ups both need them.
+    let settings = load_settings(env);
+    let stored = match &settings {
+        Ok(settings) => store(env, settings, copies).await,
+        Err(e) if !copies.is_empty() => Err(worker::Error::RustError(e.to_string())),
+        Err(_) => Ok(()),
+    };
+    match stored {
         Ok(()) => {
             batch.ack_all();
             if dead && !ids.is_empty() {
@@ -88,8 +96,8 @@ pub async fn consume(
             if !wake.is_empty() {
                 wake.sort_unstable();
                 wake.dedup();
-                match load_settings(env) {
-                    Ok(settings) => realtime::deliver(env, &settings, &wake).await,
+                match &settings {
+                    Ok(settings) => realtime::deliver(env, settings, &wake).await,
                     Err(e) => console_error!("ar: retry wake-up skipped: {e}"),
                 }
             }
@@ -116,7 +124,7 @@ pub async fn consume(
     Ok(())
 }
 
-fn load_settings(env: &Env) -> Result<ar_shared::settings::Settings> {
+fn load_settings(env: &Env) -> Result<Settings> {
     settings::load(env).map_err(|problems| {
         let names: Vec<&str> = problems.iter().map(|p| p.name).collect();
         worker::Error::RustError(format!("settings have problems: {}", names.join(", ")))
@@ -124,14 +132,13 @@ fn load_settings(env: &Env) -> Result<ar_shared::settings::Settings> {
 }
 
 /// Merges the batch into D1: one read, one `batch` write. The cron flush sends the rows.
-async fn store(env: &Env, copies: Vec<EventRecord>) -> Result<()> {
+async fn store(env: &Env, settings: &Settings, copies: Vec<EventRecord>) -> Result<()> {
     if copies.is_empty() {
         return Ok(());
     }
-    let settings = load_settings(env)?;
     let db = env.d1(bindings::DB)?;
     let n = copies.len();
-    outbox::merge_and_write(&db, &settings, copies, runtime::now_ms(), |_| true).await?;
+    outbox::merge_and_write(&db, settings, copies, runtime::now_ms(), |_| true).await?;
     console_log!("ar: queue stored {n} events");
     Ok(())
 }

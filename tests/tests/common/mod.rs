@@ -216,3 +216,21 @@ pub async fn platform_requests(sb: &Sandbox, platform: &str, event_id: Option<&s
     }
     get_json(&url).await.as_array().cloned().unwrap_or_default()
 }
+
+/// A worker sending to this sandbox's fake Meta (pixel `123`), verifying server events with
+/// `secret`, visitors treated as US, plus `extra` settings.
+pub fn meta_worker(
+    sb: &Sandbox,
+    secret: &str,
+    extra: &[(&str, &str)],
+) -> ar_sandbox::harness::Worker {
+    let mut vars: Vec<(&str, &str)> = vec![
+        ("META_BASE_URL", &sb.platform_url),
+        ("META_PIXEL_ID", "123"),
+        ("META_ACCESS_TOKEN", "sandbox-meta-token"),
+        ("AR_SERVER_SECRET", secret),
+        ("GEO_OVERRIDE", "US"),
+    ];
+    vars.extend_from_slice(extra);
+    ar_sandbox::harness::Worker::start(&vars)
+}
