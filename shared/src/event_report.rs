@@ -28,7 +28,7 @@ pub const INSUFFICIENT_CONTEXT: &str = "insufficient_context: no client.user_age
 /// What happened to one event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
-pub enum EventStatus {
+pub enum ReportStatus {
     /// The first copy of the event.
     Accepted,
     /// Merged into an earlier copy not sent yet.
@@ -39,7 +39,18 @@ pub enum EventStatus {
     Rejected,
 }
 
-impl EventStatus {
+impl From<crate::delivery::plan::CopyOutcome> for ReportStatus {
+    fn from(outcome: crate::delivery::plan::CopyOutcome) -> Self {
+        use crate::delivery::plan::CopyOutcome;
+        match outcome {
+            CopyOutcome::New => Self::Accepted,
+            CopyOutcome::Merged => Self::Merged,
+            CopyOutcome::Duplicate => Self::Duplicate,
+        }
+    }
+}
+
+impl ReportStatus {
     /// Whether the event was stored.
     pub const fn is_stored(self) -> bool {
         !matches!(self, Self::Rejected)
@@ -64,7 +75,7 @@ pub struct EventResult {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub event_id: Option<String>,
     /// What happened.
-    pub status: EventStatus,
+    pub status: ReportStatus,
     /// Why it was rejected.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<EventError>,
@@ -84,7 +95,7 @@ impl EventResult {
     pub fn stored(
         index: usize,
         event_id: String,
-        status: EventStatus,
+        status: ReportStatus,
         warnings: Vec<String>,
     ) -> Self {
         Self {
@@ -103,7 +114,7 @@ impl EventResult {
         Self {
             index,
             event_id,
-            status: EventStatus::Rejected,
+            status: ReportStatus::Rejected,
             error: Some(EventError {
                 field: error.field.clone(),
                 message: error.to_string(),
@@ -119,7 +130,7 @@ impl EventResult {
         Self {
             index,
             event_id: Some(event_id),
-            status: EventStatus::Rejected,
+            status: ReportStatus::Rejected,
             error: Some(EventError {
                 field: "server".into(),
                 message: message.to_owned(),
@@ -225,12 +236,12 @@ mod tests {
             problem: "required when value is set".into(),
         };
         let report = BatchReport::new(vec![
-            EventResult::stored(0, "ar1_x".into(), EventStatus::Accepted, Vec::new()),
+            EventResult::stored(0, "ar1_x".into(), ReportStatus::Accepted, Vec::new()),
             EventResult::invalid(1, None, &bad),
             EventResult::stored(
                 2,
                 "ar1_y".into(),
-                EventStatus::Merged,
+                ReportStatus::Merged,
                 vec![INSUFFICIENT_CONTEXT.into()],
             ),
         ]);

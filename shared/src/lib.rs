@@ -22,9 +22,7 @@ pub mod match_quality;
 pub mod pii;
 
 #[cfg(feature = "server")]
-pub mod delivery_outcome;
-#[cfg(feature = "server")]
-pub mod delivery_plan;
+pub mod delivery;
 #[cfg(feature = "server")]
 pub mod domain;
 #[cfg(feature = "server")]

@@ -18,6 +18,16 @@ pub enum DeliveryPath {
     Batched,
 }
 
+impl DeliveryPath {
+    /// The stored column value (`events.path`).
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::RealTime => "real_time",
+            Self::Batched => "batched",
+        }
+    }
+}
+
 /// The business key that identifies an event, from which its stable ID is derived.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "server", derive(serde::Serialize, serde::Deserialize))]

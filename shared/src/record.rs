@@ -157,6 +157,27 @@ impl EventRecord {
         }
     }
 
+    /// A record from one validated copy as it arrives, from any source: its customer data
+    /// normalized and hashed (DESIGN §4: from here on only digests exist), `seen` being what the
+    /// request itself showed (cookies, IP, UA, location), and `session_id` (the visit's cookie)
+    /// when the copy names none. Also returns the fields dropped while hashing. The stored
+    /// context of the session is filled in afterwards ([`EventRecord::fill_from_session`]), once
+    /// the caller has read it.
+    pub fn arriving(
+        ev: &ValidatedEvent,
+        default_country: &str,
+        seen: SessionContext,
+        source: Source,
+        session_id: Option<&str>,
+    ) -> (Self, Vec<crate::pii::FieldProblem>) {
+        let (user, problems) = crate::pii::hash_user_data(&ev.user, default_country);
+        let mut record = Self::from_copy(ev, user, seen, source);
+        if let Some(sid) = session_id {
+            record.session_id.get_or_insert_with(|| sid.to_owned());
+        }
+        (record, problems)
+    }
+
     /// Fills what this copy lacks from the stored context of its session.
     pub fn fill_from_session(&mut self, stored: &SessionContext) {
         let s = &mut self.session;
@@ -234,6 +255,16 @@ impl EventRecord {
             .filter_map(|(present, key)| present.then_some(key)),
         );
         estimate(keys)
+    }
+
+    /// Real-time or batched, by the event's mapping; an event nobody mapped counts as batched
+    /// (it gets no rows, so its path only sizes the write).
+    pub fn delivery_path(&self, mappings: &Mappings) -> crate::mapping::DeliveryPath {
+        self.event
+            .parse()
+            .ok()
+            .and_then(|name| mappings.lookup(&name))
+            .map_or(crate::mapping::DeliveryPath::Batched, |m| m.path)
     }
 
     /// The event ready for the request builders: consent resolved against the region default

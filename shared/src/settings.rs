@@ -163,20 +163,12 @@ impl Settings {
     ///
     /// # Errors
     /// Every problem found, each naming its setting.
-    #[allow(clippy::too_many_lines)] // one flat read of every setting, in the order of the docs
     pub fn from_lookup(
         lookup: &dyn Fn(&str) -> Option<String>,
     ) -> Result<Self, Vec<SettingProblem>> {
         let mut r = Reader {
             lookup,
             problems: Vec::new(),
-        };
-        let url = |r: &mut Reader<'_>, name: &'static str, default: &str| {
-            let v = r.get(name).unwrap_or_else(|| default.to_owned());
-            if !(v.starts_with("https://") || v.starts_with("http://")) {
-                r.problem(name, format!("{v:?} is not an http(s) URL"));
-            }
-            v.trim_end_matches('/').to_owned()
         };
         let origin_url = r.get("ORIGIN_URL");
         if let Some(o) = origin_url
@@ -218,96 +210,14 @@ impl Settings {
                 None => (g, None),
             }
         });
-        let meta =
-            r.group(["META_PIXEL_ID", "META_ACCESS_TOKEN"])
-                .map(|[pixel_id, access_token]| MetaConfig {
-                    base_url: String::new(),
-                    api_version: String::new(),
-                    pixel_id,
-                    access_token,
-                    partner_agent: None,
-                    test_event_code: None,
-                });
-        let meta = meta.map(|m| MetaConfig {
-            base_url: url(&mut r, "META_BASE_URL", "https://graph.facebook.com"),
-            api_version: r.get("META_API_VERSION").unwrap_or_else(|| "v25.0".into()),
-            partner_agent: r.get("META_PARTNER_AGENT"),
-            test_event_code: r.get("META_TEST_EVENT_CODE"),
-            ..m
-        });
-        let google_oauth = r
-            .group([
-                "GOOGLE_CLIENT_ID",
-                "GOOGLE_CLIENT_SECRET",
-                "GOOGLE_REFRESH_TOKEN",
-            ])
-            .map(|[client_id, client_secret, refresh_token]| GoogleOAuth {
-                token_url: String::new(),
-                client_id,
-                client_secret,
-                refresh_token,
-            })
-            .map(|o| GoogleOAuth {
-                token_url: url(
-                    &mut r,
-                    "GOOGLE_OAUTH_URL",
-                    "https://oauth2.googleapis.com/token",
-                ),
-                ..o
-            });
-        let google_ads = r
-            .get("GOOGLE_ADS_CUSTOMER_ID")
-            .map(|customer_id| GoogleAdsConfig {
-                base_url: url(
-                    &mut r,
-                    "GOOGLE_ADS_BASE_URL",
-                    "https://googleads.googleapis.com",
-                ),
-                api_version: r
-                    .get("GOOGLE_ADS_API_VERSION")
-                    .unwrap_or_else(|| "v22".into()),
-                customer_id,
-                login_customer_id: r.get("GOOGLE_ADS_LOGIN_CUSTOMER_ID"),
-                developer_token: r.get("GOOGLE_ADS_DEVELOPER_TOKEN"),
-            });
-        let data_manager = r
-            .get("DATA_MANAGER_OPERATING_ACCOUNT_ID")
-            .map(|operating_account_id| DataManagerConfig {
-                base_url: url(
-                    &mut r,
-                    "DATA_MANAGER_BASE_URL",
-                    "https://datamanager.googleapis.com",
-                ),
-                operating_account_id,
-                login_account_id: r.get("DATA_MANAGER_LOGIN_ACCOUNT_ID"),
-            });
-        let conversion_actions = match r.get("GOOGLE_CONVERSION_ACTIONS") {
-            None => ConversionActions::default(),
-            Some(v) => parse_actions(&v).unwrap_or_else(|e| {
-                r.problem("GOOGLE_CONVERSION_ACTIONS", e);
-                ConversionActions::default()
-            }),
-        };
-        if (google_ads.is_some() || data_manager.is_some()) && google_oauth.is_none() {
-            r.problem("GOOGLE_REFRESH_TOKEN", "Google Ads destinations need GOOGLE_CLIENT_ID, GOOGLE_CLIENT_SECRET and GOOGLE_REFRESH_TOKEN (wrangler secret put)");
-        }
-        if (google_ads.is_some() || data_manager.is_some()) && conversion_actions.0.is_empty() {
-            r.problem(
-                "GOOGLE_CONVERSION_ACTIONS",
-                "Google Ads is on but no event is mapped to a conversion action",
-            );
-        }
-        let ga4 = r.group(["GA4_MEASUREMENT_ID", "GA4_API_SECRET"]).map(
-            |[measurement_id, api_secret]| Ga4Config {
-                base_url: String::new(),
-                measurement_id,
-                api_secret,
-            },
-        );
-        let ga4 = ga4.map(|g| Ga4Config {
-            base_url: url(&mut r, "GA4_BASE_URL", "https://www.google-analytics.com"),
-            ..g
-        });
+        let Platforms {
+            meta,
+            google_oauth,
+            google_ads,
+            data_manager,
+            conversion_actions,
+            ga4,
+        } = read_platforms(&mut r);
         let settings = Settings {
             origin_url: origin_url.map(|o| o.trim_end_matches('/').to_owned()),
             allowed_origins: r
@@ -341,6 +251,119 @@ impl Settings {
         } else {
             Err(r.problems)
         }
+    }
+}
+
+/// The platform settings, read together because Google's depend on each other.
+struct Platforms {
+    meta: Option<MetaConfig>,
+    google_oauth: Option<GoogleOAuth>,
+    google_ads: Option<GoogleAdsConfig>,
+    data_manager: Option<DataManagerConfig>,
+    conversion_actions: ConversionActions,
+    ga4: Option<Ga4Config>,
+}
+
+/// A base URL setting (`default` when absent), without trailing slashes; a problem unless it is
+/// http(s).
+fn url(r: &mut Reader<'_>, name: &'static str, default: &str) -> String {
+    let v = r.get(name).unwrap_or_else(|| default.to_owned());
+    if !(v.starts_with("https://") || v.starts_with("http://")) {
+        r.problem(name, format!("{v:?} is not an http(s) URL"));
+    }
+    v.trim_end_matches('/').to_owned()
+}
+
+fn read_platforms(r: &mut Reader<'_>) -> Platforms {
+    let meta = r
+        .group(["META_PIXEL_ID", "META_ACCESS_TOKEN"])
+        .map(|[pixel_id, access_token]| MetaConfig {
+            base_url: String::new(),
+            api_version: String::new(),
+            pixel_id,
+            access_token,
+            partner_agent: None,
+            test_event_code: None,
+        });
+    let meta = meta.map(|m| MetaConfig {
+        base_url: url(r, "META_BASE_URL", "https://graph.facebook.com"),
+        api_version: r.get("META_API_VERSION").unwrap_or_else(|| "v25.0".into()),
+        partner_agent: r.get("META_PARTNER_AGENT"),
+        test_event_code: r.get("META_TEST_EVENT_CODE"),
+        ..m
+    });
+    let google_oauth = r
+        .group([
+            "GOOGLE_CLIENT_ID",
+            "GOOGLE_CLIENT_SECRET",
+            "GOOGLE_REFRESH_TOKEN",
+        ])
+        .map(|[client_id, client_secret, refresh_token]| GoogleOAuth {
+            token_url: String::new(),
+            client_id,
+            client_secret,
+            refresh_token,
+        })
+        .map(|o| GoogleOAuth {
+            token_url: url(r, "GOOGLE_OAUTH_URL", "https://oauth2.googleapis.com/token"),
+            ..o
+        });
+    let google_ads = r
+        .get("GOOGLE_ADS_CUSTOMER_ID")
+        .map(|customer_id| GoogleAdsConfig {
+            base_url: url(r, "GOOGLE_ADS_BASE_URL", "https://googleads.googleapis.com"),
+            api_version: r
+                .get("GOOGLE_ADS_API_VERSION")
+                .unwrap_or_else(|| "v22".into()),
+            customer_id,
+            login_customer_id: r.get("GOOGLE_ADS_LOGIN_CUSTOMER_ID"),
+            developer_token: r.get("GOOGLE_ADS_DEVELOPER_TOKEN"),
+        });
+    let data_manager = r
+        .get("DATA_MANAGER_OPERATING_ACCOUNT_ID")
+        .map(|operating_account_id| DataManagerConfig {
+            base_url: url(
+                r,
+                "DATA_MANAGER_BASE_URL",
+                "https://datamanager.googleapis.com",
+            ),
+            operating_account_id,
+            login_account_id: r.get("DATA_MANAGER_LOGIN_ACCOUNT_ID"),
+        });
+    let conversion_actions = match r.get("GOOGLE_CONVERSION_ACTIONS") {
+        None => ConversionActions::default(),
+        Some(v) => parse_actions(&v).unwrap_or_else(|e| {
+            r.problem("GOOGLE_CONVERSION_ACTIONS", e);
+            ConversionActions::default()
+        }),
+    };
+    if (google_ads.is_some() || data_manager.is_some()) && google_oauth.is_none() {
+        r.problem("GOOGLE_REFRESH_TOKEN", "Google Ads destinations need GOOGLE_CLIENT_ID, GOOGLE_CLIENT_SECRET and GOOGLE_REFRESH_TOKEN (wrangler secret put)");
+    }
+    if (google_ads.is_some() || data_manager.is_some()) && conversion_actions.0.is_empty() {
+        r.problem(
+            "GOOGLE_CONVERSION_ACTIONS",
+            "Google Ads is on but no event is mapped to a conversion action",
+        );
+    }
+    let ga4 =
+        r.group(["GA4_MEASUREMENT_ID", "GA4_API_SECRET"])
+            .map(|[measurement_id, api_secret]| Ga4Config {
+                base_url: String::new(),
+                measurement_id,
+                api_secret,
+            });
+    let ga4 = ga4.map(|g| Ga4Config {
+        base_url: url(r, "GA4_BASE_URL", "https://www.google-analytics.com"),
+        ..g
+    });
+    Platforms {
+        meta,
+        google_oauth,
+        google_ads,
+        data_manager,
+        conversion_actions,
+        ga4,
     }
 }
 

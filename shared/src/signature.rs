@@ -42,6 +42,19 @@ pub enum SignatureError {
     Mismatch,
 }
 
+impl SignatureError {
+    /// A stable code for the problem, for API answers.
+    pub const fn code(&self) -> &'static str {
+        match self {
+            Self::MissingTimestamp => "missing_timestamp",
+            Self::BadTimestamp => "bad_timestamp",
+            Self::Stale => "stale_timestamp",
+            Self::MissingSignature => "missing_signature",
+            Self::Mismatch => "signature_mismatch",
+        }
+    }
+}
+
 fn mac(secret: &[u8]) -> HmacSha256 {
     // HMAC accepts keys of any length; `new_from_slice` only fails for fixed-size-key MACs.
     match HmacSha256::new_from_slice(secret) {

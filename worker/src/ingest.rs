@@ -8,94 +8,76 @@
 
 use std::time::Duration;
 
-use ar_shared::delivery_plan::CopyOutcome;
+use ar_shared::delivery::message::QueueMessage;
+use ar_shared::delivery::plan::CopyOutcome;
 use ar_shared::mapping::DeliveryPath;
 use ar_shared::record::EventRecord;
 use ar_shared::settings::Settings;
-use worker::{Context, Delay, Env, Result};
+use worker::{Context, Delay, Env};
 
 use crate::delivery::realtime;
-use crate::store::outbox;
-use crate::{bindings, queue, runtime};
+use crate::error::Error;
+use crate::store::events;
+use crate::{bindings, runtime};
 
 /// Most messages in one `send_batch` (Cloudflare Queues: 100 messages per batch).
 const QUEUE_BATCH_MESSAGES: usize = 100;
 /// Most message bytes in one `send_batch` (Cloudflare Queues: 256 KB per batch), with headroom.
 const QUEUE_BATCH_BYTES: usize = 200 * 1024;
 
-/// What happened to an accepted copy.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Accepted {
-    /// The first copy of this event.
-    New,
-    /// Merged into an earlier copy that has not been sent yet.
-    Merged,
-    /// The event was already sent; this copy only recorded its source.
-    AlreadySent,
-}
-
-impl Accepted {
-    /// The per-event result word the APIs report.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::New => "accepted",
-            Self::Merged => "merged",
-            Self::AlreadySent => "duplicate",
-        }
-    }
-}
-
 /// Stores `record` (merging with other copies) and schedules its delivery: [`accept_many`] with
 /// one copy.
 ///
 /// # Errors
-/// D1 or Queue failures.
-pub async fn accept(
+/// [`Error::Store`] or [`Error::Contended`]: the copy should be sent again later.
+pub(crate) async fn accept(
     env: &Env,
     ctx: &Context,
     settings: &Settings,
     record: EventRecord,
-) -> Result<Accepted> {
+) -> Result<CopyOutcome, Error> {
     let accepted = accept_many(env, ctx, settings, vec![record]).await?;
-    Ok(accepted.first().copied().unwrap_or(Accepted::New))
+    Ok(accepted.first().copied().unwrap_or(CopyOutcome::New))
 }
 
 /// Stores `records` (merging each with the stored copies of its event and with the earlier
-/// copies in `records`) and schedules their delivery; the result of each copy, in input order.
+/// copies in `records`) and schedules their delivery; the outcome of each copy, in input order.
 ///
 /// Real-time events (DESIGN §5) are merged into D1 at once (one read, one batch write; again for
 /// the copies another writer changed meanwhile) and one timer sends them all after the merge
-/// window; batched events go to the Queue, whose consumer
-/// merges a whole batch into D1 for the cron flush.
+/// window; batched events go to the Queue, whose consumer merges a whole batch into D1 for the
+/// cron flush.
 ///
 /// # Errors
-/// D1 or Queue failures; the copies should then be sent again (merging makes that safe).
-pub async fn accept_many(
+/// [`Error::Store`] or [`Error::Contended`]: the copies should be sent again later (merging
+/// makes that safe).
+pub(crate) async fn accept_many(
     env: &Env,
     ctx: &Context,
     settings: &Settings,
     records: Vec<EventRecord>,
-) -> Result<Vec<Accepted>> {
+) -> Result<Vec<CopyOutcome>, Error> {
     if records.is_empty() {
         return Ok(Vec::new());
     }
-    let db = env.d1(bindings::DB)?;
+    let db = env.d1(bindings::DB).map_err(Error::Store)?;
     let now = runtime::now_ms();
+    let path = |r: &EventRecord| r.delivery_path(&settings.mappings);
     // Batched copies go to the Queue as they came; their merge here only tells what each copy
     // did (the consumer writes them).
     let batched: Vec<String> = records
         .iter()
-        .filter(|r| path(settings, r) == DeliveryPath::Batched)
-        .map(queue::message)
+        .filter(|r| path(r) == DeliveryPath::Batched)
+        .map(|r| QueueMessage::Record(Box::new(r.clone())).to_text())
         .collect();
-    let written = outbox::merge_and_write(&db, settings, records, now, |m| {
-        path(settings, &m.record) == DeliveryPath::RealTime
+    let written = events::merge_and_write(&db, settings, records, now, |m| {
+        path(&m.record) == DeliveryPath::RealTime
     })
     .await?;
     let real_time: Vec<String> = written
         .merged
         .into_iter()
-        .filter(|m| path(settings, &m.record) == DeliveryPath::RealTime)
+        .filter(|m| path(&m.record) == DeliveryPath::RealTime)
         .map(|m| m.record.event_id)
         .collect();
     if !real_time.is_empty() {
@@ -108,21 +90,12 @@ pub async fn accept_many(
         });
     }
     if !batched.is_empty() {
-        let queue = env.queue(bindings::EVENTS_QUEUE)?;
+        let queue = env.queue(bindings::EVENTS_QUEUE).map_err(Error::Store)?;
         for chunk in queue_batches(batched) {
-            queue.send_batch(chunk).await?;
+            queue.send_batch(chunk).await.map_err(Error::Store)?;
         }
     }
-    Ok(written.outcomes.into_iter().map(accepted).collect())
-}
-
-fn path(settings: &Settings, record: &EventRecord) -> DeliveryPath {
-    record
-        .event
-        .parse()
-        .ok()
-        .and_then(|name| settings.mappings.lookup(&name))
-        .map_or(DeliveryPath::Batched, |m| m.path)
+    Ok(written.outcomes)
 }
 
 /// Splits messages into Queue batches within Cloudflare's count and size limits.
@@ -144,12 +117,4 @@ fn queue_batches(messages: Vec<String>) -> Vec<Vec<String>> {
         batches.push(current);
     }
     batches
-}
-
-fn accepted(outcome: CopyOutcome) -> Accepted {
-    match outcome {
-        CopyOutcome::New => Accepted::New,
-        CopyOutcome::Merged => Accepted::Merged,
-        CopyOutcome::AlreadySent => Accepted::AlreadySent,
-    }
 }

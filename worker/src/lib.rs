@@ -6,6 +6,7 @@
 
 mod bindings;
 mod delivery;
+mod error;
 mod ingest;
 mod pixel_assets;
 mod queue;
@@ -27,8 +28,8 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
 
 /// Batched events from the Queue (and the dead-letter queue).
 #[event(queue)]
-async fn consume(batch: MessageBatch<serde_json::Value>, env: Env, ctx: Context) -> Result<()> {
-    queue::consume(batch, &env, &ctx).await
+async fn consume(batch: MessageBatch<serde_json::Value>, env: Env, _ctx: Context) -> Result<()> {
+    queue::consume(batch, &env).await
 }
 
 /// The cron trigger: flush batched events, retry due rows, prune old data.

@@ -1,68 +1,33 @@
 //! Queue consumer: batched events into D1 in one batch call; delayed wake-ups that resend rows
 //! whose retry backoff has ended; the dead-letter queue.
 //!
-//! Event messages are `{"record": EventRecord}` as JSON text. A batch whose D1 write fails is
+//! Messages are `ar_shared::delivery::message::QueueMessage`s as JSON text. A batch whose D1 write fails is
 //! retried as a whole after [`RETRY_DELAY_SECS`]; after `max_retries` (wrangler.toml) Cloudflare
 //! moves it to `ar-events-dlq`. By the time a batch is dead-lettered D1 is usually back, so the
 //! dead-letter consumer stores it the same way (marking its rows failed would also fail rows that
 //! other, healthy copies of the same events had planned), only more patiently; each event it still
 //! cannot store is logged by event id before Cloudflare drops it.
 
+use ar_shared::delivery::message::QueueMessage;
 use ar_shared::record::EventRecord;
 use ar_shared::settings::Settings;
-use serde_json::{Value, json};
-use worker::{
-    Context, Env, MessageBatch, QueueRetryOptionsBuilder, Result, console_error, console_log,
-};
+use worker::{Env, MessageBatch, QueueRetryOptionsBuilder, console_error, console_log};
 
 use crate::delivery::realtime;
-use crate::store::outbox;
-use crate::{bindings, runtime, settings};
+use crate::error::Error;
+use crate::store::events;
+use crate::{bindings, runtime};
 
 /// Wait before a failed batch is redelivered.
 const RETRY_DELAY_SECS: u32 = 30;
 /// Wait before a failed dead-letter batch is redelivered.
 const DEAD_RETRY_DELAY_SECS: u32 = 300;
 
-/// The message body for `record`: JSON text, because `serde_wasm_bindgen` would turn a JSON
-/// object into a JS `Map`, which does not come back as the same value.
-pub fn message(record: &EventRecord) -> String {
-    json!({ "record": record }).to_string()
-}
-
-/// A wake-up message, `{"wake": [event ids]}`, sent with a delay: when it arrives, the due rows
-/// of these events are claimed and sent (`delivery::schedule_retries`).
-pub fn wake_message(event_ids: &[&str]) -> String {
-    json!({ "wake": event_ids }).to_string()
-}
-
-/// What a message asks for.
-enum Body {
-    /// Store a copy of an event.
-    Copy(Box<EventRecord>),
-    /// Send the due rows of these events.
-    Wake(Vec<String>),
-}
-
-fn parse(body: &Value) -> Option<Body> {
-    let parsed: Value = match body {
-        Value::String(text) => serde_json::from_str(text).ok()?,
-        other => other.clone(),
-    };
-    if let Some(ids) = parsed.get("wake") {
-        return serde_json::from_value(ids.clone()).ok().map(Body::Wake);
-    }
-    let record = serde_json::from_value(parsed.get("record")?.clone()).ok()?;
-    Some(Body::Copy(Box::new(record)))
-}
-
 /// Consumes one batch from the events queue or its dead-letter queue.
-pub async fn consume(
+pub(crate) async fn consume(
     batch: MessageBatch<serde_json::Value>,
     env: &Env,
-    ctx: &Context,
-) -> Result<()> {
-    let _ = ctx;
+) -> worker::Result<()> {
     let queue = batch.queue();
     let dead = queue == bindings::DEAD_LETTER_QUEUE_NAME;
     if !dead && queue != bindings::EVENTS_QUEUE_NAME {
@@ -71,19 +36,19 @@ pub async fn consume(
     let mut copies = Vec::new();
     let mut wake: Vec<String> = Vec::new();
     for message in batch.messages()? {
-        match parse(message.body()) {
-            Some(Body::Copy(record)) => copies.push(*record),
-            Some(Body::Wake(ids)) => wake.extend(ids),
+        match QueueMessage::parse(message.body()) {
+            Some(QueueMessage::Record(record)) => copies.push(*record),
+            Some(QueueMessage::Wake(ids)) => wake.extend(ids),
             // Only we produce these messages; an unreadable one can never succeed.
             None => console_error!("ar: dropped an unreadable queue message"),
         }
     }
     let ids: Vec<String> = copies.iter().map(|c| c.event_id.clone()).collect();
     // Read once per batch: storing the copies and answering the wake-ups both need them.
-    let settings = load_settings(env);
+    let settings = crate::routes::settings(env);
     let stored = match &settings {
         Ok(settings) => store(env, settings, copies).await,
-        Err(e) if !copies.is_empty() => Err(worker::Error::RustError(e.to_string())),
+        Err(e) if !copies.is_empty() => Err(Error::Internal(e.to_string())),
         Err(_) => Ok(()),
     };
     match stored {
@@ -124,21 +89,14 @@ pub async fn consume(
     Ok(())
 }
 
-fn load_settings(env: &Env) -> Result<Settings> {
-    settings::load(env).map_err(|problems| {
-        let names: Vec<&str> = problems.iter().map(|p| p.name).collect();
-        worker::Error::RustError(format!("settings have problems: {}", names.join(", ")))
-    })
-}
-
 /// Merges the batch into D1: one read, one `batch` write. The cron flush sends the rows.
-async fn store(env: &Env, settings: &Settings, copies: Vec<EventRecord>) -> Result<()> {
+async fn store(env: &Env, settings: &Settings, copies: Vec<EventRecord>) -> Result<(), Error> {
     if copies.is_empty() {
         return Ok(());
     }
-    let db = env.d1(bindings::DB)?;
+    let db = env.d1(bindings::DB).map_err(Error::Store)?;
     let n = copies.len();
-    outbox::merge_and_write(&db, settings, copies, runtime::now_ms(), |_| true).await?;
+    events::merge_and_write(&db, settings, copies, runtime::now_ms(), |_| true).await?;
     console_log!("ar: queue stored {n} events");
     Ok(())
 }

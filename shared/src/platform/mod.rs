@@ -10,10 +10,12 @@
 //! - [`meta`], [`google_ads`], [`data_manager`], [`ga4`]: the request builders.
 //! - [`schedule`]: when a click upload may first be sent.
 //! - [`verdict`]: what a platform's answer means for each event.
+//! - [`dispatch`]: plan, build and classify for any [`Platform`].
 //! - [`oauth`], [`provisioning`]: Google access tokens and conversion actions.
 
 pub mod batch;
 pub mod data_manager;
+pub mod dispatch;
 pub mod ga4;
 pub mod google_ads;
 pub mod meta;
@@ -23,6 +25,70 @@ pub mod provisioning;
 pub mod request;
 pub mod schedule;
 pub mod verdict;
+
+use crate::settings::Settings;
+
+/// A place a server copy can go, as stored in the `outbox.platform` column: one outbox row per
+/// event and platform (DESIGN §5).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Platform {
+    /// Meta Conversions API.
+    Meta,
+    /// Google Ads `uploadClickConversions` (an `UPLOAD_CLICKS` action).
+    GoogleAds,
+    /// Data Manager `events:ingest` (the gtag's `WEBPAGE` action).
+    DataManager,
+    /// GA4 Measurement Protocol.
+    Ga4,
+}
+
+impl Platform {
+    /// Every platform, in a fixed order.
+    pub const ALL: [Self; 4] = [Self::Meta, Self::GoogleAds, Self::DataManager, Self::Ga4];
+
+    /// The column value.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Meta => "meta",
+            Self::GoogleAds => "google_ads",
+            Self::DataManager => "data_manager",
+            Self::Ga4 => "ga4",
+        }
+    }
+
+    /// Parses a column value.
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|p| p.as_str() == s)
+    }
+
+    /// Whether the settings switch this destination on. Google Ads destinations also need the
+    /// OAuth client (settings report a missing one as a problem).
+    pub fn enabled(self, settings: &Settings) -> bool {
+        match self {
+            Self::Meta => settings.meta.is_some(),
+            Self::GoogleAds => settings.google_ads.is_some() && settings.google_oauth.is_some(),
+            Self::DataManager => settings.data_manager.is_some() && settings.google_oauth.is_some(),
+            Self::Ga4 => settings.ga4.is_some(),
+        }
+    }
+
+    /// Whether requests to this platform carry a Google OAuth access token.
+    pub const fn needs_google_token(self) -> bool {
+        matches!(self, Self::GoogleAds | Self::DataManager)
+    }
+
+    /// Most events one flush claims for this platform: one full request for Meta (1000) and
+    /// Google (2000); GA4 requests hold 25 events of one client, so a flush claims ten requests'
+    /// worth to stay well inside the Workers subrequest limit.
+    pub const fn claim_limit(self) -> u32 {
+        match self {
+            Self::Meta => 1000,
+            Self::GoogleAds | Self::DataManager => 2000,
+            Self::Ga4 => 250,
+        }
+    }
+}
 
 #[cfg(test)]
 mod fixtures;

@@ -16,21 +16,8 @@ use crate::consent::policy::{Ga4Permission, MetaPermission};
 use crate::event::EventName;
 use crate::outbound::OutboundEvent;
 
+use super::Platform;
 use super::request::{ActionKind, ConversionAction, ConversionActions, NotSent};
-
-/// A place a server copy can go.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Destination {
-    /// Meta Conversions API.
-    Meta,
-    /// Google Ads `uploadClickConversions` into an `UPLOAD_CLICKS` action.
-    GoogleAdsClicks,
-    /// Data Manager `events:ingest` into the gtag's `WEBPAGE` action.
-    DataManager,
-    /// GA4 Measurement Protocol.
-    Ga4,
-}
 
 /// The id Google deduplicates by: the order id for purchases, the event ID otherwise. Never
 /// reformatted: trimming or case changes would break the match with the browser's gtag copy.
@@ -54,13 +41,13 @@ pub fn meta_owns(event: &OutboundEvent) -> Result<(), NotSent> {
 pub fn google_ads_route<'a>(
     event: &OutboundEvent,
     actions: &'a ConversionActions,
-) -> Result<(Destination, &'a ConversionAction), NotSent> {
+) -> Result<(Platform, &'a ConversionAction), NotSent> {
     let action = actions
         .for_event(event.name.as_str())
         .ok_or(NotSent::NoConversionAction)?;
     let destination = match action.kind {
-        ActionKind::Webpage => Destination::DataManager,
-        ActionKind::UploadClicks => Destination::GoogleAdsClicks,
+        ActionKind::Webpage => Platform::DataManager,
+        ActionKind::UploadClicks => Platform::GoogleAds,
     };
     Ok((destination, action))
 }
@@ -85,16 +72,16 @@ pub fn ga4_owns(event: &OutboundEvent) -> Result<(), NotSent> {
 pub fn route(
     event: &OutboundEvent,
     actions: &ConversionActions,
-) -> Vec<(Destination, Result<(), NotSent>)> {
+) -> Vec<(Platform, Result<(), NotSent>)> {
     let ads = match google_ads_route(event, actions) {
         Ok((destination, _)) => (destination, Ok(())),
         // No action configured: reported against the click-upload destination.
-        Err(reason) => (Destination::GoogleAdsClicks, Err(reason)),
+        Err(reason) => (Platform::GoogleAds, Err(reason)),
     };
     vec![
-        (Destination::Meta, meta_owns(event)),
+        (Platform::Meta, meta_owns(event)),
         ads,
-        (Destination::Ga4, ga4_owns(event)),
+        (Platform::Ga4, ga4_owns(event)),
     ]
 }
 
@@ -125,11 +112,11 @@ mod tests {
         let cart = event(EventName::CartAdded);
         assert_eq!(
             google_ads_route(&purchase, &acts).map(|r| r.0),
-            Ok(Destination::DataManager)
+            Ok(Platform::DataManager)
         );
         assert_eq!(
             google_ads_route(&cart, &acts).map(|r| r.0),
-            Ok(Destination::GoogleAdsClicks)
+            Ok(Platform::GoogleAds)
         );
     }
 
@@ -181,6 +168,6 @@ mod tests {
         );
         let routes = route(&e, &actions());
         assert_eq!(routes.len(), 3);
-        assert_eq!(routes[1], (Destination::DataManager, Ok(())));
+        assert_eq!(routes[1], (Platform::DataManager, Ok(())));
     }
 }

@@ -4,12 +4,13 @@
 //! already done so: `delivery::schedule_retries`); release claims of senders that died; and
 //! prune rows past the retention period.
 
-use ar_shared::delivery_plan::Platform;
+use ar_shared::delivery::plan::RowStatus;
+use ar_shared::platform::Platform;
 use ar_shared::settings::Settings;
 use worker::{Env, console_error, console_log};
 
 use super::send::Sender;
-use crate::store::outbox;
+use crate::store::{claims, events, retention};
 use crate::{bindings, runtime, settings};
 
 /// Claim rounds per platform and run: a backlog larger than this many full requests waits for
@@ -17,7 +18,7 @@ use crate::{bindings, runtime, settings};
 const ROUNDS: usize = 3;
 
 /// Runs one flush and prune pass.
-pub async fn run(env: &Env) {
+pub(crate) async fn run(env: &Env) {
     let settings = match settings::load(env) {
         Ok(s) => s,
         Err(problems) => {
@@ -34,7 +35,7 @@ pub async fn run(env: &Env) {
     }
     let db = env.d1(bindings::DB);
     let pruned = match db {
-        Ok(db) => outbox::prune(&db, settings.retention_days, runtime::now_ms()).await,
+        Ok(db) => retention::prune(&db, settings.retention_days, runtime::now_ms()).await,
         Err(e) => Err(e),
     };
     if let Err(e) = pruned {
@@ -46,9 +47,9 @@ pub async fn run(env: &Env) {
 ///
 /// # Errors
 /// D1 failures (platform failures become row states).
-pub async fn flush(env: &Env, settings: &Settings) -> worker::Result<()> {
+pub(crate) async fn flush(env: &Env, settings: &Settings) -> worker::Result<()> {
     let db = env.d1(bindings::DB)?;
-    outbox::release_stale_claims(&db, runtime::now_ms()).await?;
+    claims::release_stale_claims(&db, runtime::now_ms()).await?;
     for platform in Platform::ALL {
         if !platform.enabled(settings) {
             continue;
@@ -56,12 +57,12 @@ pub async fn flush(env: &Env, settings: &Settings) -> worker::Result<()> {
         for _ in 0..ROUNDS {
             let now = runtime::now_ms();
             let limit = platform.claim_limit();
-            let claimed = outbox::claim_due(&db, platform, now, limit).await?;
+            let claimed = claims::claim_due(&db, platform, now, limit).await?;
             if claimed.is_empty() {
                 break;
             }
             let ids: Vec<&str> = claimed.iter().map(|c| c.event_id.as_str()).collect();
-            let records = outbox::load_records(&db, &ids).await?;
+            let records = events::load_records(&db, &ids).await?;
             let sender = Sender {
                 env,
                 settings,
@@ -71,7 +72,7 @@ pub async fn flush(env: &Env, settings: &Settings) -> worker::Result<()> {
             let outcomes = sender.send(platform, &claimed, &records).await;
             let delivered = outcomes
                 .iter()
-                .filter(|o| o.update.status.as_str() == "delivered")
+                .filter(|o| o.update.status == RowStatus::Delivered)
                 .count();
             console_log!(
                 "ar: flush platform={} claimed={} delivered={}",
@@ -80,7 +81,7 @@ pub async fn flush(env: &Env, settings: &Settings) -> worker::Result<()> {
                 delivered
             );
             let done = runtime::now_ms();
-            outbox::apply(&db, platform, &outcomes, now, done).await?;
+            claims::apply(&db, platform, &outcomes, now, done).await?;
             super::schedule_retries(env, &outcomes, done).await;
             if claimed.len() < limit as usize {
                 break;

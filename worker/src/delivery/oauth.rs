@@ -6,20 +6,31 @@
 use ar_shared::platform::oauth::{self, AccessToken, OAuthClient, OAuthError};
 use ar_shared::platform::verdict::{self, Verdict};
 use ar_shared::settings::Settings;
-use serde_json::{Value, json};
+use serde::Deserialize;
+use serde_json::json;
 use worker::{Env, console_error};
 
 use super::send::fetch;
 use crate::bindings;
-use crate::store::outbox::field_u64;
 
 /// KV key of the cached token.
 const KV_KEY: &str = "google_oauth_access_token";
 /// KV refuses expirations under 60 s.
 const KV_MIN_TTL_SECS: u64 = 60;
 
+/// The KV entry.
+#[derive(Deserialize)]
+struct Cached {
+    token: String,
+    expires_at_ms: u64,
+}
+
 /// A usable access token, or the verdict for every row that needed one.
-pub async fn access_token(env: &Env, settings: &Settings, now_ms: u64) -> Result<String, Verdict> {
+pub(crate) async fn access_token(
+    env: &Env,
+    settings: &Settings,
+    now_ms: u64,
+) -> Result<String, Verdict> {
     let Some(google) = &settings.google_oauth else {
         return Err(Verdict::ConfigError {
             reason: "GOOGLE_CLIENT_ID, GOOGLE_CLIENT_SECRET and GOOGLE_REFRESH_TOKEN are not set"
@@ -28,11 +39,11 @@ pub async fn access_token(env: &Env, settings: &Settings, now_ms: u64) -> Result
     };
     let kv = env.kv(bindings::KV).ok();
     if let Some(kv) = &kv
-        && let Ok(Some(cached)) = kv.get(KV_KEY).json::<Value>().await
+        && let Ok(Some(cached)) = kv.get(KV_KEY).json::<Cached>().await
     {
         let token = AccessToken {
-            token: cached["token"].as_str().unwrap_or_default().to_owned(),
-            expires_at_ms: field_u64(&cached, "expires_at_ms"),
+            token: cached.token,
+            expires_at_ms: cached.expires_at_ms,
         };
         if !token.token.is_empty() && token.is_fresh(now_ms) {
             return Ok(token.token);

@@ -1,23 +1,25 @@
 //! Real-time delivery (DESIGN §5): a purchase, payment, sign-up or lead is sent by the timer that
 //! its arrival started, once the merge window has passed, so the pixel's and the backend's copies
 //! meet first. Every request that brings copies starts one timer for all of them; the atomic
-//! claim (`outbox::claim_events`) lets exactly one timer send each row. Rows a timer misses (an evicted isolate) are due for the cron flush.
+//! claim (`claims::claim_events`) lets exactly one timer send each row. Rows a timer misses (an
+//! evicted isolate) are due for the cron flush.
 
-use ar_shared::delivery_plan::Platform;
+use ar_shared::platform::Platform;
 use ar_shared::settings::Settings;
 use worker::{Env, console_error, console_log};
 
 use super::send::Sender;
 use crate::bindings;
 use crate::runtime;
-use crate::store::outbox::{self, Claimed};
+use crate::store::claims::{self, Claimed};
+use crate::store::events;
 
 /// Timers and clocks are not exact: a row due within this much is sent by the timer.
 const DUE_SLACK_MS: u64 = 500;
 
 /// Sends the due rows of `event_ids` (the events one request accepted), platform by platform in
 /// requests up to each platform's limit. Errors are logged (event ids only: never PII).
-pub async fn deliver(env: &Env, settings: &Settings, event_ids: &[String]) {
+pub(crate) async fn deliver(env: &Env, settings: &Settings, event_ids: &[String]) {
     if let Err(e) = try_deliver(env, settings, event_ids).await {
         console_error!(
             "ar: real-time delivery of {} events failed: {e}",
@@ -33,14 +35,14 @@ async fn try_deliver(env: &Env, settings: &Settings, event_ids: &[String]) -> wo
     let db = env.d1(bindings::DB)?;
     let now = runtime::now_ms();
     let ids: Vec<&str> = event_ids.iter().map(String::as_str).collect();
-    let claimed = outbox::claim_events(&db, &ids, now + DUE_SLACK_MS, now).await?;
+    let claimed = claims::claim_events(&db, &ids, now + DUE_SLACK_MS, now).await?;
     if claimed.is_empty() {
         return Ok(());
     }
     let mut claimed_ids: Vec<&str> = claimed.iter().map(|c| c.event_id.as_str()).collect();
     claimed_ids.sort_unstable();
     claimed_ids.dedup();
-    let records = outbox::load_records(&db, &claimed_ids).await?;
+    let records = events::load_records(&db, &claimed_ids).await?;
     let sender = Sender {
         env,
         settings,
@@ -68,7 +70,7 @@ async fn try_deliver(env: &Env, settings: &Settings, event_ids: &[String]) -> wo
                     o.update.status.as_str()
                 );
             }
-            outbox::apply(&db, platform, &outcomes, now, done).await?;
+            claims::apply(&db, platform, &outcomes, now, done).await?;
             super::schedule_retries(env, &outcomes, done).await;
         }
     }

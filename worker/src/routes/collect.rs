@@ -11,25 +11,26 @@
 use std::cell::RefCell;
 
 use ar_shared::collect_guard::{BodyType, body_type, origin_allowed};
-use ar_shared::pii::hash_user_data;
 use ar_shared::rate_limit::{RateDecision, RateLimiter};
 use ar_shared::record::{EventRecord, SessionContext, Source};
-use ar_shared::settings::{SettingProblem, Settings};
+use ar_shared::settings::Settings;
 use ar_shared::signature::verify_order_token;
 use ar_shared::visit::{Visit, client_ip_from};
-use ar_shared::wire::{self, ValidatedEvent, ValidationContext, ValidationError};
-use worker::{Context, Env, Request, Response, Result, console_error, console_log, console_warn};
+use ar_shared::wire::{self, ValidatedEvent, ValidationContext};
+use worker::{Context, Env, Request, Response, console_log, console_warn};
 
-use super::error_json;
-use crate::store::sessions;
+use super::common;
+use crate::error::{Error, RouteResult};
 use crate::visit::{self, RequestFacts};
 use crate::{bindings, ingest, runtime};
 
 /// Largest collect body accepted; a pixel event is a few hundred bytes.
 const MAX_BODY_BYTES: usize = 16 * 1024;
+const TOO_LARGE: &str = "collect bodies are limited to 16 KiB";
 
 /// Pixel events one client may send per minute. A page sends a handful; the margin covers many
-/// shoppers behind one address (carrier-grade NAT, offices).
+/// shoppers behind one address (carrier-grade NAT, offices). `[[ratelimits]]` in wrangler.toml
+/// states the same limit for Cloudflare's binding, whose limit cannot be read at run time.
 const COLLECT_EVENTS_PER_MINUTE: u32 = 300;
 /// The binding's window (`[[ratelimits]]` `period` in wrangler.toml): the `Retry-After` it implies.
 const COLLECT_LIMIT_PERIOD_SECS: u64 = 60;
@@ -61,36 +62,20 @@ async fn rate(env: &Env, client: &str) -> RateDecision {
     }
 }
 
-pub async fn handle(mut req: Request, env: &Env, ctx: &Context) -> Result<Response> {
-    let settings = match load_settings(env) {
-        Ok(s) => s,
-        Err(response) => return response,
-    };
+pub(crate) async fn handle(mut req: Request, env: &Env, ctx: &Context) -> RouteResult {
+    let settings = common::settings(env)?;
     let facts = RequestFacts::of(&req)?;
     let headers = req.headers();
     let content_type = headers.get("content-type").ok().flatten();
     if body_type(content_type.as_deref()) == BodyType::Refused {
-        return error_json(
-            415,
-            "unsupported_media_type",
-            "send the event as application/json (or text/plain from sendBeacon)",
-        );
+        return Err(Error::UnsupportedMediaType);
     }
     let origin = headers.get("origin").ok().flatten();
     if !origin_allowed(origin.as_deref(), &facts.host, &settings.allowed_origins) {
-        return error_json(
-            403,
-            "forbidden_origin",
-            "this Origin may not post events here: serve the pixel from the shop's own host or add the origin to ALLOWED_ORIGINS",
-        );
+        return Err(Error::ForbiddenOrigin);
     }
-    let declared = headers
-        .get("content-length")
-        .ok()
-        .flatten()
-        .and_then(|v| v.trim().parse::<usize>().ok());
-    if declared.is_some_and(|n| n > MAX_BODY_BYTES) {
-        return too_large();
+    if common::declared_length(&req).is_some_and(|n| n > MAX_BODY_BYTES) {
+        return Err(Error::TooLarge(TOO_LARGE));
     }
     let client = client_ip_from(
         facts.cf_connecting_ip.as_deref(),
@@ -99,28 +84,17 @@ pub async fn handle(mut req: Request, env: &Env, ctx: &Context) -> Result<Respon
     )
     .unwrap_or_else(|| "unknown".into());
     if let RateDecision::Limited { retry_after_secs } = rate(env, &client).await {
-        let response = error_json(
-            429,
-            "rate_limited",
-            "too many events from this client; retry after the time in Retry-After",
-        )?;
-        response
-            .headers()
-            .set("retry-after", &retry_after_secs.to_string())?;
-        return Ok(response);
+        return Err(Error::RateLimited { retry_after_secs });
     }
-    let Some(body) = super::read_body_capped(&mut req, MAX_BODY_BYTES).await? else {
-        return too_large();
-    };
+    let body = common::body_capped(&mut req, MAX_BODY_BYTES, TOO_LARGE).await?;
     let validation = ValidationContext {
         mappings: &settings.mappings,
         now_ms: runtime::now_ms(),
-        random: runtime::random_bytes()?,
+        random: common::random()?,
     };
-    let event = match wire::parse_event(&body).and_then(|input| wire::validate(input, validation)) {
-        Ok(event) => event,
-        Err(e) => return invalid_event(&e),
-    };
+    let event = wire::parse_event(&body)
+        .and_then(|input| wire::validate(input, validation))
+        .map_err(Error::InvalidEvent)?;
     // The page the event happened on carries the click IDs; the beacon's Referer is that page.
     let page_url = event.page.url.as_deref().or(facts.referer.as_deref());
     let landing = page_url.map(|url| (url, event.page.referrer.as_deref()));
@@ -128,27 +102,15 @@ pub async fn handle(mut req: Request, env: &Env, ctx: &Context) -> Result<Respon
     // A stated opt-out of sale/sharing holds for the rest of the visit, like GPC.
     visit.context.sale_opt_out |= event.sale_opt_out;
     let (record, session_id, stored) = pixel_record(env, &settings, &event, &visit).await;
-    update_session_later(env, ctx, session_id, stored, visit.context.clone());
+    common::update_session_later(env, ctx, session_id, stored, visit.context.clone());
     // Only the event name and ID: never PII in logs.
     console_log!(
         "ar: collected event={} event_id={}",
         record.event,
         record.event_id
     );
-    let response = match ingest::accept(env, ctx, &settings, record).await {
-        Ok(_) => Response::empty().map(|r| r.with_status(204)),
-        Err(e) => {
-            console_error!(
-                "ar: storing event_id={} failed: {e}",
-                event.event_id.as_str()
-            );
-            error_json(
-                503,
-                "store_failed",
-                "the event could not be stored; retry later",
-            )
-        }
-    }?;
+    ingest::accept(env, ctx, &settings, record).await?;
+    let response = Response::empty()?.with_status(204);
     visit::set_cookies(response.headers(), &visit)?;
     Ok(response)
 }
@@ -163,7 +125,13 @@ async fn pixel_record(
     visit: &Visit,
 ) -> (EventRecord, String, Option<SessionContext>) {
     // The pixel hashes in the browser; raw values that still arrive are hashed here (DESIGN §4).
-    let (user, problems) = hash_user_data(&event.user, &settings.default_country);
+    let (mut record, problems) = EventRecord::arriving(
+        event,
+        &settings.default_country,
+        visit.context.clone(),
+        Source::Pixel,
+        Some(&visit.session_id),
+    );
     if !problems.is_empty() {
         console_warn!(
             "ar: event_id={} dropped {} user field(s) while hashing",
@@ -171,12 +139,11 @@ async fn pixel_record(
             problems.len()
         );
     }
-    let mut record = EventRecord::from_copy(event, user, visit.context.clone(), Source::Pixel);
     let session_id = record
         .session_id
-        .get_or_insert_with(|| visit.session_id.clone())
-        .clone();
-    let stored = stored_session(env, &session_id).await;
+        .clone()
+        .unwrap_or_else(|| visit.session_id.clone());
+    let stored = common::stored_session(env, &session_id).await;
     if let Some(stored) = &stored {
         record.fill_from_session(stored);
     }
@@ -191,73 +158,4 @@ async fn pixel_record(
             verify_order_token(secret.0.as_bytes(), token, order_id, *value, currency);
     }
     (record, session_id, stored)
-}
-
-/// The stored context of `session_id`. A D1 failure is logged and costs only the stored
-/// context: the event itself is still accepted.
-pub(super) async fn stored_session(env: &Env, session_id: &str) -> Option<SessionContext> {
-    let db = env
-        .d1(bindings::DB)
-        .inspect_err(|e| console_error!("ar: D1 binding {} unavailable: {e}", bindings::DB))
-        .ok()?;
-    sessions::get(&db, session_id)
-        .await
-        .inspect_err(|e| console_error!("ar: reading session context failed: {e}"))
-        .ok()
-        .flatten()
-}
-
-/// Merges what this request saw into the stored session context, after the response (the write
-/// happens only when something changed; `ar_shared::session_update`).
-pub(super) fn update_session_later(
-    env: &Env,
-    ctx: &Context,
-    session_id: String,
-    stored: Option<SessionContext>,
-    seen: SessionContext,
-) {
-    let env = env.clone();
-    ctx.wait_until(async move {
-        let Ok(db) = env.d1(bindings::DB) else {
-            return;
-        };
-        if let Err(e) = sessions::upsert(&db, &session_id, stored, &seen, runtime::now_ms()).await {
-            console_error!("ar: writing session context failed: {e}");
-        }
-    });
-}
-
-fn too_large() -> Result<Response> {
-    error_json(413, "too_large", "collect bodies are limited to 16 KiB")
-}
-
-/// 400 `{"error":"invalid_event","field":…,"message":"<field>: <problem>"}`.
-fn invalid_event(e: &ValidationError) -> Result<Response> {
-    let body = serde_json::json!({
-        "error": "invalid_event",
-        "field": e.field,
-        "message": e.to_string(),
-    });
-    Ok(Response::from_json(&body)?.with_status(400))
-}
-
-/// The settings, or the 500 response listing every configuration problem by name (never a
-/// silent drop: the merchant sees what to fix). Shared by every route that needs settings.
-pub(super) fn load_settings(env: &Env) -> std::result::Result<Settings, Result<Response>> {
-    crate::settings::load(env).map_err(|problems| {
-        for p in &problems {
-            console_error!("ar: configuration problem: {p}");
-        }
-        config_error(&problems)
-    })
-}
-
-/// 500 `{"error":"config","problems":[{"name":…,"problem":…}]}`.
-pub(super) fn config_error(problems: &[SettingProblem]) -> Result<Response> {
-    let problems: Vec<_> = problems
-        .iter()
-        .map(|p| serde_json::json!({ "name": p.name, "problem": p.problem }))
-        .collect();
-    let body = serde_json::json!({ "error": "config", "problems": problems });
-    Ok(Response::from_json(&body)?.with_status(500))
 }

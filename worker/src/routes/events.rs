@@ -12,75 +12,51 @@
 
 use std::collections::BTreeMap;
 
-use ar_shared::event_report::{
-    BatchReport, EventResult, EventStatus, has_insufficient_context, warnings,
-};
-use ar_shared::pii::hash_user_data;
+use ar_shared::delivery::plan::CopyOutcome;
+use ar_shared::event_report::{BatchReport, EventResult, has_insufficient_context, warnings};
 use ar_shared::record::{EventRecord, SessionContext, Source};
 use ar_shared::settings::{SettingProblem, Settings};
-use ar_shared::signature::{self, SignatureError};
+use ar_shared::signature;
 use ar_shared::wire::{self, ValidationContext};
-use serde_json::{Value, json};
-use worker::{Context, Env, Request, Response, Result, console_error, console_log};
+use serde_json::Value;
+use worker::{Context, Env, Request, Response, console_error, console_log};
 
-use super::collect::{config_error, load_settings};
-use super::error_json;
-use crate::ingest::{self, Accepted};
+use super::common;
+use crate::error::{Error, RouteResult};
 use crate::store::sessions;
-use crate::{bindings, runtime};
+use crate::{bindings, ingest, runtime};
 
-/// Largest request body accepted.
+/// Largest request accepted.
 const MAX_BODY_BYTES: usize = 1024 * 1024;
+const TOO_LARGE: &str =
+    "server event requests are limited to 1 MiB; send at most 1000 events per request";
 /// Most events per request.
 const MAX_EVENTS: usize = 1000;
 
-pub async fn handle(mut req: Request, env: &Env, ctx: &Context) -> Result<Response> {
-    let settings = match load_settings(env) {
-        Ok(s) => s,
-        Err(response) => return response,
-    };
+pub(crate) async fn handle(mut req: Request, env: &Env, ctx: &Context) -> RouteResult {
+    let settings = common::settings(env)?;
     let Some(secret) = settings.server_secret.clone() else {
-        console_error!("ar: /_ar/events called but AR_SERVER_SECRET is not set");
-        return config_error(&[SettingProblem {
+        return Err(Error::Settings(vec![SettingProblem {
             name: "AR_SERVER_SECRET",
             problem: "not set: /_ar/events verifies request signatures with it; run \
                       `wrangler secret put AR_SERVER_SECRET` with the secret the merchant \
                       backend signs with"
                 .into(),
-        }]);
+        }]));
     };
-    let declared = req
-        .headers()
-        .get("content-length")
-        .ok()
-        .flatten()
-        .and_then(|v| v.trim().parse::<usize>().ok());
-    if declared.is_some_and(|n| n > MAX_BODY_BYTES) {
-        return too_large();
-    }
-    let Some(body) = super::read_body_capped(&mut req, MAX_BODY_BYTES).await? else {
-        return too_large();
-    };
+    let body = common::body_capped(&mut req, MAX_BODY_BYTES, TOO_LARGE).await?;
     let headers = req.headers();
     let timestamp = headers.get(signature::TIMESTAMP_HEADER).ok().flatten();
     let sig = headers.get(signature::SIGNATURE_HEADER).ok().flatten();
-    if let Err(e) = signature::verify_request(
+    signature::verify_request(
         secret.0.as_bytes(),
         timestamp.as_deref(),
         sig.as_deref(),
         &body,
         runtime::now_ms() / 1000,
-    ) {
-        return unauthorized(&e);
-    }
-    let values = match wire::parse_batch(&body, MAX_EVENTS) {
-        Ok(v) => v,
-        Err(e) => {
-            let body =
-                json!({ "error": "invalid_batch", "field": e.field, "message": e.to_string() });
-            return Ok(Response::from_json(&body)?.with_status(400));
-        }
-    };
+    )
+    .map_err(Error::BadSignature)?;
+    let values = wire::parse_batch(&body, MAX_EVENTS).map_err(Error::InvalidBatch)?;
     let sessions = Sessions::load(env, &values).await;
     let mut results = Vec::with_capacity(values.len());
     let mut prepared = Vec::new();
@@ -92,18 +68,18 @@ pub async fn handle(mut req: Request, env: &Env, ctx: &Context) -> Result<Respon
     }
     results.extend(store(env, ctx, &settings, prepared).await);
     results.sort_by_key(|r| r.index);
-    Response::from_json(&BatchReport::new(results))
+    Ok(Response::from_json(&BatchReport::new(results))?)
 }
 
-/// A valid, hashed event ready to be stored.
+/// One valid event, ready to store.
 struct Prepared {
     index: usize,
     record: EventRecord,
     warnings: Vec<String>,
 }
 
-/// Stores every prepared event at once (`ingest::accept_many`: a bounded number of D1 queries and
-/// Queue sends per request, whatever its size); a storage failure rejects them all as retryable.
+/// Stores the prepared events together and reports each; a storage failure reports every one of
+/// them as retryable (merging makes a resend safe).
 async fn store(
     env: &Env,
     ctx: &Context,
@@ -123,8 +99,8 @@ async fn store(
         Ok(accepted) if accepted.len() == meta.len() => meta
             .into_iter()
             .zip(accepted)
-            .map(|((index, event_id, warnings), a)| {
-                EventResult::stored(index, event_id, status(a), warnings)
+            .map(|((index, event_id, warnings), a): (_, CopyOutcome)| {
+                EventResult::stored(index, event_id, a.into(), warnings)
             })
             .collect(),
         outcome => {
@@ -148,9 +124,7 @@ async fn store(
     }
 }
 
-/// The stored session contexts of every `session_id` a request names, read with one D1 query
-/// before its events are prepared. A failed read leaves the events without session context
-/// (reported per event as a warning), not rejected.
+/// The stored contexts of every session the request names, read with one query.
 struct Sessions(BTreeMap<String, SessionContext>);
 
 impl Sessions {
@@ -179,7 +153,7 @@ impl Sessions {
     }
 }
 
-/// Parses, validates and hashes one event; a rejected event gets its result here.
+/// Validates and hashes one event of the batch, or says why it is rejected.
 fn prepare(
     settings: &Settings,
     sessions: &Sessions,
@@ -190,10 +164,10 @@ fn prepare(
         .get("event_id")
         .and_then(Value::as_str)
         .map(str::to_owned);
-    let random = match runtime::random_bytes() {
+    let random = match common::random() {
         Ok(r) => r,
         Err(e) => {
-            console_error!("ar: no randomness: {e}");
+            console_error!("ar: {e}");
             return Err(EventResult::failed(
                 index,
                 stated_id.unwrap_or_default(),
@@ -210,10 +184,15 @@ fn prepare(
         Ok(ev) => ev,
         Err(e) => return Err(EventResult::invalid(index, stated_id, &e)),
     };
-    // Hashed on arrival (DESIGN §4): from here on only digests exist.
-    let (user, problems) = hash_user_data(&event.user, &settings.default_country);
-    let mut record =
-        EventRecord::from_copy(&event, user, SessionContext::default(), Source::Server);
+    // Hashed on arrival (DESIGN §4): from here on only digests exist. The request's own IP and
+    // user agent are the backend's, never the shopper's.
+    let (mut record, problems) = EventRecord::arriving(
+        &event,
+        &settings.default_country,
+        SessionContext::default(),
+        Source::Server,
+        None,
+    );
     let mut matched = false;
     if let Some(sid) = &event.session_id
         && let Some(stored) = sessions.get(sid)
@@ -222,44 +201,14 @@ fn prepare(
         matched = true;
     }
     let warnings = warnings(&problems, has_insufficient_context(&record, matched));
-    let event_id = record.event_id.clone();
     console_log!(
         "ar: server event={} event_id={} session_match={matched}",
         record.event,
-        event_id
+        record.event_id
     );
     Ok(Prepared {
         index,
         record,
         warnings,
     })
-}
-
-fn status(accepted: Accepted) -> EventStatus {
-    match accepted {
-        Accepted::New => EventStatus::Accepted,
-        Accepted::Merged => EventStatus::Merged,
-        Accepted::AlreadySent => EventStatus::Duplicate,
-    }
-}
-
-/// 401 `{"error":"unauthorized","problem":<code>,"message":<what to fix>}`.
-fn unauthorized(e: &SignatureError) -> Result<Response> {
-    let problem = match e {
-        SignatureError::MissingTimestamp => "missing_timestamp",
-        SignatureError::BadTimestamp => "bad_timestamp",
-        SignatureError::Stale => "stale_timestamp",
-        SignatureError::MissingSignature => "missing_signature",
-        SignatureError::Mismatch => "signature_mismatch",
-    };
-    let body = json!({ "error": "unauthorized", "problem": problem, "message": e.to_string() });
-    Ok(Response::from_json(&body)?.with_status(401))
-}
-
-fn too_large() -> Result<Response> {
-    error_json(
-        413,
-        "too_large",
-        "server event requests are limited to 1 MiB; send at most 1000 events per request",
-    )
 }

@@ -17,7 +17,6 @@
 
 use ar_shared::consent::PartialConsent;
 use ar_shared::edge_event::{EDGE_EVENT_HEADER, decode_edge_event};
-use ar_shared::pii::hash_user_data;
 use ar_shared::proxy::{
     browser_response_headers, is_page_response, origin_cookie_header, origin_request_headers,
     origin_url_for, public_location,
@@ -28,49 +27,36 @@ use ar_shared::visit::{SESSION_COOKIE, Visit};
 use ar_shared::wire::{self, ValidationContext};
 use wasm_bindgen::{JsCast, JsValue};
 use worker::{
-    Context, Env, Fetch, Headers, Method, Request, RequestInit, RequestRedirect, Response, Result,
+    Context, Env, Fetch, Headers, Method, Request, RequestInit, RequestRedirect, Result,
     console_error, console_log, console_warn,
 };
 
-use super::collect::{load_settings, stored_session};
+use super::common::{self, stored_session};
+use crate::error::{Error, RouteResult};
 use crate::store::sessions;
 use crate::visit::{self, RequestFacts};
 use crate::{bindings, ingest, runtime};
 
-pub async fn handle(req: Request, env: &Env, ctx: &Context) -> Result<Response> {
-    let settings = match load_settings(env) {
-        Ok(s) => s,
-        Err(response) => return response,
-    };
+pub(crate) async fn handle(req: Request, env: &Env, ctx: &Context) -> RouteResult {
+    let settings = common::settings(env)?;
     let Some(origin) = settings.origin_url.clone() else {
         if req.path() == "/" {
             return super::home::page();
         }
-        return super::error_json(
-            404,
-            "not_found",
+        return Err(Error::NotFound(
             "no storefront origin configured (ORIGIN_URL)",
-        );
+        ));
     };
     let facts = RequestFacts::of(&req)?;
     let visit = visit::read(&facts, &settings, None, PartialConsent::NONE)?;
     let method = req.method();
-    let upstream = match origin_request(&req, &origin, &facts, &visit) {
-        Ok(r) => r,
-        Err(e) => {
-            console_error!("ar: building the origin request failed: {e}");
-            return super::error_json(500, "proxy_error", "could not build the origin request");
-        }
-    };
+    let upstream = origin_request(&req, &origin, &facts, &visit)
+        .map_err(|e| Error::Internal(format!("building the origin request: {e}")))?;
     let response = match Fetch::Request(upstream).send().await {
         Ok(r) => r,
         Err(e) => {
             console_error!("ar: origin {origin} unreachable: {e}");
-            return super::error_json(
-                502,
-                "origin_unreachable",
-                "the storefront origin (ORIGIN_URL) did not answer",
-            );
+            return Err(Error::OriginUnreachable);
         }
     };
     let edge_event = response.headers().get(EDGE_EVENT_HEADER).ok().flatten();
@@ -217,7 +203,13 @@ fn edge_record(
         // Only the field's path: the problem text can quote the offending value, which may be
         // raw PII (an email where an object was expected), and this goes to the log.
         .map_err(|e| format!("invalid field `{}`", e.field))?;
-    let (user, problems) = hash_user_data(&event.user, &settings.default_country);
+    let (mut record, problems) = EventRecord::arriving(
+        &event,
+        &settings.default_country,
+        visit.context.clone(),
+        Source::Edge,
+        Some(&visit.session_id),
+    );
     if !problems.is_empty() {
         console_warn!(
             "ar: edge event_id={} dropped {} user field(s) while hashing",
@@ -225,10 +217,6 @@ fn edge_record(
             problems.len()
         );
     }
-    let mut record = EventRecord::from_copy(&event, user, visit.context.clone(), Source::Edge);
-    record
-        .session_id
-        .get_or_insert_with(|| visit.session_id.clone());
     record.page_url.get_or_insert_with(|| facts.url.clone());
     Ok(record)
 }

@@ -1,4 +1,10 @@
-//! D1 storage: session context (`sessions`), events and their per-platform outbox (`outbox`).
+//! D1 storage, one file per concept: the codec shared by all queries, events and their
+//! merge-write, claims of outbox rows, retention, and session context. Storage only: every rule
+//! about what is written is `ar_shared::delivery`'s.
 
-pub mod outbox;
-pub mod sessions;
+pub(crate) mod claims;
+pub(crate) mod codec;
+pub(crate) mod events;
+pub(crate) mod retention;
+pub(crate) mod sessions;
+mod writes;

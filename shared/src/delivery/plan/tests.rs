@@ -1,61 +1,8 @@
 //! Tests for outbox row planning and how copies change stored rows.
 
 use super::*;
-use crate::cookies::ClickContext;
-use crate::mapping_config::Mappings;
-use crate::pii::hash_user_data;
-use crate::record::{SessionContext, Source};
-use crate::wire::{ValidationContext, parse_event, validate};
-
-const NOW: u64 = 1_764_000_000_000;
-
-fn settings(extra: &[(&str, &str)]) -> Settings {
-    let mut vars: Vec<(&str, &str)> = vec![
-        ("META_PIXEL_ID", "123"),
-        ("META_ACCESS_TOKEN", "t"),
-        ("GA4_MEASUREMENT_ID", "G-TEST"),
-        ("GA4_API_SECRET", "s"),
-    ];
-    vars.extend_from_slice(extra);
-    let lookup = move |name: &str| {
-        vars.iter()
-            .rev()
-            .find(|(k, _)| *k == name)
-            .map(|(_, v)| (*v).to_owned())
-    };
-    Settings::from_lookup(&lookup).unwrap()
-}
-
-fn record(json: &str, source: Source) -> EventRecord {
-    let mappings = Mappings::default();
-    let ev = validate(
-        parse_event(json.as_bytes()).unwrap(),
-        ValidationContext {
-            mappings: &mappings,
-            now_ms: NOW,
-            random: [7; 16],
-        },
-    )
-    .unwrap();
-    let (user, _) = hash_user_data(&ev.user, "US");
-    let session = SessionContext {
-        clicks: ClickContext {
-            fbp: Some("fb.1.1763990000000.123456789".parse().unwrap()),
-            ..ClickContext::default()
-        },
-        client_ip: Some("203.0.113.9".into()),
-        user_agent: Some("Mozilla/5.0".into()),
-        country: Some("US".into()),
-        ga_client_id: Some("111.222".into()),
-        ..SessionContext::default()
-    };
-    EventRecord::from_copy(&ev, user, session, source)
-}
-
-const PURCHASE: &str = r#"{"event":"transaction.purchase","order_id":"1001","value":10,"currency":"USD",
-    "page":{"url":"https://shop.example.com/thanks"},"user":{"email":"a@example.com"},"occurred_at":1763999990000}"#;
-const CART: &str = r#"{"event":"cart.added","cart_id":"c1","items":[{"id":"sku"}],
-    "page":{"url":"https://shop.example.com/p"},"occurred_at":1763999990000}"#;
+use crate::delivery::fixtures::{CART, NOW, PURCHASE, record, settings};
+use crate::record::Source;
 
 fn platforms(rows: &[PlannedRow]) -> Vec<(Platform, RowStatus)> {
     rows.iter().map(|r| (r.platform, r.status)).collect()
@@ -169,7 +116,7 @@ fn a_copy_after_sending_never_rewrites_delivered_rows() {
         &old,
         vec![pending(Platform::Meta, NOW), pending(Platform::Ga4, NOW)],
     );
-    assert_eq!(m.outcome, CopyOutcome::AlreadySent);
+    assert_eq!(m.outcome, CopyOutcome::Duplicate);
     assert_eq!(platforms(&m.writes), [(Platform::Ga4, RowStatus::Pending)]);
     assert_eq!(m.event_status, EventStatus::Pending);
 }

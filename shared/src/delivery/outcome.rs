@@ -7,18 +7,46 @@
 //!   again when due; after
 //!   [`RetryPolicy::max_attempts`] attempts the row fails with the last reason;
 //! - permanent → `failed` with the platform's reason (replayable once fixed);
-//! - configuration error → `failed`, reason prefixed `config:` so health shows it as a setup
+//! - configuration error → `failed` with [`FailureKind::Config`], so health shows it as a setup
 //!   problem and not as bad events;
 //! - not sendable (consent, missing context, too old) → `skipped` with the recorded reason.
 //!
 //! Pure: `now_ms` is an argument.
 
-use crate::delivery_plan::{Platform, RowStatus};
+use crate::delivery::plan::RowStatus;
+use crate::platform::Platform;
 use crate::platform::request::NotSent;
 use crate::platform::verdict::{self, Verdict};
 
-/// Prefix of a failure reason that is the merchant's setup, not the event.
-pub const CONFIG_PREFIX: &str = "config: ";
+/// Why a row failed: the merchant's setup (token, permission, conversion action — fix it, then
+/// replay) or the event itself (the platform will never accept it as it is). Stored in the
+/// `outbox.failure_kind` column.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FailureKind {
+    /// The merchant's setup is wrong.
+    Config,
+    /// The event is refused, or retries ran out.
+    Event,
+}
+
+impl FailureKind {
+    /// Every kind.
+    pub const ALL: [Self; 2] = [Self::Config, Self::Event];
+
+    /// The column value.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Config => "config",
+            Self::Event => "event",
+        }
+    }
+
+    /// Parses a column value.
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+}
 
 /// How retries back off.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -60,8 +88,10 @@ pub struct RowUpdate {
     pub status: RowStatus,
     /// When it is due next (Unix ms; only meaningful for `pending`).
     pub next_attempt_at_ms: u64,
-    /// Why (failure, skip or last retry reason).
+    /// Why (failure, skip, hold or last retry reason).
     pub last_error: Option<String>,
+    /// For `failed` rows: whose problem it is.
+    pub failure: Option<FailureKind>,
     /// Whether the attempt counts (a request was sent).
     pub attempted: bool,
 }
@@ -75,17 +105,28 @@ pub fn after_verdict(
     policy: &RetryPolicy,
 ) -> RowUpdate {
     let attempts = attempts_before.saturating_add(1);
-    let done = |status, last_error| RowUpdate {
+    let done = |status, last_error, failure| RowUpdate {
         status,
         next_attempt_at_ms: now_ms,
         last_error,
+        failure,
         attempted: true,
     };
     let (after_secs, reason) = match verdict {
-        Verdict::Delivered => return done(RowStatus::Delivered, None),
-        Verdict::Permanent { reason } => return done(RowStatus::Failed, Some(reason.clone())),
+        Verdict::Delivered => return done(RowStatus::Delivered, None, None),
+        Verdict::Permanent { reason } => {
+            return done(
+                RowStatus::Failed,
+                Some(reason.clone()),
+                Some(FailureKind::Event),
+            );
+        }
         Verdict::ConfigError { reason } => {
-            return done(RowStatus::Failed, Some(format!("{CONFIG_PREFIX}{reason}")));
+            return done(
+                RowStatus::Failed,
+                Some(reason.clone()),
+                Some(FailureKind::Config),
+            );
         }
         Verdict::Retry { after_secs, reason } | Verdict::Throttled { after_secs, reason } => {
             (*after_secs, reason.clone())
@@ -97,6 +138,7 @@ pub fn after_verdict(
         return done(
             RowStatus::Failed,
             Some(format!("gave up after {attempts} attempts: {reason}")),
+            Some(FailureKind::Event),
         );
     }
     let first = policy.first_wait_secs.unwrap_or(after_secs);
@@ -105,6 +147,7 @@ pub fn after_verdict(
         status: RowStatus::Pending,
         next_attempt_at_ms: now_ms.saturating_add(wait_ms),
         last_error: Some(reason),
+        failure: None,
         attempted: true,
     }
 }
@@ -116,6 +159,32 @@ pub fn skipped(reason: NotSent, now_ms: u64) -> RowUpdate {
         status: RowStatus::Skipped,
         next_attempt_at_ms: now_ms,
         last_error: Some(reason.to_string()),
+        failure: None,
+        attempted: false,
+    }
+}
+
+/// The state of a row held back until the event is corroborated (DESIGN §4, "Forged events").
+#[must_use]
+pub fn held(reason: &str, now_ms: u64) -> RowUpdate {
+    RowUpdate {
+        status: RowStatus::Held,
+        next_attempt_at_ms: now_ms,
+        last_error: Some(reason.to_owned()),
+        failure: None,
+        attempted: false,
+    }
+}
+
+/// The state of a row left unsent by this run (its request budget ran out): due again at once,
+/// and not an attempt, so deferral never counts towards giving up.
+#[must_use]
+pub fn deferred(reason: &str, now_ms: u64) -> RowUpdate {
+    RowUpdate {
+        status: RowStatus::Pending,
+        next_attempt_at_ms: now_ms,
+        last_error: Some(reason.to_owned()),
+        failure: None,
         attempted: false,
     }
 }
@@ -201,6 +270,7 @@ mod tests {
             status: RowStatus::Pending,
             next_attempt_at_ms: at_ms,
             last_error: None,
+            failure: None,
             attempted: true,
         };
         let rows = [
@@ -260,16 +330,14 @@ mod tests {
     }
 
     #[test]
-    fn config_errors_fail_with_a_config_reason() {
+    fn config_errors_fail_as_the_merchants_setup() {
         let v = Verdict::ConfigError {
             reason: "meta 190: token expired".into(),
         };
         let u = after_verdict(&v, 0, NOW, &RetryPolicy::default());
         assert_eq!(u.status, RowStatus::Failed);
-        assert_eq!(
-            u.last_error.as_deref(),
-            Some("config: meta 190: token expired")
-        );
+        assert_eq!(u.failure, Some(FailureKind::Config));
+        assert_eq!(u.last_error.as_deref(), Some("meta 190: token expired"));
     }
 
     #[test]
@@ -279,6 +347,7 @@ mod tests {
         };
         let u = after_verdict(&v, 3, NOW, &RetryPolicy::default());
         assert_eq!(u.status, RowStatus::Failed);
+        assert_eq!(u.failure, Some(FailureKind::Event));
         assert_eq!(u.last_error.as_deref(), Some("meta 100/2804003: too old"));
     }
 

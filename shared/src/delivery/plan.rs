@@ -13,78 +13,12 @@
 //! does no IO: the worker reads the existing rows, calls [`merge_rows`] and writes the result.
 
 use crate::mapping::DeliveryPath;
-use crate::platform::ownership::{Destination, route};
+use crate::platform::Platform;
+use crate::platform::ownership::route;
 use crate::platform::request::NotSent;
 use crate::platform::schedule::event_click_upload_at;
 use crate::record::EventRecord;
 use crate::settings::Settings;
-
-/// An outbox destination, as stored in the `outbox.platform` column.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Platform {
-    /// Meta Conversions API.
-    Meta,
-    /// Google Ads `uploadClickConversions` (an `UPLOAD_CLICKS` action).
-    GoogleAds,
-    /// Data Manager `events:ingest` (the gtag's `WEBPAGE` action).
-    DataManager,
-    /// GA4 Measurement Protocol.
-    Ga4,
-}
-
-impl Platform {
-    /// Every platform, in a fixed order.
-    pub const ALL: [Self; 4] = [Self::Meta, Self::GoogleAds, Self::DataManager, Self::Ga4];
-
-    /// The column value.
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Self::Meta => "meta",
-            Self::GoogleAds => "google_ads",
-            Self::DataManager => "data_manager",
-            Self::Ga4 => "ga4",
-        }
-    }
-
-    /// Parses a column value.
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|p| p.as_str() == s)
-    }
-
-    /// Whether the settings switch this destination on. Google Ads destinations also need the
-    /// OAuth client (settings report a missing one as a problem).
-    pub fn enabled(self, settings: &Settings) -> bool {
-        match self {
-            Self::Meta => settings.meta.is_some(),
-            Self::GoogleAds => settings.google_ads.is_some() && settings.google_oauth.is_some(),
-            Self::DataManager => settings.data_manager.is_some() && settings.google_oauth.is_some(),
-            Self::Ga4 => settings.ga4.is_some(),
-        }
-    }
-
-    /// Most events one flush claims for this platform: one full request for Meta (1000) and
-    /// Google (2000); GA4 requests hold 25 events of one client, so a flush claims ten requests'
-    /// worth to stay well inside the Workers subrequest limit.
-    pub const fn claim_limit(self) -> u32 {
-        match self {
-            Self::Meta => 1000,
-            Self::GoogleAds | Self::DataManager => 2000,
-            Self::Ga4 => 250,
-        }
-    }
-}
-
-impl From<Destination> for Platform {
-    fn from(d: Destination) -> Self {
-        match d {
-            Destination::Meta => Self::Meta,
-            Destination::GoogleAdsClicks => Self::GoogleAds,
-            Destination::DataManager => Self::DataManager,
-            Destination::Ga4 => Self::Ga4,
-        }
-    }
-}
 
 /// The state of one outbox row (`outbox.status`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
@@ -161,17 +95,39 @@ impl EventStatus {
         }
     }
 
-    /// The event's state from its rows' states.
-    pub fn of(rows: impl IntoIterator<Item = RowStatus>) -> Self {
-        let mut status = Self::Done;
-        for row in rows {
-            match row {
-                RowStatus::Pending | RowStatus::Sending => return Self::Pending,
-                RowStatus::Held => status = Self::Unverified,
-                RowStatus::Delivered | RowStatus::Failed | RowStatus::Skipped => {}
-            }
+    /// What one row in state `row` says about its event on its own.
+    pub const fn of_row(row: RowStatus) -> Self {
+        match row {
+            RowStatus::Pending | RowStatus::Sending => Self::Pending,
+            RowStatus::Held => Self::Unverified,
+            RowStatus::Delivered | RowStatus::Failed | RowStatus::Skipped => Self::Done,
         }
-        status
+    }
+
+    /// How urgent a state is: an event takes the most urgent state of its rows.
+    const fn urgency(self) -> u8 {
+        match self {
+            Self::Done => 0,
+            Self::Unverified => 1,
+            Self::Pending => 2,
+        }
+    }
+
+    /// The event's state from its rows' states: pending while any row waits or is being sent,
+    /// unverified while one is held, done when every row is final.
+    pub fn of(rows: impl IntoIterator<Item = RowStatus>) -> Self {
+        rows.into_iter()
+            .map(Self::of_row)
+            .max_by_key(|s| s.urgency())
+            .unwrap_or(Self::Done)
+    }
+
+    /// The row states that make an event this state on their own (storage evaluates
+    /// [`EventStatus::of`] in SQL from these sets, so the rule is written once).
+    pub fn implied_by(self) -> impl Iterator<Item = RowStatus> {
+        RowStatus::ALL
+            .into_iter()
+            .filter(move |r| Self::of_row(*r) == self)
     }
 }
 
@@ -221,8 +177,7 @@ pub fn plan_rows(record: &EventRecord, settings: &Settings, now_ms: u64) -> Vec<
         DeliveryPath::Batched => now_ms,
     };
     let mut rows = Vec::new();
-    for (destination, owned) in route(&event, &settings.conversion_actions) {
-        let platform = Platform::from(destination);
+    for (platform, owned) in route(&event, &settings.conversion_actions) {
         if !platform.enabled(settings) {
             continue;
         }
@@ -261,7 +216,7 @@ pub fn plan_rows(record: &EventRecord, settings: &Settings, now_ms: u64) -> Vec<
     rows
 }
 
-/// What a copy did to its event.
+/// What a copy did to its event; the word the APIs report for it is [`CopyOutcome::as_str`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CopyOutcome {
     /// The first copy.
@@ -269,7 +224,18 @@ pub enum CopyOutcome {
     /// Merged into an earlier copy that has not been sent yet.
     Merged,
     /// Some platform already has the event; this copy only recorded its source.
-    AlreadySent,
+    Duplicate,
+}
+
+impl CopyOutcome {
+    /// The per-event result word of `/_ar/events` and `/_ar/collect`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::New => "accepted",
+            Self::Merged => "merged",
+            Self::Duplicate => "duplicate",
+        }
+    }
 }
 
 /// The rows to write after a copy merged, the event's resulting state, and what the copy did.
@@ -316,7 +282,7 @@ pub fn merge_rows(existed: bool, existing: &[ExistingRow], planned: Vec<PlannedR
         .iter()
         .any(|e| matches!(e.status, RowStatus::Delivered | RowStatus::Sending));
     let outcome = if sent {
-        CopyOutcome::AlreadySent
+        CopyOutcome::Duplicate
     } else if existed || !existing.is_empty() {
         CopyOutcome::Merged
     } else {

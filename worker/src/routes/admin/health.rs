@@ -1,0 +1,208 @@
+//! Reading the health report (`super::report`) from D1 and the settings.
+
+use std::collections::BTreeMap;
+
+use ar_shared::delivery::outcome::FailureKind;
+use ar_shared::delivery::plan::RowStatus;
+use ar_shared::platform::Platform;
+use ar_shared::settings::SettingProblem;
+use serde::Deserialize;
+use worker::{D1Database, Env};
+
+use super::report::{
+    ConfigHealth, Counter, EventTotals, Failure, Health, MatchQualityReport, MissingKey, Problem,
+    ReasonCount,
+};
+use crate::error::Error;
+use crate::store::claims::DAY_MS;
+use crate::store::codec::{Whole, all, num, status, statuses, text};
+use crate::{bindings, runtime, settings};
+
+#[derive(Deserialize)]
+struct StatusCount {
+    platform: String,
+    status: String,
+    n: Whole,
+}
+
+#[derive(Deserialize)]
+struct Totals {
+    total: Whole,
+    shop: Whole,
+    pixel: Whole,
+    both: Whole,
+    mq: Option<f64>,
+}
+
+#[derive(Deserialize)]
+struct Missing {
+    missing_keys: Option<String>,
+}
+
+#[allow(clippy::cast_precision_loss)]
+fn ratio(part: u64, whole: u64) -> Option<f64> {
+    (whole > 0).then(|| ((part as f64 / whole as f64) * 1000.0).round() / 1000.0)
+}
+
+/// Reads the report from D1 (and the settings).
+///
+/// # Errors
+/// D1 failures.
+pub(super) async fn report(env: &Env) -> Result<Health, Error> {
+    let loaded = settings::load(env);
+    let (problems, platforms): (Vec<SettingProblem>, _) = match &loaded {
+        Ok(s) => (
+            Vec::new(),
+            Platform::ALL
+                .iter()
+                .map(|p| (p.as_str(), p.enabled(s)))
+                .collect(),
+        ),
+        Err(p) => (p.clone(), BTreeMap::new()),
+    };
+    let db = env.d1(bindings::DB).map_err(Error::Store)?;
+    read(&db, problems, platforms).await.map_err(Error::Store)
+}
+
+async fn read(
+    db: &D1Database,
+    problems: Vec<SettingProblem>,
+    platforms: BTreeMap<&'static str, bool>,
+) -> worker::Result<Health> {
+    let config_errors: Vec<ReasonCount> = all(
+        db,
+        "SELECT platform, last_error, COUNT(*) AS n FROM outbox WHERE status = ?1 \
+         AND failure_kind = ?2 GROUP BY platform, last_error ORDER BY n DESC LIMIT 10",
+        &[
+            status(RowStatus::Failed),
+            text(Some(FailureKind::Config.as_str())),
+        ],
+    )
+    .await?;
+    let recent_failures: Vec<Failure> = all(
+        db,
+        "SELECT o.event_id, o.platform, o.last_error, o.failure_kind, o.updated_at, e.event \
+         FROM outbox o LEFT JOIN events e ON e.event_id = o.event_id WHERE o.status = ?1 \
+         ORDER BY o.updated_at DESC LIMIT 20",
+        &[status(RowStatus::Failed)],
+    )
+    .await?;
+    let skipped: Vec<ReasonCount> = all(
+        db,
+        "SELECT platform, last_error, COUNT(*) AS n FROM outbox \
+         WHERE status IN (SELECT value FROM json_each(?1)) \
+         GROUP BY platform, last_error ORDER BY n DESC LIMIT 10",
+        &[statuses([RowStatus::Skipped, RowStatus::Held])],
+    )
+    .await?;
+    let history: Vec<Counter> = all(
+        db,
+        "SELECT day, platform, metric, n FROM counters WHERE day >= ?1 ORDER BY day",
+        &[num((runtime::now_ms() / DAY_MS).saturating_sub(14))],
+    )
+    .await?;
+    let (events, mq) = event_totals(db).await?;
+    Ok(Health {
+        ok: problems.is_empty() && config_errors.is_empty(),
+        config: ConfigHealth {
+            problems: problems
+                .into_iter()
+                .map(|p| Problem {
+                    name: p.name,
+                    problem: p.problem,
+                })
+                .collect(),
+            platforms,
+            errors: config_errors,
+        },
+        delivery: delivery_counts(db).await?,
+        recent_failures,
+        skipped,
+        events,
+        match_quality: MatchQualityReport {
+            average_score: (mq / 10.0 * 10.0).round() / 10.0,
+            average_points: mq.round(),
+            most_missing: most_missing(db).await?,
+        },
+        history,
+    })
+}
+
+/// Rows per platform and status, every status present.
+async fn delivery_counts(
+    db: &D1Database,
+) -> worker::Result<BTreeMap<String, BTreeMap<String, u64>>> {
+    let mut delivery: BTreeMap<String, BTreeMap<String, u64>> = BTreeMap::new();
+    for p in Platform::ALL {
+        let counts = delivery.entry(p.as_str().to_owned()).or_default();
+        for s in RowStatus::ALL {
+            counts.insert(s.as_str().to_owned(), 0);
+        }
+    }
+    let counts: Vec<StatusCount> = all(
+        db,
+        "SELECT platform, status, COUNT(*) AS n FROM outbox GROUP BY platform, status",
+        &[],
+    )
+    .await?;
+    for c in counts {
+        delivery
+            .entry(c.platform)
+            .or_default()
+            .insert(c.status, c.n.0);
+    }
+    Ok(delivery)
+}
+
+/// Events by source, and the mean match-quality points.
+async fn event_totals(db: &D1Database) -> worker::Result<(EventTotals, f64)> {
+    let totals: Vec<Totals> = all(
+        db,
+        "SELECT COUNT(*) AS total, COALESCE(SUM(from_shop), 0) AS shop, \
+           COALESCE(SUM(from_pixel), 0) AS pixel, COALESCE(SUM(from_shop * from_pixel), 0) AS both, \
+           COALESCE(AVG(match_quality), 0) AS mq FROM events",
+        &[],
+    )
+    .await?;
+    let t = totals.into_iter().next().unwrap_or(Totals {
+        total: Whole(0),
+        shop: Whole(0),
+        pixel: Whole(0),
+        both: Whole(0),
+        mq: None,
+    });
+    let events = EventTotals {
+        total: t.total.0,
+        from_pixel: t.pixel.0,
+        server_copies: t.shop.0,
+        both_sources: t.both.0,
+        coverage: ratio(t.shop.0, t.total.0),
+        dedup_rate: ratio(t.both.0, t.total.0),
+    };
+    Ok((events, t.mq.unwrap_or(0.0)))
+}
+
+/// The five match keys most often missing in the latest 1000 events.
+async fn most_missing(db: &D1Database) -> worker::Result<Vec<MissingKey>> {
+    let recent: Vec<Missing> = all(
+        db,
+        "SELECT missing_keys FROM events ORDER BY updated_at DESC LIMIT 1000",
+        &[],
+    )
+    .await?;
+    let mut missing: BTreeMap<String, u64> = BTreeMap::new();
+    for r in &recent {
+        for key in r.missing_keys.as_deref().unwrap_or("").split(',') {
+            if !key.is_empty() {
+                *missing.entry(key.to_owned()).or_default() += 1;
+            }
+        }
+    }
+    let mut most: Vec<MissingKey> = missing
+        .into_iter()
+        .map(|(key, events)| MissingKey { key, events })
+        .collect();
+    most.sort_by_key(|m| std::cmp::Reverse(m.events));
+    most.truncate(5);
+    Ok(most)
+}

@@ -1,0 +1,135 @@
+//! The admin page: the health report as HTML, charts as inline SVG, no external script.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use super::report::{Health, ReasonCount};
+
+fn esc(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+const COLORS: [(&str, &str); 5] = [
+    ("delivered", "#2e7d32"),
+    ("pending", "#f9a825"),
+    ("held", "#6d4c41"),
+    ("skipped", "#9e9e9e"),
+    ("failed", "#c62828"),
+];
+
+/// One stacked horizontal bar per platform.
+fn delivery_chart(delivery: &BTreeMap<String, BTreeMap<String, u64>>) -> String {
+    let count = |c: &BTreeMap<String, u64>, s: &str| c.get(s).copied().unwrap_or(0);
+    let max = delivery
+        .values()
+        .map(|c| COLORS.iter().map(|(s, _)| count(c, s)).sum::<u64>())
+        .max()
+        .unwrap_or(0)
+        .max(1);
+    let height = delivery.len() * 30 + 30;
+    let mut svg = format!(
+        "<svg role=\"img\" aria-label=\"delivery per platform\" width=\"640\" height=\"{height}\" \
+         xmlns=\"http://www.w3.org/2000/svg\" font-family=\"sans-serif\" font-size=\"12\">"
+    );
+    for (row, (name, counts)) in delivery.iter().enumerate() {
+        let y = row * 30 + 5;
+        let _ = write!(svg, "<text x=\"0\" y=\"{}\">{}</text>", y + 15, esc(name));
+        let mut x = 110.0;
+        for (status, color) in COLORS {
+            let n = count(counts, status);
+            #[allow(clippy::cast_precision_loss)]
+            let w = n as f64 / max as f64 * 500.0;
+            if n > 0 {
+                let _ = write!(
+                    svg,
+                    "<rect x=\"{x:.1}\" y=\"{y}\" width=\"{w:.1}\" height=\"20\" fill=\"{color}\"><title>{status}: {n}</title></rect>"
+                );
+            }
+            x += w;
+        }
+    }
+    let mut x = 110;
+    for (status, color) in COLORS {
+        let _ = write!(
+            svg,
+            "<rect x=\"{x}\" y=\"{}\" width=\"10\" height=\"10\" fill=\"{color}\"/><text x=\"{}\" y=\"{}\">{status}</text>",
+            height - 18,
+            x + 14,
+            height - 9
+        );
+        x += 90;
+    }
+    svg.push_str("</svg>");
+    svg
+}
+
+fn list<T>(items: &[T], f: impl Fn(&T) -> String) -> String {
+    if items.is_empty() {
+        return "<p>None.</p>".to_owned();
+    }
+    let rows: Vec<String> = items.iter().map(|v| format!("<li>{}</li>", f(v))).collect();
+    format!("<ul>{}</ul>", rows.join(""))
+}
+
+fn reason_counts(items: &[ReasonCount]) -> String {
+    list(items, |r| {
+        format!(
+            "{} ({} events): {}",
+            esc(&r.platform),
+            r.events.0,
+            esc(r.reason.as_deref().unwrap_or(""))
+        )
+    })
+}
+
+/// The HTML health page.
+pub(super) fn render(h: &Health) -> String {
+    let e = &h.events;
+    let pct = |v: Option<f64>| v.map_or("–".to_owned(), |r| format!("{:.1} %", r * 100.0));
+    let problems = list(&h.config.problems, |p| {
+        format!("<b>{}</b>: {}", esc(p.name), esc(&p.problem))
+    });
+    let config_errors = reason_counts(&h.config.errors);
+    let failures = list(&h.recent_failures, |f| {
+        format!(
+            "<code>{}</code> {} → {}: {}",
+            esc(&f.event_id),
+            esc(f.event.as_deref().unwrap_or("")),
+            esc(&f.platform),
+            esc(f.reason.as_deref().unwrap_or(""))
+        )
+    });
+    let skipped = reason_counts(&h.skipped);
+    let missing = list(&h.match_quality.most_missing, |m| {
+        format!(
+            "<code>{}</code> missing in {} events",
+            esc(&m.key),
+            m.events
+        )
+    });
+    format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Active Reach — health</title>\
+         <style>body{{font-family:sans-serif;max-width:900px;margin:2em auto;padding:0 1em}}\
+         .kpi{{display:inline-block;margin:0 2em 1em 0}}.kpi b{{font-size:1.6em;display:block}}</style></head><body>\
+         <h1>Active Reach — health</h1>\
+         <div class=\"kpi\"><b>{total}</b>events</div>\
+         <div class=\"kpi\"><b>{coverage}</b>coverage (server copies)</div>\
+         <div class=\"kpi\"><b>{dedup}</b>seen from pixel and shop</div>\
+         <div class=\"kpi\"><b>{mq}/10</b>average match quality</div>\
+         <h2>Delivery per platform</h2>{chart}\
+         <h2>Configuration problems</h2>{problems}<h3>Platform setup errors</h3>{config_errors}\
+         <h2>Recent failures</h2>{failures}\
+         <h2>Skipped and held</h2>{skipped}\
+         <h2>Most missing match keys</h2>{missing}\
+         <p>JSON: <code>GET /_ar/health</code>. Replay failed rows: <code>POST /_ar/admin/replay</code>. \
+         Send a test event: <code>POST /_ar/admin/test</code>.</p></body></html>",
+        total = e.total,
+        coverage = pct(e.coverage),
+        dedup = pct(e.dedup_rate),
+        mq = h.match_quality.average_score,
+        chart = delivery_chart(&h.delivery),
+    )
+}
