@@ -40,6 +40,7 @@ test: bootstrap-test
 	echo "== clippy host";    cargo clippy --locked --workspace --all-targets -- -D warnings
 	echo "== clippy wasm32";  cargo clippy --locked $(WASM) -p ar-shared -p ar-pixel -p ar-worker --all-targets -- -D warnings
 	echo "== deps check";     scripts/deps-check.sh
+	echo "== citations";      scripts/check-citations.sh
 	echo "== worker build";   (cd worker && worker-build --release)
 	scripts/sizes.sh
 	echo "== browser tests (headless Chromium, wasm32)"

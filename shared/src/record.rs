@@ -55,7 +55,7 @@ impl Sources {
     }
 }
 
-/// What the edge knows about a shopper's visit, kept per session cookie (DESIGN §4, §6 issue).
+/// What the edge knows about a shopper's visit, kept per session cookie (DESIGN §4).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct SessionContext {
     /// fbc, fbp and the Google click, as the edge saw them.

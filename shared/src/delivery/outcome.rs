@@ -59,7 +59,7 @@ pub struct RetryPolicy {
 }
 
 /// Attempts before giving up: with a 60 s first wait doubling to the one-hour cap this spans
-/// about ten hours, past any platform outage worth waiting for.
+/// about six hours, past any platform outage worth waiting for.
 pub const DEFAULT_MAX_ATTEMPTS: u32 = 12;
 
 impl Default for RetryPolicy {
@@ -205,7 +205,7 @@ pub fn not_attempted(
 }
 
 /// The platform's trace id for a delivered request, kept with the row for support cases:
-/// Meta answers `{"events_received": n, "fbtrace_id": "…"}` (meta-capi.md §1.1).
+/// Meta answers `{"events_received": n, "fbtrace_id": "…"}` (meta-capi.md §1.6).
 #[must_use]
 pub fn trace_id(platform: Platform, body: &str) -> Option<String> {
     match platform {

@@ -196,7 +196,7 @@ pub fn plan_rows(record: &EventRecord, settings: &Settings, now_ms: u64) -> Vec<
                 reason: Some(UNVERIFIED_REASON.to_owned()),
             },
             Ok(()) => {
-                // DESIGN §1: click uploads fail with TOO_RECENT_EVENT under 6 hours after the
+                // google.md §0.3: click uploads fail with TOO_RECENT_EVENT under 6 hours after the
                 // click, so they are scheduled after the click's 6-hour mark.
                 let at = if platform == Platform::GoogleAds {
                     due.max(event_click_upload_at(&event, now_ms))

@@ -1,4 +1,4 @@
-//! When a click upload may first be sent (DESIGN §1): Google answers `TOO_RECENT_EVENT` while the
+//! When a click upload may first be sent (google.md §0.3): Google answers `TOO_RECENT_EVENT` while the
 //! click is under 6 hours old ("Retry after 6 hours", google.md §1.5), so such conversions are
 //! scheduled for after the click's 6-hour mark instead of being sent to fail.
 //!
