@@ -103,6 +103,23 @@ impl fmt::Display for EventName {
     }
 }
 
+/// Stored and sent as its text; reading it back checks it again.
+#[cfg(feature = "server")]
+impl serde::Serialize for EventName {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+#[cfg(feature = "server")]
+impl<'de> serde::Deserialize<'de> for EventName {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = <String as serde::Deserialize>::deserialize(d)?;
+        text.parse()
+            .map_err(|e: EventNameError| serde::de::Error::custom(e))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

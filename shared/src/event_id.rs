@@ -149,6 +149,23 @@ impl fmt::Display for EventId {
     }
 }
 
+/// Stored and sent as its text; reading it back checks it again.
+#[cfg(feature = "server")]
+impl serde::Serialize for EventId {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+#[cfg(feature = "server")]
+impl<'de> serde::Deserialize<'de> for EventId {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = <String as serde::Deserialize>::deserialize(d)?;
+        text.parse()
+            .map_err(|e: EventIdError| serde::de::Error::custom(e))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -28,6 +28,8 @@ pub mod domain;
 #[cfg(feature = "server")]
 pub mod mapping_config;
 #[cfg(feature = "server")]
+pub mod money;
+#[cfg(feature = "server")]
 pub mod outbound;
 #[cfg(feature = "server")]
 pub mod platform;

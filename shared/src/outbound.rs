@@ -5,11 +5,13 @@
 //! and the consent policy; the builders in `platform` turn it into requests and must obey
 //! [`Permissions`] (drop what a platform may not receive). This type does not decide anything.
 
+use crate::click_ids::{Fbc, Fbp};
 use crate::consent::ConsentState;
 use crate::consent::policy::Permissions;
 use crate::event::EventName;
 use crate::event_id::EventId;
 use crate::mapping::EventMapping;
+use crate::money::Money;
 use crate::pii::HashedUserData;
 use crate::wire::{ItemInput, TagsFired};
 
@@ -41,7 +43,7 @@ pub struct OutboundEvent {
     /// Order id (purchases): Google `transaction_id`/`orderId`, Meta `order_id`.
     pub order_id: Option<String>,
     /// Value and ISO 4217 currency.
-    pub money: Option<(f64, String)>,
+    pub money: Option<Money>,
     /// Line items.
     pub items: Vec<ItemInput>,
     /// Page URL (Meta `event_source_url`, required for website events).
@@ -51,9 +53,9 @@ pub struct OutboundEvent {
     /// Hashed customer information (both platforms' forms).
     pub user: HashedUserData,
     /// `_fbc`, verbatim.
-    pub fbc: Option<String>,
+    pub fbc: Option<Fbc>,
     /// `_fbp`, verbatim.
-    pub fbp: Option<String>,
+    pub fbp: Option<Fbp>,
     /// Google click id, with the click time in Unix ms when known.
     pub google_click: Option<(GoogleClickId, Option<u64>)>,
     /// GA4 client id from `_ga` (`<random>.<timestamp>`).

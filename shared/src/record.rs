@@ -12,8 +12,10 @@ use serde::{Deserialize, Serialize};
 use crate::consent::{PartialConsent, PolicyContext, RegionPolicy, permissions, resolve};
 use crate::cookies::ClickContext;
 use crate::event::EventName;
+use crate::event_id::EventId;
 use crate::mapping_config::Mappings;
 use crate::match_quality::{MatchKey, MatchKeys, MatchQuality, estimate};
+use crate::money::Money;
 use crate::outbound::{GoogleClickId, OutboundEvent};
 use crate::pii::HashedUserData;
 use crate::wire::{ItemInput, TagsFired, ValidatedEvent};
@@ -82,15 +84,15 @@ pub struct SessionContext {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EventRecord {
     /// Stable event ID.
-    pub event_id: String,
+    pub event_id: EventId,
     /// Event name.
-    pub event: String,
+    pub event: EventName,
     /// Original occurrence time, Unix ms (the earliest copy's).
     pub occurred_at_ms: u64,
     /// Order id (purchases).
     pub order_id: Option<String>,
     /// Value and currency.
-    pub money: Option<(f64, String)>,
+    pub money: Option<Money>,
     /// Line items.
     pub items: Vec<ItemInput>,
     /// Page URL.
@@ -140,8 +142,8 @@ impl EventRecord {
             session.clicks.fbp = stated.fbp.as_deref().and_then(|v| v.parse().ok());
         }
         Self {
-            event_id: ev.event_id.to_string(),
-            event: ev.name.to_string(),
+            event_id: ev.event_id.clone(),
+            event: ev.name.clone(),
             occurred_at_ms: ev.occurred_at_ms,
             order_id: ev.keys.order_id.clone(),
             money: ev.money.clone(),
@@ -235,8 +237,8 @@ impl EventRecord {
     /// unverified (DESIGN §4, "Forged events").
     pub fn awaits_corroboration(&self) -> bool {
         let money_event = matches!(
-            self.event.as_str(),
-            "transaction.purchase" | "payment_info.added"
+            self.event,
+            EventName::Purchase | EventName::PaymentInfoAdded
         );
         money_event && !self.sources.from_shop() && !self.order_token_valid
     }
@@ -260,10 +262,8 @@ impl EventRecord {
     /// Real-time or batched, by the event's mapping; an event nobody mapped counts as batched
     /// (it gets no rows, so its path only sizes the write).
     pub fn delivery_path(&self, mappings: &Mappings) -> crate::mapping::DeliveryPath {
-        self.event
-            .parse()
-            .ok()
-            .and_then(|name| mappings.lookup(&name))
+        mappings
+            .lookup(&self.event)
             .map_or(crate::mapping::DeliveryPath::Batched, |m| m.path)
     }
 
@@ -274,7 +274,7 @@ impl EventRecord {
         mappings: &Mappings,
         regions: &RegionPolicy,
     ) -> Option<OutboundEvent> {
-        let name: EventName = self.event.parse().ok()?;
+        let name = self.event.clone();
         let mapping = mappings.lookup(&name)?;
         let s = &self.session;
         let (country, region) = (s.country.as_deref(), s.region.as_deref());
@@ -296,7 +296,7 @@ impl EventRecord {
             Some((id, Some(click.clicked_at_ms())))
         });
         Some(OutboundEvent {
-            event_id: self.event_id.parse().ok()?,
+            event_id: self.event_id.clone(),
             name,
             mapping,
             occurred_at_ms: self.occurred_at_ms,
@@ -306,8 +306,8 @@ impl EventRecord {
             page_url: self.page_url.clone(),
             referrer_url: self.referrer_url.clone(),
             user: self.user.clone(),
-            fbc: s.clicks.fbc.as_ref().map(ToString::to_string),
-            fbp: s.clicks.fbp.as_ref().map(ToString::to_string),
+            fbc: s.clicks.fbc.clone(),
+            fbp: s.clicks.fbp.clone(),
             google_click,
             ga_client_id: s.ga_client_id.clone(),
             ga_session_id: s.ga_session_id,

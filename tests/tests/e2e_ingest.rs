@@ -3,7 +3,7 @@
 //! its first-party cookies per consent, and the edge-routed checkout header. What reaches the fake
 //! platforms is delivery's business and is tested elsewhere.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::too_many_lines)]
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::time::Duration;
 
@@ -78,8 +78,14 @@ fn names(cookies: &[(String, String)]) -> Vec<&str> {
 #[tokio::test(flavor = "multi_thread")]
 async fn server_events_are_authenticated_then_judged_one_by_one() {
     let worker = Worker::start(&[("AR_SERVER_SECRET", SECRET)]);
-    let body = br#"{"events":[{"event":"lead.submitted","lead_id":"L-1"}]}"#;
+    assert_unsigned_events_are_refused(&worker).await;
+    assert_bad_batches_name_the_field(&worker).await;
+    assert_each_event_gets_its_own_result(&worker).await;
+}
 
+/// Authentication: 401 JSON naming the problem.
+async fn assert_unsigned_events_are_refused(worker: &Worker) {
+    let body = br#"{"events":[{"event":"lead.submitted","lead_id":"L-1"}]}"#;
     // Authentication: 401 JSON naming the problem.
     let cases: [(Signing<'_>, &str, &str); 4] = [
         (None, "missing_timestamp", "x-ar-timestamp"),
@@ -96,7 +102,7 @@ async fn server_events_are_authenticated_then_judged_one_by_one() {
         (Some((SECRET, now_s() + 3_600)), "stale_timestamp", "clock"),
     ];
     for (signed, problem, needle) in cases {
-        let (status, json) = post_events(&worker, body, signed).await;
+        let (status, json) = post_events(worker, body, signed).await;
         assert_eq!(status, 401, "{problem}: {json}");
         assert_eq!(json["error"], "unauthorized", "{json}");
         assert_eq!(json["problem"], problem, "{json}");
@@ -113,7 +119,10 @@ async fn server_events_are_authenticated_then_judged_one_by_one() {
     assert_eq!(res.status().as_u16(), 401);
     let json: Value = res.json().await.unwrap();
     assert_eq!(json["problem"], "missing_signature", "{json}");
+}
 
+/// Batch-level problems: 400 naming the field; oversize 413.
+async fn assert_bad_batches_name_the_field(worker: &Worker) {
     // Batch-level problems: 400 naming the field.
     for (raw, field) in [
         // Malformed JSON names the parse problem (its `field` is the parser's position).
@@ -122,7 +131,7 @@ async fn server_events_are_authenticated_then_judged_one_by_one() {
         (br#"{"events":[]}"#, "events"),
         (br#"{"events":[],"extra":1}"#, "extra"),
     ] {
-        let (status, json) = post_events(&worker, raw, Some((SECRET, now_s()))).await;
+        let (status, json) = post_events(worker, raw, Some((SECRET, now_s()))).await;
         assert_eq!(status, 400, "{}: {json}", String::from_utf8_lossy(raw));
         assert_eq!(json["error"], "invalid_batch", "{json}");
         let message = json["message"].as_str().unwrap_or_default();
@@ -134,16 +143,19 @@ async fn server_events_are_authenticated_then_judged_one_by_one() {
     let too_many: Vec<Value> = (0..1001)
         .map(|i| json!({"event":"lead.submitted","lead_id": format!("L{i}")}))
         .collect();
-    let (status, json) = post_signed(&worker, &json!({ "events": too_many })).await;
+    let (status, json) = post_signed(worker, &json!({ "events": too_many })).await;
     assert_eq!(status, 400, "{json}");
     assert_eq!(json["field"], "events", "{json}");
 
     // Oversize: 413 before anything else is read.
     let big = vec![b' '; 1024 * 1024 + 1];
-    let (status, json) = post_events(&worker, &big, Some((SECRET, now_s()))).await;
+    let (status, json) = post_events(worker, &big, Some((SECRET, now_s()))).await;
     assert_eq!(status, 413, "{json}");
     assert_eq!(json["error"], "too_large");
+}
 
+/// One result per event, in order; the bad ones name their field and the good ones go on.
+async fn assert_each_event_gets_its_own_result(worker: &Worker) {
     // One result per event, in order; the bad ones name their field and the good ones go on.
     let batch = json!({"events": [
         {"event": "lead.submitted", "lead_id": "L-ok-1", "user": {"email": "Jane.Doe@Example.com"},
@@ -154,7 +166,7 @@ async fn server_events_are_authenticated_then_judged_one_by_one() {
         {"event": "transaction.purchase", "order_id": "O-3", "value": 10},
         {"event": "lead.submitted", "lead_id": "L-ok-2", "user": {"phone": "12"}}
     ]});
-    let (status, json) = post_signed(&worker, &batch).await;
+    let (status, json) = post_signed(worker, &batch).await;
     assert_eq!(status, 200, "{json}");
     let results = json["results"].as_array().expect("results");
     assert_eq!(results.len(), 6, "{json}");
@@ -216,9 +228,15 @@ async fn server_events_are_authenticated_then_judged_one_by_one() {
 async fn collect_guards_its_door_and_names_bad_fields() {
     // No ORIGIN_URL, no server secret.
     let worker = Worker::start(&[("GEO_OVERRIDE", "US")]);
+    assert_collect_refuses_bad_requests(&worker).await;
+    assert_valid_pixel_events_refresh_cookies(&worker).await;
+    assert_routes_without_an_origin(&worker).await;
+}
+
+/// Content type, origin, size and malformed events: each refused with its code.
+async fn assert_collect_refuses_bad_requests(worker: &Worker) {
     let url = format!("{}/_ar/collect", worker.base_url);
     let event = r#"{"event":"product.viewed","event_id":"ar1_0123456789abcdef0123456789abcdef","items":[{"id":"sku-1"}]}"#;
-
     let res = http()
         .post(&url)
         .header("content-type", "application/x-www-form-urlencoded")
@@ -300,7 +318,11 @@ async fn collect_guards_its_door_and_names_bad_fields() {
             "{json}"
         );
     }
+}
 
+/// A valid pixel event from the shop's own origin: stored (204) and the cookies refreshed.
+async fn assert_valid_pixel_events_refresh_cookies(worker: &Worker) {
+    let url = format!("{}/_ar/collect", worker.base_url);
     // A valid pixel event from the shop's own origin: stored (204) and the cookies refreshed.
     let page = format!("{}/p/1?fbclid={FBCLID}", worker.base_url);
     let res = http()
@@ -321,7 +343,10 @@ async fn collect_guards_its_door_and_names_bad_fields() {
         "{cookies:?}"
     );
     assert!(cookie(&cookies, "_ar_sid").is_some(), "{cookies:?}");
+}
 
+/// Without `ORIGIN_URL`: the status page, 404 JSON elsewhere, server events need the secret.
+async fn assert_routes_without_an_origin(worker: &Worker) {
     // Without ORIGIN_URL: the status page at `/`, 404 JSON elsewhere, and server events need
     // the secret (a configuration error naming it).
     let res = http().get(&worker.base_url).send().await.unwrap();
@@ -340,7 +365,7 @@ async fn collect_guards_its_door_and_names_bad_fields() {
             .unwrap_or_default()
             .contains("ORIGIN_URL")
     );
-    let (status, json) = post_events(&worker, b"{}", Some((SECRET, now_s()))).await;
+    let (status, json) = post_events(worker, b"{}", Some((SECRET, now_s()))).await;
     assert_eq!(status, 500, "{json}");
     assert_eq!(json["error"], "config");
     assert_eq!(json["problems"][0]["name"], "AR_SERVER_SECRET", "{json}");
@@ -403,7 +428,47 @@ async fn the_proxy_serves_the_shop_and_sets_cookies_only_as_consent_allows() {
     );
     let base = &worker.base_url;
 
-    // Landing from a Meta ad, US visitor (no consent needed): the shop's page, with our cookies.
+    let sid = assert_landing_sets_first_party_cookies(base).await;
+
+    // Denied consent cookie: no ad cookie, only our session cookie.
+    let res = http()
+        .get(format!("{base}/?fbclid={FBCLID}"))
+        .header("cookie", "_ar_consent=1.dddd")
+        .send()
+        .await
+        .unwrap();
+    let cookies = set_cookies(&res);
+    assert_eq!(names(&cookies), vec!["_ar_sid"], "{cookies:?}");
+
+    // Non-page responses get no cookies.
+    let res = http()
+        .get(format!("{base}/_shop/reports?fbclid={FBCLID}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 200);
+    assert!(set_cookies(&res).is_empty());
+
+    assert_edge_routed_checkout_is_the_shops_copy(&worker, &sandbox, &sid).await;
+
+    // A server event naming the visit's session gets its context (no insufficient-context flag).
+    let (status, json) = post_signed(
+        &worker,
+        &json!({"events": [{"event": "lead.submitted", "lead_id": "L-session", "session_id": sid}]}),
+    )
+    .await;
+    assert_eq!(status, 200, "{json}");
+    assert_eq!(
+        json["results"][0]["insufficient_context"],
+        Value::Null,
+        "{json}"
+    );
+    assert_eq!(json["accepted"], 1, "{json}");
+}
+
+/// Landing from a Meta ad, US visitor (no consent needed): the shop's page, with our cookies.
+/// Returns the session id the worker minted.
+async fn assert_landing_sets_first_party_cookies(base: &str) -> String {
     let res = http()
         .get(format!("{base}/?fbclid={FBCLID}"))
         .header("accept", "text/html")
@@ -427,33 +492,21 @@ async fn the_proxy_serves_the_shop_and_sets_cookies_only_as_consent_allows() {
         fbc.starts_with("_fbc=fb.0.") && fbc.contains(&format!(".{FBCLID};")),
         "fbclid verbatim, index 0 on an IP host: {fbc}"
     );
-    let sid = cookie(&cookies, "_ar_sid")
+    cookie(&cookies, "_ar_sid")
         .and_then(|c| c.strip_prefix("_ar_sid="))
         .and_then(|c| c.split(';').next())
         .unwrap()
-        .to_owned();
+        .to_owned()
+}
 
-    // Denied consent cookie: no ad cookie, only our session cookie.
-    let res = http()
-        .get(format!("{base}/?fbclid={FBCLID}"))
-        .header("cookie", "_ar_consent=1.dddd")
-        .send()
-        .await
-        .unwrap();
-    let cookies = set_cookies(&res);
-    assert_eq!(names(&cookies), vec!["_ar_sid"], "{cookies:?}");
-
-    // Non-page responses get no cookies.
-    let res = http()
-        .get(format!("{base}/_shop/reports?fbclid={FBCLID}"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status().as_u16(), 200);
-    assert!(set_cookies(&res).is_empty());
-
-    // Edge-routed checkout: the shop answers the order with `x-ar-event`; the browser never sees
-    // it, and the worker takes the event as the shop's copy.
+/// Edge-routed checkout: the shop answers the order with `x-ar-event`; the browser never sees
+/// it, and the worker takes the event as the shop's copy.
+async fn assert_edge_routed_checkout_is_the_shops_copy(
+    worker: &Worker,
+    sandbox: &Sandbox,
+    sid: &str,
+) {
+    let base = &worker.base_url;
     let cart = http()
         .post(format!("{base}/cart/add"))
         .header("cookie", format!("_ar_sid={sid}"))
@@ -500,20 +553,6 @@ async fn the_proxy_serves_the_shop_and_sets_cookies_only_as_consent_allows() {
         line.contains("event=transaction.purchase") && !line.contains("failed"),
         "the edge copy is stored: {line}"
     );
-
-    // A server event naming the visit's session gets its context (no insufficient-context flag).
-    let (status, json) = post_signed(
-        &worker,
-        &json!({"events": [{"event": "lead.submitted", "lead_id": "L-session", "session_id": sid}]}),
-    )
-    .await;
-    assert_eq!(status, 200, "{json}");
-    assert_eq!(
-        json["results"][0]["insufficient_context"],
-        Value::Null,
-        "{json}"
-    );
-    assert_eq!(json["accepted"], 1, "{json}");
 }
 
 #[tokio::test(flavor = "multi_thread")]

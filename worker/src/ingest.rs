@@ -78,7 +78,7 @@ pub(crate) async fn accept_many(
         .merged
         .into_iter()
         .filter(|m| path(&m.record) == DeliveryPath::RealTime)
-        .map(|m| m.record.event_id)
+        .map(|m| m.record.event_id.to_string())
         .collect();
     if !real_time.is_empty() {
         let (env, settings) = (env.clone(), settings.clone());

@@ -43,7 +43,7 @@ pub(crate) async fn consume(
             None => console_error!("ar: dropped an unreadable queue message"),
         }
     }
-    let ids: Vec<String> = copies.iter().map(|c| c.event_id.clone()).collect();
+    let ids: Vec<String> = copies.iter().map(|c| c.event_id.to_string()).collect();
     // Read once per batch: storing the copies and answering the wake-ups both need them.
     let settings = crate::routes::settings(env);
     let stored = match &settings {

@@ -61,33 +61,35 @@ pub fn merge_copies(
     let mut position: BTreeMap<String, usize> = BTreeMap::new();
     let mut outcomes = Vec::with_capacity(copies.len());
     for copy in copies {
-        let existed = records.contains_key(&copy.event_id);
-        let record = match records.remove(&copy.event_id) {
+        let existed = records.contains_key(copy.event_id.as_str());
+        let record = match records.remove(copy.event_id.as_str()) {
             Some(mut stored) => {
                 stored.merge(&copy);
                 stored
             }
             None => copy,
         };
-        let existing = rows.get(&record.event_id).map_or(&[][..], Vec::as_slice);
+        let existing = rows
+            .get(record.event_id.as_str())
+            .map_or(&[][..], Vec::as_slice);
         let planned = plan_rows(&record, settings, now_ms);
         let m = merge_rows(existed, existing, planned);
         outcomes.push(m.outcome);
         // A later copy in the same call merges into this result.
-        records.insert(record.event_id.clone(), record.clone());
+        records.insert(record.event_id.to_string(), record.clone());
         let next = Merged {
-            base_version: versions.get(&record.event_id).copied().unwrap_or(0),
+            base_version: versions.get(record.event_id.as_str()).copied().unwrap_or(0),
             record,
             rows: m.writes,
             status: m.event_status,
         };
         if let Some(slot) = position
-            .get(&next.record.event_id)
+            .get(next.record.event_id.as_str())
             .and_then(|&i| merged.get_mut(i))
         {
             *slot = next;
         } else {
-            position.insert(next.record.event_id.clone(), merged.len());
+            position.insert(next.record.event_id.to_string(), merged.len());
             merged.push(next);
         }
     }

@@ -70,7 +70,7 @@ pub fn event_json(actions: &ConversionActions, event: &OutboundEvent) -> Result<
         json!(event_timestamp(event.occurred_at_ms)?),
     );
     e.insert("eventSource".into(), json!("WEB"));
-    if let Some((value, currency)) = &event.money
+    if let Some(crate::money::Money { value, currency }) = &event.money
         && let Some(v) = number(*value)
     {
         e.insert("conversionValue".into(), v);

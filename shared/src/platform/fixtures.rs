@@ -66,7 +66,7 @@ pub fn event(name: EventName) -> OutboundEvent {
         mapping: mapping(&name),
         occurred_at_ms: NOW_MS - HOUR_MS + 123,
         order_id: purchase.then(|| "ORD-10042".to_owned()),
-        money: Some((129.9, "USD".into())),
+        money: Some(crate::money::Money::new(129.9, "USD")),
         items: vec![
             ItemInput {
                 id: "SKU-1".into(),
@@ -86,8 +86,8 @@ pub fn event(name: EventName) -> OutboundEvent {
         page_url: Some("https://shop.example.com/checkout/thanks?gclid=Cj0KCQ-url".into()),
         referrer_url: Some("https://shop.example.com/checkout".into()),
         user,
-        fbc: Some("fb.1.1779990000000.IwZXh0bgNhZW0CMTAAAR-uK_5w".into()),
-        fbp: Some("fb.1.1779900000000.1098115397".into()),
+        fbc: "fb.1.1779990000000.IwZXh0bgNhZW0CMTAAAR-uK_5w".parse().ok(),
+        fbp: "fb.1.1779900000000.1098115397".parse().ok(),
         google_click: Some((
             GoogleClickId::Gclid("Cj0KCQ-cookie".into()),
             Some(NOW_MS - 2 * DAY_MS),

@@ -63,7 +63,7 @@ pub fn event_json(event: &OutboundEvent) -> Result<Value, NotSent> {
     request_level(event)?;
     let mut params = Map::new();
     params.insert("transaction_id".into(), json!(transaction_id(event)));
-    if let Some((value, currency)) = &event.money
+    if let Some(crate::money::Money { value, currency }) = &event.money
         && let Some(v) = number(*value)
     {
         // google.md §4: `currency` is required if `value` is set.

@@ -122,7 +122,7 @@ pub fn click_conversion(
         "conversionDateTime".into(),
         json!(conversion_date_time(occurred_at_ms)?),
     );
-    if let Some((value, currency)) = &event.money
+    if let Some(crate::money::Money { value, currency }) = &event.money
         && let Some(v) = number(*value)
     {
         c.insert("conversionValue".into(), v);

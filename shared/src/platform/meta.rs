@@ -7,6 +7,7 @@
 
 use serde_json::{Map, Value, json};
 
+use crate::click_ids::{Fbc, Fbp};
 use crate::consent::policy::MetaPermission;
 use crate::event::EventName;
 use crate::outbound::OutboundEvent;
@@ -53,8 +54,10 @@ pub fn server_event(event: &OutboundEvent) -> Result<Value, NotSent> {
     }
     if send.click_ids {
         // meta-capi.md §3.1: "do not apply any modifications" to fbc/fbp.
-        for (key, value) in [("fbc", &event.fbc), ("fbp", &event.fbp)] {
-            if let Some(v) = non_empty(value.as_deref()) {
+        let fbc = event.fbc.as_ref().map(Fbc::as_str);
+        let fbp = event.fbp.as_ref().map(Fbp::as_str);
+        for (key, value) in [("fbc", fbc), ("fbp", fbp)] {
+            if let Some(v) = non_empty(value) {
                 user.insert(key.into(), json!(v));
             }
         }
@@ -94,7 +97,7 @@ pub fn server_event(event: &OutboundEvent) -> Result<Value, NotSent> {
 /// `num_items` (`InitiateCheckout` only) and `order_id`.
 fn custom_data(event: &OutboundEvent) -> Map<String, Value> {
     let mut c = Map::new();
-    if let Some((value, currency)) = &event.money
+    if let Some(crate::money::Money { value, currency }) = &event.money
         && let Some(v) = number(*value)
     {
         c.insert("value".into(), v);

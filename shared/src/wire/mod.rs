@@ -164,7 +164,7 @@ pub struct ValidatedEvent {
     /// Business identifiers.
     pub keys: BusinessKeys,
     /// Value and currency (currency upper-case ISO 4217).
-    pub money: Option<(f64, String)>,
+    pub money: Option<crate::money::Money>,
     /// Line items.
     pub items: Vec<ItemInput>,
     /// Customer information, still raw: hash it with `pii` before storing or forwarding.

@@ -40,7 +40,7 @@ fn a_full_purchase_validates_and_derives_its_id_from_the_order() {
         e.event_id,
         EventId::from_business_key(&EventName::Purchase, "1001")
     );
-    assert_eq!(e.money, Some((59.9, "EUR".to_owned())));
+    assert_eq!(e.money, Some(crate::money::Money::new(59.9, "EUR")));
     assert_eq!(e.occurred_at_ms, 1_763_999_000_000);
     assert_eq!(e.mapping.key, BusinessKey::OrderId);
     assert_eq!(

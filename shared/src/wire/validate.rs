@@ -203,7 +203,7 @@ fn check_money(
     value: Option<f64>,
     currency: Option<&str>,
     is_purchase: bool,
-) -> Result<Option<(f64, String)>, ValidationError> {
+) -> Result<Option<crate::money::Money>, ValidationError> {
     let currency = match currency {
         Some(c) => {
             let upper = c.to_ascii_uppercase();
@@ -220,7 +220,7 @@ fn check_money(
     match (value, currency) {
         (Some(v), Some(c)) => {
             check_amount("value", v)?;
-            Ok(Some((v, c)))
+            Ok(Some(crate::money::Money::new(v, c)))
         }
         (Some(_), None) => Err(ValidationError::new(
             "currency",

@@ -148,14 +148,19 @@ async fn pixel_record(
         record.fill_from_session(stored);
     }
     // DESIGN §4 "Forged events": a signed order token lets a browser purchase through alone.
-    if let (Some(token), Some(secret), Some(order_id), Some((value, currency))) = (
+    if let (Some(token), Some(secret), Some(order_id), Some(money)) = (
         event.order_token.as_deref(),
         settings.server_secret.as_ref(),
         event.keys.order_id.as_deref(),
         event.money.as_ref(),
     ) {
-        record.order_token_valid =
-            verify_order_token(secret.0.as_bytes(), token, order_id, *value, currency);
+        record.order_token_valid = verify_order_token(
+            secret.0.as_bytes(),
+            token,
+            order_id,
+            money.value,
+            &money.currency,
+        );
     }
     (record, session_id, stored)
 }

@@ -92,7 +92,7 @@ async fn store(
     let mut meta = Vec::with_capacity(prepared.len());
     let mut records = Vec::with_capacity(prepared.len());
     for p in prepared {
-        meta.push((p.index, p.record.event_id.clone(), p.warnings));
+        meta.push((p.index, p.record.event_id.to_string(), p.warnings));
         records.push(p.record);
     }
     match ingest::accept_many(env, ctx, settings, records).await {

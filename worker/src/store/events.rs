@@ -186,7 +186,7 @@ async fn merge_round(
     let skipped: BTreeSet<String> = merged
         .iter()
         .filter(|m| !write(m))
-        .map(|m| m.record.event_id.clone())
+        .map(|m| m.record.event_id.to_string())
         .collect();
     let to_write: Vec<&Merged> = merged
         .iter()
@@ -211,7 +211,7 @@ async fn merge_round(
         retry: Vec::new(),
     };
     for ((i, copy), outcome) in todo.into_iter().zip(copy_outcomes) {
-        if settled_id(&copy.event_id) {
+        if settled_id(copy.event_id.as_str()) {
             round.settled.push((i, outcome));
         } else {
             round.retry.push((i, copy));
@@ -219,7 +219,7 @@ async fn merge_round(
     }
     round.written = merged
         .into_iter()
-        .filter(|m| settled_id(&m.record.event_id))
+        .filter(|m| settled_id(m.record.event_id.as_str()))
         .collect();
     Ok(round)
 }

@@ -42,7 +42,7 @@ fn two_copies_in_one_call_become_one_event_with_both_sources() {
 fn a_copy_merges_into_the_stored_record_and_keeps_its_version_as_base() {
     let s = settings(&[]);
     let stored_copy = record(PURCHASE, Source::Pixel);
-    let id = stored_copy.event_id.clone();
+    let id = stored_copy.event_id.to_string();
     let stored = Stored {
         records: [(id.clone(), stored_copy)].into(),
         versions: [(id.clone(), 3)].into(),
@@ -59,7 +59,7 @@ fn an_unparseable_stored_record_is_replaced_under_its_version() {
     let s = settings(&[]);
     let copy = record(CART, Source::Pixel);
     let stored = Stored {
-        versions: [(copy.event_id.clone(), 5)].into(),
+        versions: [(copy.event_id.to_string(), 5)].into(),
         ..Stored::default()
     };
     let (merged, outcomes) = merge_copies(stored, &s, vec![copy], NOW);
@@ -71,7 +71,7 @@ fn an_unparseable_stored_record_is_replaced_under_its_version() {
 fn a_copy_after_delivery_only_records_its_source() {
     let s = settings(&[]);
     let first = record(PURCHASE, Source::Server);
-    let id = first.event_id.clone();
+    let id = first.event_id.to_string();
     let rows = vec![
         ExistingRow {
             platform: Platform::Meta,

@@ -31,7 +31,7 @@ fn claimed(records: Vec<EventRecord>) -> Vec<ClaimedRow> {
     records
         .into_iter()
         .map(|r| ClaimedRow {
-            event_id: r.event_id.clone(),
+            event_id: r.event_id.to_string(),
             attempts: 0,
             record: Some(r),
         })
@@ -367,8 +367,8 @@ fn missing_records_and_unmapped_events_fail_without_a_request() {
     let mut rows = purchases(1);
     rows[0].record = None;
     let mut custom = purchase("9", Source::Server);
-    custom.event = "quiz.completed".into();
-    let custom_id = custom.event_id.clone();
+    custom.event = crate::EventName::Custom("quiz.completed".into());
+    let custom_id = custom.event_id.to_string();
     rows.extend(claimed(vec![custom]));
     let run = DeliveryRun::new(
         Platform::Meta,
