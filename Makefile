@@ -41,6 +41,7 @@ test: bootstrap-test
 	echo "== clippy wasm32";  cargo clippy --locked $(WASM) -p ar-shared -p ar-pixel -p ar-worker --all-targets -- -D warnings
 	echo "== deps check";     scripts/deps-check.sh
 	echo "== citations";      scripts/check-citations.sh
+	echo "== config";         scripts/check-config.sh
 	echo "== worker build";   (cd worker && worker-build --release)
 	scripts/sizes.sh
 	echo "== browser tests (headless Chromium, wasm32)"
@@ -56,7 +57,7 @@ bench: build
 	scripts/sizes.sh
 
 deploy: build
-	@$(ENV); AR_SKIP_BUILD=1 wrangler deploy
+	@$(ENV); scripts/check-config.sh; AR_SKIP_BUILD=1 wrangler deploy
 
 sizes:
 	@$(ENV); scripts/sizes.sh

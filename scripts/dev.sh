@@ -14,7 +14,7 @@ WORKER_URL="http://$HOST:$DEV_PORT"
 PLATFORMS="http://$HOST:$PLATFORM_PORT"
 export AR_SERVER_SECRET=${AR_SERVER_SECRET:-dev-server-secret}
 REPORT=${AR_SHOP_REPORT:-api}   # api | edge | both | none
-ADMIN_TOKEN=${ADMIN_TOKEN:-dev-admin-token}
+ADMIN_TOKEN=${ADMIN_TOKEN:-dev-admin-token-0123456789abcdef}
 # The sandbox's seeded Google Ads account: purchases go to the gtag's WEBPAGE action 2001 via Data
 # Manager (deduplicated with the browser tag), the rest to secondary UPLOAD_CLICKS actions.
 ACTIONS="transaction.purchase=2001:webpage,user.signed_up=1002:upload_clicks,lead.submitted=1003:upload_clicks"
@@ -78,7 +78,7 @@ done
 cat <<MSG
 
   storefront: $WORKER_URL/
-  admin:      $WORKER_URL/_ar/admin?token=$ADMIN_TOKEN
+  admin:      $WORKER_URL/_ar/admin (sign in with $ADMIN_TOKEN)
   sandbox:    $PLATFORMS/_sandbox/   (what reached "Meta" and "Google")
   shop only:  http://$HOST:$SHOP_PORT/   (the origin, without the worker)
 

@@ -53,19 +53,32 @@ pub fn origin_host(origin: &str) -> Option<String> {
     (!host.is_empty()).then(|| host.to_ascii_lowercase())
 }
 
-/// Whether a request with this `Origin` header may post to collect on `request_host`.
-pub fn origin_allowed(origin: Option<&str>, request_host: &str, allowed: &[String]) -> bool {
+/// `scheme://host[:port]` of an origin or URL, lower-cased; `None` for `null` and anything
+/// without `http(s)://host`.
+pub fn origin_key(origin: &str) -> Option<String> {
+    let (scheme, _) = origin.trim().split_once("://")?;
+    let scheme = scheme.to_ascii_lowercase();
+    if scheme != "http" && scheme != "https" {
+        return None;
+    }
+    Some(format!("{scheme}://{}", origin_host(origin)?))
+}
+
+/// Whether a request with this `Origin` header may post to collect at `request_origin` (the
+/// request URL's `scheme://host[:port]`): the same origin — scheme included, so a page served
+/// over plain http cannot post as the https shop — or one listed in `ALLOWED_ORIGINS`.
+pub fn origin_allowed(origin: Option<&str>, request_origin: &str, allowed: &[String]) -> bool {
     let Some(origin) = origin else {
         return true;
     };
-    let Some(host) = origin_host(origin) else {
+    let Some(key) = origin_key(origin) else {
         return false; // `Origin: null` (sandboxed frames, file:) or garbage
     };
-    host == request_host.trim().to_ascii_lowercase()
+    origin_key(request_origin).is_some_and(|own| own == key)
         || allowed
             .iter()
-            .filter_map(|a| origin_host(a))
-            .any(|a| a == host)
+            .filter_map(|a| origin_key(a))
+            .any(|a| a == key)
 }
 
 #[cfg(test)]
@@ -101,15 +114,23 @@ mod tests {
     fn the_shops_own_origin_is_allowed_whatever_the_scheme() {
         assert!(origin_allowed(
             Some("https://shop.example.com"),
-            "shop.example.com",
+            "https://shop.example.com",
             &[]
         ));
         assert!(origin_allowed(
             Some("http://127.0.0.1:8787"),
-            "127.0.0.1:8787",
+            "http://127.0.0.1:8787",
             &[]
         ));
-        assert!(origin_allowed(None, "shop.example.com", &[]));
+        assert!(origin_allowed(None, "https://shop.example.com", &[]));
+        assert!(
+            !origin_allowed(
+                Some("http://shop.example.com"),
+                "https://shop.example.com",
+                &[]
+            ),
+            "the scheme is part of the origin"
+        );
     }
 
     #[test]
@@ -117,20 +138,24 @@ mod tests {
         let allowed = vec!["https://www.example.com".to_owned()];
         assert!(!origin_allowed(
             Some("https://evil.test"),
-            "shop.example.com",
+            "https://shop.example.com",
             &allowed
         ));
         assert!(origin_allowed(
             Some("https://www.example.com"),
-            "shop.example.com",
+            "https://shop.example.com",
             &allowed
         ));
         assert!(!origin_allowed(
             Some("https://shop.example.com:8443"),
-            "shop.example.com",
+            "https://shop.example.com",
             &[]
         ));
-        assert!(!origin_allowed(Some("null"), "shop.example.com", &[]));
+        assert!(!origin_allowed(
+            Some("null"),
+            "https://shop.example.com",
+            &[]
+        ));
     }
 
     #[test]

@@ -46,6 +46,7 @@ impl From<crate::delivery::plan::CopyOutcome> for ReportStatus {
             CopyOutcome::New => Self::Accepted,
             CopyOutcome::Merged => Self::Merged,
             CopyOutcome::Duplicate => Self::Duplicate,
+            CopyOutcome::Conflict => Self::Rejected,
         }
     }
 }
@@ -107,6 +108,24 @@ impl EventResult {
             insufficient_context: warnings.iter().any(|w| w == INSUFFICIENT_CONTEXT),
             warnings,
         }
+    }
+
+    /// The result of a stored copy: its outcome, or a rejection when its ID belongs to another
+    /// event (`trust`: an ID cannot be borrowed).
+    pub fn of_copy(
+        index: usize,
+        event_id: String,
+        outcome: crate::delivery::plan::CopyOutcome,
+        warnings: Vec<String>,
+    ) -> Self {
+        if outcome == crate::delivery::plan::CopyOutcome::Conflict {
+            let conflict = ValidationError::new(
+                "event_id",
+                "belongs to another event; leave event_id out or use the ID its business key gives",
+            );
+            return Self::invalid(index, Some(event_id), &conflict);
+        }
+        Self::stored(index, event_id, outcome.into(), warnings)
     }
 
     /// An event rejected for what it holds.

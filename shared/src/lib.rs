@@ -32,6 +32,8 @@ pub mod money;
 #[cfg(feature = "server")]
 pub mod outbound;
 #[cfg(feature = "server")]
+pub mod page_url;
+#[cfg(feature = "server")]
 pub mod platform;
 #[cfg(feature = "server")]
 pub mod record;
@@ -41,6 +43,10 @@ pub mod sample_event;
 pub mod settings;
 #[cfg(feature = "server")]
 pub mod signature;
+#[cfg(feature = "server")]
+pub mod tokens;
+#[cfg(feature = "server")]
+pub mod trust;
 #[cfg(feature = "server")]
 pub mod wire;
 

@@ -7,7 +7,8 @@
 //!   `Proxy-*`, `TE`, `Trailer`, `Transfer-Encoding`, `Upgrade`) describe one connection and are
 //!   not forwarded; neither is `Host` (the origin's own) or `Content-Length` (the runtime frames
 //!   the streamed body).
-//! - `x-ar-event` (the edge-routed checkout's event, `edge_event.rs`) never reaches the browser.
+//! - `x-ar-event` (the edge-routed checkout's event, `edge_event.rs`) never reaches the browser,
+//!   and no `x-ar-*` header a browser sends reaches the origin: those names are ours (`trust`).
 //! - Our cookies go on page responses only (HTML, or a redirect answering a navigation): that
 //!   is where Safari ITP lets server-set cookies live long (DESIGN §4 "Edge-set cookies"), and an
 //!   image or script response would add nothing.
@@ -44,6 +45,7 @@ pub fn origin_request_headers(
             !(HOP_BY_HOP.contains(&n.as_str())
                 || n == "host"
                 || n == "content-length"
+                || n.starts_with("x-ar-")
                 || named_by_connection(&n, connection))
         })
         .cloned()
@@ -62,10 +64,23 @@ pub fn browser_response_headers(
             let n = name.to_ascii_lowercase();
             !(HOP_BY_HOP.contains(&n.as_str())
                 || n == EDGE_EVENT_HEADER
+                || n.starts_with("x-ar-")
                 || named_by_connection(&n, connection))
         })
         .cloned()
         .collect()
+}
+
+/// Whether our cookies may go on a response with this `Cache-Control`: not on one a shared
+/// cache may store (`public`, `s-maxage`), or every visitor served from that cache would get the
+/// first visitor's session and click cookies.
+pub fn may_set_cookies(cache_control: Option<&str>) -> bool {
+    !cache_control.is_some_and(|cc| {
+        cc.split(',').any(|d| {
+            let d = d.trim().to_ascii_lowercase();
+            d == "public" || d.starts_with("s-maxage")
+        })
+    })
 }
 
 /// Whether a response is a page our cookies go on: an HTML document, or a redirect answering a
@@ -124,6 +139,28 @@ pub fn origin_cookie_header(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn responses_a_shared_cache_may_store_get_no_cookies() {
+        assert!(may_set_cookies(None));
+        assert!(may_set_cookies(Some("private, max-age=60")));
+        assert!(!may_set_cookies(Some("public, max-age=600")));
+        assert!(!may_set_cookies(Some("max-age=0, S-MAXAGE=300")));
+    }
+
+    #[test]
+    fn no_x_ar_header_crosses_the_proxy_in_either_direction() {
+        let h = |n: &str| {
+            vec![
+                (n.to_owned(), "v".to_owned()),
+                ("accept".to_owned(), "*/*".to_owned()),
+            ]
+        };
+        for name in ["x-ar-event", "X-AR-Event", "x-ar-anything"] {
+            assert_eq!(origin_request_headers(&h(name), None).len(), 1, "{name}");
+            assert_eq!(browser_response_headers(&h(name), None).len(), 1, "{name}");
+        }
+    }
 
     fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
         list.iter()

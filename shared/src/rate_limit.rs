@@ -14,6 +14,24 @@
 //! than refusing shoppers). Pure: the caller passes the time.
 
 use std::collections::BTreeMap;
+use std::net::IpAddr;
+
+/// The key a client is counted under: its IPv4 address, or the /64 network of its IPv6 address
+/// (one subscriber line gets a whole /64 and can rotate through it at will). Text that is not an
+/// address is counted as it is.
+pub fn client_key(ip: &str) -> String {
+    match ip.trim().parse::<IpAddr>() {
+        Ok(IpAddr::V6(v6)) => {
+            if let Some(v4) = v6.to_ipv4_mapped() {
+                return v4.to_string();
+            }
+            let s = v6.segments();
+            format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+        }
+        Ok(IpAddr::V4(v4)) => v4.to_string(),
+        Err(_) => ip.to_owned(),
+    }
+}
 
 /// The window length.
 pub const WINDOW_MS: u64 = 60_000;
@@ -76,6 +94,21 @@ impl RateLimiter {
         }
     }
 
+    /// The decision for `client` at `now_ms` without counting a request (to refuse a client
+    /// that is over its limit before doing any work for it).
+    pub fn peek(&self, client: &str, now_ms: u64) -> RateDecision {
+        let window = now_ms / WINDOW_MS;
+        match self.counters.get(client) {
+            Some((w, n)) if *w == window && *n >= self.limit => {
+                let ends = (window + 1) * WINDOW_MS;
+                RateDecision::Limited {
+                    retry_after_secs: ends.saturating_sub(now_ms).div_ceil(1000).max(1),
+                }
+            }
+            _ => RateDecision::Allow,
+        }
+    }
+
     /// How many clients are tracked.
     pub fn len(&self) -> usize {
         self.counters.len()
@@ -90,6 +123,26 @@ impl RateLimiter {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ipv6_clients_are_counted_per_64_network() {
+        assert_eq!(client_key("2001:db8:1:2:aaaa::1"), "2001:db8:1:2::/64");
+        assert_eq!(client_key("2001:db8:1:2:ffff:1:2:3"), "2001:db8:1:2::/64");
+        assert_ne!(client_key("2001:db8:1:3::1"), client_key("2001:db8:1:2::1"));
+        assert_eq!(client_key("203.0.113.9"), "203.0.113.9");
+        assert_eq!(client_key("::ffff:203.0.113.9"), "203.0.113.9");
+        assert_eq!(client_key("unknown"), "unknown");
+    }
+
+    #[test]
+    fn peeking_does_not_count() {
+        let mut l = RateLimiter::new(2);
+        assert_eq!(l.peek("a", 0), RateDecision::Allow);
+        l.check("a", 0);
+        l.check("a", 0);
+        assert!(matches!(l.peek("a", 0), RateDecision::Limited { .. }));
+        assert_eq!(l.peek("a", WINDOW_MS), RateDecision::Allow);
+    }
 
     const T0: u64 = 1_764_000_000_000; // a window boundary
 

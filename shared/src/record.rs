@@ -18,6 +18,7 @@ use crate::match_quality::{MatchKey, MatchKeys, MatchQuality, estimate};
 use crate::money::Money;
 use crate::outbound::{GoogleClickId, OutboundEvent};
 use crate::pii::HashedUserData;
+use crate::trust::Authority;
 use crate::wire::{ItemInput, TagsFired, ValidatedEvent};
 
 /// Where a copy of an event came from.
@@ -55,6 +56,17 @@ impl Sources {
     pub fn from_shop(self) -> bool {
         self.server || self.edge
     }
+
+    /// The highest authority among the sources (`trust::Authority`).
+    pub fn authority(self) -> Authority {
+        if self.server {
+            Authority::Backend
+        } else if self.edge {
+            Authority::Edge
+        } else {
+            Authority::Browser
+        }
+    }
 }
 
 /// What the edge knows about a shopper's visit, kept per session cookie (DESIGN §4).
@@ -87,7 +99,8 @@ pub struct EventRecord {
     pub event_id: EventId,
     /// Event name.
     pub event: EventName,
-    /// Original occurrence time, Unix ms (the earliest copy's).
+    /// Original occurrence time, Unix ms: the shop's when a shop copy exists
+    /// (`trust`), else the earliest browser copy's, clamped to its arrival.
     pub occurred_at_ms: u64,
     /// Order id (purchases).
     pub order_id: Option<String>,
@@ -109,8 +122,24 @@ pub struct EventRecord {
     pub sources: Sources,
     /// Which browser tags fired.
     pub fired: TagsFired,
-    /// A valid signed order token came with a browser copy.
-    pub order_token_valid: bool,
+    /// The amount a valid signed order token vouched for, bound to this event's name, ID and
+    /// order (`signature::verify_order_token`). It vouches only while the record's money is
+    /// exactly this amount: a token never carries over to another copy's data.
+    #[serde(default)]
+    pub vouched: Option<Money>,
+}
+
+/// What merging a copy into a record did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MergeOutcome {
+    /// The copy was merged.
+    Merged,
+    /// The copy names another event under the same ID and has the authority to say so (a shop
+    /// copy over a browser record): it replaced the record, and every row is planned afresh.
+    Replaced,
+    /// The copy names another event under the same ID without that authority: refused, the
+    /// record is unchanged (`trust`: an ID cannot be borrowed).
+    Refused,
 }
 
 impl EventRecord {
@@ -128,17 +157,20 @@ impl EventRecord {
         // An opt-out of sale/sharing, stated or by GPC, only ever adds restriction.
         session.sale_opt_out = crate::consent::gpc::opted_out_of_sale(None, Some(ev.sale_opt_out))
             || session.sale_opt_out;
-        if let Some(ip) = &ev.client.ip {
+        // trust: a browser's own claims about its request are never taken (the collect route
+        // refuses them); only the shop states the shopper's IP, user agent and click IDs.
+        let stated_context = source != Source::Pixel;
+        if let Some(ip) = ev.client.ip.as_ref().filter(|_| stated_context) {
             session.client_ip.get_or_insert_with(|| ip.clone());
         }
-        if let Some(ua) = &ev.client.user_agent {
+        if let Some(ua) = ev.client.user_agent.as_ref().filter(|_| stated_context) {
             session.user_agent.get_or_insert_with(|| ua.clone());
         }
         let stated = &ev.click_ids;
-        if session.clicks.fbc.is_none() {
+        if session.clicks.fbc.is_none() && stated_context {
             session.clicks.fbc = stated.fbc.as_deref().and_then(|v| v.parse().ok());
         }
-        if session.clicks.fbp.is_none() {
+        if session.clicks.fbp.is_none() && stated_context {
             session.clicks.fbp = stated.fbp.as_deref().and_then(|v| v.parse().ok());
         }
         Self {
@@ -152,10 +184,10 @@ impl EventRecord {
             referrer_url: ev.page.referrer.clone(),
             user,
             session,
-            session_id: ev.session_id.clone(),
+            session_id: ev.session_id.clone().filter(|_| stated_context),
             sources: Sources::of(source),
             fired: ev.fired.unwrap_or_default(),
-            order_token_valid: false,
+            vouched: None,
         }
     }
 
@@ -171,9 +203,23 @@ impl EventRecord {
         seen: SessionContext,
         source: Source,
         session_id: Option<&str>,
+        received_at_ms: u64,
     ) -> (Self, Vec<crate::pii::FieldProblem>) {
         let (user, problems) = crate::pii::hash_user_data(&ev.user, default_country);
         let mut record = Self::from_copy(ev, user, seen, source);
+        // Only what the platforms attribute by: no raw PII from a URL is stored or forwarded.
+        record.page_url = record
+            .page_url
+            .as_deref()
+            .and_then(crate::page_url::for_attribution);
+        record.referrer_url = record
+            .referrer_url
+            .as_deref()
+            .and_then(crate::page_url::for_attribution);
+        if source == Source::Pixel {
+            record.occurred_at_ms =
+                crate::trust::browser_time(record.occurred_at_ms, received_at_ms);
+        }
         if let Some(sid) = session_id {
             record.session_id.get_or_insert_with(|| sid.to_owned());
         }
@@ -196,51 +242,88 @@ impl EventRecord {
         s.sale_opt_out |= stored.sale_opt_out;
     }
 
-    /// Merges another copy of the same event into this one (DESIGN §5): missing identifiers are
-    /// filled, the shop's order data and hashed customer identifiers win over the browser's (the
-    /// shop knows its customer; anyone can post a browser copy with someone else's email),
-    /// consent keeps the most restrictive state, sources and flags accumulate, and the earliest
-    /// occurrence time is kept. The browser's session (click IDs, cookies, IP, user agent) fills
-    /// what the shop's copy lacks: it is the shopper's own.
-    pub fn merge(&mut self, other: &EventRecord) {
-        let shop_data_arrives = other.sources.from_shop() && !self.sources.from_shop();
-        if shop_data_arrives {
-            self.money = other.money.clone().or(self.money.take());
-            if !other.items.is_empty() {
-                self.items.clone_from(&other.items);
+    /// Merges another copy of the same event into this one (DESIGN §5, with the `trust` rules):
+    ///
+    /// - a copy that names another event under this ID replaces the record when it has more
+    ///   authority (a shop copy over a browser record) and is refused otherwise;
+    /// - the copy with the most authority decides the business facts — order id, money, items and
+    ///   occurrence time (between copies of equal authority the first one's stand, missing ones
+    ///   filled, the earliest time kept);
+    /// - the shop's hashed customer identifiers replace a browser's (anyone can post a browser
+    ///   copy with someone else's email);
+    /// - the browser's session (click IDs, cookies, IP, user agent, as the edge saw them) fills
+    ///   what the shop's copy lacks: it is the shopper's own; consent keeps the most restrictive
+    ///   state; sources and fired flags accumulate;
+    /// - an order token keeps vouching only for exactly the amount it signed.
+    pub fn merge(&mut self, other: &EventRecord) -> MergeOutcome {
+        let (mine, theirs) = (self.authority(), other.authority());
+        if self.event != other.event {
+            if theirs > mine {
+                *self = other.clone();
+                return MergeOutcome::Replaced;
             }
-        } else {
+            return MergeOutcome::Refused;
+        }
+        if theirs > mine {
+            self.order_id.clone_from(&other.order_id);
+            self.money.clone_from(&other.money);
+            self.items.clone_from(&other.items);
+            self.occurred_at_ms = other.occurred_at_ms;
+        } else if theirs == mine {
+            fill(&mut self.order_id, &other.order_id);
             fill(&mut self.money, &other.money);
             if self.items.is_empty() {
                 self.items.clone_from(&other.items);
             }
+            self.occurred_at_ms = self.occurred_at_ms.min(other.occurred_at_ms);
         }
-        fill(&mut self.order_id, &other.order_id);
+        let shop_identifiers_arrive = other.sources.from_shop() && !self.sources.from_shop();
         fill(&mut self.page_url, &other.page_url);
         fill(&mut self.referrer_url, &other.referrer_url);
         fill(&mut self.session_id, &other.session_id);
-        merge_user(&mut self.user, &other.user, shop_data_arrives);
+        merge_user(&mut self.user, &other.user, shop_identifiers_arrive);
         let consent = self.session.consent.merge(other.session.consent);
         self.fill_from_session(&other.session);
         self.session.consent = consent;
-        self.occurred_at_ms = self.occurred_at_ms.min(other.occurred_at_ms);
         self.sources.pixel |= other.sources.pixel;
         self.sources.server |= other.sources.server;
         self.sources.edge |= other.sources.edge;
         self.fired.meta |= other.fired.meta;
         self.fired.google |= other.fired.google;
-        self.order_token_valid |= other.order_token_valid;
+        let vouches = |v: &Option<Money>| v.is_some() && *v == self.money;
+        self.vouched = if vouches(&self.vouched) {
+            self.vouched.clone()
+        } else if vouches(&other.vouched) {
+            other.vouched.clone()
+        } else {
+            None
+        };
+        MergeOutcome::Merged
     }
 
-    /// True while a browser-reported purchase or payment has neither a copy from the shop nor a
-    /// valid signed order token: anyone can post to `/_ar/collect`, so it is held back as
-    /// unverified (DESIGN §4, "Forged events").
-    pub fn awaits_corroboration(&self) -> bool {
-        let money_event = matches!(
-            self.event,
-            EventName::Purchase | EventName::PaymentInfoAdded
-        );
-        money_event && !self.sources.from_shop() && !self.order_token_valid
+    /// Who vouches for this record's business facts (`trust::Authority`).
+    pub fn authority(&self) -> Authority {
+        match self.sources.authority() {
+            Authority::Browser if self.vouched.is_some() && self.vouched == self.money => {
+                Authority::VouchedBrowser
+            }
+            other => other,
+        }
+    }
+
+    /// True while a browser-reported event that needs corroboration (`trust::needs_corroboration`:
+    /// purchase-like by its mapping, or money on the conversion path) has neither a copy from the
+    /// shop nor a signed order token vouching for exactly its amount: anyone can post to
+    /// `/_ar/collect`, so it is held back as unverified (DESIGN §4, "Forged events").
+    pub fn awaits_corroboration(&self, mappings: &Mappings) -> bool {
+        if self.sources.from_shop() {
+            return false;
+        }
+        let Some(mapping) = mappings.lookup(&self.event) else {
+            return false;
+        };
+        let vouched = self.vouched.is_some() && self.vouched == self.money;
+        !vouched && crate::trust::needs_corroboration(&self.event, &mapping, self.money.as_ref())
     }
 
     /// The match-quality estimate from the identifiers present (Meta's view).
@@ -267,6 +350,17 @@ impl EventRecord {
             .map_or(crate::mapping::DeliveryPath::Batched, |m| m.path)
     }
 
+    /// The value the platforms may get: a browser-only lead's or sign-up's value only when a
+    /// token vouches for it (`trust::drops_unvouched_value`).
+    fn sendable_money(&self, mapping: &crate::mapping::EventMapping) -> Option<Money> {
+        let vouched = self.vouched.is_some() && self.vouched == self.money;
+        let unconfirmed = !self.sources.from_shop() && !vouched;
+        if unconfirmed && crate::trust::drops_unvouched_value(&self.event, mapping) {
+            return None;
+        }
+        self.money.clone()
+    }
+
     /// The event ready for the request builders: consent resolved against the region default
     /// and turned into per-platform permissions. `None` for an event nobody mapped.
     pub fn to_outbound(
@@ -276,6 +370,7 @@ impl EventRecord {
     ) -> Option<OutboundEvent> {
         let name = self.event.clone();
         let mapping = mappings.lookup(&name)?;
+        let money = self.sendable_money(&mapping);
         let s = &self.session;
         let (country, region) = (s.country.as_deref(), s.region.as_deref());
         let state = resolve(
@@ -301,7 +396,7 @@ impl EventRecord {
             mapping,
             occurred_at_ms: self.occurred_at_ms,
             order_id: self.order_id.clone(),
-            money: self.money.clone(),
+            money,
             items: self.items.clone(),
             page_url: self.page_url.clone(),
             referrer_url: self.referrer_url.clone(),

@@ -64,7 +64,7 @@ mod tests {
         let r = sample_record(1_764_000_000_000, [0; 16], "US", &Mappings::default());
         let Ok(r) = r else { panic!("{r:?}") };
         assert_eq!(r.event, crate::EventName::Purchase);
-        assert!(r.sources.server && !r.awaits_corroboration());
+        assert!(r.sources.server && !r.awaits_corroboration(&Mappings::default()));
         let stored = serde_json::to_string(&r).unwrap_or_default();
         assert!(!stored.contains("test@example.com"), "email is hashed");
         assert!(r.user.meta.em.is_some());

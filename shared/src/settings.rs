@@ -73,7 +73,7 @@ pub struct Settings {
     /// Dev/test only: pretend every visitor is in this `CC` or `CC-REGION` (local workerd has no
     /// geo data).
     pub geo_override: Option<(String, Option<String>)>,
-    /// Shared secret for `/_ar/events` signatures and order tokens (secret).
+    /// Shared secret for `/_ar/events` signatures; every other key is derived from it (secret).
     pub server_secret: Option<Secret>,
     /// Bearer token for `/_ar/admin` and `/_ar/health` (secret).
     pub admin_token: Option<Secret>,
@@ -159,6 +159,17 @@ impl Reader<'_> {
 }
 
 impl Settings {
+    /// The key for `purpose`, derived from `AR_SERVER_SECRET` (`signature::derive_key`); `None`
+    /// while the secret is not set.
+    pub fn key(
+        &self,
+        purpose: crate::signature::KeyPurpose,
+    ) -> Option<crate::signature::DerivedKey> {
+        self.server_secret
+            .as_ref()
+            .map(|s| crate::signature::derive_key(s.0.as_bytes(), purpose))
+    }
+
     /// Reads and checks every setting.
     ///
     /// # Errors

@@ -1,15 +1,22 @@
-//! Signatures that let the worker trust what reaches it: merchant-backend requests to
-//! `/_ar/events`, and order tokens that a thank-you page renders so a browser-reported purchase
-//! can be believed without a server copy (DESIGN §4, "Forged events").
+//! Signatures on merchant-backend requests to `/_ar/events`, and the keys every other token is
+//! made with (`tokens`).
 //!
-//! Both are HMAC-SHA256 with the merchant's server secret, hex-encoded. Request signatures cover
-//! `"<timestamp>.<raw body>"` and expire after [`TOLERANCE_SECS`], so a captured request cannot be
-//! replayed later. Comparison is constant-time (`Mac::verify_slice`).
+//! Requests are HMAC-SHA256 with the merchant's server secret over `"<timestamp>.<raw body>"`,
+//! hex-encoded; they expire after [`TOLERANCE_SECS`], and within that window the worker refuses a
+//! signature it has already seen (a replay), keyed by the signature the check returns.
+//! Verification computes the MAC once, however many `v1=` candidates the header lists, and
+//! refuses a header with more than [`MAX_SIGNATURES`] of them before computing anything, so an
+//! unsigned request costs the worker one pass over the body at most. Comparison is
+//! constant-time.
+//!
+//! Every other use of the secret takes its own key, derived with [`derive_key`] (domain
+//! separation): an order token, a session id, an edge-event signature or an admin session made
+//! for one purpose is worthless for another, and none of them is a request signature.
 
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 
-type HmacSha256 = Hmac<Sha256>;
+pub(crate) type HmacSha256 = Hmac<Sha256>;
 
 /// Header carrying the Unix timestamp (seconds) the sender signed.
 pub const TIMESTAMP_HEADER: &str = "x-ar-timestamp";
@@ -17,6 +24,66 @@ pub const TIMESTAMP_HEADER: &str = "x-ar-timestamp";
 pub const SIGNATURE_HEADER: &str = "x-ar-signature";
 /// How far the signed timestamp may be from the worker's clock, either way.
 pub const TOLERANCE_SECS: u64 = 300;
+/// Most `v1=` candidates one header may carry: the old and the new secret during a rotation,
+/// and one spare.
+pub const MAX_SIGNATURES: usize = 3;
+/// Longest signature header accepted (three candidates and separators fit well inside).
+pub const MAX_SIGNATURE_HEADER_LEN: usize = 256;
+
+/// What a derived key is for; each use has its own key (domain separation).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyPurpose {
+    /// Order tokens rendered by the thank-you page.
+    OrderToken,
+    /// Our `_ar_sid` session ids.
+    Session,
+    /// The `x-ar-event-signature` of an edge-routed checkout.
+    EdgeEvent,
+    /// Admin session cookies.
+    AdminSession,
+}
+
+impl KeyPurpose {
+    /// The label the key is derived under; published in the README for the shop's side.
+    pub const fn label(self) -> &'static str {
+        match self {
+            Self::OrderToken => "active-reach/v1/order-token",
+            Self::Session => "active-reach/v1/session",
+            Self::EdgeEvent => "active-reach/v1/edge-event",
+            Self::AdminSession => "active-reach/v1/admin-session",
+        }
+    }
+}
+
+/// A key derived from the server secret for one purpose: `HMAC-SHA256(secret, label)`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct DerivedKey(pub(crate) [u8; 32]);
+
+impl core::fmt::Debug for DerivedKey {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("DerivedKey(..)")
+    }
+}
+
+/// The key for `purpose`, derived from the merchant's server secret.
+#[must_use]
+pub fn derive_key(secret: &[u8], purpose: KeyPurpose) -> DerivedKey {
+    let mut m = mac(secret);
+    m.update(purpose.label().as_bytes());
+    DerivedKey(m.finalize().into_bytes().into())
+}
+
+/// The MAC of a verified request: what the worker records to refuse a replay of it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequestMac(pub [u8; 32]);
+
+impl RequestMac {
+    /// Hex text, for storage.
+    #[must_use]
+    pub fn to_hex(&self) -> String {
+        hex(&self.0)
+    }
+}
 
 /// Why a signed request was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -35,6 +102,9 @@ pub enum SignatureError {
     /// No signature header.
     #[error("missing {SIGNATURE_HEADER} header (v1=<hex HMAC-SHA256>)")]
     MissingSignature,
+    /// More candidates, or a longer header, than a secret rotation needs.
+    #[error("{SIGNATURE_HEADER} lists more than {MAX_SIGNATURES} signatures or is too long")]
+    TooManySignatures,
     /// No `v1=` signature matches.
     #[error(
         "{SIGNATURE_HEADER} does not match: sign \"<timestamp>.<raw body>\" with HMAC-SHA256 and the server secret"
@@ -50,12 +120,13 @@ impl SignatureError {
             Self::BadTimestamp => "bad_timestamp",
             Self::Stale => "stale_timestamp",
             Self::MissingSignature => "missing_signature",
+            Self::TooManySignatures => "too_many_signatures",
             Self::Mismatch => "signature_mismatch",
         }
     }
 }
 
-fn mac(secret: &[u8]) -> HmacSha256 {
+pub(crate) fn mac(secret: &[u8]) -> HmacSha256 {
     // HMAC accepts keys of any length; `new_from_slice` only fails for fixed-size-key MACs.
     match HmacSha256::new_from_slice(secret) {
         Ok(m) => m,
@@ -69,7 +140,7 @@ fn unreachable_mac() -> HmacSha256 {
     <HmacSha256 as KeyInit>::new(&hmac::digest::Key::<HmacSha256>::default())
 }
 
-fn hex(bytes: &[u8]) -> String {
+pub(crate) fn hex(bytes: &[u8]) -> String {
     const HEX: &[u8; 16] = b"0123456789abcdef";
     let mut s = String::with_capacity(bytes.len() * 2);
     for b in bytes {
@@ -79,7 +150,7 @@ fn hex(bytes: &[u8]) -> String {
     s
 }
 
-fn unhex(s: &str) -> Option<Vec<u8>> {
+pub(crate) fn unhex(s: &str) -> Option<Vec<u8>> {
     if !s.len().is_multiple_of(2) {
         return None;
     }
@@ -99,7 +170,7 @@ pub fn sign_request(secret: &[u8], timestamp: u64, body: &[u8]) -> String {
     format!("v1={}", hex(&m.finalize().into_bytes()))
 }
 
-/// Checks a signed request.
+/// Checks a signed request; the matching MAC on success.
 ///
 /// # Errors
 /// [`SignatureError`] saying what is missing or wrong.
@@ -109,62 +180,41 @@ pub fn verify_request(
     signature: Option<&str>,
     body: &[u8],
     now_secs: u64,
-) -> Result<(), SignatureError> {
+) -> Result<RequestMac, SignatureError> {
     let ts_text = timestamp.ok_or(SignatureError::MissingTimestamp)?.trim();
     let ts: u64 = ts_text.parse().map_err(|_| SignatureError::BadTimestamp)?;
     if ts.abs_diff(now_secs) > TOLERANCE_SECS {
         return Err(SignatureError::Stale);
     }
     let header = signature.ok_or(SignatureError::MissingSignature)?;
-    let matches = header
+    let candidates: Vec<&str> = header
         .split(',')
         .filter_map(|part| part.trim().strip_prefix("v1="))
-        .filter_map(unhex)
-        .any(|sig| {
-            let mut m = mac(secret);
-            m.update(ts_text.as_bytes());
-            m.update(b".");
-            m.update(body);
-            m.verify_slice(&sig).is_ok()
+        .collect();
+    if header.len() > MAX_SIGNATURE_HEADER_LEN || candidates.len() > MAX_SIGNATURES {
+        return Err(SignatureError::TooManySignatures);
+    }
+    let mut m = mac(secret);
+    m.update(ts_text.as_bytes());
+    m.update(b".");
+    m.update(body);
+    let expected: [u8; 32] = m.finalize().into_bytes().into();
+    let matched = candidates
+        .iter()
+        .filter_map(|c| unhex(c))
+        .fold(false, |found, sig| {
+            found | constant_time_eq(&sig, &expected)
         });
-    if matches {
-        Ok(())
+    if matched {
+        Ok(RequestMac(expected))
     } else {
         Err(SignatureError::Mismatch)
     }
 }
 
-fn order_message(order_id: &str, value: f64, currency: &str) -> String {
-    // Two decimals: the shop's template and the worker must print the same amount.
-    format!(
-        "{order_id}\u{1f}{value:.2}\u{1f}{}",
-        currency.to_ascii_uppercase()
-    )
-}
-
-/// The order token a thank-you page renders for `order_id` (hex HMAC over order id, value with
-/// two decimals, and currency).
-#[must_use]
-pub fn order_token(secret: &[u8], order_id: &str, value: f64, currency: &str) -> String {
-    let mut m = mac(secret);
-    m.update(order_message(order_id, value, currency).as_bytes());
-    hex(&m.finalize().into_bytes())
-}
-
-/// True when `token` is the order token for these order details.
-pub fn verify_order_token(
-    secret: &[u8],
-    token: &str,
-    order_id: &str,
-    value: f64,
-    currency: &str,
-) -> bool {
-    let Some(sig) = unhex(token.trim()) else {
-        return false;
-    };
-    let mut m = mac(secret);
-    m.update(order_message(order_id, value, currency).as_bytes());
-    m.verify_slice(&sig).is_ok()
+/// Equal bytes, compared without stopping at the first difference.
+pub(crate) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 #[cfg(test)]
@@ -172,14 +222,15 @@ mod tests {
     use super::*;
 
     const SECRET: &[u8] = b"dev-server-secret";
+    const SESSION_KEY_HEX: &str =
+        "539e092f0c595b44d7108df5ff24a5709cc55741fbbb8a0c2b31946e58f39c3a";
 
     #[test]
     fn a_correctly_signed_request_is_accepted() {
         let body = br#"{"events":[]}"#;
         let sig = sign_request(SECRET, 1_764_000_000, body);
-        assert_eq!(
-            verify_request(SECRET, Some("1764000000"), Some(&sig), body, 1_764_000_100),
-            Ok(())
+        assert!(
+            verify_request(SECRET, Some("1764000000"), Some(&sig), body, 1_764_000_100).is_ok()
         );
     }
 
@@ -254,19 +305,50 @@ mod tests {
     fn any_of_several_signatures_may_match_during_rotation() {
         let sig = sign_request(SECRET, 10, b"x");
         let header = format!("v1=00ff, {sig}");
+        assert!(verify_request(SECRET, Some("10"), Some(&header), b"x", 10).is_ok());
+    }
+
+    #[test]
+    fn a_header_with_thousands_of_candidates_is_refused_before_any_mac() {
+        let body = vec![b'x'; 1024 * 1024];
+        let header = vec!["v1=00"; 5000].join(",");
         assert_eq!(
-            verify_request(SECRET, Some("10"), Some(&header), b"x", 10),
-            Ok(())
+            verify_request(SECRET, Some("10"), Some(&header), &body, 10),
+            Err(SignatureError::TooManySignatures)
+        );
+        let four = ["v1=00"; 4].join(",");
+        assert_eq!(
+            verify_request(SECRET, Some("10"), Some(&four), b"x", 10),
+            Err(SignatureError::TooManySignatures)
         );
     }
 
     #[test]
-    fn order_tokens_bind_order_value_and_currency() {
-        let t = order_token(SECRET, "1001", 59.9, "eur");
-        assert!(verify_order_token(SECRET, &t, "1001", 59.90, "EUR"));
-        assert!(!verify_order_token(SECRET, &t, "1001", 599.0, "EUR"));
-        assert!(!verify_order_token(SECRET, &t, "1002", 59.9, "EUR"));
-        assert!(!verify_order_token(SECRET, &t, "1001", 59.9, "USD"));
-        assert!(!verify_order_token(SECRET, "nothex", "1001", 59.9, "EUR"));
+    fn a_verified_request_names_its_mac_for_replay_checks() {
+        let sig = sign_request(SECRET, 10, b"x");
+        let mac = verify_request(SECRET, Some("10"), Some(&sig), b"x", 10).map(|m| m.to_hex());
+        assert_eq!(mac.ok().map(|m| format!("v1={m}")), Some(sig));
+    }
+
+    #[test]
+    fn derived_keys_differ_per_purpose_and_from_the_secret() {
+        let keys = [
+            KeyPurpose::OrderToken,
+            KeyPurpose::Session,
+            KeyPurpose::EdgeEvent,
+            KeyPurpose::AdminSession,
+        ]
+        .map(|p| derive_key(SECRET, p).0);
+        for (i, a) in keys.iter().enumerate() {
+            assert_ne!(a.as_slice(), SECRET);
+            for b in &keys[i + 1..] {
+                assert_ne!(a, b);
+            }
+        }
+        // Independent vector: printf 'active-reach/v1/session' | openssl dgst -sha256 -hmac dev-server-secret
+        assert_eq!(
+            hex(&derive_key(SECRET, KeyPurpose::Session).0),
+            SESSION_KEY_HEX
+        );
     }
 }

@@ -89,6 +89,9 @@ pub struct VisitConfig<'a> {
     pub ga4_measurement_id: Option<&'a str>,
     /// OneTrust group ids.
     pub onetrust_groups: &'a OneTrustGroups,
+    /// The key session ids are minted and checked with (`tokens`); `None` without a server
+    /// secret, when any well-formed value is taken as a session id.
+    pub session_key: Option<&'a crate::signature::DerivedKey>,
 }
 
 /// Randomness a visit may need: a new `_fbp` and a new session id.
@@ -165,8 +168,20 @@ pub fn read_visit(
     } else {
         (None, None)
     };
-    let existing_sid = jar.get(SESSION_COOKIE).filter(|v| is_session_id(v));
-    let session_id = existing_sid.map_or_else(|| hex(&random.session), str::to_owned);
+    // A session id the worker did not mint is no session: nobody can name another visit.
+    let existing_sid = jar
+        .get(SESSION_COOKIE)
+        .filter(|v| match config.session_key {
+            Some(key) => crate::tokens::is_minted_session_id(key, v),
+            None => is_session_id(v),
+        });
+    let session_id = existing_sid.map_or_else(
+        || match config.session_key {
+            Some(key) => crate::tokens::mint_session_id(key, random.session),
+            None => hex(&random.session),
+        },
+        str::to_owned,
+    );
     let context = SessionContext {
         clicks: plan.context,
         ga_client_id: ga_client_id.map(String::from),
@@ -291,7 +306,9 @@ fn ga_ids(
 }
 
 fn session_cookie(session_id: &str, scope: &CookieScope) -> Option<SetCookie> {
-    SetCookie::new(SESSION_COOKIE, session_id, scope, COOKIE_MAX_AGE_SECS).ok()
+    SetCookie::new(SESSION_COOKIE, session_id, scope, COOKIE_MAX_AGE_SECS)
+        .ok()
+        .map(SetCookie::hidden_from_scripts)
 }
 
 fn hex(bytes: &[u8]) -> String {

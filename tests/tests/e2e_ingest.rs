@@ -12,6 +12,8 @@ use ar_sandbox::shop::report::signature;
 use ar_sandbox::{ReportMode, Sandbox, SandboxConfig};
 use serde_json::{Value, json};
 
+/// The admin token these tests use (long enough for the minimum length).
+const ADMIN_TOKEN: &str = "e2e-admin-token-0123456789abcdef";
 const SECRET: &str = "e2e-ingest-secret";
 /// A real-looking fbclid: base64url characters (a `.` is refused, `ar_shared::click_ids::id`).
 const FBCLID: &str = "IwAR-e2e_Ingest_1";
@@ -366,34 +368,86 @@ async fn assert_routes_without_an_origin(worker: &Worker) {
             .contains("ORIGIN_URL")
     );
     let (status, json) = post_events(worker, b"{}", Some((SECRET, now_s()))).await;
-    assert_eq!(status, 500, "{json}");
-    assert_eq!(json["error"], "config");
-    assert_eq!(json["problems"][0]["name"], "AR_SERVER_SECRET", "{json}");
+    assert_eq!(status, 503, "{json}");
+    assert_eq!(json["error"], "server_events_off");
+    assert!(
+        json["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("AR_SERVER_SECRET"),
+        "{json}"
+    );
 }
 
+/// A tracking misconfiguration never takes the shop down: the storefront is served unchanged
+/// (no cookies of ours), public routes answer a generic `not_configured` that echoes no setting
+/// value, and the health page names what to fix.
 #[tokio::test(flavor = "multi_thread")]
-async fn configuration_problems_are_reported_not_swallowed() {
-    let worker = Worker::start(&[("DEFAULT_COUNTRY", "Germany"), ("META_PIXEL_ID", "123")]);
+async fn a_tracking_misconfiguration_serves_the_shop_and_names_the_problem_on_health_only() {
+    let worker_port = free_port();
+    let sandbox = edge_sandbox(worker_port).await;
+    let worker = Worker::start_on(
+        worker_port,
+        &[
+            ("ORIGIN_URL", &sandbox.shop_url),
+            ("DEFAULT_COUNTRY", "Germany-secret-value"),
+            ("META_PIXEL_ID", "123"),
+            ("ADMIN_TOKEN", ADMIN_TOKEN),
+        ],
+    );
+    let res = http()
+        .get(format!("{}/?fbclid={FBCLID}", worker.base_url))
+        .header("accept", "text/html")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 200, "the shop is served");
+    let ours: Vec<String> = set_cookies(&res)
+        .into_iter()
+        .map(|(n, _)| n)
+        .filter(|n| n.starts_with("_fb") || n.starts_with("_ar"))
+        .collect();
+    assert!(
+        ours.is_empty(),
+        "no tracking cookies while misconfigured: {ours:?}"
+    );
+    assert!(res.text().await.unwrap().contains("id=\"products\""));
     let res = http()
         .post(format!("{}/_ar/collect", worker.base_url))
         .body(r#"{"event":"product.viewed"}"#)
         .send()
         .await
         .unwrap();
-    assert_eq!(res.status().as_u16(), 500);
-    let json: Value = res.json().await.unwrap();
-    assert_eq!(json["error"], "config", "{json}");
-    let problems: Vec<&str> = json["problems"]
+    assert_eq!(res.status().as_u16(), 503);
+    let text = res.text().await.unwrap();
+    let json: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(json["error"], "not_configured", "{json}");
+    assert!(
+        !text.contains("Germany") && !text.contains("DEFAULT_COUNTRY"),
+        "{text}"
+    );
+    let health = http()
+        .get(format!("{}/_ar/health", worker.base_url))
+        .bearer_auth(ADMIN_TOKEN)
+        .send()
+        .await
+        .unwrap()
+        .json::<Value>()
+        .await
+        .unwrap();
+    let problems: Vec<&str> = health["config"]["problems"]
         .as_array()
         .unwrap()
         .iter()
         .filter_map(|p| p["name"].as_str())
         .collect();
-    assert!(problems.contains(&"DEFAULT_COUNTRY"), "{json}");
-    assert!(problems.contains(&"META_ACCESS_TOKEN"), "{json}");
-    // Pages too: a misconfigured worker says so instead of silently proxying.
-    let res = http().get(&worker.base_url).send().await.unwrap();
-    assert_eq!(res.status().as_u16(), 500);
+    assert!(problems.contains(&"DEFAULT_COUNTRY"), "{health}");
+    assert!(problems.contains(&"META_ACCESS_TOKEN"), "{health}");
+    let log = worker.process.output().join("\n");
+    assert!(
+        !log.contains("Germany-secret-value"),
+        "a setting value in the log"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]

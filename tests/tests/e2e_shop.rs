@@ -116,15 +116,33 @@ async fn a_shoppers_purchase_reaches_each_platform_once_with_browser_and_backend
     click(&client, "#checkout").await;
     click(&client, "#to-payment").await;
     click(&client, "#place-order").await;
-    let shown = client
-        .wait()
-        .at_most(Duration::from_secs(20))
-        .for_element(Locator::Css("#ar-event-id[data-state]"))
-        .await
-        .expect("thank-you page reports the purchase");
-    let state = shown.attr("data-state").await.unwrap().unwrap_or_default();
-    let page_id = shown.text().await.unwrap();
-    let url = client.current_url().await.unwrap();
+    // Every page has `#ar-event-id`, so the payment page's own element can match while the order
+    // navigates: wait for the thank-you page itself, and read its state, text and URL in one
+    // script run so no element can go stale between finding and reading it.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let (state, page_id, url) = loop {
+        let seen = client
+            .execute(
+                "const e = document.getElementById('ar-event-id'); \
+                 return location.pathname === '/thank-you' && e && e.dataset.state \
+                   ? [e.dataset.state, e.textContent, location.href] : null;",
+                vec![],
+            )
+            .await
+            .unwrap_or(Value::Null);
+        if let Some([state, id, href]) = seen.as_array().map(Vec::as_slice) {
+            break (
+                state.as_str().unwrap_or_default().to_owned(),
+                id.as_str().unwrap_or_default().to_owned(),
+                href.as_str().unwrap_or_default().to_owned(),
+            );
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the thank-you page never reported the purchase"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
     let cookies = client.get_all_cookies().await.unwrap();
     client.close().await.unwrap();
     assert_eq!(
@@ -132,8 +150,9 @@ async fn a_shoppers_purchase_reaches_each_platform_once_with_browser_and_backend
         "pixel error on the thank-you page: {page_id}"
     );
     let order_id = url
-        .query_pairs()
-        .find(|(k, _)| k == "order")
+        .split_once('?')
+        .map(|(_, q)| q)
+        .and_then(|q| form_urlencoded::parse(q.as_bytes()).find(|(k, _)| k == "order"))
         .map(|(_, v)| v.into_owned())
         .expect("thank-you URL carries the order id");
     let expected = EventId::from_business_key(&EventName::Purchase, &order_id);

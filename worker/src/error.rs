@@ -5,7 +5,6 @@
 //! `problems` where they apply). Internal faults are logged here, without PII (error texts from
 //! D1 or the runtime never carry request data), and answered without detail.
 
-use ar_shared::settings::SettingProblem;
 use ar_shared::signature::SignatureError;
 use ar_shared::wire::ValidationError;
 use serde_json::{Value, json};
@@ -22,6 +21,8 @@ pub(crate) enum Error {
     InvalidPlatform(String),
     /// 401: the server-event signature does not verify.
     BadSignature(SignatureError),
+    /// 401: a signed request that was already taken.
+    Replayed,
     /// 401: no or a wrong admin token.
     AdminUnauthorized,
     /// 403: the `Origin` may not post events.
@@ -30,6 +31,8 @@ pub(crate) enum Error {
     NotFound(&'static str),
     /// 405: wrong method (what to use).
     MethodNotAllowed(&'static str),
+    /// 409: the event's ID belongs to another event (`ar_shared::trust`).
+    EventIdConflict,
     /// 413: the body is over the route's limit (the limit, in words).
     TooLarge(&'static str),
     /// 415: the body is not JSON (or `text/plain` from `sendBeacon`).
@@ -39,8 +42,11 @@ pub(crate) enum Error {
         /// Seconds until the client may send again.
         retry_after_secs: u64,
     },
-    /// 500: the settings have problems, each naming its var or secret.
-    Settings(Vec<SettingProblem>),
+    /// 503: tracking is off until the settings are fixed. The answer is generic (a public route
+    /// never echoes configuration); the log names the settings, `/_ar/health` says what is wrong.
+    NotConfigured(Vec<&'static str>),
+    /// 503: `/_ar/events` is off while `AR_SERVER_SECRET` is not set.
+    ServerEventsOff,
     /// 502: the storefront origin did not answer.
     OriginUnreachable,
     /// 503: the admin pages are off until `ADMIN_TOKEN` is set.
@@ -72,16 +78,21 @@ impl Error {
     pub(crate) const fn status(&self) -> u16 {
         match self {
             Self::InvalidEvent(_) | Self::InvalidBatch(_) | Self::InvalidPlatform(_) => 400,
-            Self::BadSignature(_) | Self::AdminUnauthorized => 401,
+            Self::BadSignature(_) | Self::Replayed | Self::AdminUnauthorized => 401,
             Self::ForbiddenOrigin => 403,
             Self::NotFound(_) => 404,
+            Self::EventIdConflict => 409,
             Self::MethodNotAllowed(_) => 405,
             Self::TooLarge(_) => 413,
             Self::UnsupportedMediaType => 415,
             Self::RateLimited { .. } => 429,
-            Self::Settings(_) | Self::Runtime(_) | Self::Internal(_) => 500,
+            Self::Runtime(_) | Self::Internal(_) => 500,
             Self::OriginUnreachable => 502,
-            Self::AdminDisabled | Self::Store(_) | Self::Contended(_) => 503,
+            Self::AdminDisabled
+            | Self::Store(_)
+            | Self::Contended(_)
+            | Self::NotConfigured(_)
+            | Self::ServerEventsOff => 503,
         }
     }
 
@@ -91,14 +102,16 @@ impl Error {
             Self::InvalidEvent(_) => "invalid_event",
             Self::InvalidBatch(_) => "invalid_batch",
             Self::InvalidPlatform(_) => "invalid_platform",
-            Self::BadSignature(_) | Self::AdminUnauthorized => "unauthorized",
+            Self::BadSignature(_) | Self::Replayed | Self::AdminUnauthorized => "unauthorized",
             Self::ForbiddenOrigin => "forbidden_origin",
             Self::NotFound(_) => "not_found",
+            Self::EventIdConflict => "event_id_conflict",
             Self::MethodNotAllowed(_) => "method_not_allowed",
             Self::TooLarge(_) => "too_large",
             Self::UnsupportedMediaType => "unsupported_media_type",
             Self::RateLimited { .. } => "rate_limited",
-            Self::Settings(_) => "config",
+            Self::NotConfigured(_) => "not_configured",
+            Self::ServerEventsOff => "server_events_off",
             Self::OriginUnreachable => "origin_unreachable",
             Self::AdminDisabled => "admin_disabled",
             Self::Store(_) | Self::Contended(_) => "store_failed",
@@ -115,12 +128,8 @@ impl Error {
             Self::BadSignature(e) => {
                 json!({ "error": code, "problem": e.code(), "message": e.to_string() })
             }
-            Self::Settings(problems) => {
-                let problems: Vec<Value> = problems
-                    .iter()
-                    .map(|p| json!({ "name": p.name, "problem": p.problem }))
-                    .collect();
-                json!({ "error": code, "problems": problems })
+            Self::Replayed => {
+                json!({ "error": code, "problem": "replayed", "message": self.message() })
             }
             _ => json!({ "error": code, "message": self.message() }),
         }
@@ -131,20 +140,33 @@ impl Error {
             Self::InvalidEvent(e) | Self::InvalidBatch(e) => e.to_string(),
             Self::InvalidPlatform(m) => m.clone(),
             Self::BadSignature(e) => e.to_string(),
-            Self::AdminUnauthorized => "send Authorization: Bearer <ADMIN_TOKEN>".into(),
+            Self::Replayed => "this signed request was already received; sign each request \
+                anew (a fresh x-ar-timestamp)"
+                .into(),
+            Self::AdminUnauthorized => {
+                "send Authorization: Bearer <ADMIN_TOKEN>, or sign in at /_ar/admin".into()
+            }
             Self::ForbiddenOrigin => "this Origin may not post events here: serve the pixel from \
                 the shop's own host or add the origin to ALLOWED_ORIGINS"
                 .into(),
             Self::NotFound(what) | Self::MethodNotAllowed(what) | Self::TooLarge(what) => {
                 (*what).into()
             }
+            Self::EventIdConflict => "this event_id belongs to another event; leave event_id out \
+                or use the ID the event's business key gives"
+                .into(),
             Self::UnsupportedMediaType => {
                 "send the event as application/json (or text/plain from sendBeacon)".into()
             }
             Self::RateLimited { .. } => {
                 "too many events from this client; retry after the time in Retry-After".into()
             }
-            Self::Settings(_) => "the settings have problems".into(),
+            Self::NotConfigured(_) => "tracking is switched off until its settings are fixed; \
+                the admin health page says what to fix"
+                .into(),
+            Self::ServerEventsOff => "server events are off: set AR_SERVER_SECRET (wrangler \
+                secret put AR_SERVER_SECRET) to the secret the shop's backend signs with"
+                .into(),
             Self::OriginUnreachable => "the storefront origin (ORIGIN_URL) did not answer".into(),
             Self::AdminDisabled => {
                 "set ADMIN_TOKEN (wrangler secret put ADMIN_TOKEN) to use the admin pages".into()
@@ -159,10 +181,8 @@ impl Error {
     /// What to log for this error, when it is our fault (never request data).
     fn log(&self) {
         match self {
-            Self::Settings(problems) => {
-                for p in problems {
-                    console_error!("ar: configuration problem: {p}");
-                }
+            Self::NotConfigured(names) => {
+                console_error!("ar: tracking off, settings to fix: {}", names.join(", "));
             }
             Self::Store(e) => console_error!("ar: storage failed: {e}"),
             Self::Contended(n) => {
@@ -192,9 +212,8 @@ impl std::fmt::Display for Error {
         match self {
             Self::Store(e) => write!(f, "storage: {e}"),
             Self::Runtime(e) => write!(f, "runtime: {e}"),
-            Self::Settings(problems) => {
-                let names: Vec<&str> = problems.iter().map(|p| p.name).collect();
-                write!(f, "settings have problems: {}", names.join(", "))
+            Self::NotConfigured(names) => {
+                write!(f, "settings to fix: {}", names.join(", "))
             }
             Self::Internal(e) => write!(f, "internal: {e}"),
             other => write!(f, "{}: {}", other.code(), other.message()),

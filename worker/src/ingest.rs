@@ -24,6 +24,9 @@ use crate::{bindings, runtime};
 const QUEUE_BATCH_MESSAGES: usize = 100;
 /// Most message bytes in one `send_batch` (Cloudflare Queues: 256 KB per batch), with headroom.
 const QUEUE_BATCH_BYTES: usize = 200 * 1024;
+/// Largest message sent through the Queue (Cloudflare Queues: 128 KB per message), with
+/// headroom; a larger batched copy is written to D1 at once instead, for the cron flush.
+const QUEUE_MESSAGE_BYTES: usize = 100 * 1024;
 
 /// Stores `record` (merging with other copies) and schedules its delivery: [`accept_many`] with
 /// one copy.
@@ -64,14 +67,19 @@ pub(crate) async fn accept_many(
     let now = runtime::now_ms();
     let path = |r: &EventRecord| r.delivery_path(&settings.mappings);
     // Batched copies go to the Queue as they came; their merge here only tells what each copy
-    // did (the consumer writes them).
-    let batched: Vec<String> = records
-        .iter()
-        .filter(|r| path(r) == DeliveryPath::Batched)
-        .map(|r| QueueMessage::Record(Box::new(r.clone())).to_text())
-        .collect();
+    // did (the consumer writes them). One too large for a message is written here instead.
+    let mut batched: Vec<String> = Vec::new();
+    let mut direct: std::collections::BTreeSet<String> = std::collections::BTreeSet::new();
+    for r in records.iter().filter(|r| path(r) == DeliveryPath::Batched) {
+        let message = QueueMessage::Record(Box::new(r.clone())).to_text();
+        if message.len() > QUEUE_MESSAGE_BYTES {
+            direct.insert(r.event_id.to_string());
+        } else {
+            batched.push(message);
+        }
+    }
     let written = events::merge_and_write(&db, settings, records, now, |m| {
-        path(&m.record) == DeliveryPath::RealTime
+        path(&m.record) == DeliveryPath::RealTime || direct.contains(m.record.event_id.as_str())
     })
     .await?;
     let real_time: Vec<String> = written

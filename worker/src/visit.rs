@@ -7,6 +7,7 @@
 use ar_shared::consent::PartialConsent;
 use ar_shared::consent::cmp::OneTrustGroups;
 use ar_shared::settings::Settings;
+use ar_shared::signature::KeyPurpose;
 use ar_shared::visit::{Visit, VisitConfig, VisitRandom, VisitRequest, read_visit};
 use wasm_bindgen::JsValue;
 use worker::{Headers, Request, Result};
@@ -114,6 +115,7 @@ pub fn read(
         cf_region_code: facts.cf_region_code.as_deref(),
     };
     let groups = OneTrustGroups::default();
+    let session_key = settings.key(KeyPurpose::Session);
     let config = VisitConfig {
         cookie_domain: settings.cookie_domain.as_deref(),
         geo_override: settings
@@ -123,6 +125,7 @@ pub fn read(
         regions: &settings.regions,
         ga4_measurement_id: settings.ga4.as_ref().map(|g| g.measurement_id.as_str()),
         onetrust_groups: &groups,
+        session_key: session_key.as_ref(),
     };
     let random = VisitRandom {
         fbp: runtime::random_bytes()?,

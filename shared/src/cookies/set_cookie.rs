@@ -2,7 +2,8 @@
 //!
 //! Attributes (DESIGN §4; `reference/meta-capi.md` §3.1, §3.4): `Max-Age` 90 days, `Path=/`,
 //! `Secure`, `SameSite=Lax`, and no `HttpOnly` because Meta's and Google's browser tags must read
-//! `_fbc` / `_fbp`. `Domain` comes from the [`CookieScope`].
+//! `_fbc` / `_fbp`; our own session cookie, which no script needs, is `HttpOnly`
+//! ([`SetCookie::hidden_from_scripts`]). `Domain` comes from the [`CookieScope`].
 
 use core::fmt::Write as _;
 
@@ -36,6 +37,7 @@ pub struct SetCookie {
     value: String,
     domain: Option<String>,
     max_age_secs: u32,
+    http_only: bool,
 }
 
 fn is_token_byte(b: u8) -> bool {
@@ -86,6 +88,7 @@ impl SetCookie {
             value,
             domain: scope.domain_attribute().map(str::to_owned),
             max_age_secs,
+            http_only: false,
         }
     }
 
@@ -109,10 +112,16 @@ impl SetCookie {
         self.max_age_secs
     }
 
-    /// Whether the cookie is hidden from scripts: always `false`, because the platforms' browser
-    /// tags must read `_fbc` / `_fbp` (DESIGN §4).
+    /// Whether the cookie is hidden from scripts (`HttpOnly`): never for the identifier cookies,
+    /// which the platforms' browser tags must read (DESIGN §4).
     pub const fn http_only(&self) -> bool {
-        false
+        self.http_only
+    }
+
+    /// The same cookie, `HttpOnly`: for cookies no script may read (our session id).
+    pub fn hidden_from_scripts(mut self) -> Self {
+        self.http_only = true;
+        self
     }
 
     /// The `Set-Cookie` header value, also valid for `document.cookie`:
@@ -126,6 +135,9 @@ impl SetCookie {
             let _ = write!(out, "; Domain={domain}");
         }
         out.push_str("; Path=/; Secure; SameSite=Lax");
+        if self.http_only {
+            out.push_str("; HttpOnly");
+        }
         out
     }
 }

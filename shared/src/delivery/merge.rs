@@ -12,7 +12,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::record::EventRecord;
+use crate::record::{EventRecord, MergeOutcome};
 use crate::settings::Settings;
 
 use super::plan::{CopyOutcome, EventStatus, ExistingRow, PlannedRow, merge_rows, plan_rows};
@@ -41,6 +41,9 @@ pub struct Merged {
     /// The stored version this merge started from (0: no stored event). The write applies only
     /// if storage still holds this version; the written version is `base_version + 1`.
     pub base_version: u64,
+    /// A shop copy replaced a browser record of another name under this ID: the stored rows
+    /// belonged to that other event and are deleted before [`Merged::rows`] are written.
+    pub replaced: bool,
 }
 
 /// Merges `copies` (in arrival order) into `stored`: one [`Merged`] per distinct event (its last
@@ -60,36 +63,46 @@ pub fn merge_copies(
     let mut merged: Vec<Merged> = Vec::new();
     let mut position: BTreeMap<String, usize> = BTreeMap::new();
     let mut outcomes = Vec::with_capacity(copies.len());
+    let mut replaced: BTreeMap<String, bool> = BTreeMap::new();
     for copy in copies {
-        let existed = records.contains_key(copy.event_id.as_str());
-        let record = match records.remove(copy.event_id.as_str()) {
+        let id = copy.event_id.to_string();
+        let existed = records.contains_key(&id);
+        let (record, merge) = match records.remove(&id) {
             Some(mut stored) => {
-                stored.merge(&copy);
-                stored
+                let merge = stored.merge(&copy);
+                (stored, merge)
             }
-            None => copy,
+            None => (copy, MergeOutcome::Merged),
         };
-        let existing = rows
-            .get(record.event_id.as_str())
-            .map_or(&[][..], Vec::as_slice);
+        if merge == MergeOutcome::Refused {
+            outcomes.push(CopyOutcome::Conflict);
+            records.insert(id, record);
+            continue;
+        }
+        let was_replaced = merge == MergeOutcome::Replaced || replaced.get(&id) == Some(&true);
+        replaced.insert(id.clone(), was_replaced);
+        // After a replacement no stored row belongs to this event any more.
+        let existing = if was_replaced {
+            &[][..]
+        } else {
+            rows.get(&id).map_or(&[][..], Vec::as_slice)
+        };
         let planned = plan_rows(&record, settings, now_ms);
-        let m = merge_rows(existed, existing, planned);
+        let m = merge_rows(existed && !was_replaced, existing, planned);
         outcomes.push(m.outcome);
         // A later copy in the same call merges into this result.
-        records.insert(record.event_id.to_string(), record.clone());
+        records.insert(id.clone(), record.clone());
         let next = Merged {
-            base_version: versions.get(record.event_id.as_str()).copied().unwrap_or(0),
+            base_version: versions.get(&id).copied().unwrap_or(0),
             record,
             rows: m.writes,
             status: m.event_status,
+            replaced: was_replaced,
         };
-        if let Some(slot) = position
-            .get(next.record.event_id.as_str())
-            .and_then(|&i| merged.get_mut(i))
-        {
+        if let Some(slot) = position.get(&id).and_then(|&i| merged.get_mut(i)) {
             *slot = next;
         } else {
-            position.insert(next.record.event_id.to_string(), merged.len());
+            position.insert(id, merged.len());
             merged.push(next);
         }
     }

@@ -169,7 +169,7 @@ pub fn plan_rows(record: &EventRecord, settings: &Settings, now_ms: u64) -> Vec<
     let Some(event) = record.to_outbound(&settings.mappings, &settings.regions) else {
         return Vec::new();
     };
-    let held = settings.hold_unverified && record.awaits_corroboration();
+    let held = settings.hold_unverified && record.awaits_corroboration(&settings.mappings);
     // DESIGN §5: real-time events wait a short merge window so the pixel's and the backend's
     // copies meet; batched ones are flushed by the cron at its next run.
     let due = match event.mapping.path {
@@ -225,6 +225,9 @@ pub enum CopyOutcome {
     Merged,
     /// Some platform already has the event; this copy only recorded its source.
     Duplicate,
+    /// The copy names another event under an ID already taken, without the authority to
+    /// replace it (`trust`): refused, nothing changed.
+    Conflict,
 }
 
 impl CopyOutcome {
@@ -234,6 +237,7 @@ impl CopyOutcome {
             Self::New => "accepted",
             Self::Merged => "merged",
             Self::Duplicate => "duplicate",
+            Self::Conflict => "conflict",
         }
     }
 }

@@ -172,7 +172,10 @@ impl<'s> DeliveryRun<'s> {
                     &policy,
                 ),
                 // DESIGN §4: an unverified browser purchase is held until the shop corroborates it.
-                Some(record) if self.settings.hold_unverified && record.awaits_corroboration() => {
+                Some(record)
+                    if self.settings.hold_unverified
+                        && record.awaits_corroboration(&self.settings.mappings) =>
+                {
                     outcome::held(UNVERIFIED_REASON, now)
                 }
                 Some(record) => {

@@ -66,8 +66,8 @@ fn pixel_and_server_copies_merge_into_one_record_in_either_order() {
         );
         assert_eq!(merged.items.len(), 1);
         assert_eq!(
-            merged.occurred_at_ms, 1_763_999_990_000,
-            "earliest occurrence time"
+            merged.occurred_at_ms, 1_763_999_995_000,
+            "the shop's occurrence time (trust: the shop decides the business facts)"
         );
         assert_eq!(
             merged.sources,
@@ -128,20 +128,29 @@ fn merging_keeps_the_most_restrictive_consent() {
 
 #[test]
 fn browser_purchases_await_a_shop_copy_or_a_signed_token() {
+    let m = Mappings::default();
     let mut pixel = copy(PIXEL, Source::Pixel, browser_session());
-    assert!(pixel.awaits_corroboration());
-    pixel.order_token_valid = true;
-    assert!(!pixel.awaits_corroboration());
+    assert!(pixel.awaits_corroboration(&m));
+    pixel.vouched = pixel.money.clone();
+    assert!(
+        !pixel.awaits_corroboration(&m),
+        "a token for exactly this amount"
+    );
+    pixel.vouched = Some(crate::money::Money::new(1.0, "USD"));
+    assert!(
+        pixel.awaits_corroboration(&m),
+        "a token for another amount vouches for nothing"
+    );
     let mut pixel = copy(PIXEL, Source::Pixel, browser_session());
     pixel.merge(&copy(SERVER, Source::Server, SessionContext::default()));
-    assert!(!pixel.awaits_corroboration());
+    assert!(!pixel.awaits_corroboration(&m));
     let view = copy(
         r#"{"event":"product.viewed"}"#,
         Source::Pixel,
         browser_session(),
     );
     assert!(
-        !view.awaits_corroboration(),
+        !view.awaits_corroboration(&m),
         "only money events need corroboration"
     );
 }
@@ -225,4 +234,161 @@ fn a_stated_sale_opt_out_gives_meta_limited_data_use_for_a_us_visitor() {
     let mut merged = opted_out.clone();
     merged.merge(&plain);
     assert!(merged.session.sale_opt_out);
+}
+
+const VIEW_UNDER_ORDER_ID: &str =
+    r#"{"event":"product.viewed","event_id":"ID","items":[{"id":"sku-1"}]}"#;
+
+/// A browser copy of another event stated under the purchase's ID.
+fn forged_view(id: &EventId) -> EventRecord {
+    copy(
+        &VIEW_UNDER_ORDER_ID.replace("ID", id.as_str()),
+        Source::Pixel,
+        browser_session(),
+    )
+}
+
+#[test]
+fn a_shop_copy_replaces_a_browser_record_of_another_name_under_its_id() {
+    let server = copy(SERVER, Source::Server, SessionContext::default());
+    let mut record = forged_view(&server.event_id);
+    assert_eq!(record.merge(&server), MergeOutcome::Replaced);
+    assert_eq!(record, server, "nothing of the forged copy survives");
+}
+
+#[test]
+fn a_browser_copy_of_another_name_is_refused_by_a_shop_record() {
+    let server = copy(SERVER, Source::Server, SessionContext::default());
+    let mut record = server.clone();
+    assert_eq!(
+        record.merge(&forged_view(&server.event_id)),
+        MergeOutcome::Refused
+    );
+    assert_eq!(record, server);
+}
+
+#[test]
+fn a_browser_copy_cannot_move_a_shop_events_time_or_money() {
+    let server = copy(SERVER, Source::Server, SessionContext::default());
+    let old = PIXEL
+        .replace("1763999990000", "1420070400000")
+        .replace("\"value\":10", "\"value\":1000000000000");
+    let pixel = copy(&old, Source::Pixel, browser_session());
+    for (mut merged, other) in [(server.clone(), pixel.clone()), (pixel, server.clone())] {
+        assert_eq!(merged.merge(&other), MergeOutcome::Merged);
+        assert_eq!(merged.occurred_at_ms, server.occurred_at_ms);
+        assert_eq!(merged.money, server.money);
+        assert_eq!(merged.items, server.items);
+    }
+}
+
+#[test]
+fn a_browser_only_lead_is_sent_without_its_value() {
+    let lead = copy(
+        r#"{"event":"lead.submitted","lead_id":"L1","value":5000,"currency":"EUR"}"#,
+        Source::Pixel,
+        browser_session(),
+    );
+    let m = Mappings::default();
+    assert!(
+        !lead.awaits_corroboration(&m),
+        "pixel-only lead forms must work"
+    );
+    let out = lead.to_outbound(&m, &RegionPolicy::default());
+    assert_eq!(out.map(|o| o.money), Some(None));
+}
+
+#[test]
+fn a_browser_copy_cannot_state_its_own_ip_click_ids_or_session() {
+    let stated = r#"{"event":"product.viewed","items":[{"id":"a"}],
+        "client":{"ip":"198.51.100.7","user_agent":"Forged"},
+        "click_ids":{"fbc":"fb.1.1763990000000.Planted"},"session_id":"someone-else"}"#;
+    let r = copy(stated, Source::Pixel, SessionContext::default());
+    assert_eq!(r.session.client_ip, None);
+    assert_eq!(r.session.user_agent, None);
+    assert_eq!(r.session.clicks.fbc, None);
+    assert_eq!(r.session_id, None);
+}
+
+/// Property tests of the trust rules (host only: proptest does not build for wasm32).
+#[cfg(not(target_arch = "wasm32"))]
+mod properties {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// A browser copy of order 1001, or a forged copy of another event under its ID.
+    fn browser_copy(value: u32, age_s: u32, other_name: bool, id: &EventId) -> EventRecord {
+        if other_name {
+            return forged_view(id);
+        }
+        let json = format!(
+            r#"{{"event":"transaction.purchase","order_id":"1001","value":{value},"currency":"USD","occurred_at":{}}}"#,
+            NOW - u64::from(age_s) * 1000
+        );
+        copy(&json, Source::Pixel, browser_session())
+    }
+
+    fn merge_all(copies: &[EventRecord]) -> EventRecord {
+        let mut merged = copies[0].clone();
+        for c in &copies[1..] {
+            let _ = merged.merge(c);
+        }
+        merged
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(200))]
+
+        /// Whatever browser copies arrive, before or after, the merged event's name, business
+        /// key, money, items and time are the shop copy's.
+        #[test]
+        fn the_shop_copy_decides_the_business_facts_in_any_order(
+            browsers in proptest::collection::vec((0u32..2_000_000, 0u32..10_000_000, any::<bool>()), 0..6),
+            position in 0usize..7,
+        ) {
+            let shop = copy(SERVER, Source::Server, SessionContext::default());
+            let mut copies: Vec<EventRecord> = browsers
+                .iter()
+                .map(|(v, age, other)| browser_copy(*v, *age, *other, &shop.event_id))
+                .collect();
+            copies.insert(position.min(copies.len()), shop.clone());
+            let merged = merge_all(&copies);
+            prop_assert_eq!(&merged.event, &shop.event);
+            prop_assert_eq!(&merged.order_id, &shop.order_id);
+            prop_assert_eq!(&merged.money, &shop.money);
+            prop_assert_eq!(&merged.items, &shop.items);
+            prop_assert_eq!(merged.occurred_at_ms, shop.occurred_at_ms);
+            prop_assert!(!merged.awaits_corroboration(&Mappings::default()));
+        }
+
+        /// Browser copies alone never clear the hold of a purchase, unless a token vouches for
+        /// exactly the amount the merged record carries.
+        #[test]
+        fn no_browser_copy_clears_the_hold_of_a_money_event(
+            browsers in proptest::collection::vec((1u32..2_000_000, 0u32..100_000, any::<bool>(), any::<bool>()), 1..6),
+        ) {
+            let id = EventId::from_business_key(&EventName::Purchase, "1001");
+            let copies: Vec<EventRecord> = browsers
+                .iter()
+                .map(|(v, age, other, token)| {
+                    let mut c = browser_copy(*v, *age, *other, &id);
+                    if *token {
+                        // A token that vouched for this copy's own amount at arrival.
+                        c.vouched = c.money.clone();
+                    }
+                    c
+                })
+                .collect();
+            let merged = merge_all(&copies);
+            let m = Mappings::default();
+            if merged.event == EventName::Purchase {
+                let vouched = merged.vouched.is_some() && merged.vouched == merged.money;
+                prop_assert_eq!(merged.awaits_corroboration(&m), !vouched);
+                if vouched {
+                    prop_assert!(copies.iter().any(|c| c.vouched.is_some() && c.vouched == merged.money));
+                }
+            }
+        }
+    }
 }

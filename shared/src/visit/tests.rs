@@ -17,6 +17,7 @@ fn config<'a>(regions: &'a RegionPolicy, groups: &'a OneTrustGroups) -> VisitCon
         regions,
         ga4_measurement_id: None,
         onetrust_groups: groups,
+        session_key: None,
     }
 }
 
@@ -57,10 +58,13 @@ fn a_granted_landing_with_fbclid_sets_fbc_fbp_and_the_session_cookie() {
     let headers = v.set_cookie_headers();
     assert_eq!(headers.len(), 3);
     for h in &headers {
-        assert!(
-            h.ends_with("; Domain=example.co.uk; Path=/; Secure; SameSite=Lax"),
-            "{h}"
-        );
+        // The tags read `_fbc`/`_fbp`; no script needs our session id (trust: not borrowable).
+        let tail = if h.starts_with("_ar_sid=") {
+            "; Domain=example.co.uk; Path=/; Secure; SameSite=Lax; HttpOnly"
+        } else {
+            "; Domain=example.co.uk; Path=/; Secure; SameSite=Lax"
+        };
+        assert!(h.ends_with(tail), "{h}");
         assert!(h.contains("Max-Age=7776000"), "{h}");
     }
     assert!(headers[2].starts_with("_ar_sid=abab"));
@@ -335,5 +339,36 @@ mod proptests {
             let v = visit_with(&req, None);
             prop_assert!(is_session_id(&v.session_id));
         }
+    }
+}
+
+#[test]
+fn with_a_key_only_minted_session_ids_are_taken_and_the_cookie_is_http_only() {
+    use crate::signature::{KeyPurpose, derive_key};
+    let regions = RegionPolicy::default();
+    let groups = OneTrustGroups::default();
+    let key = derive_key(b"secret", KeyPurpose::Session);
+    let config = VisitConfig {
+        session_key: Some(&key),
+        ..config(&regions, &groups)
+    };
+    let minted = crate::tokens::mint_session_id(&key, [1; 16]);
+    let borrowed = "0123456789abcdef0123456789abcdef";
+    for (cookie, kept) in [(minted.as_str(), true), (borrowed, false)] {
+        let header = format!("_ar_sid={cookie}");
+        let req = VisitRequest {
+            host: "shop.example.com",
+            cookie_header: Some(&header),
+            ..VisitRequest::default()
+        };
+        let v = read_visit(&req, &config, PartialConsent::NONE, NOW, RANDOM);
+        assert_eq!(v.session_id == cookie, kept, "{cookie}");
+        assert_eq!(v.new_session, !kept);
+        assert!(crate::tokens::is_minted_session_id(&key, &v.session_id));
+        let set = v
+            .session_cookie
+            .map(|c| c.to_header_value())
+            .unwrap_or_default();
+        assert!(set.ends_with("; HttpOnly"), "{set}");
     }
 }

@@ -260,7 +260,61 @@ fn path_error(e: serde_path_to_error::Error<serde_json::Error>) -> ValidationErr
     let field = if path == "." || path == "?" {
         "body".to_owned()
     } else {
-        path
+        redact_path(&path)
     };
-    ValidationError::new(field, e.into_inner().to_string())
+    ValidationError::new(field, redact_values(&e.into_inner().to_string()))
+}
+
+/// A parser message without the values it quotes: `invalid type: string "jane@x.com", expected
+/// f64` becomes `invalid type: string, expected f64`. An answer (and any log line) never repeats
+/// what the sender put in a field, which may be someone's personal data (DESIGN §4).
+fn redact_values(message: &str) -> String {
+    let mut out = String::with_capacity(message.len());
+    let mut chars = message.chars();
+    while let Some(c) = chars.next() {
+        if c != '"' {
+            out.push(c);
+            continue;
+        }
+        // Skip the quoted value, escapes included.
+        let mut escaped = false;
+        for q in chars.by_ref() {
+            if escaped {
+                escaped = false;
+            } else if q == '\\' {
+                escaped = true;
+            } else if q == '"' {
+                break;
+            }
+        }
+        if out.ends_with(' ') {
+            out.pop();
+        }
+    }
+    // Field names the sender invented (`unknown field `…``) are kept unless they look personal.
+    out.split('`')
+        .enumerate()
+        .map(|(i, part)| {
+            if i % 2 == 1 && part.contains('@') {
+                "…"
+            } else {
+                part
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("`")
+}
+
+/// A JSON path without segments that look like personal data (an email used as a key).
+fn redact_path(path: &str) -> String {
+    path.split('.')
+        .map(|segment| {
+            if segment.contains('@') {
+                "…"
+            } else {
+                segment
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(".")
 }

@@ -212,3 +212,28 @@ fn batches_are_split_into_events_and_bounded() {
             .contains("evts")
     );
 }
+
+#[test]
+fn parse_errors_name_the_field_but_never_repeat_its_value() {
+    let e = parse_event(br#"{"event":"product.viewed","value":"jane.doe@example.com"}"#)
+        .err()
+        .map(|e| (e.field.clone(), e.to_string()))
+        .unwrap_or_default();
+    assert_eq!(e.0, "value");
+    assert!(!e.1.contains("jane.doe"), "{}", e.1);
+    assert!(
+        e.1.contains("invalid type: string, expected f64"),
+        "{}",
+        e.1
+    );
+    let e = parse_event(br#"{"event":"x","jane@example.com":1}"#)
+        .err()
+        .map(|e| (e.field.clone(), e.to_string()))
+        .unwrap_or_default();
+    assert!(!e.0.contains("jane") && !e.1.contains("jane"), "{e:?}");
+    let e = parse_event(br#"{"event":"x","value":"a\"b@c"}"#)
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+    assert!(!e.contains("b@c"), "{e}");
+}

@@ -65,14 +65,29 @@ pub fn validate(
             format!("required for {name}"),
         ));
     }
-    let event_id = match input.event_id {
-        Some(id) => id
-            .parse()
-            .map_err(|e| ValidationError::new("event_id", format!("{e}")))?,
-        None => key.map_or_else(
-            || EventId::from_random(ctx.random),
-            |k| EventId::from_business_key(&name, &k),
-        ),
+    let stated: Option<EventId> = input
+        .event_id
+        .map(|id| id.parse())
+        .transpose()
+        .map_err(|e| ValidationError::new("event_id", format!("{e}")))?;
+    // trust: an event with a business key has exactly one ID, derived from it, so no copy can
+    // borrow the ID of another event (a product view posted under an order's ID).
+    let event_id = match (key, stated) {
+        (Some(k), stated) => {
+            let derived = EventId::from_business_key(&name, &k);
+            if stated.is_some_and(|s| s != derived) {
+                return Err(ValidationError::new(
+                    "event_id",
+                    format!(
+                        "does not belong to this {name} and its {}; leave event_id out and it is derived",
+                        mapping.key.field_name()
+                    ),
+                ));
+            }
+            derived
+        }
+        (None, Some(stated)) => stated,
+        (None, None) => EventId::from_random(ctx.random),
     };
     let occurred_at_ms = check_time(input.occurred_at, ctx.now_ms)?;
     let money = check_money(
@@ -210,7 +225,7 @@ fn check_money(
             if iso_currency::Currency::from_code(&upper).is_none() {
                 return Err(ValidationError::new(
                     "currency",
-                    format!("{c:?} is not an ISO 4217 currency code"),
+                    "is not an ISO 4217 currency code (EUR, USD, …)".to_owned(),
                 ));
             }
             Some(upper)

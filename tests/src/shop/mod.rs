@@ -8,6 +8,7 @@
 pub mod catalog;
 pub mod forms;
 pub mod pages;
+pub mod probe;
 pub mod report;
 pub mod session;
 pub mod templates;
@@ -35,4 +36,7 @@ pub fn routes() -> Router<AppState> {
         .route("/lead", get(forms::lead).post(forms::lead_submit))
         .route("/lead/thanks", get(forms::lead_thanks))
         .route("/_shop/reports", get(pages::reports))
+        .route("/_shop/echo", get(probe::echo).post(probe::echo))
+        .route("/_shop/echo/{*rest}", get(probe::echo).post(probe::echo))
+        .route("/_shop/cached", get(probe::cached))
 }

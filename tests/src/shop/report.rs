@@ -1,8 +1,10 @@
 //! The demo shop backend's server-side reporting, as a merchant would write it:
 //! - `POST {WORKER_URL}/_ar/events` with `{"events":[EVENT]}`, `x-ar-timestamp: <unix s>` and
 //!   `x-ar-signature: v1=<hex HMAC-SHA256(secret, "<timestamp>.<raw body>")>` (`--report=api`);
-//! - or an `x-ar-event: <base64url(EVENT JSON), no padding>` header on the response to the
-//!   order-placing request, which the worker strips and emits (`--report=edge`).
+//! - or an `x-ar-event: <base64url(EVENT JSON), no padding>;t=<unix s>;v1=<hex MAC>` header on
+//!   the response to the order-placing request, which the worker strips and emits
+//!   (`--report=edge`); the MAC is `HMAC-SHA256(edge key, "<t>.<base64url event>")` with
+//!   `edge key = HMAC-SHA256(secret, "active-reach/v1/edge-event")`.
 //!
 //! A worker that does not answer is logged and ignored: the shop keeps selling.
 
@@ -33,9 +35,24 @@ pub fn signature(secret: &str, timestamp: i64, body: &[u8]) -> String {
     format!("v1={}", crate::checks::to_hex(&digest))
 }
 
-/// The `x-ar-event` header value for `event`.
-pub fn edge_header_value(event: &Value) -> String {
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(event.to_string())
+fn hmac_hex(key: &[u8], message: &[u8]) -> String {
+    let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(key) else {
+        return String::new();
+    };
+    mac.update(message);
+    crate::checks::to_hex(&mac.finalize().into_bytes())
+}
+
+/// The signed `x-ar-event` header value for `event` at `timestamp` (Unix seconds).
+pub fn edge_header_value(secret: &str, event: &Value, timestamp: i64) -> String {
+    let payload = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(event.to_string());
+    let Ok(mut kdf) = Hmac::<Sha256>::new_from_slice(secret.as_bytes()) else {
+        return payload;
+    };
+    kdf.update(b"active-reach/v1/edge-event");
+    let key = kdf.finalize().into_bytes();
+    let tag = hmac_hex(&key, format!("{timestamp}.{payload}").as_bytes());
+    format!("{payload};t={timestamp};v1={tag}")
 }
 
 /// The `user` object from the checkout identity (empty fields left out).
@@ -90,7 +107,10 @@ pub fn finish_event(mut event: Map<String, Value>, ctx: &EventContext) -> Value 
 /// response must carry one.
 pub fn report(state: &AppState, event: Value) -> Option<String> {
     let mode = state.config.shop.report;
-    let header = mode.edge().then(|| edge_header_value(&event));
+    let now_s = crate::clock::real_now_ms() / 1_000;
+    let header = mode
+        .edge()
+        .then(|| edge_header_value(&state.config.shop.server_secret, &event, now_s));
     if header.is_some() {
         lock(&state.shop).reports.push(ReportLog {
             via: "edge".into(),
@@ -163,13 +183,16 @@ mod tests {
     }
 
     #[test]
-    fn edge_header_is_unpadded_base64url_of_the_event_json() {
+    fn edge_header_is_unpadded_base64url_of_the_event_json_then_its_signature() {
         let event = json!({"event": "transaction.purchase", "order_id": "1001?"});
-        let header = edge_header_value(&event);
-        assert!(!header.contains('=') && !header.contains('+') && !header.contains('/'));
+        let header = edge_header_value("s3cret", &event, 1_700_000_000);
+        let (payload, signature) = header.split_once(';').unwrap();
+        assert!(!payload.contains('=') && !payload.contains('+') && !payload.contains('/'));
         let decoded = base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .decode(header)
+            .decode(payload)
             .unwrap();
         assert_eq!(serde_json::from_slice::<Value>(&decoded).unwrap(), event);
+        assert!(signature.starts_with("t=1700000000;v1="), "{signature}");
+        assert_eq!(signature.len(), "t=1700000000;v1=".len() + 64);
     }
 }

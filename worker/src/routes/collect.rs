@@ -11,10 +11,13 @@
 use std::cell::RefCell;
 
 use ar_shared::collect_guard::{BodyType, body_type, origin_allowed};
-use ar_shared::rate_limit::{RateDecision, RateLimiter};
+use ar_shared::delivery::plan::CopyOutcome;
+use ar_shared::rate_limit::{RateDecision, RateLimiter, client_key};
 use ar_shared::record::{EventRecord, SessionContext, Source};
 use ar_shared::settings::Settings;
-use ar_shared::signature::verify_order_token;
+use ar_shared::signature::KeyPurpose;
+use ar_shared::tokens::{OrderClaim, verify_order_token};
+use ar_shared::trust::browser_may_not_state;
 use ar_shared::visit::{Visit, client_ip_from};
 use ar_shared::wire::{self, ValidatedEvent, ValidationContext};
 use worker::{Context, Env, Request, Response, console_log, console_warn};
@@ -71,7 +74,11 @@ pub(crate) async fn handle(mut req: Request, env: &Env, ctx: &Context) -> RouteR
         return Err(Error::UnsupportedMediaType);
     }
     let origin = headers.get("origin").ok().flatten();
-    if !origin_allowed(origin.as_deref(), &facts.host, &settings.allowed_origins) {
+    if !origin_allowed(
+        origin.as_deref(),
+        &facts.public_origin,
+        &settings.allowed_origins,
+    ) {
         return Err(Error::ForbiddenOrigin);
     }
     if common::declared_length(&req).is_some_and(|n| n > MAX_BODY_BYTES) {
@@ -83,17 +90,19 @@ pub(crate) async fn handle(mut req: Request, env: &Env, ctx: &Context) -> RouteR
         facts.x_real_ip.as_deref(),
     )
     .unwrap_or_else(|| "unknown".into());
-    if let RateDecision::Limited { retry_after_secs } = rate(env, &client).await {
+    if let RateDecision::Limited { retry_after_secs } = rate(env, &client_key(&client)).await {
         return Err(Error::RateLimited { retry_after_secs });
     }
     let body = common::body_capped(&mut req, MAX_BODY_BYTES, TOO_LARGE).await?;
+    let now = runtime::now_ms();
     let validation = ValidationContext {
         mappings: &settings.mappings,
-        now_ms: runtime::now_ms(),
+        now_ms: now,
         random: common::random()?,
     };
     let event = wire::parse_event(&body)
         .and_then(|input| wire::validate(input, validation))
+        .and_then(|event| browser_may_not_state(&event).map(|()| event))
         .map_err(Error::InvalidEvent)?;
     // The page the event happened on carries the click IDs; the beacon's Referer is that page.
     let page_url = event.page.url.as_deref().or(facts.referer.as_deref());
@@ -101,7 +110,7 @@ pub(crate) async fn handle(mut req: Request, env: &Env, ctx: &Context) -> RouteR
     let mut visit = visit::read(&facts, &settings, landing, event.consent)?;
     // A stated opt-out of sale/sharing holds for the rest of the visit, like GPC.
     visit.context.sale_opt_out |= event.sale_opt_out;
-    let (record, session_id, stored) = pixel_record(env, &settings, &event, &visit).await;
+    let (record, session_id, stored) = pixel_record(env, &settings, &event, &visit, now).await;
     common::update_session_later(env, ctx, session_id, stored, visit.context.clone());
     // Only the event name and ID: never PII in logs.
     console_log!(
@@ -109,7 +118,9 @@ pub(crate) async fn handle(mut req: Request, env: &Env, ctx: &Context) -> RouteR
         record.event,
         record.event_id
     );
-    ingest::accept(env, ctx, &settings, record).await?;
+    if ingest::accept(env, ctx, &settings, record).await? == CopyOutcome::Conflict {
+        return Err(Error::EventIdConflict);
+    }
     let response = Response::empty()?.with_status(204);
     visit::set_cookies(response.headers(), &visit)?;
     Ok(response)
@@ -123,6 +134,7 @@ async fn pixel_record(
     settings: &Settings,
     event: &ValidatedEvent,
     visit: &Visit,
+    now_ms: u64,
 ) -> (EventRecord, String, Option<SessionContext>) {
     // The pixel hashes in the browser; raw values that still arrive are hashed here (DESIGN §4).
     let (mut record, problems) = EventRecord::arriving(
@@ -131,6 +143,7 @@ async fn pixel_record(
         visit.context.clone(),
         Source::Pixel,
         Some(&visit.session_id),
+        now_ms,
     );
     if !problems.is_empty() {
         console_warn!(
@@ -147,20 +160,23 @@ async fn pixel_record(
     if let Some(stored) = &stored {
         record.fill_from_session(stored);
     }
-    // DESIGN §4 "Forged events": a signed order token lets a browser purchase through alone.
-    if let (Some(token), Some(secret), Some(order_id), Some(money)) = (
+    // DESIGN §4 "Forged events": a signed order token lets exactly this browser purchase, at
+    // exactly this amount, through alone (`tokens`).
+    if let (Some(token), Some(key), Some(order_id), Some(money)) = (
         event.order_token.as_deref(),
-        settings.server_secret.as_ref(),
+        settings.key(KeyPurpose::OrderToken),
         event.keys.order_id.as_deref(),
         event.money.as_ref(),
     ) {
-        record.order_token_valid = verify_order_token(
-            secret.0.as_bytes(),
-            token,
+        let claim = OrderClaim {
+            event: &event.name,
+            event_id: &event.event_id,
             order_id,
-            money.value,
-            &money.currency,
-        );
+            money,
+        };
+        if verify_order_token(&key, token, &claim) {
+            record.vouched = Some(money.clone());
+        }
     }
     (record, session_id, stored)
 }

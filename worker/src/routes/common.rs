@@ -8,10 +8,11 @@ use crate::error::Error;
 use crate::store::sessions;
 use crate::{bindings, runtime};
 
-/// The settings, or [`Error::Settings`] naming every problem (never a silent drop: the merchant
-/// sees what to fix).
+/// The settings, or [`Error::NotConfigured`]: tracking is off, and `/_ar/health` names what to
+/// fix (never a silent drop, never an answer that echoes configuration).
 pub(crate) fn settings(env: &Env) -> Result<Settings, Error> {
-    crate::settings::load(env).map_err(Error::Settings)
+    crate::settings::load(env)
+        .map_err(|problems| Error::NotConfigured(problems.iter().map(|p| p.name).collect()))
 }
 
 /// The `Content-Length` the client declared, if it is a number.

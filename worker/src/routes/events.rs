@@ -15,7 +15,7 @@ use std::collections::BTreeMap;
 use ar_shared::delivery::plan::CopyOutcome;
 use ar_shared::event_report::{BatchReport, EventResult, has_insufficient_context, warnings};
 use ar_shared::record::{EventRecord, SessionContext, Source};
-use ar_shared::settings::{SettingProblem, Settings};
+use ar_shared::settings::Settings;
 use ar_shared::signature;
 use ar_shared::wire::{self, ValidationContext};
 use serde_json::Value;
@@ -23,7 +23,7 @@ use worker::{Context, Env, Request, Response, console_error, console_log};
 
 use super::common;
 use crate::error::{Error, RouteResult};
-use crate::store::sessions;
+use crate::store::{replays, sessions};
 use crate::{bindings, ingest, runtime};
 
 /// Largest request accepted.
@@ -36,27 +36,33 @@ const MAX_EVENTS: usize = 1000;
 pub(crate) async fn handle(mut req: Request, env: &Env, ctx: &Context) -> RouteResult {
     let settings = common::settings(env)?;
     let Some(secret) = settings.server_secret.clone() else {
-        return Err(Error::Settings(vec![SettingProblem {
-            name: "AR_SERVER_SECRET",
-            problem: "not set: /_ar/events verifies request signatures with it; run \
-                      `wrangler secret put AR_SERVER_SECRET` with the secret the merchant \
-                      backend signs with"
-                .into(),
-        }]));
+        return Err(Error::ServerEventsOff);
     };
     let body = common::body_capped(&mut req, MAX_BODY_BYTES, TOO_LARGE).await?;
     let headers = req.headers();
     let timestamp = headers.get(signature::TIMESTAMP_HEADER).ok().flatten();
     let sig = headers.get(signature::SIGNATURE_HEADER).ok().flatten();
-    signature::verify_request(
+    let now = runtime::now_ms();
+    let mac = signature::verify_request(
         secret.0.as_bytes(),
         timestamp.as_deref(),
         sig.as_deref(),
         &body,
-        runtime::now_ms() / 1000,
+        now / 1000,
     )
-    .map_err(Error::BadSignature)?;
+    .map_err(Error::BadSignature)?
+    .to_hex();
     let values = wire::parse_batch(&body, MAX_EVENTS).map_err(Error::InvalidBatch)?;
+    // A signed request is taken once (DESIGN §4): a captured one replayed within its window
+    // would double every event with a random ID.
+    let db = env.d1(bindings::DB).map_err(Error::Store)?;
+    let window_ms = 2 * signature::TOLERANCE_SECS * 1000;
+    if !replays::reserve(&db, &mac, now + window_ms)
+        .await
+        .map_err(Error::Store)?
+    {
+        return Err(Error::Replayed);
+    }
     let sessions = Sessions::load(env, &values).await;
     let mut results = Vec::with_capacity(values.len());
     let mut prepared = Vec::new();
@@ -66,7 +72,14 @@ pub(crate) async fn handle(mut req: Request, env: &Env, ctx: &Context) -> RouteR
             Err(rejected) => results.push(rejected),
         }
     }
-    results.extend(store(env, ctx, &settings, prepared).await);
+    let stored = store(env, ctx, &settings, prepared).await;
+    if stored.iter().any(|r| r.retryable) {
+        // Not stored: the shop's retry of this very request must not count as a replay.
+        if let Err(e) = replays::release(&db, &mac).await {
+            console_error!("ar: releasing a request reservation failed: {e}");
+        }
+    }
+    results.extend(stored);
     results.sort_by_key(|r| r.index);
     Ok(Response::from_json(&BatchReport::new(results))?)
 }
@@ -100,7 +113,7 @@ async fn store(
             .into_iter()
             .zip(accepted)
             .map(|((index, event_id, warnings), a): (_, CopyOutcome)| {
-                EventResult::stored(index, event_id, a.into(), warnings)
+                EventResult::of_copy(index, event_id, a, warnings)
             })
             .collect(),
         outcome => {
@@ -192,6 +205,7 @@ fn prepare(
         SessionContext::default(),
         Source::Server,
         None,
+        validation.now_ms,
     );
     let mut matched = false;
     if let Some(sid) = &event.session_id

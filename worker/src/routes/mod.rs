@@ -5,6 +5,7 @@
 mod admin;
 mod collect;
 mod common;
+mod edge;
 mod events;
 mod home;
 mod pixel;

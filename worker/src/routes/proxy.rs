@@ -16,29 +16,33 @@
 //! `ar_shared::edge_event`.
 
 use ar_shared::consent::PartialConsent;
-use ar_shared::edge_event::{EDGE_EVENT_HEADER, decode_edge_event};
+use ar_shared::edge_event::EDGE_EVENT_HEADER;
 use ar_shared::proxy::{
-    browser_response_headers, is_page_response, origin_cookie_header, origin_request_headers,
-    origin_url_for, public_location,
+    browser_response_headers, is_page_response, may_set_cookies, origin_cookie_header,
+    origin_request_headers, origin_url_for, public_location,
 };
-use ar_shared::record::{EventRecord, Source};
 use ar_shared::settings::Settings;
-use ar_shared::visit::{SESSION_COOKIE, Visit};
-use ar_shared::wire::{self, ValidationContext};
-use wasm_bindgen::{JsCast, JsValue};
+use ar_shared::visit::SESSION_COOKIE;
+use wasm_bindgen::JsValue;
 use worker::{
-    Context, Env, Fetch, Headers, Method, Request, RequestInit, RequestRedirect, Result,
-    console_error, console_log, console_warn,
+    Context, Env, Fetch, Headers, Method, Request, RequestInit, RequestRedirect, Response, Result,
+    console_error, console_warn,
 };
 
-use super::common::{self, stored_session};
+use super::common;
 use crate::error::{Error, RouteResult};
-use crate::store::sessions;
 use crate::visit::{self, RequestFacts};
-use crate::{bindings, ingest, runtime};
 
 pub(crate) async fn handle(req: Request, env: &Env, ctx: &Context) -> RouteResult {
-    let settings = common::settings(env)?;
+    match common::settings(env) {
+        Ok(settings) => tracked(req, env, ctx, &settings).await,
+        Err(problem) => untracked(req, env, problem).await,
+    }
+}
+
+/// The storefront with tracking: our cookies on pages, the visit's context stored, the
+/// edge-routed checkout's event taken.
+async fn tracked(req: Request, env: &Env, ctx: &Context, settings: &Settings) -> RouteResult {
     let Some(origin) = settings.origin_url.clone() else {
         if req.path() == "/" {
             return super::home::page();
@@ -48,32 +52,62 @@ pub(crate) async fn handle(req: Request, env: &Env, ctx: &Context) -> RouteResul
         ));
     };
     let facts = RequestFacts::of(&req)?;
-    let visit = visit::read(&facts, &settings, None, PartialConsent::NONE)?;
+    let visit = visit::read(&facts, settings, None, PartialConsent::NONE)?;
     let method = req.method();
-    let upstream = origin_request(&req, &origin, &facts, &visit)
-        .map_err(|e| Error::Internal(format!("building the origin request: {e}")))?;
-    let response = match Fetch::Request(upstream).send().await {
-        Ok(r) => r,
-        Err(e) => {
-            console_error!("ar: origin {origin} unreachable: {e}");
-            return Err(Error::OriginUnreachable);
-        }
-    };
+    let minted = visit.new_session.then_some(visit.session_id.as_str());
+    let response = fetch_origin(&req, &origin, &facts, minted).await?;
     let edge_event = response.headers().get(EDGE_EVENT_HEADER).ok().flatten();
     let content_type = response.headers().get("content-type").ok().flatten();
+    let cache_control = response.headers().get("cache-control").ok().flatten();
+    // A response a shared cache may keep gets no cookies: the next visitor would get ours.
     let page = is_page_response(
         method.as_ref(),
         response.status_code(),
         content_type.as_deref(),
-    );
+    ) && may_set_cookies(cache_control.as_deref());
     let headers = browser_headers(response.headers(), &origin, &facts.public_origin)?;
     if page {
         visit::set_cookies(&headers, &visit)?;
     }
     if page || edge_event.is_some() {
-        after_response(env, ctx, &settings, &facts, &visit, page, edge_event);
+        super::edge::after_response(env, ctx, settings, &facts, &visit, page, edge_event);
     }
     Ok(response.with_headers(headers))
+}
+
+/// The storefront without tracking, while the settings have problems: a tracking
+/// misconfiguration never takes the shop down. The request goes to `ORIGIN_URL` (when that one
+/// setting is usable) and the answer comes back unchanged, without our cookies or events;
+/// `/_ar/health` names what to fix.
+async fn untracked(req: Request, env: &Env, problem: Error) -> RouteResult {
+    let origin = env
+        .var("ORIGIN_URL")
+        .ok()
+        .map(|v| v.to_string().trim_end_matches('/').to_owned())
+        .filter(|o| o.starts_with("https://") || o.starts_with("http://"));
+    let Some(origin) = origin else {
+        return Err(problem);
+    };
+    console_warn!("ar: serving the shop without tracking ({problem})");
+    let facts = RequestFacts::of(&req)?;
+    let response = fetch_origin(&req, &origin, &facts, None).await?;
+    let headers = browser_headers(response.headers(), &origin, &facts.public_origin)?;
+    Ok(response.with_headers(headers))
+}
+
+/// Fetches `req` from the origin.
+async fn fetch_origin(
+    req: &Request,
+    origin: &str,
+    facts: &RequestFacts,
+    minted_session: Option<&str>,
+) -> Result<Response, Error> {
+    let upstream = origin_request(req, origin, facts, minted_session)
+        .map_err(|e| Error::Internal(format!("building the origin request: {e}")))?;
+    Fetch::Request(upstream).send().await.map_err(|e| {
+        console_error!("ar: origin {origin} unreachable: {e}");
+        Error::OriginUnreachable
+    })
 }
 
 /// The request to the origin: method, path and query, filtered headers, the body as a stream.
@@ -81,7 +115,7 @@ fn origin_request(
     req: &Request,
     origin: &str,
     facts: &RequestFacts,
-    visit: &Visit,
+    minted_session: Option<&str>,
 ) -> Result<Request> {
     let url = req.url()?;
     let path_and_query = match url.query() {
@@ -99,9 +133,7 @@ fn origin_request(
     }
     // A session minted on this request reaches the storefront at once (it can pass `_ar_sid`
     // on as `session_id` from the first page).
-    let minted = visit
-        .new_session
-        .then_some((SESSION_COOKIE, visit.session_id.as_str()));
+    let minted = minted_session.map(|sid| (SESSION_COOKIE, sid));
     if let Some(cookie) = origin_cookie_header(facts.cookie.as_deref(), minted) {
         headers.set("cookie", &cookie)?;
     }
@@ -140,90 +172,4 @@ fn browser_headers(origin_headers: &Headers, origin: &str, public_origin: &str) 
         out.append("set-cookie", &cookie)?;
     }
     Ok(out)
-}
-
-/// Work that must not delay or fail the page, done after the response: the session context
-/// update and an edge-routed checkout's event.
-fn after_response(
-    env: &Env,
-    ctx: &Context,
-    settings: &Settings,
-    facts: &RequestFacts,
-    visit: &Visit,
-    page: bool,
-    edge_event: Option<String>,
-) {
-    let edge = edge_event.and_then(|header| {
-        edge_record(settings, facts, visit, &header)
-            .inspect_err(|problem| {
-                console_warn!("ar: ignored the origin's {EDGE_EVENT_HEADER} header: {problem}");
-            })
-            .ok()
-    });
-    let (env, settings, background) = (env.clone(), settings.clone(), detached(ctx));
-    let (session_id, seen) = (visit.session_id.clone(), visit.context.clone());
-    ctx.wait_until(async move {
-        let stored = stored_session(&env, &session_id).await;
-        if page && let Ok(db) = env.d1(bindings::DB) {
-            let now = runtime::now_ms();
-            if let Err(e) = sessions::upsert(&db, &session_id, stored.clone(), &seen, now).await {
-                console_error!("ar: writing session context failed: {e}");
-            }
-        }
-        let Some(mut record) = edge else {
-            return;
-        };
-        if let Some(s) = &stored {
-            record.fill_from_session(s);
-        }
-        let (event, event_id) = (record.event.clone(), record.event_id.clone());
-        match ingest::accept(&env, &background, &settings, record).await {
-            Ok(a) => console_log!("ar: edge event={event} event_id={event_id} {}", a.as_str()),
-            Err(e) => console_error!("ar: storing edge event_id={event_id} failed: {e}"),
-        }
-    });
-}
-
-/// The edge-routed checkout's event as the shop's copy, with this request's visit. The error is
-/// a message without event data (safe to log).
-fn edge_record(
-    settings: &Settings,
-    facts: &RequestFacts,
-    visit: &Visit,
-    header: &str,
-) -> std::result::Result<EventRecord, String> {
-    let random = runtime::random_bytes().map_err(|e| e.to_string())?;
-    let validation = ValidationContext {
-        mappings: &settings.mappings,
-        now_ms: runtime::now_ms(),
-        random,
-    };
-    let event = decode_edge_event(header)
-        .and_then(|input| wire::validate(input, validation))
-        // Only the field's path: the problem text can quote the offending value, which may be
-        // raw PII (an email where an object was expected), and this goes to the log.
-        .map_err(|e| format!("invalid field `{}`", e.field))?;
-    let (mut record, problems) = EventRecord::arriving(
-        &event,
-        &settings.default_country,
-        visit.context.clone(),
-        Source::Edge,
-        Some(&visit.session_id),
-    );
-    if !problems.is_empty() {
-        console_warn!(
-            "ar: edge event_id={} dropped {} user field(s) while hashing",
-            event.event_id.as_str(),
-            problems.len()
-        );
-    }
-    record.page_url.get_or_insert_with(|| facts.url.clone());
-    Ok(record)
-}
-
-/// A second handle on the request's context for a `'static` background task (the same JS
-/// `ExecutionContext`; `worker::Context` is not `Clone`).
-fn detached(ctx: &Context) -> Context {
-    let js: &JsValue = ctx.as_ref().as_ref();
-    Context::new(js.clone().unchecked_into())
 }

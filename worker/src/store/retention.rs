@@ -39,6 +39,11 @@ pub(crate) async fn prune(db: &D1Database, retention_days: u32, now_ms: u64) -> 
         )?,
         statement(
             db,
+            "DELETE FROM request_macs WHERE expires_at < ?1",
+            &[num(now_ms)],
+        )?,
+        statement(
+            db,
             "DELETE FROM counters WHERE day < ?1",
             &[num((now_ms / DAY_MS).saturating_sub(COUNTER_RETENTION_DAYS))],
         )?,

@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use wasm_bindgen::JsValue;
 use worker::{D1Database, D1PreparedStatement, Result};
 
-use super::codec::{num, statement, statuses};
+use super::codec::{json_list, num, statement, statuses};
 
 /// Most events per D1 write statement: each statement binds its events as one JSON text, which
 /// D1 caps at 2 MB.
@@ -84,6 +84,22 @@ pub(super) fn write_statements(
                 JsValue::from_str(write_id),
             ],
         )?);
+        let replaced: Vec<&str> = chunk
+            .iter()
+            .filter(|m| m.replaced)
+            .map(|m| m.record.event_id.as_str())
+            .collect();
+        if !replaced.is_empty() {
+            // A shop copy replaced a browser record of another name: its rows were that other
+            // event's (sent, if at all, under the other name) and are planned afresh.
+            out.push(statement(
+                db,
+                "DELETE FROM outbox WHERE event_id IN (SELECT value FROM json_each(?1)) \
+                 AND EXISTS (SELECT 1 FROM events e WHERE e.event_id = outbox.event_id \
+                   AND e.write_id = ?2)",
+                &[json_list(replaced), JsValue::from_str(write_id)],
+            )?);
+        }
         if !rows.is_empty() {
             // Only rows whose event write this batch made (its `write_id`).
             out.push(statement(

@@ -577,7 +577,7 @@ mod properties {
             for row in &rows {
                 let o = &outcomes[&row.event_id];
                 prop_assert!(o.update.status != RowStatus::Sending);
-                if row.record.as_ref().is_some_and(EventRecord::awaits_corroboration) {
+                if row.record.as_ref().is_some_and(|r| r.awaits_corroboration(&s.mappings)) {
                     prop_assert_eq!(o.update.status, RowStatus::Held);
                 }
             }

@@ -2,7 +2,8 @@
 //! (DESIGN §6). Also the admin API: `POST /_ar/admin/test` (send a sample event in the platforms'
 //! test modes) and `POST /_ar/admin/replay` (re-queue failed rows).
 //!
-//! - [`auth`]: who may see these pages;
+//! - [`auth`]: who may see these pages (bearer token, or a session cookie from the sign-in
+//!   form), and the security headers every answer carries;
 //! - [`report`]: the health report, as a typed value (the JSON and the page show the same);
 //! - [`health`]: reading it from D1;
 //! - [`page`]: the HTML page, charts as inline SVG, no external script;
@@ -24,12 +25,37 @@ use crate::error::{Error, RouteResult};
 use crate::store::claims;
 use crate::{bindings, runtime};
 
-/// Dispatches `/_ar/health` and `/_ar/admin*`.
+/// Dispatches `/_ar/health` and `/_ar/admin*`; every answer, errors included, carries the
+/// admin security headers ([`auth::secure`]).
 pub(crate) async fn handle(req: Request, env: &Env) -> RouteResult {
+    let answer = match route(req, env).await {
+        Ok(response) => response,
+        Err(e) => e.response()?,
+    };
+    auth::secure(answer)
+}
+
+async fn route(mut req: Request, env: &Env) -> RouteResult {
     let url = req.url()?;
     let path = url.path().to_owned();
-    auth::check(&req, &url, env)?;
-    match (req.method(), path.as_str()) {
+    let token = auth::admin_token(env)?;
+    let method = req.method();
+    if path == "/_ar/admin/login" {
+        if method != Method::Post {
+            return Err(Error::MethodNotAllowed(
+                "sign in with POST (the form at /_ar/admin)",
+            ));
+        }
+        return login(&mut req, &token).await;
+    }
+    let page = method == Method::Get && path == "/_ar/admin";
+    match auth::check(&req, &url, &token)? {
+        auth::Credential::ValidInUrl if page => return auth::sign_in(&token),
+        auth::Credential::Valid => {}
+        _ if page => return Ok(Response::from_html(page::login(None))?),
+        _ => return Err(Error::AdminUnauthorized),
+    }
+    match (method, path.as_str()) {
         (Method::Get, "/_ar/health") => Ok(Response::from_json(&health::report(env).await?)?),
         (Method::Get, "/_ar/admin") => Ok(Response::from_html(page::render(
             &health::report(env).await?,
@@ -41,6 +67,22 @@ pub(crate) async fn handle(req: Request, env: &Env) -> RouteResult {
         }
         _ => Err(Error::NotFound("no such admin path")),
     }
+}
+
+/// `POST /_ar/admin/login` with the form field `token`: a session and a redirect to the page,
+/// or the form again with 401.
+async fn login(req: &mut Request, token: &str) -> RouteResult {
+    let body =
+        super::common::body_capped(req, 4096, "the sign-in form is limited to 4 KiB").await?;
+    let presented = form_urlencoded::parse(&body)
+        .find(|(k, _)| k == "token")
+        .map(|(_, v)| v.into_owned())
+        .unwrap_or_default();
+    if auth::is_token(&presented, token) {
+        return auth::sign_in(token);
+    }
+    auth::failed(req);
+    Ok(Response::from_html(page::login(Some("That is not the admin token.")))?.with_status(401))
 }
 
 /// `POST /_ar/admin/replay[?platform=…]`: failed rows back to pending.

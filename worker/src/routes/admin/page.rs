@@ -85,6 +85,23 @@ fn reason_counts(items: &[ReasonCount]) -> String {
     })
 }
 
+/// The sign-in page: one form that posts the admin token (never put in a URL).
+pub(super) fn login(problem: Option<&str>) -> String {
+    let problem = problem.map_or(String::new(), |p| {
+        format!("<p role=\"alert\"><b>{}</b></p>", esc(p))
+    });
+    format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width\"><title>Active Reach — sign in</title>\
+         <style>body{{font-family:sans-serif;max-width:30em;margin:3em auto;padding:0 1em}}\
+         input{{width:100%;padding:.4em;margin:.4em 0}}</style></head><body>\
+         <h1>Active Reach — sign in</h1>{problem}\
+         <form method=\"post\" action=\"/_ar/admin/login\"><label for=\"token\">Admin token</label>\
+         <input id=\"token\" name=\"token\" type=\"password\" autocomplete=\"current-password\" required>\
+         <button type=\"submit\">Sign in</button></form></body></html>"
+    )
+}
+
 /// The HTML health page.
 pub(super) fn render(h: &Health) -> String {
     let e = &h.events;

@@ -1,0 +1,183 @@
+//! Trust boundaries: what each source of an event may decide.
+//!
+//! `/_ar/collect` is open to the world, so a browser copy is a claim, not a fact. The rules:
+//!
+//! - **The shop decides the business facts.** When a copy from the shop exists (the signed
+//!   backend, `/_ar/events`, or the signed edge header of an edge-routed checkout), the event's
+//!   name, business key, money, items and occurrence time are the shop's (and, without a shop
+//!   copy, those of a browser copy whose order token vouches for them). Between the two shop
+//!   sources the backend wins ([`Authority`]): it signs its whole body and reports the order as
+//!   the shop's system of record has it; the edge header is the checkout's view at payment time.
+//! - **A browser contributes what the edge itself sees and what only the browser knows**: the
+//!   visit's identifiers (cookies, IP, user agent, the page URL — read by the worker from the
+//!   request, never from the body: [`browser_may_not_state`]), hashed customer data (hashes only;
+//!   a shop copy's identifiers replace them) and which tags fired.
+//! - **An ID cannot be borrowed.** An event with a business key has exactly one ID, derived from
+//!   it; a stated `event_id` that differs is refused (`wire::validate`). Copies that share an ID
+//!   but not a name are different events: a shop copy replaces a browser record of another name
+//!   entirely (rows included: whatever was sent was sent under the other name, which the
+//!   platforms keep apart), and any other conflicting copy is refused
+//!   ([`crate::record::MergeOutcome`]).
+//! - **Browser times are bounded.** A browser-only event happened at most
+//!   [`BROWSER_MAX_AGE_MS`] before it arrived (a resend from the next page of the visit) and never
+//!   after: an old time could push real purchases out of the platforms' windows.
+//! - **Money needs corroboration** ([`needs_corroboration`]): a browser copy of an event that is
+//!   purchase-like by its mapping, or that carries money on the real-time (conversion) path, is
+//!   held until the shop's copy or a signed order token bound to exactly this event and amount
+//!   confirms it. Leads and sign-ups from the browser alone stay allowed (pixel-only lead forms
+//!   must work), but without a value until the shop confirms one; the collect rate limit and the
+//!   origin check guard them.
+
+use crate::event::EventName;
+use crate::mapping::{AdsCategory, DeliveryPath, EventMapping};
+use crate::money::Money;
+use crate::wire::{ValidatedEvent, ValidationError};
+
+/// How far before its arrival a browser-only event may have happened.
+pub const BROWSER_MAX_AGE_MS: u64 = 60 * 60 * 1000;
+
+/// Who reported a copy, in increasing order of authority over the business facts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Authority {
+    /// A browser (`/_ar/collect`): anyone.
+    Browser,
+    /// A browser copy carrying a valid order token for exactly its event and amount: the shop
+    /// signed these facts, so they beat an unsigned browser copy's.
+    VouchedBrowser,
+    /// The signed edge header of an edge-routed checkout.
+    Edge,
+    /// The shop's signed backend (`/_ar/events`).
+    Backend,
+}
+
+/// The time a browser-only copy is taken to have happened: its stated time, but not earlier than
+/// [`BROWSER_MAX_AGE_MS`] before `received_at_ms` and not after it.
+#[must_use]
+pub fn browser_time(stated_ms: u64, received_at_ms: u64) -> u64 {
+    stated_ms.clamp(
+        received_at_ms.saturating_sub(BROWSER_MAX_AGE_MS),
+        received_at_ms,
+    )
+}
+
+/// Refuses the fields a browser may not state about its own request: the worker reads the
+/// shopper's IP and user agent, click IDs and session from the request itself.
+///
+/// # Errors
+/// The first such field present, with what to do instead.
+pub fn browser_may_not_state(event: &ValidatedEvent) -> Result<(), ValidationError> {
+    let c = &event.click_ids;
+    let fields = [
+        ("client.ip", event.client.ip.is_some()),
+        ("client.user_agent", event.client.user_agent.is_some()),
+        ("click_ids.fbc", c.fbc.is_some()),
+        ("click_ids.fbp", c.fbp.is_some()),
+        ("click_ids.gclid", c.gclid.is_some()),
+        ("click_ids.gbraid", c.gbraid.is_some()),
+        ("click_ids.wbraid", c.wbraid.is_some()),
+        ("session_id", event.session_id.is_some()),
+    ];
+    match fields.into_iter().find(|(_, present)| *present) {
+        Some((field, _)) => Err(ValidationError::new(
+            field,
+            "is read by the edge from the request itself; a browser may not state it",
+        )),
+        None => Ok(()),
+    }
+}
+
+/// Meta's `Purchase` (meta-capi.md §1.5) or Google's purchase category: counted as revenue.
+fn purchase_like(mapping: &EventMapping) -> bool {
+    mapping.meta == "Purchase" || mapping.ads_category == AdsCategory::Purchase
+}
+
+/// Leads and sign-ups: allowed from the browser alone.
+fn lead_like(name: &EventName, mapping: &EventMapping) -> bool {
+    matches!(name, EventName::LeadSubmitted | EventName::SignedUp)
+        || matches!(mapping.meta.as_str(), "Lead" | "CompleteRegistration")
+}
+
+/// Whether a browser-only copy of this event must wait for the shop (or a signed order token)
+/// before it is sent.
+#[must_use]
+pub fn needs_corroboration(
+    name: &EventName,
+    mapping: &EventMapping,
+    money: Option<&Money>,
+) -> bool {
+    if purchase_like(mapping) {
+        return true;
+    }
+    let conversion = mapping.path == DeliveryPath::RealTime;
+    money.is_some() && conversion && !lead_like(name, mapping)
+}
+
+/// Whether a browser-only copy of this event is sent without its value: leads and sign-ups go
+/// out alone, but a value only the shop can vouch for.
+#[must_use]
+pub fn drops_unvouched_value(name: &EventName, mapping: &EventMapping) -> bool {
+    lead_like(name, mapping) && !purchase_like(mapping)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::mapping_config::Mappings;
+
+    fn mapping(name: &EventName) -> EventMapping {
+        Mappings::default().lookup(name).unwrap_or_else(|| {
+            Mappings::default()
+                .lookup(&EventName::ProductViewed)
+                .expect("standard mapping")
+        })
+    }
+
+    #[test]
+    fn browser_times_are_clamped_to_the_hour_before_arrival() {
+        let now = 1_764_000_000_000;
+        assert_eq!(
+            browser_time(1_420_070_400_000, now),
+            now - BROWSER_MAX_AGE_MS
+        );
+        assert_eq!(browser_time(now - 5_000, now), now - 5_000);
+        assert_eq!(browser_time(now + 60_000, now), now);
+    }
+
+    #[test]
+    fn purchases_and_payments_with_money_need_corroboration_leads_do_not() {
+        let money = Money::new(10.0, "EUR");
+        for name in [EventName::Purchase, EventName::PaymentInfoAdded] {
+            assert!(
+                needs_corroboration(&name, &mapping(&name), Some(&money)),
+                "{name}"
+            );
+        }
+        assert!(
+            needs_corroboration(&EventName::Purchase, &mapping(&EventName::Purchase), None),
+            "purchase-like even without a value"
+        );
+        for name in [EventName::LeadSubmitted, EventName::SignedUp] {
+            assert!(
+                !needs_corroboration(&name, &mapping(&name), Some(&money)),
+                "{name}"
+            );
+            assert!(drops_unvouched_value(&name, &mapping(&name)));
+        }
+        let cart = EventName::CartAdded;
+        assert!(
+            !needs_corroboration(&cart, &mapping(&cart), Some(&money)),
+            "browse events keep their value"
+        );
+    }
+
+    #[test]
+    fn a_custom_event_mapped_to_meta_purchase_needs_corroboration() {
+        let mappings = Mappings::from_json(
+            r#"{"events":{"deal.closed":{"meta":"Purchase","ga4":"deal_closed"}}}"#,
+        )
+        .expect("mapping");
+        let name: EventName = "deal.closed".parse().expect("name");
+        let m = mappings.lookup(&name).expect("mapped");
+        assert!(needs_corroboration(&name, &m, None));
+    }
+}
