@@ -188,6 +188,10 @@ fn check_ga4_name(event: &str, value: &str) -> Result<(), MappingError> {
     if GA4_RESERVED_PREFIXES.iter().any(|p| value.starts_with(p)) {
         return Err(bad("uses a prefix GA4 reserves (firebase_, ga_, google_)"));
     }
+    #[cfg(feature = "server")]
+    if !crate::platform::ga4_rules::event_name_ok(value) {
+        return Err(bad("is a name GA4 reserves (page_view, session_start, …)"));
+    }
     Ok(())
 }
 
@@ -236,6 +240,10 @@ mod tests {
             (
                 r#"{"events":{"quiz.done":{"ga4":"quiz"}}}"#,
                 "must set `meta`",
+            ),
+            (
+                r#"{"events":{"quiz.done":{"meta":"Quiz","ga4":"page_view"}}}"#,
+                "reserves",
             ),
             (
                 r#"{"events":{"quiz.done":{"meta":"Quiz","ga4":"google_quiz"}}}"#,

@@ -635,7 +635,11 @@ async fn a_crawler_without_cookies_cannot_fill_d1_with_sessions() {
     }
     // Session writes happen after the response: wait until they have settled (the count stops
     // growing) rather than for a fixed time.
-    let count = || worker.d1("select count(*) as n from sessions")[0]["n"].as_u64().unwrap_or(0);
+    let count = || {
+        worker.d1("select count(*) as n from sessions")[0]["n"]
+            .as_u64()
+            .unwrap_or(0)
+    };
     let deadline = Instant::now() + Duration::from_mins(1);
     let mut last = count();
     loop {
@@ -648,5 +652,8 @@ async fn a_crawler_without_cookies_cannot_fill_d1_with_sessions() {
         last = now;
     }
     assert!(last > 0, "sessions are stored");
-    assert!(last <= 30, "{last} sessions from one cookie-less client in a minute");
+    assert!(
+        last <= 30,
+        "{last} sessions from one cookie-less client in a minute"
+    );
 }

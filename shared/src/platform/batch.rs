@@ -343,10 +343,14 @@ mod tests {
     }
 
     #[test]
-    fn a_ga4_event_larger_than_the_limit_alone_is_dropped() {
+    fn a_ga4_event_with_more_items_than_ga4_takes_is_skipped_with_the_reason() {
+        // 2000 items: beyond GA4's 200 (data-manager.md §7) before it is beyond 130 kB.
         let mut e = event(EventName::Purchase);
         e.items = vec![e.items[0].clone(); 2000];
-        assert_eq!(plan_ga4(&[&e], NOW_MS).skipped[0].reason, NotSent::TooLarge);
+        assert_eq!(
+            plan_ga4(&[&e], NOW_MS).skipped[0].reason,
+            NotSent::Ga4Rule(super::super::ga4_rules::Ga4Rule::TooManyItems)
+        );
     }
 
     #[test]

@@ -98,11 +98,14 @@ pub fn event_json(event: &OutboundEvent) -> Result<Value, NotSent> {
         params.insert("session_id".into(), json!(session.to_string()));
     }
     params.insert("engagement_time_msec".into(), json!(1));
-    Ok(json!({
+    let built = json!({
         "name": event.mapping.ga4,
         "params": params,
         "timestamp_micros": micros(event.occurred_at_ms),
-    }))
+    });
+    // GA4 answers 2xx and drops what breaks its limits: skip with the reason instead.
+    super::ga4_rules::check_event(&built).map_err(NotSent::Ga4Rule)?;
+    Ok(built)
 }
 
 fn micros(ms: u64) -> u64 {

@@ -17,6 +17,7 @@ pub mod batch;
 pub mod data_manager;
 pub mod dispatch;
 pub mod ga4;
+pub mod ga4_rules;
 pub mod google_ads;
 pub mod meta;
 pub mod oauth;

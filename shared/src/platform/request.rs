@@ -144,6 +144,8 @@ pub enum NotSent {
     BadTime,
     /// Belongs in another request (GA4 carries one client id and consent per request).
     OtherRequest,
+    /// Breaks a documented GA4 limit, so GA4 would drop it silently.
+    Ga4Rule(super::ga4_rules::Ga4Rule),
 }
 
 impl fmt::Display for NotSent {
@@ -163,6 +165,7 @@ impl fmt::Display for NotSent {
             Self::TooLarge => "larger than the platform's request size limit",
             Self::BadTime => "time out of range",
             Self::OtherRequest => "belongs in another request",
+            Self::Ga4Rule(rule) => return rule.fmt(f),
         })
     }
 }
