@@ -95,7 +95,7 @@ async fn requests(sb: &Sandbox, platform: &str) -> Vec<Value> {
 
 /// Waits until `platform` has received a request, then a little longer for late duplicates.
 async fn settle(sb: &Sandbox, platform: &str) -> Vec<Value> {
-    let deadline = Instant::now() + Duration::from_secs(8);
+    let deadline = Instant::now() + Duration::from_mins(1);
     while requests(sb, platform).await.is_empty() && Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
