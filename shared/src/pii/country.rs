@@ -127,6 +127,14 @@ pub fn country_code(raw: &str) -> Option<String> {
         .map(|(_, code)| (*code).to_owned())
 }
 
+/// Whether `digits` is the calling code of some country (`44`, `1`, `353`).
+pub(crate) fn is_calling_code(digits: &str) -> bool {
+    !digits.is_empty()
+        && CALLING_CODES
+            .split(' ')
+            .any(|entry| entry.get(2..) == Some(digits))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

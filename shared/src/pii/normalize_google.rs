@@ -15,10 +15,16 @@ use super::country::country_code;
 use super::normalize_meta::check_email;
 use super::text::{collapse_whitespace, lowercase_words};
 
-/// Honorifics dropped from the front of a first name: "Don't include prefixes such as Mrs."
-const NAME_PREFIXES: &[&str] = &["mr", "mrs", "ms", "miss", "mx", "dr", "prof"];
-/// Suffixes dropped from the end of a last name: "Don't include suffixes such as Jr."
-const NAME_SUFFIXES: &[&str] = &["jr", "sr", "ii", "iii", "iv", "phd", "md", "esq"];
+/// Honorifics dropped from a given name, as Google's Data Manager formatters drop them
+/// (`(mr|mrs|ms|dr)\.` followed by a space or the end, data-manager.md §6.2): only with the dot,
+/// so `Mralex` and `Ms Jane`'s `ms` stay. "Don't include prefixes such as Mrs." (google.md §3).
+const NAME_PREFIXES: &[&str] = &["mr.", "mrs.", "ms.", "dr."];
+/// Suffixes dropped from the end of a family name when a comma or a space precedes them, the
+/// formatters' list (data-manager.md §6.2); `jr`/`sr` with or without their dot.
+const NAME_SUFFIXES: &[&str] = &[
+    "jr.", "jr", "sr.", "sr", "2nd", "3rd", "ii", "iii", "iv", "v", "vi", "cpa", "dc", "dds", "vm",
+    "jd", "md", "phd",
+];
 
 /// Email: lowercase, leading, trailing and inner whitespace removed; for `gmail.com` and
 /// `googlemail.com` only, every `.` and any `+tag` are removed from the local part
@@ -54,32 +60,59 @@ pub fn google_email(raw: &str) -> Result<String, NormalizeError> {
     Ok(format!("{local}@{domain}"))
 }
 
-/// Given name: lowercase, no punctuation, trimmed, without a leading honorific (`Mrs. Jane` →
-/// `jane`). Inner spaces are kept, collapsed to one.
+/// Given name, as Google's official Data Manager formatters write it: lowercase, trimmed,
+/// punctuation kept (`Quinn-Alex` → `quinn-alex`), inner whitespace collapsed to one space,
+/// honorifics with their dot removed anywhere (` Mr. Alex ` and ` Alex Dr.` → `alex`).
+///
+/// Decision (data-manager.md §6.2): the API reference says "no punctuation", but every official
+/// formatter keeps it and asserts so in its tests, and they are what Google's own client
+/// libraries hash; a hyphenated name must hash the same here as there.
 ///
 /// # Errors
-/// [`NormalizeError::Empty`] when nothing but punctuation and spaces was given.
+/// [`NormalizeError::Empty`] when nothing but an honorific and spaces was given.
 pub fn google_first_name(raw: &str) -> Result<String, NormalizeError> {
-    let words = lowercase_words(raw);
-    let mut parts: Vec<&str> = words.split(' ').filter(|w| !w.is_empty()).collect();
-    while parts.len() > 1 && NAME_PREFIXES.contains(&parts[0]) {
-        parts.remove(0);
-    }
-    non_empty(parts.join(" "))
+    let lower = lower_collapsed(raw);
+    let kept: Vec<&str> = lower
+        .split(' ')
+        .filter(|w| !NAME_PREFIXES.contains(w))
+        .collect();
+    non_empty(kept.join(" "))
 }
 
-/// Family name: lowercase, no punctuation, trimmed, without a trailing generational or academic
-/// suffix (`Smith, Jr.` → `smith`).
+/// Family name, as Google's official formatters write it: lowercase, trimmed, punctuation kept,
+/// trailing generational or professional suffixes removed when a comma or a space precedes them
+/// (` Quinn, Jr. ` and `quinn, jr., dds` → `quinn`; `Boardds` stays `boardds`).
 ///
 /// # Errors
-/// [`NormalizeError::Empty`] when nothing but punctuation and spaces was given.
+/// [`NormalizeError::Empty`] when nothing but suffixes, commas and spaces was given.
 pub fn google_last_name(raw: &str) -> Result<String, NormalizeError> {
-    let words = lowercase_words(raw);
-    let mut parts: Vec<&str> = words.split(' ').filter(|w| !w.is_empty()).collect();
-    while parts.len() > 1 && parts.last().is_some_and(|w| NAME_SUFFIXES.contains(w)) {
-        parts.pop();
+    let mut name = lower_collapsed(raw);
+    loop {
+        let trimmed = name.trim_end_matches([' ', ',']).to_owned();
+        let cut = NAME_SUFFIXES.iter().find_map(|suffix| {
+            let rest = trimmed.strip_suffix(suffix)?;
+            rest.ends_with([' ', ','])
+                .then(|| rest.trim_end_matches([' ', ',']).to_owned())
+        });
+        let Some(rest) = cut else {
+            name = trimmed;
+            break;
+        };
+        name = rest;
     }
-    non_empty(parts.join(" "))
+    if name.starts_with(',') || NAME_SUFFIXES.contains(&name.as_str()) {
+        return Err(NormalizeError::Empty);
+    }
+    non_empty(name)
+}
+
+/// Lowercase, controls dropped, trimmed, inner whitespace collapsed to one space.
+fn lower_collapsed(raw: &str) -> String {
+    collapse_whitespace(raw)
+        .chars()
+        .filter(|c| !c.is_control())
+        .flat_map(char::to_lowercase)
+        .collect()
 }
 
 /// Street (hashed): symbols removed, lowercase, trimmed (GA4 `sha256_street`, Data Manager
@@ -181,17 +214,89 @@ mod tests {
         assert_eq!(google_email("no-at-sign"), Err(NormalizeError::NotAnEmail));
     }
 
+    /// The official formatters' given-name vectors (data-manager.md §6.3, Java/.NET).
     #[test]
-    fn names_lose_punctuation_prefixes_and_suffixes() {
-        assert_eq!(
-            google_first_name(" Mrs. Mary-Ann ").as_deref(),
-            Ok("maryann")
+    fn given_names_match_googles_official_formatter() {
+        for (raw, want) in [
+            (" Alex   ", "alex"),
+            (" Mr. Alex   ", "alex"),
+            (" Mrs. Alex   ", "alex"),
+            (" Dr. Alex   ", "alex"),
+            (" Alex Dr.", "alex"),
+            (" Mralex   ", "mralex"),
+            ("Mary Ann", "mary ann"),
+            (" Mrs. Mary-Ann ", "mary-ann"),
+        ] {
+            assert_eq!(google_first_name(raw).as_deref(), Ok(want), "{raw:?}");
+        }
+        for raw in [" ", " Mr. "] {
+            assert_eq!(
+                google_first_name(raw),
+                Err(NormalizeError::Empty),
+                "{raw:?}"
+            );
+        }
+    }
+
+    /// The official formatters' family-name vectors (data-manager.md §6.3).
+    #[test]
+    fn family_names_match_googles_official_formatter() {
+        for (raw, want) in [
+            (" Quinn   ", "quinn"),
+            ("Quinn-Alex", "quinn-alex"),
+            (" Quinn, Jr.   ", "quinn"),
+            (" Quinn,Jr.   ", "quinn"),
+            (" Quinn Sr.  ", "quinn"),
+            ("quinn, jr. dds", "quinn"),
+            ("quinn, jr., dds", "quinn"),
+            ("Boardds", "boardds"),
+            ("lacparm", "lacparm"),
+            ("O’Neil", "o’neil"),
+            ("Valéry", "valéry"),
+        ] {
+            assert_eq!(google_last_name(raw).as_deref(), Ok(want), "{raw:?}");
+        }
+        for raw in [" ", ", Jr. ", ",Jr.,DDS "] {
+            assert_eq!(google_last_name(raw), Err(NormalizeError::Empty), "{raw:?}");
+        }
+    }
+
+    /// The official formatters' email vectors (data-manager.md §6.3).
+    #[test]
+    fn emails_match_googles_official_formatter() {
+        for (raw, want) in [
+            ("QuinnY@example.com", "quinny@example.com"),
+            ("QuinnY@EXAMPLE.com", "quinny@example.com"),
+            (
+                "Jefferson.Loves.hiking@gmail.com",
+                "jeffersonloveshiking@gmail.com",
+            ),
+            (
+                "Jefferson.LOVES.Hiking@googlemail.com",
+                "jeffersonloveshiking@googlemail.com",
+            ),
+            (
+                "j.e.f..ferson.Loves.hiking@gmail.com",
+                "jeffersonloveshiking@gmail.com",
+            ),
+            (
+                "Cloudy.SanFrancisco+shopping@googlemail.com",
+                "cloudysanfrancisco@googlemail.com",
+            ),
+        ] {
+            assert_eq!(google_email(raw).as_deref(), Ok(want), "{raw:?}");
+        }
+        for raw in ["", "  ", "quinn", "@example.com"] {
+            assert!(google_email(raw).is_err(), "{raw:?}");
+        }
+        // The official hash vector (data-manager.md §6.3).
+        let hashed = crate::pii::hash::Sha256Hex::digest(
+            &google_email("  ALEXZ@example.com   ").unwrap_or_default(),
         );
-        assert_eq!(google_first_name("Mary Ann").as_deref(), Ok("mary ann"));
-        assert_eq!(google_first_name("Dr").as_deref(), Ok("dr"));
-        assert_eq!(google_last_name("Smith, Jr.").as_deref(), Ok("smith"));
-        assert_eq!(google_last_name("O’Neil").as_deref(), Ok("oneil"));
-        assert_eq!(google_last_name("Valéry").as_deref(), Ok("valéry"));
+        assert_eq!(
+            hashed.as_str(),
+            "509e933019bb285a134a9334b8bb679dff79d0ce023d529af4bd744d47b4fd8a"
+        );
     }
 
     #[test]

@@ -14,7 +14,12 @@
 //!    dropped and the default country's code is prepended.
 //! 3. Digits that start with the default country's code followed by at least 8 more digits
 //!    (`16505551212` in the US, `447911123456` in the UK) → already international.
-//! 4. Anything else (`6505551212`) → the default country's code is prepended.
+//! 4. Digits too many to be a national number of the default country, that start with a
+//!    country calling code (`441134960987` with the US as default: US numbers have 10 digits)
+//!    → already international, written without its `+`. Google's own formatters read digits
+//!    that way (data-manager.md §6.3: `441134960987` → `+441134960987`); prepending the default
+//!    code instead would hash a number nobody has, on both platforms.
+//! 5. Anything else (`6505551212`) → the default country's code is prepended.
 //!
 //! The `(0)` of `+44 (0)20 …` is dropped before reading. The result must have 7 to 15 digits
 //! (E.164's maximum is 15).
@@ -28,6 +33,38 @@ const MIN_DIGITS: usize = 7;
 const MAX_DIGITS: usize = 15;
 /// National digits that must follow a leading default calling code for rule 3.
 const MIN_NATIONAL_AFTER_CODE: usize = 8;
+
+/// The longest national significant number of the countries whose shoppers most often write
+/// their number without `+`, by calling code (ITU-T E.164 national numbering plans). A country
+/// not listed gets no rule 4: its numbers are read as national.
+const MAX_NATIONAL_DIGITS: &[(&str, usize)] = &[
+    ("1", 10),
+    ("7", 10),
+    ("31", 9),
+    ("32", 9),
+    ("33", 9),
+    ("34", 9),
+    ("39", 11),
+    ("41", 9),
+    ("44", 10),
+    ("45", 8),
+    ("46", 9),
+    ("47", 8),
+    ("48", 9),
+    ("61", 9),
+    ("64", 10),
+    ("91", 10),
+];
+
+/// Whether `digits` (no `+`, no trunk prefix) are too many to be a national number behind
+/// `default_code` and start with another country's calling code.
+fn written_international(digits: &str, default_code: &str) -> bool {
+    let Some(&(_, max)) = MAX_NATIONAL_DIGITS.iter().find(|(c, _)| *c == default_code) else {
+        return false;
+    };
+    digits.len() > max
+        && (1..=3).any(|n| digits.get(..n).is_some_and(super::country::is_calling_code))
+}
 
 /// Meta's `ph` form: country code and number as digits only (`16505551212`).
 ///
@@ -70,10 +107,9 @@ fn international_digits(raw: &str, default_country: &str) -> Result<String, Norm
         let national = digits.trim_start_matches('0');
         let code = default_code.ok_or(NormalizeError::NoCountryCode)?;
         let has_trunk_prefix = national.len() < digits.len();
-        if !has_trunk_prefix
-            && national.starts_with(code)
-            && national.len() >= code.len() + MIN_NATIONAL_AFTER_CODE
-        {
+        let starts_with_default =
+            national.starts_with(code) && national.len() >= code.len() + MIN_NATIONAL_AFTER_CODE;
+        if !has_trunk_prefix && (starts_with_default || written_international(national, code)) {
             national.to_owned()
         } else {
             format!("{code}{national}")
@@ -89,6 +125,41 @@ fn international_digits(raw: &str, default_country: &str) -> Result<String, Norm
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The official Data Manager formatters' phone vectors (data-manager.md §6.3), with the US
+    /// as the default country.
+    #[test]
+    fn a_number_written_with_its_country_code_but_without_plus_is_international() {
+        for raw in ["441134960987", "+441134960987", "+44-113-496-0987"] {
+            assert_eq!(
+                google_phone(raw, "US").as_deref(),
+                Ok("+441134960987"),
+                "{raw}"
+            );
+            assert_eq!(
+                meta_phone(raw, "US").as_deref(),
+                Ok("441134960987"),
+                "{raw}"
+            );
+        }
+        for raw in ["1 800 555 0100", "18005550100", "+1 800-555-0100"] {
+            assert_eq!(
+                google_phone(raw, "US").as_deref(),
+                Ok("+18005550100"),
+                "{raw}"
+            );
+        }
+        // A UK shopper's US number, default GB: 11 digits are too many for a UK number.
+        assert_eq!(
+            google_phone("16505551212", "GB").as_deref(),
+            Ok("+16505551212")
+        );
+        // Ten digits fit a US number: read as national.
+        assert_eq!(
+            google_phone("4411349609", "US").as_deref(),
+            Ok("+14411349609")
+        );
+    }
 
     #[test]
     fn metas_documented_example_gets_the_us_country_code() {
