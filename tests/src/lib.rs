@@ -22,6 +22,7 @@ pub mod faults;
 pub mod harness;
 pub mod html;
 pub mod inspect;
+pub mod inspect_ledger;
 pub mod inspect_page;
 pub mod platforms;
 pub mod record;
