@@ -65,6 +65,9 @@ pub fn cookie_header(data: &[u8]) {
 }
 
 /// Our `_ar_consent` cookie: what parses prints back to the same consent.
+///
+/// # Panics
+/// When the property fails: that is the finding.
 pub fn consent_cookie(data: &[u8]) {
     if let Some(consent) = parse_consent_cookie(&text(data)) {
         let printed = format_consent_cookie(consent);
@@ -92,6 +95,9 @@ pub fn cmp_cookies(data: &[u8]) {
 
 /// `_fbc`, `_fbp`, `_ga`, `_ga_<id>`, our Google click cookie and Google's `_gcl_*` cookies: what
 /// parses prints back to the same value.
+///
+/// # Panics
+/// When the property fails: that is the finding.
 pub fn click_ids(data: &[u8]) {
     let s = text(data);
     if let Ok(fbc) = s.parse::<Fbc>() {
@@ -132,6 +138,9 @@ pub fn mapping_json(data: &[u8]) {
 
 /// `/_ar/events` signatures and order tokens: arbitrary headers never verify by accident, and
 /// what we sign always verifies.
+///
+/// # Panics
+/// When the property fails: that is the finding.
 pub fn signatures(data: &[u8]) {
     let [secret, timestamp, sig, body] = parts::<4>(data);
     let now = number(data) % 4_000_000_000;

@@ -16,11 +16,46 @@ use ar_fuzz::{TARGETS, Target};
 
 /// Tokens of the formats under test, inserted by the mutator.
 const DICTIONARY: [&str; 40] = [
-    "{", "}", "[", "]", "\"", ":", ",", "null", "true", "1e999", "-0", "\\u0000", "\\ud800",
-    "\"event\":", "\"items\":[", "\"user\":{", "\"occurred_at\":", "\"events\":[", "fb.1.",
-    "GA1.2.", "GS1.1.", "GCL.", "ar1.", ".gclid.", "v1=", "%", "%ff", "https://", "?gclid=",
-    "&fbclid=", "groups=C0004%3A1", "{stamp:'", "marketing:true", "1.gggg", "\u{0}", "\u{10ffff}",
-    "9999999999999999999999", "xn--", "=", ";",
+    "{",
+    "}",
+    "[",
+    "]",
+    "\"",
+    ":",
+    ",",
+    "null",
+    "true",
+    "1e999",
+    "-0",
+    "\\u0000",
+    "\\ud800",
+    "\"event\":",
+    "\"items\":[",
+    "\"user\":{",
+    "\"occurred_at\":",
+    "\"events\":[",
+    "fb.1.",
+    "GA1.2.",
+    "GS1.1.",
+    "GCL.",
+    "ar1.",
+    ".gclid.",
+    "v1=",
+    "%",
+    "%ff",
+    "https://",
+    "?gclid=",
+    "&fbclid=",
+    "groups=C0004%3A1",
+    "{stamp:'",
+    "marketing:true",
+    "1.gggg",
+    "\u{0}",
+    "\u{10ffff}",
+    "9999999999999999999999",
+    "xn--",
+    "=",
+    ";",
 ];
 
 /// xorshift64*: a repeatable pseudo-random stream (no dependency, same pass on every machine).
@@ -103,11 +138,9 @@ fn run(name: &str, target: Target, input: &[u8]) -> Option<PathBuf> {
     if catch_unwind(AssertUnwindSafe(|| target(input))).is_ok() {
         return None;
     }
-    let hash = input
-        .iter()
-        .fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
-            (h ^ u64::from(*b)).wrapping_mul(0x100_0000_01b3)
-        });
+    let hash = input.iter().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+        (h ^ u64::from(*b)).wrapping_mul(0x100_0000_01b3)
+    });
     let dir = root().join("../target/fuzz-failures").join(name);
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join(format!("{hash:016x}"));
@@ -134,7 +167,10 @@ fn kept_crash_inputs_and_seeds_run_clean_then_a_mutation_pass_finds_no_panic() {
         assert!(!seeds.is_empty(), "fuzz/seeds/{name}/ has no seed");
         for (path, input) in &kept {
             if run(name, target, input).is_some() {
-                failures.push(format!("{name}: kept input {} panics again", path.display()));
+                failures.push(format!(
+                    "{name}: kept input {} panics again",
+                    path.display()
+                ));
             }
         }
         let mut rng = Rng(0x9e37_79b9_7f4a_7c15 ^ (t as u64 + 1));
@@ -160,7 +196,9 @@ fn kept_crash_inputs_and_seeds_run_clean_then_a_mutation_pass_finds_no_panic() {
 #[test]
 fn every_target_has_a_libfuzzer_binary() {
     for (name, _) in TARGETS {
-        let bin = root().join("libfuzzer/fuzz_targets").join(format!("{name}.rs"));
+        let bin = root()
+            .join("libfuzzer/fuzz_targets")
+            .join(format!("{name}.rs"));
         assert!(bin.is_file(), "{} missing", bin.display());
     }
 }

@@ -227,6 +227,13 @@ async fn thousands_of_events_through_fault_windows_reach_each_platform_exactly_o
             started.elapsed()
         );
     }
+    // The refused refresh failed its rows as a setup problem (the revoked token alone did not:
+    // it was replaced by a fresh one, google.md §1.9).
+    let config = worker
+        .d1("SELECT COUNT(*) AS n FROM outbox WHERE status = 'failed' AND failure_kind = 'config'");
+    let config = config[0]["n"].as_u64().unwrap_or(0);
+    eprintln!("refused refresh: {config} Google rows failed as a setup problem, replayed next");
+    assert!(config > 0, "the refused refresh failed no row");
     // The merchant reconnects Google: rows that failed on the refused refresh are replayed.
     let (status, body) = common::post_json(
         &format!("{}/_ar/admin/replay?platform=google_ads", worker.base_url),
@@ -329,6 +336,11 @@ async fn check(sb: &Sandbox, worker: &Worker, all: &[Planned], rows: &Value, too
         ads.unexplained_duplicates.len(),
         n(&rows["google_ads"]["failed"]),
     );
+    let skipped = worker.d1(
+        "SELECT platform, last_error, COUNT(*) AS n FROM outbox WHERE status = 'skipped' \
+         GROUP BY platform, last_error",
+    );
+    assert!(skipped.is_empty(), "rows skipped: {skipped:#?}");
     for (name, t) in [("meta", &meta), ("google_ads", &ads)] {
         assert!(
             t.missing.is_empty(),
