@@ -7,7 +7,7 @@ ENV := . scripts/env.sh
 WASM := --target wasm32-unknown-unknown
 DEV_PORT ?= 8787
 
-.PHONY: help bootstrap bootstrap-test bootstrap-fuzz pixel worker build dev test soak fuzz lint unit browser e2e deps-check bench deploy sizes clean
+.PHONY: help bootstrap bootstrap-test bootstrap-fuzz bootstrap-bench pixel worker build dev test soak fuzz lint unit browser e2e deps-check bench deploy sizes clean
 
 help:
 	@echo "make dev     build and run the worker locally on http://127.0.0.1:$(DEV_PORT)"
@@ -25,6 +25,9 @@ bootstrap-test:
 
 bootstrap-fuzz:
 	@scripts/bootstrap.sh --fuzz
+
+bootstrap-bench:
+	@scripts/bootstrap.sh --bench
 
 pixel: bootstrap
 	@$(ENV); scripts/build-pixel.sh
@@ -66,9 +69,8 @@ FUZZ_SECS ?= 60
 fuzz: bootstrap-fuzz
 	@$(ENV); scripts/fuzz.sh $(FUZZ_SECS)
 
-bench: build
-	@$(ENV); cargo run --locked --release -q -p ar-shared --example bench
-	scripts/sizes.sh
+bench: build bootstrap-bench
+	@$(ENV); scripts/bench.sh
 
 deploy: build
 	@$(ENV); AR_SKIP_BUILD=1 wrangler deploy
