@@ -95,22 +95,37 @@ where
     (o, f)
 }
 
-/// Waits (bounded) until the product's Meta rows are all final and at least `rows` exist.
+/// The product's Meta rows by status.
+async fn meta_rows(base: &str) -> (u64, u64) {
+    let d = get(&format!("{base}/_ar/health")).await["delivery"]["meta"].clone();
+    let n = |k: &str| d[k].as_u64().unwrap_or(0);
+    let total: u64 = d
+        .as_object()
+        .map_or(0, |m| m.values().filter_map(Value::as_u64).sum());
+    (total, n("pending") + n("sending"))
+}
+
+/// Waits (bounded) until at least `rows` Meta rows are stored — the Queue consumer has written
+/// the browse events — without running the cron, then runs the cron (the 5-minute flush) until
+/// none is left to send. `false` when either did not happen within 4 minutes.
 async fn settle(base: &str, rows: u64) -> bool {
     let deadline = Instant::now() + Duration::from_mins(4);
-    while Instant::now() < deadline {
-        cron(base).await;
-        let d = get(&format!("{base}/_ar/health")).await["delivery"]["meta"].clone();
-        let n = |k: &str| d[k].as_u64().unwrap_or(0);
-        let total: u64 = d
-            .as_object()
-            .map_or(0, |m| m.values().filter_map(Value::as_u64).sum());
-        if total >= rows && n("pending") + n("sending") == 0 {
-            return true;
+    while meta_rows(base).await.0 < rows {
+        if Instant::now() > deadline {
+            return false;
         }
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
-    false
+    loop {
+        cron(base).await;
+        if meta_rows(base).await.1 == 0 {
+            return true;
+        }
+        if Instant::now() > deadline {
+            return false;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
 }
 
 /// Events per accepted Meta request carrying `event_name`.
