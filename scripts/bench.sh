@@ -13,16 +13,24 @@ set -euo pipefail
 cd "$AR_ROOT"
 rows=$(mktemp)
 trap 'rm -f "$rows"' EXIT
-echo "bench: 1/4 core, native" >&2
-cargo run --locked --release -q -p ar-shared --example bench >> "$rows"
-CARGO_TARGET_DIR="$AR_ROOT/target/bench-o3" CARGO_PROFILE_RELEASE_OPT_LEVEL=3 AR_BENCH_OPT=3 \
-  cargo run --locked --release -q -p ar-shared --example bench >> "$rows"
-echo "bench: 2/4 wasm vs Meta's Node SDK" >&2
-scripts/bench-wasm.sh >> "$rows"
-echo "bench: 3/4 sizes" >&2
-scripts/bench-sizes.sh >> "$rows"
-echo "bench: 4/4 the worker under load (wrangler dev) vs the workerd floor" >&2
-AR_SKIP_BUILD=1 cargo run --locked --profile bench-tools -q -p ar-sandbox --bin ar-bench >> "$rows"
+failed=0
+part() { # $1 = what, rest = command; a failed part leaves a row saying so and fails the run
+  local what=$1; shift
+  echo "bench: $what" >&2
+  if ! "$@" >> "$rows"; then
+    echo "| $what | not measured: this part failed (see make bench's output) | — | — |" >> "$rows"
+    failed=1
+  fi
+}
+part "core, native" cargo run --locked --release -q -p ar-shared --example bench
+part "core, native at opt-level 3" env CARGO_TARGET_DIR="$AR_ROOT/target/bench-o3" \
+  CARGO_PROFILE_RELEASE_OPT_LEVEL=3 AR_BENCH_OPT=3 cargo run --locked --release -q -p ar-shared --example bench
+part "wasm vs Meta's Node SDK" scripts/bench-wasm.sh
+part "sizes" scripts/bench-sizes.sh
+# Built before it runs, so a source edit during the run cannot change what is measured.
+cargo build --locked --profile bench-tools -q -p ar-sandbox --bin ar-bench
+part "the worker under load (wrangler dev) vs the workerd floor" \
+  env AR_SKIP_BUILD=1 cargo run --locked --profile bench-tools -q -p ar-sandbox --bin ar-bench
 {
   echo "# make bench"
   echo
@@ -37,3 +45,4 @@ AR_SKIP_BUILD=1 cargo run --locked --profile bench-tools -q -p ar-sandbox --bin 
   cat "$rows"
 } > bench/latest.md
 cat bench/latest.md
+exit $failed

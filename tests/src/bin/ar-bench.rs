@@ -191,6 +191,29 @@ async fn purchase_latency(base: &str, sandbox: &str, n: u64) -> Vec<f64> {
     out
 }
 
+/// What one stored event takes in D1 (record JSON plus its outbox rows' text; the database's page and
+/// index overhead is not counted), for docs/capacity.md.
+fn storage_row(worker: &Worker) -> String {
+    let events = worker.d1("SELECT COUNT(*) AS n, SUM(LENGTH(record)) AS b FROM events");
+    let outbox = worker.d1(
+        "SELECT COUNT(*) AS n, SUM(LENGTH(event_id) + LENGTH(platform) + LENGTH(status) \
+         + COALESCE(LENGTH(last_error), 0) + COALESCE(LENGTH(trace_id), 0) + 40) AS b FROM outbox",
+    );
+    let f = |rows: &[Value], k: &str| rows.first().and_then(|r| r[k].as_f64()).unwrap_or(0.0);
+    let (n, record) = (f(&events, "n"), f(&events, "b"));
+    if n == 0.0 {
+        return "| D1 storage per stored event | not measured: no event stored | — | — |".into();
+    }
+    let total = record + f(&outbox, "b");
+    format!(
+        "| D1 bytes per stored event ({n:.0} events, {:.1} outbox rows each; pages and indexes not counted) | {:.0} B | the record JSON alone: {:.0} B | {:.2}× the record |",
+        f(&outbox, "n") / n,
+        total / n,
+        record / n,
+        total / record.max(1.0)
+    )
+}
+
 #[tokio::main]
 async fn main() {
     let Ok(sb) = Sandbox::start_local(SandboxConfig::default()).await else {
@@ -265,6 +288,7 @@ async fn main() {
     };
     table.push(format!("| purchase to platform, minus the {MERGE_WINDOW_MS:.0} ms merge window ({} purchases) | p50 {:.0} ms, p99 {:.0} ms | the merge window: {MERGE_WINDOW_MS:.0} ms | p99 {:.2}× the window (aim ≤ 300 ms over it) |",
         probe.ok, probe.percentile_ms(50.0), probe.percentile_ms(99.0), probe.percentile_ms(99.0) / MERGE_WINDOW_MS));
+    table.push(storage_row(&worker));
     table.push("| workerd CPU time per event | not measurable here: local workerd reports no CPU time | — | — |".into());
     for row in table {
         println!("{row}");
