@@ -7,12 +7,14 @@ ENV := . scripts/env.sh
 WASM := --target wasm32-unknown-unknown
 DEV_PORT ?= 8787
 
-.PHONY: help bootstrap bootstrap-test pixel worker build dev test lint unit browser e2e deps-check bench deploy sizes clean
+.PHONY: help bootstrap bootstrap-test bootstrap-fuzz bootstrap-bench pixel worker build dev test soak fuzz lint unit browser e2e deps-check bench deploy sizes clean
 
 help:
 	@echo "make dev     build and run the worker locally on http://127.0.0.1:$(DEV_PORT)"
 	@echo "make test    format, lint (host + wasm32), unit, browser and end-to-end tests"
 	@echo "make bench   benchmarks"
+	@echo "make soak    the fault-window test with 5x the events (AR_FAULT_EVENTS=250)"
+	@echo "make fuzz    libFuzzer on every parser, FUZZ_SECS per target (default 60)"
 	@echo "make deploy  wrangler deploy"
 
 bootstrap:
@@ -20,6 +22,12 @@ bootstrap:
 
 bootstrap-test:
 	@scripts/bootstrap.sh --test
+
+bootstrap-fuzz:
+	@scripts/bootstrap.sh --fuzz
+
+bootstrap-bench:
+	@scripts/bootstrap.sh --bench
 
 pixel: bootstrap
 	@$(ENV); scripts/build-pixel.sh
@@ -50,11 +58,20 @@ test: bootstrap-test
 	echo "== unit + end-to-end tests (workerd via wrangler dev, headless Chromium)"
 	AR_SKIP_BUILD=1 cargo test --locked --workspace --exclude ar-worker --exclude ar-pixel
 	cargo test --locked -p ar-pixel
+	echo "== fault windows (thousands of events through failing platforms; prints the counts)"
+	AR_SKIP_BUILD=1 cargo test --locked -p ar-sandbox --test e2e_faults -- --ignored --nocapture
 	echo "make test: all passed in $$((SECONDS - start)) s"
 
-bench: build
-	@$(ENV); cargo run --locked --release -q -p ar-shared --example bench
-	scripts/sizes.sh
+soak: worker
+	@$(ENV); AR_FAULT_EVENTS=$${AR_FAULT_EVENTS:-250} AR_SKIP_BUILD=1 \
+	  cargo test --locked -p ar-sandbox --test e2e_faults -- --ignored --nocapture
+
+FUZZ_SECS ?= 60
+fuzz: bootstrap-fuzz
+	@$(ENV); scripts/fuzz.sh $(FUZZ_SECS)
+
+bench: build bootstrap-bench
+	@$(ENV); scripts/bench.sh
 
 deploy: build
 	@$(ENV); scripts/check-config.sh; AR_SKIP_BUILD=1 wrangler deploy

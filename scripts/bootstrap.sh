@@ -3,6 +3,8 @@
 #
 #   scripts/bootstrap.sh            build + dev tools
 #   scripts/bootstrap.sh --test     also Chromium + ChromeDriver for the browser tests
+#   scripts/bootstrap.sh --fuzz     also cargo-fuzz (libFuzzer driver for `make fuzz`)
+#   scripts/bootstrap.sh --bench    also twiggy (what makes the wasm big, for `make bench`)
 #
 # Rust for wasm32: a rustup `wasm32-unknown-unknown` target when one is installed or can be added;
 # otherwise Debian's rustc-web toolchain with a wasm32 sysroot built from its std source
@@ -13,16 +15,22 @@ set -euo pipefail
 cd "$AR_ROOT"
 
 WITH_TEST=0
+WITH_FUZZ=0
+WITH_BENCH=0
 for arg in "$@"; do
   case "$arg" in
     --test) WITH_TEST=1 ;;
-    *) echo "bootstrap: unknown option $arg (use --test)" >&2; exit 2 ;;
+    --fuzz) WITH_FUZZ=1 ;;
+    --bench) WITH_BENCH=1 ;;
+    *) echo "bootstrap: unknown option $arg (use --test, --fuzz or --bench)" >&2; exit 2 ;;
   esac
 done
 
 NODE_MIN_MAJOR=22
 NODE_FETCH_VERSION=22.23.3
 WORKER_BUILD_VERSION=0.8.7
+CARGO_FUZZ_VERSION=0.13.2
+TWIGGY_VERSION=0.8.0
 SYSROOT_DIR=/usr/lib/rustlib/wasm32-unknown-unknown/lib
 mkdir -p "$AR_CACHE"
 
@@ -153,7 +161,18 @@ if [ "$(worker-build --version 2>/dev/null)" != "$WORKER_BUILD_VERSION" ]; then
     || die "installing worker-build failed"
 fi
 
-# ---- 4. Browser for the tests ------------------------------------------------------------------
+# ---- 4. Fuzzing (make fuzz) ---------------------------------------------------------------------
+if [ "$WITH_FUZZ" = 1 ] && [ "$(cargo-fuzz --version 2>/dev/null | cut -d' ' -f2)" != "$CARGO_FUZZ_VERSION" ]; then
+  say "cargo install cargo-fuzz $CARGO_FUZZ_VERSION"
+  cargo install cargo-fuzz --version "$CARGO_FUZZ_VERSION" --locked --force || die "installing cargo-fuzz failed"
+fi
+
+if [ "$WITH_BENCH" = 1 ] && [ "$(twiggy --version 2>/dev/null | cut -d' ' -f2)" != "$TWIGGY_VERSION" ]; then
+  say "cargo install twiggy $TWIGGY_VERSION"
+  cargo install twiggy --version "$TWIGGY_VERSION" --locked --force || die "installing twiggy failed"
+fi
+
+# ---- 5. Browser for the tests ------------------------------------------------------------------
 if [ "$WITH_TEST" = 1 ]; then
   apt_install chromium chromium-driver
   [ -x "$CHROMIUM" ] || die "chromium not found at $CHROMIUM"

@@ -1,5 +1,6 @@
-//! `make bench`: hot-path costs of the core, each reported as a ratio against a baseline measured
-//! in the same run on the same machine (absolute times vary between machines; ratios travel).
+//! `make bench`, part 1: hot-path costs of the core, each reported as a ratio against a baseline
+//! measured in the same run on the same machine (absolute times vary between machines; ratios
+//! travel): the median of 11 rounds, with the lowest and highest round.
 //!
 //! - validate: parse + validate a purchase event vs. parsing the same bytes into `serde_json::Value`
 //! - `hash_user_data`: normalize + hash a full customer for both platforms vs. one bare SHA-256
@@ -21,8 +22,11 @@ const PURCHASE: &[u8] = br#"{"event":"transaction.purchase","order_id":"1001","v
  "client":{"ip":"203.0.113.9","user_agent":"Mozilla/5.0"},"session_id":"s_1"}"#;
 const NOW: u64 = 1_764_000_000_000;
 
-/// Nanoseconds per call, from the best of five timed rounds of a calibrated loop.
-fn time<T>(mut f: impl FnMut() -> T) -> f64 {
+/// Timed rounds of a calibrated loop.
+const ROUNDS: usize = 11;
+
+/// Nanoseconds per call in each of [`ROUNDS`] timed rounds of a calibrated loop.
+fn time<T>(mut f: impl FnMut() -> T) -> Vec<f64> {
     let mut iters = 1u32;
     loop {
         let start = Instant::now();
@@ -34,7 +38,7 @@ fn time<T>(mut f: impl FnMut() -> T) -> f64 {
         }
         iters *= 2;
     }
-    (0..5)
+    (0..ROUNDS)
         .map(|_| {
             let start = Instant::now();
             for _ in 0..iters {
@@ -42,13 +46,24 @@ fn time<T>(mut f: impl FnMut() -> T) -> f64 {
             }
             start.elapsed().as_secs_f64() * 1e9 / f64::from(iters)
         })
-        .fold(f64::INFINITY, f64::min)
+        .collect()
 }
 
-fn report(name: &str, subject: f64, baseline_name: &str, baseline: f64) {
+/// Median, lowest and highest of the rounds.
+fn stats(mut xs: Vec<f64>) -> (f64, f64, f64) {
+    xs.sort_by(f64::total_cmp);
+    (xs[xs.len() / 2], xs[0], xs[xs.len() - 1])
+}
+
+/// One table row of `make bench` (bench/latest.md): the subject, its baseline, the ratio of medians.
+fn report(name: &str, subject: Vec<f64>, baseline_name: &str, baseline: Vec<f64>) {
+    let (s, slo, shi) = stats(subject);
+    let (b, blo, bhi) = stats(baseline);
+    // `AR_BENCH_OPT`: the opt-level this binary was built at (scripts/bench.sh builds two).
+    let opt = std::env::var("AR_BENCH_OPT").unwrap_or_else(|_| "\"z\"".into());
     println!(
-        "bench: {name:<16} {:>6.2}x {baseline_name} ({subject:.0} ns vs {baseline:.0} ns per call)",
-        subject / baseline
+        "| core, native (opt-level {opt}): {name} | {s:.0} ns ({slo:.0}–{shi:.0}) | {baseline_name}: {b:.0} ns ({blo:.0}–{bhi:.0}) | {:.2}× the baseline |",
+        s / b
     );
 }
 

@@ -10,7 +10,7 @@
 //! - Data Manager: `transactionId` per destination conversion action (reference/google.md §8).
 //! - GA4: `purchase` by `transaction_id` (reference/google.md §4); other events are not deduplicated.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use serde::Serialize;
 
@@ -60,12 +60,25 @@ pub enum Source {
     Browser,
 }
 
+/// One platform's dedup ledger as `GET /_sandbox/dedup` shows it: how many accepted copies each
+/// dedup key received, and which ids arrived in requests that took effect but were answered only
+/// after the client gave up (`accept_then_timeout`), the one case where a resend is expected.
+#[derive(Debug, Default, Clone, Serialize)]
+pub struct Ledger {
+    /// Dedup key (`Purchase|<event_id>`, `action:1001|<orderId>`, …) → accepted copies.
+    pub copies: BTreeMap<String, u64>,
+    /// Dedup ids (event ids, order ids, transaction ids) of requests answered late.
+    pub answered_late: BTreeSet<String>,
+}
+
 /// All counters plus the dedup ledgers.
 #[derive(Debug, Default)]
 pub struct Counts {
     platforms: BTreeMap<Platform, PlatformCounts>,
     /// (platform, dedup key) → time the first copy was counted.
     ledger: HashMap<(Platform, String), i64>,
+    /// Per platform: copies per key and the ids answered late.
+    ledgers: BTreeMap<Platform, Ledger>,
 }
 
 impl Counts {
@@ -90,6 +103,15 @@ impl Counts {
         now_ms: i64,
         window_ms: Option<i64>,
     ) -> bool {
+        if let Some(key) = &key {
+            *self
+                .ledgers
+                .entry(platform)
+                .or_default()
+                .copies
+                .entry(key.clone())
+                .or_default() += 1;
+        }
         let counted = match key {
             None => true,
             Some(key) => match self.ledger.get(&(platform, key.clone())) {
@@ -118,6 +140,18 @@ impl Counts {
         counted
     }
 
+    /// Notes that the request carrying `ids` took effect but was answered after the client's
+    /// timeout: a resend of these ids is the platform's dedup's to absorb, not the client's bug.
+    pub fn answered_late(&mut self, platform: Platform, ids: &[String]) {
+        let late = &mut self.ledgers.entry(platform).or_default().answered_late;
+        late.extend(ids.iter().cloned());
+    }
+
+    /// The dedup ledger of `platform`.
+    pub fn ledger(&self, platform: Platform) -> Ledger {
+        self.ledgers.get(&platform).cloned().unwrap_or_default()
+    }
+
     /// A snapshot of every platform's counters (platforms never seen report zeros).
     pub fn snapshot(&self) -> BTreeMap<&'static str, PlatformCounts> {
         [
@@ -141,6 +175,7 @@ impl Counts {
     pub fn clear(&mut self) {
         self.platforms.clear();
         self.ledger.clear();
+        self.ledgers.clear();
     }
 }
 
@@ -177,5 +212,27 @@ mod tests {
             Some(META_DEDUP_WINDOW_MS)
         ));
         assert_eq!(counts.snapshot()["meta"].deduplicated, 2);
+    }
+
+    #[test]
+    fn the_ledger_counts_every_accepted_copy_per_key_and_the_ids_answered_late() {
+        let mut counts = Counts::default();
+        for _ in 0..2 {
+            counts.observe(
+                Platform::Meta,
+                "Lead",
+                Some("Lead|ev2".into()),
+                Source::Server,
+                0,
+                None,
+            );
+        }
+        counts.observe(Platform::Meta, "Lead", None, Source::Server, 0, None);
+        counts.answered_late(Platform::Meta, &["ev2".into()]);
+        let ledger = counts.ledger(Platform::Meta);
+        assert_eq!(ledger.copies.get("Lead|ev2"), Some(&2));
+        assert_eq!(ledger.copies.len(), 1, "keyless copies have no entry");
+        assert!(ledger.answered_late.contains("ev2"));
+        assert!(counts.ledger(Platform::GoogleAds).copies.is_empty());
     }
 }

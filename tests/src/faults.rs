@@ -30,6 +30,10 @@ pub enum FaultKind {
     /// Hang for `delay_ms`, then process the request normally (as a real timed-out request
     /// may still have been processed).
     Timeout,
+    /// Process the request normally at once (the platform accepts and counts it), then hang for
+    /// `delay_ms` before answering: the client times out on a request that did take effect, the
+    /// one case where a resend is a raw duplicate that only the platform's dedup absorbs.
+    AcceptThenTimeout,
     /// A permanent, platform-shaped error with the `code` given in the fault.
     Permanent,
 }
@@ -62,9 +66,13 @@ pub struct FaultSpec {
     /// Message to put in the error body.
     #[serde(default)]
     pub message: Option<String>,
-    /// `timeout`: how long to hang, in ms (default 30 000, at most 120 000).
+    /// `timeout` / `accept_then_timeout`: how long to hang, in ms (default 30 000, at most
+    /// 120 000).
     #[serde(default)]
     pub delay_ms: Option<u64>,
+    /// A `Retry-After` header (seconds) on the fault's answer (throttles, 503s).
+    #[serde(default)]
+    pub retry_after_secs: Option<u64>,
 }
 
 impl FaultSpec {
@@ -178,6 +186,7 @@ mod tests {
             subcode: None,
             message: None,
             delay_ms: None,
+            retry_after_secs: None,
         }
     }
 
@@ -194,5 +203,15 @@ mod tests {
     #[test]
     fn unknown_platform_names_are_refused() {
         assert!(Faults::default().add(spec("tiktok", None)).is_err());
+    }
+
+    #[test]
+    fn accept_then_timeout_is_a_fault_kind_with_a_bounded_hang() {
+        let f: FaultSpec = serde_json::from_value(serde_json::json!(
+            {"platform": "meta", "kind": "accept_then_timeout", "delay_ms": 999_999}
+        ))
+        .unwrap();
+        assert_eq!(f.kind, FaultKind::AcceptThenTimeout);
+        assert_eq!(f.delay(), Duration::from_millis(MAX_TIMEOUT_MS));
     }
 }

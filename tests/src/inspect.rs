@@ -44,6 +44,7 @@ pub fn routes() -> Router<AppState> {
             "/_sandbox/browser-tags",
             get(browser_tags).post(add_browser_tag),
         )
+        .merge(crate::inspect_ledger::routes())
         .layer(axum::middleware::from_fn(cors))
 }
 

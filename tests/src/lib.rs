@@ -9,11 +9,13 @@
 //! - **Fault injection** ([`faults`]) and a **test-controlled clock** ([`clock`]).
 //! - **Demo shop origin** ([`shop`]): product → cart → checkout → payment → thank-you, sign-up and
 //!   lead forms, embedding the pixel; its backend reports orders to the worker.
-//! - **Test harness** ([`harness`]): the real worker under `wrangler dev`, and ChromeDriver.
+//! - **Test harness** ([`harness`]): the real worker under `wrangler dev`, and ChromeDriver;
+//!   a loopback-only load generator for `make bench` ([`load`]).
 //!
 //! This crate deliberately does not depend on `ar-shared` (outside its tests): its checks must be
 //! able to disagree with the product.
 
+pub mod bench_shots;
 pub mod checks;
 pub mod clock;
 pub mod config;
@@ -22,7 +24,9 @@ pub mod faults;
 pub mod harness;
 pub mod html;
 pub mod inspect;
+pub mod inspect_ledger;
 pub mod inspect_page;
+pub mod load;
 pub mod platforms;
 pub mod record;
 pub mod server;

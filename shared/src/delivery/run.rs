@@ -119,6 +119,9 @@ pub struct DeliveryRun<'s> {
     /// Batches still to send (indices into `events`); the last is sent first.
     work: Vec<Vec<usize>>,
     token: String,
+    /// Whether the token in hand was refused once already (google.md §1.9): the next token asked
+    /// for must be freshly minted, and a second refusal is final.
+    token_refused: bool,
     requests: usize,
     state: State,
     outcomes: Vec<Option<RowOutcome>>,
@@ -144,6 +147,7 @@ impl<'s> DeliveryRun<'s> {
             events: Vec::new(),
             work: Vec::new(),
             token: String::new(),
+            token_refused: false,
             requests: 0,
             state: State::Ready,
         };
@@ -230,6 +234,12 @@ impl<'s> DeliveryRun<'s> {
         }
     }
 
+    /// Whether the token [`Step::NeedToken`] asks for must be freshly minted, not a cached one:
+    /// the platform refused the last token (revoked before its expiry, google.md §1.9).
+    pub fn wants_fresh_token(&self) -> bool {
+        self.token_refused
+    }
+
     /// The access token [`Step::NeedToken`] asked for, or the verdict for every row that needed
     /// one (a refused refresh is a configuration problem, an unreachable endpoint a retry).
     pub fn token(&mut self, token: Result<String, Verdict>) {
@@ -255,6 +265,17 @@ impl<'s> DeliveryRun<'s> {
         let State::Awaiting(sent) = core::mem::replace(&mut self.state, State::Ready) else {
             return;
         };
+        if let Answer::Response { status, body } = answer
+            && self.platform.needs_google_token()
+            && !self.token_refused
+            && verdict::refuses_access_token(status, body)
+        {
+            // google.md §1.9: a revoked token; send the same batch again with a fresh one.
+            self.token_refused = true;
+            self.work.push(sent);
+            self.state = State::NeedToken;
+            return;
+        }
         let (verdicts, trace) = match answer {
             Answer::Response { status, body } => {
                 let refs: Vec<&OutboundEvent> = sent.iter().map(|&i| &self.events[i].0).collect();
@@ -359,3 +380,5 @@ fn plain(event_id: &str, update: RowUpdate) -> RowOutcome {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod token_tests;

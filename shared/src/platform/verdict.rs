@@ -100,6 +100,15 @@ pub fn backoff_secs(first_secs: u64, attempt: u32) -> u64 {
         .max(first_secs)
 }
 
+/// Whether a Google answer refuses the access token itself (HTTP 401, `UNAUTHENTICATED`,
+/// google.md §1.9): a cached token revoked before its expiry. The send run then asks once for a
+/// fresh token and sends again, rather than failing every row as a setup problem.
+pub fn refuses_access_token(status: u16, body: &str) -> bool {
+    status == 401
+        || serde_json::from_str::<Value>(body)
+            .is_ok_and(|v| v["error"]["status"].as_str() == Some("UNAUTHENTICATED"))
+}
+
 /// The verdict for a request that got no answer (timeout, connection error): retry
 /// (meta-capi.md §5.1: "retrying the request in cases where the response indicates a non-client
 /// error, such as a timeout").

@@ -658,7 +658,7 @@ pub fn render_fault(fault: &FaultSpec) -> (StatusCode, Option<Value>) {
             "INTERNAL_ERROR",
             "The service is currently unavailable.",
         ),
-        FaultKind::Status | FaultKind::Timeout => {
+        FaultKind::Status | FaultKind::Timeout | FaultKind::AcceptThenTimeout => {
             (500, "INTERNAL_ERROR", "An internal error has occurred.")
         }
     };

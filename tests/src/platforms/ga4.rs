@@ -440,7 +440,7 @@ pub fn render_fault(fault: &FaultSpec) -> (StatusCode, Option<Value>) {
         FaultKind::Throttle => 429,
         FaultKind::Transient => 503,
         FaultKind::Permanent => 400,
-        FaultKind::Status | FaultKind::Timeout => 500,
+        FaultKind::Status | FaultKind::Timeout | FaultKind::AcceptThenTimeout => 500,
     };
     let status = StatusCode::from_u16(fault.status.unwrap_or(status))
         .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);

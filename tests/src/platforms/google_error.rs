@@ -187,7 +187,7 @@ pub fn render_ads_fault(fault: &FaultSpec, version: &str) -> (StatusCode, Option
             "The request failed due to a transient error. The user should retry.",
         ),
         FaultKind::Permanent => (400, "", "", "The request was rejected."),
-        FaultKind::Status | FaultKind::Timeout => (
+        FaultKind::Status | FaultKind::Timeout | FaultKind::AcceptThenTimeout => (
             500,
             "internalError",
             "INTERNAL_ERROR",

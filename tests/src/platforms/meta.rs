@@ -378,7 +378,7 @@ fn check_event_time(
 /// request limit).
 pub fn render_fault(fault: &FaultSpec) -> (StatusCode, Option<Value>) {
     let mut error = match fault.kind {
-        FaultKind::Status | FaultKind::Timeout => {
+        FaultKind::Status | FaultKind::Timeout | FaultKind::AcceptThenTimeout => {
             let mut e = GraphError::new(1, fault.message_or("An unknown error has occurred."));
             e.status = StatusCode::INTERNAL_SERVER_ERROR;
             e.is_transient = true;

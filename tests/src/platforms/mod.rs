@@ -231,6 +231,14 @@ pub async fn dispatch(State(state): State<AppState>, request: Request) -> Respon
                     req.now_ms = state.clock.now_ms();
                     handle(&state, platform, endpoint, &req)
                 }
+                Some(f) if f.kind == FaultKind::AcceptThenTimeout => {
+                    // Take effect and be recorded now; answer only after the client gave up.
+                    let outcome = handle(&state, platform, endpoint, &req);
+                    lock(&state.counts).answered_late(platform, &outcome.event_ids);
+                    record(&state, platform, &req, &outcome);
+                    tokio::time::sleep(f.delay()).await;
+                    return respond(outcome);
+                }
                 Some(f) => fault_outcome(platform, endpoint, &f, &req),
                 None => handle(&state, platform, endpoint, &req),
             };
@@ -275,6 +283,10 @@ fn fault_outcome(
     };
     let mut o = Outcome::new(endpoint, status, body, Verdict::Fault);
     o.error = Some(format!("injected {:?} fault", fault.kind).to_lowercase());
+    if let Some(secs) = fault.retry_after_secs {
+        o.headers
+            .push((axum::http::header::RETRY_AFTER, secs.to_string()));
+    }
     o
 }
 

@@ -90,7 +90,10 @@ pub fn render_fault(fault: &FaultSpec) -> (StatusCode, Option<Value>) {
     let (status, error) = match fault.kind {
         FaultKind::Throttle => (429, "rate_limit_exceeded"),
         FaultKind::Permanent => (400, "invalid_grant"),
-        FaultKind::Status | FaultKind::Transient | FaultKind::Timeout => (500, "internal_failure"),
+        FaultKind::Status
+        | FaultKind::Transient
+        | FaultKind::Timeout
+        | FaultKind::AcceptThenTimeout => (500, "internal_failure"),
     };
     let status = StatusCode::from_u16(fault.status.unwrap_or(status))
         .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);

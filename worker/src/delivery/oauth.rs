@@ -25,11 +25,13 @@ struct Cached {
     expires_at_ms: u64,
 }
 
-/// A usable access token, or the verdict for every row that needed one.
+/// A usable access token, or the verdict for every row that needed one. `fresh`: the cached
+/// token was refused (google.md §1.9), so mint a new one whatever the cache holds.
 pub(crate) async fn access_token(
     env: &Env,
     settings: &Settings,
     now_ms: u64,
+    fresh: bool,
 ) -> Result<String, Verdict> {
     let Some(google) = &settings.google_oauth else {
         return Err(Verdict::ConfigError {
@@ -38,7 +40,7 @@ pub(crate) async fn access_token(
         });
     };
     let kv = env.kv(bindings::KV).ok();
-    if let Some(kv) = &kv
+    if let Some(kv) = kv.as_ref().filter(|_| !fresh)
         && let Ok(Some(cached)) = kv.get(KV_KEY).json::<Cached>().await
     {
         let token = AccessToken {

@@ -79,7 +79,9 @@ impl Sender<'_> {
         loop {
             match run.poll() {
                 Step::NeedToken => {
-                    run.token(oauth::access_token(self.env, self.settings, self.now_ms).await);
+                    let fresh = run.wants_fresh_token();
+                    let token = oauth::access_token(self.env, self.settings, self.now_ms, fresh);
+                    run.token(token.await);
                 }
                 Step::Send(request) => match fetch(&request).await {
                     Ok((status, body)) => run.answer(Answer::Response {

@@ -43,7 +43,7 @@ pub(super) async fn send(env: &Env) -> RouteResult {
             continue;
         }
         let token = if platform.needs_google_token() {
-            match oauth::access_token(env, &settings, now).await {
+            match oauth::access_token(env, &settings, now, false).await {
                 Ok(t) => t,
                 Err(v) => {
                     answers.insert(platform.as_str().into(), json!({"error": v}));
