@@ -10,7 +10,7 @@ use ar_shared::consent::{format_consent_cookie, parse_consent_cookie};
 use ar_shared::cookies::{CookieJar, candidate_cookie_domains};
 use ar_shared::mapping_config::Mappings;
 use ar_shared::wire::{self, ValidationContext};
-use ar_shared::{collect_guard, domain, edge_event, signature, visit};
+use ar_shared::{collect_guard, domain, edge_event, signature, tokens, visit};
 
 use crate::split::{number, parts, present, text};
 
@@ -172,13 +172,22 @@ pub fn signatures(data: &[u8]) {
     );
     assert!(signed.is_ok(), "our own signature was refused: {signed:?}");
     let value = f64::from(u32::try_from(now % 1_000_000).unwrap_or(0)) / 100.0;
-    let token = signature::order_token(secret.as_bytes(), &timestamp, value, &body);
-    assert!(signature::verify_order_token(
-        secret.as_bytes(),
-        &token,
-        &timestamp,
-        value,
-        &body
-    ));
-    let _ = signature::verify_order_token(secret.as_bytes(), &sig, &timestamp, value, &body);
+    let money = ar_shared::money::Money::new(value, "EUR");
+    let event_id =
+        ar_shared::EventId::from_business_key(&ar_shared::EventName::Purchase, &timestamp);
+    let claim = tokens::OrderClaim {
+        event: &ar_shared::EventName::Purchase,
+        event_id: &event_id,
+        order_id: &timestamp,
+        money: &money,
+    };
+    let key = signature::derive_key(secret.as_bytes(), signature::KeyPurpose::OrderToken);
+    let token = tokens::order_token(&key, &claim);
+    assert!(tokens::verify_order_token(&key, &token, &claim));
+    let _ = tokens::verify_order_token(&key, &sig, &claim);
+    // Session ids and edge signatures read attacker text: never panic, never accept a forgery.
+    let session = signature::derive_key(secret.as_bytes(), signature::KeyPurpose::Session);
+    let _ = tokens::is_minted_session_id(&session, &sig);
+    let edge = signature::derive_key(secret.as_bytes(), signature::KeyPurpose::EdgeEvent);
+    let _ = tokens::verify_edge_event(&edge, &body, now);
 }

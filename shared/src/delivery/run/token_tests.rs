@@ -29,7 +29,7 @@ fn rows(n: usize) -> Vec<ClaimedRow> {
             );
             let r = record(&json, Source::Server);
             ClaimedRow {
-                event_id: r.event_id.clone(),
+                event_id: r.event_id.to_string(),
                 attempts: 0,
                 record: Some(r),
             }
