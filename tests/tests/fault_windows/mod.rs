@@ -3,7 +3,8 @@
 //! spread over many client addresses so the per-client rate limit never answers) and half signed
 //! through `/_ar/events` in bulk requests.
 //!
-//! Every event states its own `event_id` (so the test knows what each platform must count). Pixel
+//! Every event's id is known to the test (derived from its business key as the worker derives it,
+//! or stated for product views), so it knows what each platform must count. Pixel
 //! events carry our click cookie for a Google click at least 7 hours old (so click uploads are due
 //! at once, google.md §1.5); server events carry the buyer's email, which Google Ads matches
 //! without a click (a server event's stated `click_ids.gclid` is not used yet: docs/decisions.md
@@ -15,6 +16,7 @@
 use std::sync::Arc;
 
 use ar_sandbox::clock::real_now_ms;
+use ar_shared::{EventId, EventName};
 use futures_util::StreamExt;
 use serde_json::{Value, json};
 
@@ -79,18 +81,30 @@ pub fn plan(first: usize, per_type: usize) -> Vec<Planned> {
     for n in first..first + per_type {
         for (t, (event, meta, action, key)) in TYPES.iter().enumerate() {
             let index = n * TYPES.len() + t;
-            let id = format!("flt-{t}-{n}");
             let gclid = format!("sbx-{clicked}-flt{t}x{n}");
             let mut body = json!({
-                "event": event, "event_id": id,
+                "event": event,
                 "page": {"url": "https://shop.example.com/p"},
                 "consent": {"ad_storage": "granted", "analytics_storage": "granted",
                             "ad_user_data": "granted", "ad_personalization": "granted"},
             });
             let business = format!("k-{t}-{n}");
-            if !key.is_empty() {
+            // The id the pixel and the shop both derive from the business key (DESIGN §3); only a
+            // product view, which has none, states its own.
+            let id = if key.is_empty() {
+                let id = format!("flt-{t}-{n}");
+                body["event_id"] = json!(id);
+                id
+            } else {
                 body[*key] = json!(business);
-            }
+                let name: EventName = event.parse().expect("a standard event");
+                let key = if *event == "cart.added" {
+                    format!("{business}:sku-{n}")
+                } else {
+                    business.clone()
+                };
+                EventId::from_business_key(&name, &key).to_string()
+            };
             if matches!(*event, "cart.added" | "product.viewed" | "checkout.started") {
                 body["items"] = json!([{"id": format!("sku-{n}"), "price": 9.5, "quantity": 1}]);
             }
@@ -166,7 +180,13 @@ pub async fn ingest(base_url: &str, events: &[Planned]) {
 
 async fn collect(client: &reqwest::Client, base_url: &str, i: usize, e: &Planned) {
     let clicked = e.gclid.split('-').nth(1).unwrap_or("0");
-    let ip = format!("2001:db8:7::{:x}", i / EVENTS_PER_CLIENT + 1);
+    // Each simulated client in its own /64, as separate households are.
+    let household = i / EVENTS_PER_CLIENT + 1;
+    let ip = format!(
+        "2001:db8:{:x}:{:x}::1",
+        0x7000 + (household >> 16),
+        household & 0xffff
+    );
     let res = client
         .post(format!("{base_url}/_ar/collect"))
         .header("content-type", "text/plain")
