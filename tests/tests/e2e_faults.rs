@@ -172,7 +172,7 @@ fn settled(d: &Value, platform: &str, expected: u64) -> bool {
     let total: u64 = rows.values().map(n).sum();
     let open = ["pending", "sending", "held"]
         .iter()
-        .map(|s| n(&rows[*s]))
+        .map(|s| rows.get(*s).map_or(0, n))
         .sum::<u64>();
     total == expected && open == 0
 }

@@ -25,7 +25,7 @@ use ar_sandbox::load::{self, Run};
 use ar_sandbox::{Sandbox, SandboxConfig};
 use serde_json::Value;
 
-const ADMIN: &str = "bench-admin";
+const ADMIN: &str = "bench-admin-token-0123456789abcdef";
 const MERGE_WINDOW_MS: f64 = 2000.0;
 
 fn env(name: &str, default: u64) -> u64 {

@@ -23,7 +23,7 @@ use serde_json::{Value, json};
 /// Signs `/_ar/events` requests.
 pub const SECRET: &str = "e2e-faults-secret";
 /// Protects `/_ar/health` and `/_ar/admin/replay`.
-pub const ADMIN: &str = "e2e-faults-admin";
+pub const ADMIN: &str = "e2e-faults-admin-0123456789abcdef";
 /// Every this-many-th event's click belongs to another Google Ads account.
 pub const FOREIGN_EVERY: usize = 25;
 /// Server events per signed request.
