@@ -68,6 +68,25 @@ pub fn origin_allowed(origin: Option<&str>, request_host: &str, allowed: &[Strin
             .any(|a| a == host)
 }
 
+/// The `Access-Control-Allow-Origin` to answer a cross-origin request with: the request's own
+/// `Origin` when it is one of `ALLOWED_ORIGINS` (a shop whose pages are served elsewhere, posting
+/// to a collect host on its subdomain, DESIGN §4 "Deployment"), else none. A same-origin request
+/// needs no CORS answer.
+pub fn cors_allow_origin<'a>(
+    origin: Option<&'a str>,
+    request_host: &str,
+    allowed: &[String],
+) -> Option<&'a str> {
+    let origin = origin?;
+    let host = origin_host(origin)?;
+    let same = host == request_host.trim().to_ascii_lowercase();
+    let listed = allowed
+        .iter()
+        .filter_map(|a| origin_host(a))
+        .any(|a| a == host);
+    (!same && listed).then_some(origin)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -141,5 +160,24 @@ mod tests {
         );
         assert_eq!(origin_host("null"), None);
         assert_eq!(origin_host("https://"), None);
+    }
+
+    #[test]
+    fn cors_answers_only_allowed_cross_origins() {
+        let allowed = vec!["https://shop.example".to_owned()];
+        assert_eq!(
+            cors_allow_origin(Some("https://shop.example"), "t.shop.example", &allowed),
+            Some("https://shop.example")
+        );
+        assert_eq!(
+            cors_allow_origin(Some("https://evil.example"), "t.shop.example", &allowed),
+            None
+        );
+        assert_eq!(
+            cors_allow_origin(Some("https://t.shop.example"), "t.shop.example", &allowed),
+            None,
+            "same origin needs no CORS"
+        );
+        assert_eq!(cors_allow_origin(None, "t.shop.example", &allowed), None);
     }
 }
