@@ -1,17 +1,87 @@
-
 // ---- Active Reach loader (appended to the wasm-bindgen glue by scripts/build-pixel.sh) ----
-// Exposes window.ar(command, ...args), a queue in the style of fbq/gtag: commands issued before
-// the wasm is ready are kept and replayed. `ar('track', event, businessKey)` returns a promise
-// of the event ID used.
-const arReady = __wbg_init({ module_or_path: new URL('pixel.wasm', import.meta.url) });
-const arQueued = (window.ar && window.ar.q) || [];
-function arCommand(command, ...args) {
-  return arReady.then(() => {
-    if (command === 'track') return track(args[0], args[1] ?? undefined);
-    if (command === 'eventId') return eventId(args[0], args[1] ?? undefined);
-    throw new Error(`ar: unknown command ${command}`);
+// The asynchronous IO around the synchronous wasm exports: fetch the worker's configuration, boot,
+// replay the snippet's queue, load base tags, and send each event to /_ar/collect once the page's
+// tags have settled (so its `fired` flags are true). Every decision is the wasm's (ar-shared).
+// The worker routes are found next to this script, so a collect host on a subdomain works as is.
+const arBase = new URL('./', import.meta.url);
+const arUrl = (path) => new URL(path, arBase).href;
+const arText = (path) =>
+  fetch(arUrl(path), { credentials: 'include' }).then((r) => {
+    if (!r.ok) throw new Error(`ar: ${path} answered HTTP ${r.status}`);
+    return r.text();
   });
+const arScripts = [];
+const arPending = [];
+const arHooks = {
+  // The event, and which tags the pixel called for it.
+  send(body, called) {
+    arPending.push([body, called]);
+    arSettled.then(arFlush, arFlush);
+  },
+  // A base tag script; the event waits for it to load or fail.
+  load(src) {
+    arScripts.push(
+      new Promise((done) => {
+        const s = document.createElement('script');
+        s.async = true;
+        s.src = src;
+        s.onload = s.onerror = done;
+        document.head.appendChild(s);
+      }),
+    );
+  },
+  // The tags' own queueing stubs (meta-capi.md §11.2, google.md §11.2), marked as ours.
+  stub(kind) {
+    if (kind === 'fbq') {
+      const n = (window.fbq = function () {
+        n.callMethod ? n.callMethod.apply(n, arguments) : n.queue.push(arguments);
+      });
+      if (!window._fbq) window._fbq = n;
+      Object.assign(n, { push: n, loaded: true, version: '2.0', queue: [], _ar: 1 });
+    } else {
+      window.dataLayer = window.dataLayer || [];
+      (window.gtag = function () {
+        window.dataLayer.push(arguments);
+      })._ar = 1;
+    }
+  },
+};
+const arReady = Promise.all([
+  __wbg_init({ module_or_path: new URL('pixel.wasm', import.meta.url) }),
+  arText('config'),
+]).then(([, config]) => boot(config, arHooks));
+const arLoaded = new Promise((r) =>
+  document.readyState === 'complete' ? r() : addEventListener('load', r, { once: true }),
+);
+// Tags have settled when the page has loaded (async scripts inserted before it delay it) and our
+// base tags have loaded or failed; a page that never finishes loading does not hold events back.
+const arSettled = arReady.then(() =>
+  Promise.race([Promise.all([arLoaded, ...arScripts]), new Promise((r) => setTimeout(r, 4000))]),
+);
+function arFlush() {
+  for (const [body, called] of arPending.splice(0)) {
+    body.fired = fired(called);
+    arPost(JSON.stringify(body));
+  }
 }
-window.ar = arCommand;
-// Stub entries are [arguments, resolve, reject] (see the snippet in README.md).
-for (const [args, resolve, reject] of arQueued) arCommand(...Array.from(args)).then(resolve, reject);
+addEventListener('pagehide', arFlush);
+function arPost(json) {
+  fetch(arUrl('collect'), {
+    method: 'POST',
+    body: json,
+    keepalive: true,
+    credentials: 'include',
+    headers: { 'content-type': 'text/plain' },
+  }).catch(() => {});
+}
+// Stub entries are [arguments, resolve, reject] (the snippet in README.md); they run in order,
+// before any later call.
+const arQueued = (window.ar && window.ar.q) || [];
+arReady.then(
+  () => replay(arQueued),
+  (e) => arQueued.forEach((entry) => entry[2](e)),
+);
+window.ar = function () {
+  const a = Array.prototype.slice.call(arguments);
+  return arReady.then(() => command(a[0], a.slice(1)));
+};

@@ -183,6 +183,13 @@ impl EventMapping {
     }
 }
 
+/// Whether `event` must carry `value` and `currency`: Meta requires both for Purchase
+/// (meta-capi.md §1.5). Checked by the worker (`wire::validate`) and, before anything is sent, by
+/// the pixel (`browser::event`).
+pub fn needs_value(event: &EventName) -> bool {
+    *event == EventName::Purchase
+}
+
 /// The standard table (DESIGN §3; Meta names from meta-capi.md §1.3, GA4 names and Ads categories
 /// from google.md §10). `None` for custom events.
 pub fn standard(event: &EventName) -> Option<EventMapping> {

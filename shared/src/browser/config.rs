@@ -9,8 +9,8 @@
 //!
 //! ```text
 //! ar=1&version=5d41402abc4b2a76&country=US
-//! meta=123456789&src=https%3A%2F%2Fconnect.facebook.net%2Fen_US%2Ffbevents.js
-//! ga4=G-DEMO&src=https%3A%2F%2Fwww.googletagmanager.com%2Fgtag%2Fjs
+//! meta=123456789&src=https%3A%2F%2Fconnect.facebook.net%2Fen_US%2Ffbevents.js&load=1
+//! ga4=G-DEMO&src=https%3A%2F%2Fwww.googletagmanager.com%2Fgtag%2Fjs&load=1
 //! banner=1&text=We+use+cookies…&accept=Accept+all&reject=Reject+all
 //! datalayer=capture&checkout_id=ecommerce.checkout_id
 //! leads=1
@@ -18,8 +18,8 @@
 //! ```
 //!
 //! The first line names the format (`ar=1`), the version and the default phone country; `meta` and
-//! `ga4` name the tags to drive (with `src` when the pixel should load the base tag itself because
-//! the page has none); one `event` line per mapped event, standard and custom, so the pixel derives
+//! `ga4` name the tags to drive, their base tag's URL, and whether the pixel loads it when the page
+//! has none (`load=1`); one `event` line per mapped event, standard and custom, so the pixel derives
 //! every ID from the mapping the worker uses. Unknown records and fields are ignored, so an older
 //! pixel reads a newer worker's config.
 //!
@@ -94,13 +94,17 @@ pub struct BannerText {
     pub reject: String,
 }
 
-/// A browser tag the pixel drives: its id, and the base tag's URL when the pixel loads it.
+/// A browser tag the pixel drives: its id, its base tag's URL, and whether the pixel loads the
+/// base tag when the page has none.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Tag {
     /// Meta pixel id or GA4 measurement id.
     pub id: String,
-    /// The base tag script to load when the page has none (`None`: use the page's own only).
-    pub src: Option<String>,
+    /// The base tag script (`fbevents.js`, `gtag/js`).
+    pub src: String,
+    /// Load and initialize the base tag when the page has none (`PIXEL_LOAD_TAGS`); otherwise
+    /// only the page's own tag is driven.
+    pub load: bool,
 }
 
 /// Everything the pixel is configured with.
@@ -168,7 +172,8 @@ impl PixelConfig {
             let r = record(line);
             let tag = |id: &str| Tag {
                 id: id.to_owned(),
-                src: field(&r, "src").map(str::to_owned),
+                src: field(&r, "src").unwrap_or_default().to_owned(),
+                load: field(&r, "load") == Some("1"),
             };
             match r.first().map(|(k, v)| (k.as_str(), v.as_str())) {
                 Some(("meta", id)) => config.meta = Some(tag(id)),
@@ -242,9 +247,12 @@ pub fn render(config: &PixelConfig) -> (String, String) {
         }
         s.finish() + "\n"
     };
-    let tag = |kind: &str, t: &Tag| match &t.src {
-        Some(src) => line(&[(kind, &t.id), ("src", src)]),
-        None => line(&[(kind, &t.id)]),
+    let tag = |kind: &str, t: &Tag| {
+        line(&[
+            (kind, &t.id),
+            ("src", &t.src),
+            ("load", if t.load { "1" } else { "0" }),
+        ])
     };
     let mut body = String::new();
     if let Some(t) = &config.meta {

@@ -2,17 +2,21 @@
 //! tag calls and the worker's server copies follow the same mapping, IDs and consent.
 //!
 //! - [`config`]: what the worker serves the pixel (`GET /_ar/config`), and its version.
+//! - [`event`]: what the page reports with `ar('track', …)`, checked, with its ID.
 //! - [`region`]: the per-request consent region default (`GET /_ar/region`).
 //! - [`tags`]: the `fbq` / `gtag` calls for an event, with the shared event ID.
+//! - [`setup`]: which tags the pixel drives on a page, what it loads, which really fired.
 //! - [`send_to`]: a Google Ads conversion tag target, `AW-…/label`.
 //!
 //! The pixel (`pixel/`) reads the page and calls browser APIs; it holds no rule of its own.
 
 pub mod config;
+pub mod event;
 pub mod region;
 pub mod send_to;
 #[cfg(feature = "server")]
 pub mod served;
+pub mod setup;
 pub mod tags;
 
 pub use config::{PixelConfig, PixelEvent};

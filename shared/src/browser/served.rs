@@ -25,7 +25,8 @@ pub fn pixel_config(settings: &Settings) -> PixelConfig {
         .collect();
     let tag = |id: &str, src: &str| Tag {
         id: id.to_owned(),
-        src: p.load_tags.then(|| src.to_owned()),
+        src: src.to_owned(),
+        load: p.load_tags,
     };
     PixelConfig {
         version: String::new(),
@@ -34,10 +35,20 @@ pub fn pixel_config(settings: &Settings) -> PixelConfig {
             .meta
             .as_ref()
             .map(|m| tag(&m.pixel_id, &p.meta_tag_url)),
+        // gtag also carries conversions: a merchant with conversion tags but no GA4 still gets
+        // the tag (with an empty measurement id).
         ga4: settings
             .ga4
             .as_ref()
-            .map(|g| tag(&g.measurement_id, &p.gtag_url)),
+            .map(|g| tag(&g.measurement_id, &p.gtag_url))
+            .or_else(|| {
+                let conversions = settings
+                    .conversion_actions
+                    .0
+                    .iter()
+                    .any(|a| a.send_to.is_some());
+                conversions.then(|| tag("", &p.gtag_url))
+            }),
         banner: p.banner.as_ref().map(|b| BannerText {
             text: b.text.clone(),
             accept: b.accept.clone(),

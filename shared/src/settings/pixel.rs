@@ -19,7 +19,7 @@ use crate::consent::RegionPolicy;
 use super::Reader;
 
 /// Meta's base tag (meta-capi.md §11.2).
-pub const DEFAULT_META_TAG_URL: &str = "https://connect.facebook.net/en_US/fbevents.js";
+pub const DEFAULT_META_TAG_URL: &str = crate::browser::setup::OFFICIAL_META_TAG_URL;
 /// Google's base tag (google.md §11.2).
 pub const DEFAULT_GTAG_URL: &str = "https://www.googletagmanager.com/gtag/js";
 

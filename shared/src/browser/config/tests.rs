@@ -65,11 +65,13 @@ mod rendered {
             default_country: "US".into(),
             meta: Some(Tag {
                 id: "123456789".into(),
-                src: Some("https://connect.facebook.net/en_US/fbevents.js".into()),
+                src: "https://connect.facebook.net/en_US/fbevents.js".into(),
+                load: true,
             }),
             ga4: Some(Tag {
                 id: "G-DEMO".into(),
-                src: None,
+                src: "https://www.googletagmanager.com/gtag/js".into(),
+                load: false,
             }),
             banner: Some(BannerText {
                 text: "Cookies & more? 100% optional".into(),

@@ -1,0 +1,45 @@
+//! `ar('track', name, props)`: the event's ID from the shared rules, the browser tags fired with
+//! it, and the event handed to the loader for `/_ar/collect`.
+
+use ar_shared::EventName;
+use ar_shared::browser::event::identify;
+use ar_shared::browser::setup::Fired;
+use ar_shared::browser::tags::{TagEvent, plan};
+use ar_shared::mapping::BusinessKey;
+use wasm_bindgen::JsValue;
+
+use crate::{PixelError, State, fired_object, props, random_bytes, tags};
+
+/// Reports `name` and resolves to the event ID used: the tags carry it as `eventID` and (with
+/// the order id for purchases) as `transaction_id`, and so does the copy sent to the worker.
+pub(crate) fn track(state: &State, name: &str, props: &JsValue) -> Result<JsValue, PixelError> {
+    let kind = name
+        .parse::<EventName>()
+        .ok()
+        .and_then(|n| state.config.event(&n))
+        .map_or(BusinessKey::None, |m| m.key);
+    let page = props::page_event(props, kind);
+    let event = identify(&state.config, name, &page, random_bytes()?)?;
+    let id = event.event_id.as_str();
+    let calls = plan(&TagEvent {
+        mapping: event.mapping,
+        event_id: &event.event_id,
+        order_id: page.keys.order_id.as_deref(),
+        money: page.money(),
+        items: &page.items,
+    });
+    let meta = state.tags.meta.usable && tags::fire_meta(&calls.meta)?;
+    let google = state.tags.google.usable && {
+        let ga4 = tags::fire_ga4(&calls.ga4)?;
+        if let Some(c) = &calls.conversion {
+            tags::fire_conversion(c)?;
+        }
+        ga4
+    };
+    let body = props::collect_body(props, event.mapping.name.as_str(), id, &page)?;
+    state
+        .send
+        .call2(&JsValue::NULL, &body, &fired_object(Fired { meta, google }))
+        .map_err(|e| crate::browser(&e))?;
+    Ok(JsValue::from_str(id))
+}
