@@ -16,8 +16,9 @@ export AR_SERVER_SECRET=${AR_SERVER_SECRET:-dev-server-secret}
 REPORT=${AR_SHOP_REPORT:-api}   # api | edge | both | none
 ADMIN_TOKEN=${ADMIN_TOKEN:-dev-admin-token}
 # The sandbox's seeded Google Ads account: purchases go to the gtag's WEBPAGE action 2001 via Data
-# Manager (deduplicated with the browser tag), the rest to secondary UPLOAD_CLICKS actions.
-ACTIONS="transaction.purchase=2001:webpage,user.signed_up=1002:upload_clicks,lead.submitted=1003:upload_clicks"
+# Manager (deduplicated with the browser tag's conversion into AW-123/label), the rest to secondary
+# UPLOAD_CLICKS actions.
+ACTIONS="transaction.purchase=2001:webpage:AW-123/label,user.signed_up=1002:upload_clicks,lead.submitted=1003:upload_clicks"
 ACTIONS="$ACTIONS,cart.added=1004:upload_clicks,checkout.started=1005:upload_clicks"
 ACTIONS="$ACTIONS,payment_info.added=1006:upload_clicks,product.viewed=1007:upload_clicks"
 
@@ -68,7 +69,10 @@ AR_SKIP_BUILD=1 setsid wrangler dev --ip "$HOST" --port "$DEV_PORT" --persist-to
   --var "GOOGLE_CLIENT_SECRET:sandbox-client-secret" \
   --var "GOOGLE_REFRESH_TOKEN:sandbox-refresh-token" \
   --var "GOOGLE_ADS_DEVELOPER_TOKEN:sandbox-developer-token" \
-  --var "GA4_API_SECRET:sandbox-ga4-secret" &
+  --var "GA4_API_SECRET:sandbox-ga4-secret" \
+  --var "PIXEL_LOAD_TAGS:true" \
+  --var "META_TAG_URL:$PLATFORMS/_sandbox/tags/fbevents.js" \
+  --var "GTAG_URL:$PLATFORMS/_sandbox/tags/gtag.js" &
 pids+=($!)
 
 for _ in $(seq 120); do

@@ -65,10 +65,9 @@ async fn the_config_carries_the_mapping_tags_and_conversion_tags_and_revalidates
         Some("123456789")
     );
     assert_eq!(config.ga4.as_ref().map(|t| t.id.as_str()), Some("G-E2E"));
-    assert!(
-        config.meta.as_ref().unwrap().src.is_none(),
-        "base tags are loaded only when asked"
-    );
+    let meta = config.meta.as_ref().unwrap();
+    assert_eq!(meta.src, "https://connect.facebook.net/en_US/fbevents.js");
+    assert!(!meta.load, "base tags are loaded only when asked");
     assert!(config.banner.is_some());
     assert_eq!(
         config.events.len(),

@@ -10,6 +10,7 @@ pub mod forms;
 pub mod pages;
 pub mod report;
 pub mod session;
+pub mod tag_standins;
 pub mod templates;
 
 use axum::Router;

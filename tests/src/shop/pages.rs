@@ -19,10 +19,9 @@ use crate::state::{AppState, lock};
 
 type Params = Query<BTreeMap<String, String>>;
 
-/// Renders a shop page with this shop's settings.
-pub fn render(state: &AppState, title: &str, body: &str, track: Option<&Track>) -> String {
-    let shop = &state.config.shop;
-    page(title, body, track, &shop.platform_url, &shop.gtag_send_to)
+/// Renders a shop page.
+pub fn render(_state: &AppState, title: &str, body: &str, track: Option<&Track>) -> String {
+    page(title, body, track)
 }
 
 /// The shopper's session id, created if needed; `Some(cookie)` when a cookie must be set.

@@ -4,6 +4,8 @@
 // Each test file uses some of these; test helpers fail loudly (unwrap/expect) by design.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
+pub mod browser;
+
 use ar_sandbox::checks::sha256_hex;
 use ar_sandbox::{Sandbox, SandboxConfig};
 use serde_json::{Value, json};
