@@ -142,6 +142,20 @@ async fn every_standard_event_reaches_the_tags_and_the_server_with_the_same_ids(
             worker.process.output().join("\n")
         )
     });
+    // Both tags really fired for every event, and the pixel said so (DESIGN §1).
+    for s in &seen {
+        let rows = worker.d1(&format!(
+            "SELECT record FROM events WHERE event_id = '{}'",
+            s.id
+        ));
+        let record: Value = serde_json::from_str(rows[0]["record"].as_str().unwrap()).unwrap();
+        assert_eq!(
+            record["fired"],
+            serde_json::json!({"meta": true, "google": true}),
+            "{}",
+            s.event
+        );
+    }
     let tags = tag_calls(&p).await;
     for s in &seen {
         // meta-capi.md §4: one server copy whose event_id and event_name match the pixel's.
@@ -180,4 +194,62 @@ async fn every_standard_event_reaches_the_tags_and_the_server_with_the_same_ids(
             s.event, s.send_to
         );
     }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn blocked_tags_leave_the_server_copy_and_ga4_sends_it_for_a_returning_visitor() {
+    // An ad blocker: the base tags fail to load. The pixel reports fired = false, Meta still gets
+    // the server copy, and GA4 gets one because gtag did not fire and the visitor has a `_ga`
+    // cookie (DESIGN §1).
+    let port = free_port();
+    let sb = shop_sandbox(port, ReportMode::None).await;
+    let p = sb.platform_url.clone();
+    let blocked = format!("{p}/_sandbox/tags/blocked.js");
+    let worker = shop_worker(
+        &sb,
+        port,
+        &[("META_TAG_URL", &blocked), ("GTAG_URL", &blocked)],
+    );
+    let driver = ChromeDriver::start();
+    let client = browser(&driver).await;
+    client.goto(&format!("{}/", worker.base_url)).await.unwrap();
+    client
+        .execute(
+            "document.cookie = '_ga=GA1.1.1234567890.1700000000; path=/'",
+            vec![],
+        )
+        .await
+        .unwrap();
+    click(&client, "a[href^='/products/']").await;
+    let id = shown_event_id(&client, "#add-to-cart").await;
+    client.goto(&format!("{}/", worker.base_url)).await.unwrap();
+    client.close().await.unwrap();
+
+    let arrived = until(&worker, Duration::from_secs(60), || async {
+        let meta = server_events(&p, "meta", "data").await;
+        let ga4 = server_events(&p, "ga4", "events").await;
+        let in_meta = meta.iter().any(|e| e["event_id"] == id.as_str());
+        let in_ga4 = ga4
+            .iter()
+            .any(|e| e["params"]["transaction_id"] == id.as_str());
+        (in_meta && in_ga4).then_some(ga4)
+    })
+    .await;
+    assert!(
+        arrived.is_some(),
+        "Meta and GA4 server copies of {id}; worker output:\n{}",
+        worker.process.output().join("\n")
+    );
+    let rows = worker.d1(&format!(
+        "SELECT record FROM events WHERE event_id = '{id}'"
+    ));
+    let record: Value = serde_json::from_str(rows[0]["record"].as_str().unwrap()).unwrap();
+    assert_eq!(
+        record["fired"],
+        serde_json::json!({"meta": false, "google": false})
+    );
+    assert!(
+        tag_calls(&p).await.is_empty(),
+        "no tag call left the browser"
+    );
 }

@@ -29,8 +29,8 @@ pub async fn shop_sandbox(worker_port: u16, report: ReportMode) -> Sandbox {
     Sandbox::start_local(config).await.expect("sandbox")
 }
 
-/// The worker in front of the shop, every platform at the sandbox, the pixel loading the
-/// stand-in base tags, plus `extra` settings.
+/// The worker in front of the shop, every platform at the sandbox, every standard event on a
+/// `WEBPAGE` action, the pixel loading the stand-in base tags; `extra` settings replace or add.
 pub fn shop_worker(sb: &Sandbox, port: u16, extra: &[(&str, &str)]) -> Worker {
     let p = sb.platform_url.as_str();
     let token_url = format!("{p}/token");
@@ -55,6 +55,7 @@ pub fn shop_worker(sb: &Sandbox, port: u16, extra: &[(&str, &str)]) -> Worker {
         ("PIXEL_LOAD_TAGS", "true"),
         ("META_TAG_URL", &meta_tag),
         ("GTAG_URL", &gtag),
+        ("GOOGLE_CONVERSION_ACTIONS", ALL_WEBPAGE_ACTIONS),
     ];
     vars.retain(|(k, _)| !extra.iter().any(|(e, _)| e == k));
     vars.extend_from_slice(extra);
