@@ -225,7 +225,7 @@ async fn blocked_tags_leave_the_server_copy_and_ga4_sends_it_for_a_returning_vis
     client.goto(&format!("{}/", worker.base_url)).await.unwrap();
     client.close().await.unwrap();
 
-    let arrived = until(&worker, Duration::from_secs(60), || async {
+    let arrived = until(&worker, Duration::from_mins(1), || async {
         let meta = server_events(&p, "meta", "data").await;
         let ga4 = server_events(&p, "ga4", "events").await;
         let in_meta = meta.iter().any(|e| e["event_id"] == id.as_str());
