@@ -30,6 +30,39 @@ const arHooks = {
       }),
     );
   },
+  // The built-in consent banner: a labelled dialog with two buttons, the first focused, Escape
+  // leaving the strict default; a choice is ar('consent', …) like any other.
+  banner(text, accept, reject) {
+    const box = document.createElement('div');
+    box.id = 'ar-banner';
+    box.setAttribute('role', 'dialog');
+    box.setAttribute('aria-label', text);
+    box.style.cssText =
+      'position:fixed;left:1em;right:1em;bottom:1em;z-index:2147483647;padding:1em;background:#fff;color:#111;border:1px solid #888;font:15px system-ui,sans-serif';
+    const p = document.createElement('p');
+    p.textContent = text;
+    box.appendChild(p);
+    const choose = (granted) => {
+      box.remove();
+      const all = { ad_storage: granted, analytics_storage: granted, ad_user_data: granted, ad_personalization: granted };
+      window.ar('consent', all).catch(() => {});
+    };
+    for (const [label, granted] of [[accept, true], [reject, false]]) {
+      const b = document.createElement('button');
+      b.type = 'button';
+      b.textContent = label;
+      b.dataset.arConsent = granted ? 'accept' : 'reject';
+      b.style.marginRight = '1em';
+      b.onclick = () => choose(granted);
+      box.appendChild(b);
+    }
+    box.onkeydown = (e) => e.key === 'Escape' && box.remove();
+    const show = () => {
+      document.body.appendChild(box);
+      box.querySelector('button').focus();
+    };
+    document.body ? show() : addEventListener('DOMContentLoaded', show, { once: true });
+  },
   // The tags' own queueing stubs (meta-capi.md §11.2, google.md §11.2), marked as ours.
   stub(kind) {
     if (kind === 'fbq') {
@@ -49,7 +82,16 @@ const arHooks = {
 const arReady = Promise.all([
   __wbg_init({ module_or_path: new URL('pixel.wasm', import.meta.url) }),
   arText('config'),
-]).then(([, config]) => boot(config, arHooks));
+  // The visitor's region default; without it the snippet's strict default stays.
+  arText('region').catch(() => undefined),
+]).then(([, config, region]) => {
+  boot(config, region, arHooks);
+  // A TCF CMP on the page is followed instead of the banner (google.md §11.5).
+  if (typeof window.__tcfapi === 'function')
+    window.__tcfapi('addEventListener', 2, (data, ok) => {
+      if (ok && data && (data.eventStatus === 'tcloaded' || data.eventStatus === 'useractioncomplete')) tcf(data);
+    });
+});
 const arLoaded = new Promise((r) =>
   document.readyState === 'complete' ? r() : addEventListener('load', r, { once: true }),
 );

@@ -11,15 +11,19 @@
 //! loads base tag scripts, and sends each event to `/_ar/collect` with [`fired`] filled in once
 //! the page's tags have settled.
 
+mod consent;
 mod js;
 mod props;
 mod tags;
 mod track;
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 
 use ar_shared::browser::PixelConfig;
+use ar_shared::browser::consent::{banner_asks, page_consent, snippet_default};
+use ar_shared::browser::region::RegionAnswer;
 use ar_shared::browser::setup::{Fired, TagSetup, fired as really_fired, setup};
+use ar_shared::consent::{CONSENT_COOKIE_NAME, ConsentState};
 use ar_shared::{EventId, EventName};
 use js_sys::{Array, Function};
 use wasm_bindgen::prelude::*;
@@ -33,6 +37,9 @@ pub enum PixelError {
     /// The event name is not valid.
     #[error("event: {0}")]
     EventName(#[from] ar_shared::event::EventNameError),
+    /// A consent choice with a value that is neither granted nor denied.
+    #[error("{0}")]
+    Choice(#[from] ar_shared::browser::consent::ChoiceError),
     /// The worker's configuration is unreadable.
     #[error("ar: the worker's configuration is unreadable: {0}")]
     Config(#[from] ar_shared::browser::config::ConfigError),
@@ -64,11 +71,24 @@ pub(crate) fn browser(e: &JsValue) -> PixelError {
     )
 }
 
-/// What [`boot`] set up: the worker's configuration, the tags, and the loader's `send` hook.
+/// What [`boot`] set up: the worker's configuration, the visitor's region default, the tags, the
+/// consent in force, and the loader's `send` hook.
 pub(crate) struct State {
     pub(crate) config: PixelConfig,
+    pub(crate) region: Option<RegionAnswer>,
     pub(crate) tags: TagSetup,
+    pub(crate) consent: Cell<ConsentState>,
     pub(crate) send: Function,
+}
+
+impl State {
+    /// The consent in force: the cookie's signals, then the region default.
+    pub(crate) fn page_consent(&self) -> ConsentState {
+        page_consent(
+            consent::cookie(CONSENT_COOKIE_NAME).as_deref(),
+            self.region.as_ref(),
+        )
+    }
 }
 
 thread_local! {
@@ -87,19 +107,60 @@ fn hook(hooks: &JsValue, name: &str) -> Result<Function, PixelError> {
         .map_err(|_| PixelError::Browser(format!("the loader gave no {name} hook")))
 }
 
-/// Configures the pixel from the worker's configuration text (`GET /_ar/config`) and brings up
-/// the page's tags. `hooks` are the loader's: `send(body, called)`, `load(src)`, `stub(kind)`.
+/// Configures the pixel from the worker's configuration text (`GET /_ar/config`) and the
+/// visitor's region answer (`GET /_ar/region`, `None` when it did not arrive), tells the tags the
+/// consent in force where the snippet had to be strict, brings up the page's tags, and shows the
+/// banner when it asks. `hooks` are the loader's: `send(body, called)`, `load(src)`,
+/// `stub(kind)`, `banner(text, accept, reject)`.
 ///
 /// # Errors
 /// An unreadable configuration, or a hook missing.
 #[wasm_bindgen]
-pub fn boot(config: &str, hooks: &JsValue) -> Result<(), JsValue> {
+#[allow(clippy::needless_pass_by_value)] // wasm-bindgen passes owned strings from JS
+pub fn boot(config: &str, region: Option<String>, hooks: &JsValue) -> Result<(), JsValue> {
     let config = PixelConfig::parse(config).map_err(PixelError::from)?;
+    let region = region.as_deref().and_then(RegionAnswer::parse);
+    let cookie = consent::cookie(CONSENT_COOKIE_NAME);
+    let consent = page_consent(cookie.as_deref(), region.as_ref());
+    if consent != snippet_default(cookie.as_deref()) {
+        consent::update_tags(consent)?;
+    }
     let tags = setup(&config, tags::page_tags());
     tags::bring_up(&config, &tags, &hook(hooks, "stub")?, &hook(hooks, "load")?)?;
+    let tcf = js::global_fn("__tcfapi").is_some();
+    if let Some(b) = &config.banner
+        && banner_asks(region.as_ref(), cookie.as_deref(), tcf)
+    {
+        let args = js_sys::Array::of3(
+            &b.text.as_str().into(),
+            &b.accept.as_str().into(),
+            &b.reject.as_str().into(),
+        );
+        hook(hooks, "banner")?
+            .apply(&JsValue::NULL, &args)
+            .map_err(|e| browser(&e))?;
+    }
     let send = hook(hooks, "send")?;
-    STATE.with(|s| *s.borrow_mut() = Some(State { config, tags, send }));
+    STATE.with(|s| {
+        *s.borrow_mut() = Some(State {
+            config,
+            region,
+            tags,
+            consent: Cell::new(consent),
+            send,
+        });
+    });
     Ok(())
+}
+
+/// What a TCF CMP's `__tcfapi` listener reported (`tcloaded` or `useractioncomplete`): followed
+/// like an `ar('consent')` choice of its signals (google.md §11.5, Addendum A).
+///
+/// # Errors
+/// When the cookie cannot be written.
+#[wasm_bindgen]
+pub fn tcf(data: &JsValue) -> Result<JsValue, JsValue> {
+    Ok(with_state(|s| consent::follow_tcf(s, data))?)
 }
 
 /// Runs one `ar(name, ...args)` command and returns its result (`track`: the event ID).
@@ -113,6 +174,7 @@ pub fn command(name: &str, args: &Array) -> Result<JsValue, JsValue> {
         "track" => {
             with_state(|s| track::track(s, &arg(0).as_string().unwrap_or_default(), &arg(1)))
         }
+        "consent" => with_state(|s| consent::choose(s, &arg(0))),
         "eventId" => {
             event_id(&arg(0).as_string().unwrap_or_default(), arg(1).as_string()).map(JsValue::from)
         }

@@ -28,7 +28,10 @@ pub(crate) fn track(state: &State, name: &str, props: &JsValue) -> Result<JsValu
         money: page.money(),
         items: &page.items,
     });
-    let meta = state.tags.meta.usable && tags::fire_meta(&calls.meta)?;
+    // Meta's pixel is not called at all without its consent (browser::consent).
+    let meta = state.tags.meta.usable
+        && crate::consent::meta_allowed(state)
+        && tags::fire_meta(&calls.meta)?;
     let google = state.tags.google.usable && {
         let ga4 = tags::fire_ga4(&calls.ga4)?;
         if let Some(c) = &calls.conversion {
@@ -37,6 +40,9 @@ pub(crate) fn track(state: &State, name: &str, props: &JsValue) -> Result<JsValu
         ga4
     };
     let body = props::collect_body(props, event.mapping.name.as_str(), id, &page)?;
+    if crate::consent::opted_out() {
+        crate::js::set(&body, "sale_opt_out", &JsValue::TRUE)?;
+    }
     state
         .send
         .call2(&JsValue::NULL, &body, &fired_object(Fired { meta, google }))

@@ -34,8 +34,23 @@ fn page_with_tags() -> JsValue {
          window.fbq.callMethod = function () {};
          window.gtag = function () { calls.push(['gtag'].concat([].slice.call(arguments))); };
          window.google_tag_manager = {};
-         ({ send: function (b, c) { sent.push([b, c]); }, load: function () {}, stub: function () {} })",
+         document.cookie = '_ar_consent=; Max-Age=0; Path=/';
+         document.cookie = '_ar_oo=; Max-Age=0; Path=/';
+         ({ send: function (b, c) { sent.push([b, c]); }, load: function () {}, stub: function () {},
+            banner: function () { calls.push(['banner'].concat([].slice.call(arguments))); } })",
     )
+}
+
+/// Boots as for a visitor outside the opt-in regions (everything granted by default), then
+/// forgets the boot's own tag calls.
+fn boot_granted() {
+    ar_pixel::boot(
+        CONFIG,
+        Some("consent=1.gggg&banner=0".into()),
+        &page_with_tags(),
+    )
+    .unwrap();
+    eval("calls.length = 0");
 }
 
 fn calls() -> Vec<String> {
@@ -74,7 +89,7 @@ fn invalid_event_names_are_refused() {
 fn the_tags_fire_with_the_id_the_server_copy_gets() {
     // meta-capi.md §4: fbq's eventID = the server event_id; google.md §8: gtag's transaction_id =
     // Data Manager's transactionId (the order id for purchases).
-    ar_pixel::boot(CONFIG, &page_with_tags()).unwrap();
+    boot_granted();
     let id = track(
         "transaction.purchase",
         "{order_id: '1001', value: 59.9, currency: 'EUR', items: [{id: 'sku-1', price: 59.9, quantity: 1}]}",
@@ -108,7 +123,7 @@ fn the_tags_fire_with_the_id_the_server_copy_gets() {
 #[wasm_bindgen_test]
 fn custom_events_are_tracked_custom_with_their_mapped_names() {
     // meta-capi.md §11.1: names outside Meta's standard events go through trackCustom.
-    ar_pixel::boot(CONFIG, &page_with_tags()).unwrap();
+    boot_granted();
     track("quiz.completed", "{}").unwrap();
     let calls = calls();
     assert!(
@@ -121,7 +136,7 @@ fn custom_events_are_tracked_custom_with_their_mapped_names() {
 
 #[wasm_bindgen_test]
 fn a_refused_event_names_its_field_and_fires_nothing() {
-    ar_pixel::boot(CONFIG, &page_with_tags()).unwrap();
+    boot_granted();
     let err = track("transaction.purchase", "{value: 1, currency: 'EUR'}").unwrap_err();
     let message = js_sys::Error::from(err).message().as_string().unwrap();
     assert_eq!(message, "order_id: required for transaction.purchase");
@@ -136,7 +151,7 @@ fn a_refused_event_names_its_field_and_fires_nothing() {
 
 #[wasm_bindgen_test]
 fn queued_calls_replay_in_order_and_settle_their_promises() {
-    ar_pixel::boot(CONFIG, &page_with_tags()).unwrap();
+    boot_granted();
     let queue = eval(
         "window.settled = [];
          function entry(args, n) { return [args, function (v) { settled.push([n, 'ok', v]); },
@@ -162,9 +177,9 @@ fn a_stub_whose_library_never_loaded_did_not_fire() {
     let hooks = eval(
         "window.fbq = function () { fbq.queue.push(arguments); }; fbq.queue = [['init', '1']]; fbq._ar = 1;
          delete window.gtag; delete window.google_tag_manager; window.loads = [];
-         ({ send: function () {}, load: function (s) { loads.push(s); }, stub: function () {} })",
+         ({ send: function () {}, load: function (s) { loads.push(s); }, stub: function () {}, banner: function () {} })",
     );
-    ar_pixel::boot(CONFIG, &hooks).unwrap();
+    ar_pixel::boot(CONFIG, None, &hooks).unwrap();
     let loads = eval("JSON.stringify(loads)").as_string().unwrap();
     assert_eq!(
         loads, r#"["http://127.0.0.1:9/fbevents.js"]"#,

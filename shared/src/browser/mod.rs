@@ -2,6 +2,8 @@
 //! tag calls and the worker's server copies follow the same mapping, IDs and consent.
 //!
 //! - [`config`]: what the worker serves the pixel (`GET /_ar/config`), and its version.
+//! - [`consent`]: what the tags are told about consent, and what `ar('consent')` writes.
+//! - [`snippet`]: the inline snippet that runs before every tag.
 //! - [`event`]: what the page reports with `ar('track', …)`, checked, with its ID.
 //! - [`region`]: the per-request consent region default (`GET /_ar/region`).
 //! - [`tags`]: the `fbq` / `gtag` calls for an event, with the shared event ID.
@@ -11,12 +13,14 @@
 //! The pixel (`pixel/`) reads the page and calls browser APIs; it holds no rule of its own.
 
 pub mod config;
+pub mod consent;
 pub mod event;
 pub mod region;
 pub mod send_to;
 #[cfg(feature = "server")]
 pub mod served;
 pub mod setup;
+pub mod snippet;
 pub mod tags;
 
 pub use config::{PixelConfig, PixelEvent};

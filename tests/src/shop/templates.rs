@@ -13,7 +13,7 @@ use crate::html::{escape, script_json};
 
 /// The merchant's embed snippet, verbatim (README "Adding the pixel to a shop"; a test checks it
 /// against `ar_shared::browser::snippet`).
-pub const PIXEL_SNIPPET: &str = r#"<script>window.ar=window.ar||function(){var a=arguments;return new Promise(function(s,j){(ar.q=ar.q||[]).push([a,s,j])})};</script><script type="module" src="/_ar/pixel.js"></script>"#;
+pub const PIXEL_SNIPPET: &str = r#"<script>(function(w,d){var m=d.cookie.match(/(?:^|;\s*)_ar_consent=1\.([gdGD-]{4})(?:;|$)/),c=m?m[1].toLowerCase():"----",n=["ad_storage","analytics_storage","ad_user_data","ad_personalization"],s={},i,A=function(){return arguments},l=w.dataLayer=w.dataLayer||[],o=/(?:^|;\s*)_ar_oo=1(?:;|$)/.test(d.cookie)||navigator.globalPrivacyControl===true,g=[A("consent","default",s)],q=[],f=w.fbq;for(i=0;i<4;i++)s[n[i]]=c.charAt(i)=="g"?"granted":"denied";s.wait_for_update=500;if(o)g.push(A("set","restricted_data_processing",true));if(w.google_tag_manager)for(i=0;i<g.length;i++)l.push(g[i]);else l.unshift.apply(l,g);if(!w.gtag){w.gtag=function(){l.push(arguments)};w.gtag._ar=1}if(!f){f=w.fbq=function(){f.callMethod?f.callMethod.apply(f,arguments):f.queue.push(arguments)};if(!w._fbq)w._fbq=f;f.push=f;f.loaded=!0;f.version="2.0";f.queue=[];f._ar=1}if(!(s.ad_storage=="granted"&&s.ad_user_data=="granted"))q.push(A("consent","revoke"));if(o)q.push(A("dataProcessingOptions",["LDU"],0,0));if(f.callMethod)for(i=0;i<q.length;i++)f.apply(w,q[i]);else f.queue.unshift.apply(f.queue,q);w.ar=w.ar||function(){var a=arguments;return new Promise(function(r,j){(w.ar.q=w.ar.q||[]).push([a,r,j])})}})(window,document);</script><script type="module" src="/_ar/pixel.js"></script>"#;
 
 /// What a page reports.
 #[derive(Debug, Clone)]
