@@ -16,6 +16,7 @@ mod js;
 mod props;
 mod tags;
 mod track;
+mod user;
 
 use std::cell::{Cell, RefCell};
 
@@ -175,6 +176,7 @@ pub fn command(name: &str, args: &Array) -> Result<JsValue, JsValue> {
             with_state(|s| track::track(s, &arg(0).as_string().unwrap_or_default(), &arg(1)))
         }
         "consent" => with_state(|s| consent::choose(s, &arg(0))),
+        "identify" => with_state(|s| user::identify(s, &arg(0))),
         "eventId" => {
             event_id(&arg(0).as_string().unwrap_or_default(), arg(1).as_string()).map(JsValue::from)
         }

@@ -6,7 +6,7 @@ use ar_shared::browser::event::identify;
 use ar_shared::browser::setup::Fired;
 use ar_shared::browser::tags::{TagEvent, plan};
 use ar_shared::mapping::BusinessKey;
-use wasm_bindgen::JsValue;
+use wasm_bindgen::{JsCast as _, JsValue};
 
 use crate::{PixelError, State, fired_object, props, random_bytes, tags};
 
@@ -40,6 +40,13 @@ pub(crate) fn track(state: &State, name: &str, props: &JsValue) -> Result<JsValu
         ga4
     };
     let body = props::collect_body(props, event.mapping.name.as_str(), id, &page)?;
+    // Raw customer data never leaves the page (DESIGN §4 "PII").
+    if let Some(user) = crate::user::for_event(state, props)? {
+        crate::js::set(&body, "user", &user)?;
+    } else {
+        let target: &js_sys::Object = body.unchecked_ref();
+        let _ = js_sys::Reflect::delete_property(target, &"user".into());
+    }
     if crate::consent::opted_out() {
         crate::js::set(&body, "sale_opt_out", &JsValue::TRUE)?;
     }

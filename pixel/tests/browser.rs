@@ -190,3 +190,96 @@ fn a_stub_whose_library_never_loaded_did_not_fire() {
     let meta = Reflect::get(&fired, &"meta".into()).unwrap();
     assert_eq!(meta.as_bool(), Some(false));
 }
+
+/// Meta's published vectors (meta-capi.md §2.1): what the native build pins too.
+const EM_JOHN: &str = "62a14e44f765419d10fea99367361a727c12365e2520f32218d505ed9aa0f62f";
+const PH_US: &str = "e323ec626319ca94ee8bff2e4c87cf613be6ea19919ed1364124e16807ab3176";
+const FN_VALERY: &str = "08e1996b5dd49e62a4b4c010d44e4345592a863bb9f8e3976219bac29417149c";
+
+#[wasm_bindgen_test]
+fn the_browser_hashes_exactly_as_the_native_build_and_nothing_raw_leaves() {
+    // DESIGN §4 "PII": normalized and hashed with ar-shared before anything leaves the page.
+    boot_granted();
+    let user = "{email: ' John_Smith@gmail.com', phone: '(650)555-1212', first_name: 'Valéry', \
+                city: 'Mountain View', zip: '94043', country: 'US'}";
+    let args = Array::of2(&JsValue::from_str("identify"), &eval(&format!("({user})")));
+    ar_pixel::command("identify", &args.slice(1, 2)).unwrap();
+    track("cart.added", "{cart_id: 'c1', items: [{id: 'sku-1'}]}").unwrap();
+    let sent = eval("JSON.stringify(sent[0][0].user)").as_string().unwrap();
+    assert!(
+        sent.contains(&format!(r#""email":{{"meta":"{EM_JOHN}""#)),
+        "{sent}"
+    );
+    assert!(
+        sent.contains(&format!(r#""phone":{{"meta":"{PH_US}""#)),
+        "{sent}"
+    );
+    assert!(
+        sent.contains(&format!(r#""first_name":{{"meta":"{FN_VALERY}""#)),
+        "{sent}"
+    );
+    assert!(
+        sent.contains(r#""zip":{"meta":"#) && sent.contains(r#""google":"94043""#),
+        "{sent}"
+    );
+    let calls = calls().join(" ");
+    assert!(
+        calls.contains(&format!(r#"["fbq","init","123",{{"em":"{EM_JOHN}""#)),
+        "{calls}"
+    );
+    assert!(
+        calls.contains(r#"["gtag","set","user_data",{"sha256_email_address":"#),
+        "{calls}"
+    );
+    let everything = format!("{sent} {calls}").to_lowercase();
+    for raw in ["john_smith", "valéry", "555-1212", "6505551212"] {
+        assert!(
+            !everything.contains(raw),
+            "{raw} left the page: {everything}"
+        );
+    }
+}
+
+#[wasm_bindgen_test]
+fn without_ad_user_data_the_tags_get_no_customer_data() {
+    // DESIGN §4 table: hashed keys only with ad_user_data granted; the worker still gets them
+    // and applies the policy to its copies.
+    eval("document.cookie = '_ar_consent=1.ggdg; Path=/'");
+    ar_pixel::boot(
+        CONFIG,
+        Some("consent=1.gggg&banner=0".into()),
+        &page_with_tags_keeping_cookie(),
+    )
+    .unwrap();
+    eval("calls.length = 0");
+    track(
+        "transaction.purchase",
+        "{order_id: '7', value: 1, currency: 'EUR', user: {email: 'a@b.example'}}",
+    )
+    .unwrap();
+    let calls = calls().join(" ");
+    assert!(
+        !calls.contains("user_data") && !calls.contains("\"init\""),
+        "{calls}"
+    );
+    assert!(
+        eval("JSON.stringify(sent[0][0].user)")
+            .as_string()
+            .unwrap()
+            .contains("\"meta\"")
+    );
+    eval("document.cookie = '_ar_consent=; Max-Age=0; Path=/'");
+}
+
+/// Like [`page_with_tags`], without clearing the consent cookie.
+fn page_with_tags_keeping_cookie() -> JsValue {
+    eval(
+        "window.calls = []; window.sent = [];
+         window.fbq = function () { calls.push(['fbq'].concat([].slice.call(arguments))); };
+         window.fbq.callMethod = function () {};
+         window.gtag = function () { calls.push(['gtag'].concat([].slice.call(arguments))); };
+         window.google_tag_manager = {};
+         ({ send: function (b, c) { sent.push([b, c]); }, load: function () {}, stub: function () {},
+            banner: function () {} })",
+    )
+}

@@ -25,6 +25,7 @@ pub mod inspect;
 pub mod inspect_page;
 pub mod platforms;
 pub mod record;
+pub mod recording_proxy;
 pub mod server;
 pub mod shop;
 pub mod state;

@@ -8,6 +8,7 @@
 //! - [`region`]: the per-request consent region default (`GET /_ar/region`).
 //! - [`tags`]: the `fbq` / `gtag` calls for an event, with the shared event ID.
 //! - [`setup`]: which tags the pixel drives on a page, what it loads, which really fired.
+//! - [`user`]: customer data hashed in the browser, and what the tags get of it.
 //! - [`send_to`]: a Google Ads conversion tag target, `AW-…/label`.
 //!
 //! The pixel (`pixel/`) reads the page and calls browser APIs; it holds no rule of its own.
@@ -22,6 +23,7 @@ pub mod served;
 pub mod setup;
 pub mod snippet;
 pub mod tags;
+pub mod user;
 
 pub use config::{PixelConfig, PixelEvent};
 pub use send_to::SendTo;

@@ -269,7 +269,9 @@ pub async fn payment(State(state): State<AppState>, headers: HeaderMap) -> Respo
         "<p>Total {total:.2} {}</p><form method=\"post\" action=\"/payment\"><label>Card <input name=\"card\" value=\"4242 4242 4242 4242\"></label><button id=\"place-order\">Place order</button></form>",
         escape(&state.config.shop.currency)
     );
-    let data = json!({ "value": total, "currency": state.config.shop.currency, "items": items });
+    // The shop knows who is paying: the pixel hashes it in the browser before it leaves.
+    let user = user_json(s.customer.as_ref(), &s.customer_no);
+    let data = json!({ "value": total, "currency": state.config.shop.currency, "items": items, "user": user });
     let track = Track {
         event: "payment_info.added",
         key: Some(checkout_id),
