@@ -103,19 +103,56 @@ const arSettled = arReady.then(() =>
 function arFlush() {
   for (const [body, called] of arPending.splice(0)) {
     body.fired = fired(called);
-    arPost(JSON.stringify(body));
+    arPost(JSON.stringify(body), 1);
   }
 }
-addEventListener('pagehide', arFlush);
-function arPost(json) {
+// Delivery (ar-shared browser::delivery): the visit's outbox in sessionStorage, keepalive fetch
+// with bounded retry, sendBeacon for what is left when the page goes away, the rest on the next
+// page. A copy sent twice is merged by the worker.
+function arOutbox(change) {
+  try {
+    const [key, max] = outbox();
+    const list = change(JSON.parse(sessionStorage.getItem(key) || '[]'));
+    sessionStorage.setItem(key, JSON.stringify(list.slice(-max)));
+    return list;
+  } catch (e) {
+    return [];
+  }
+}
+const arDone = (json) => arOutbox((l) => l.filter((j) => j !== json));
+function arPost(json, attempt) {
+  if (attempt === 1) arOutbox((l) => (l.includes(json) ? l : l.concat([json])));
+  const again = (status) => {
+    const wait = retryDelay(attempt, status);
+    if (wait !== undefined) setTimeout(() => arPost(json, attempt + 1), wait);
+    // Refused: drop it. Retries spent: it stays in the outbox for the next page.
+    else if (retryDelay(1, status) === undefined) arDone(json);
+  };
   fetch(arUrl('collect'), {
     method: 'POST',
     body: json,
     keepalive: true,
     credentials: 'include',
     headers: { 'content-type': 'text/plain' },
-  }).catch(() => {});
+  }).then(
+    (r) => {
+      if (r.ok) return arDone(json);
+      // A refusal names the field at fault; it will not change by sending again.
+      if (retryDelay(1, r.status) === undefined) r.text().then((t) => console.warn('ar: collect refused an event:', t));
+      again(r.status);
+    },
+    () => again(0),
+  );
 }
+addEventListener('pagehide', () => {
+  arFlush();
+  for (const json of arOutbox((l) => l)) {
+    const beacon = navigator.sendBeacon && navigator.sendBeacon(arUrl('collect'), new Blob([json], { type: 'text/plain' }));
+    if (!beacon) fetch(arUrl('collect'), { method: 'POST', body: json, keepalive: true, credentials: 'include', headers: { 'content-type': 'text/plain' } }).catch(() => {});
+  }
+});
+// What an earlier page of the visit could not confirm.
+arReady.then(() => arOutbox((l) => l).forEach((json) => arPost(json, 1)));
 // Stub entries are [arguments, resolve, reject] (the snippet in README.md); they run in order,
 // before any later call.
 const arQueued = (window.ar && window.ar.q) || [];

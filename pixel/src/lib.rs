@@ -222,6 +222,22 @@ pub(crate) fn fired_object(f: Fired) -> JsValue {
     o
 }
 
+/// How long the loader waits before sending an event again after send number `attempt` was
+/// answered `status` (`0`: no answer); `undefined` to stop (`ar_shared::browser::delivery`).
+#[wasm_bindgen(js_name = retryDelay)]
+pub fn retry_delay(attempt: u32, status: u16) -> Option<u32> {
+    ar_shared::browser::delivery::retry_delay_ms(attempt, status)
+}
+
+/// The outbox's `sessionStorage` key and size (`[key, max events]`).
+#[wasm_bindgen(js_name = outbox)]
+pub fn outbox() -> js_sys::Array {
+    use ar_shared::browser::delivery::{MAX_OUTBOX, OUTBOX_KEY};
+    // The outbox holds a few dozen events at most.
+    #[allow(clippy::cast_precision_loss)]
+    js_sys::Array::of2(&OUTBOX_KEY.into(), &JsValue::from_f64(MAX_OUTBOX as f64))
+}
+
 /// The stable event ID for `event` identified by `business_key`, or a random one when there is no
 /// business key.
 ///

@@ -5,6 +5,8 @@
 
 use std::sync::{Arc, Mutex};
 
+use tokio::sync::Notify;
+
 use axum::Router;
 use axum::body::{Body, to_bytes};
 use axum::extract::Request;
@@ -30,7 +32,17 @@ pub struct RecordingProxy {
     /// `http://127.0.0.1:<port>`: where the browser goes.
     pub url: String,
     seen: Arc<Mutex<Vec<Seen>>>,
+    held: Arc<Held>,
     task: JoinHandle<()>,
+}
+
+/// A path whose answers wait for [`RecordingProxy::release`].
+#[derive(Debug, Default)]
+struct Held {
+    path: Mutex<Option<String>>,
+    released: Notify,
+    /// Requests to this path are answered 503 without reaching the worker (a flaky network).
+    failing: Mutex<Option<String>>,
 }
 
 impl RecordingProxy {
@@ -46,15 +58,58 @@ impl RecordingProxy {
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(std::io::Error::other)?;
-        let (upstream, log) = (upstream.to_owned(), Arc::clone(&seen));
+        let held: Arc<Held> = Arc::default();
+        let (upstream, log, hold) = (upstream.to_owned(), Arc::clone(&seen), Arc::clone(&held));
         let app = Router::new().fallback(move |req: Request| {
             let (client, upstream, log) = (client.clone(), upstream.clone(), Arc::clone(&log));
-            async move { forward(&client, &upstream, &log, req).await }
+            let hold = Arc::clone(&hold);
+            async move {
+                let waits = lock(&hold.path).as_deref() == Some(req.uri().path());
+                if waits {
+                    hold.released.notified().await;
+                }
+                if lock(&hold.failing).as_deref() == Some(req.uri().path()) {
+                    let target = req.uri().to_string();
+                    let body = to_bytes(req.into_body(), 1 << 20).await.unwrap_or_default();
+                    lock(&log).push(Seen {
+                        target,
+                        body: String::from_utf8_lossy(&body).into_owned(),
+                    });
+                    return error(StatusCode::SERVICE_UNAVAILABLE);
+                }
+                forward(&client, &upstream, &log, req).await
+            }
         });
         let task = tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
         });
-        Ok(Self { url, seen, task })
+        Ok(Self {
+            url,
+            seen,
+            held,
+            task,
+        })
+    }
+
+    /// Holds every answer to `path` until [`RecordingProxy::release`].
+    pub fn hold(&self, path: &str) {
+        *lock(&self.held.path) = Some(path.to_owned());
+    }
+
+    /// Answers every request to `path` with 503 until [`RecordingProxy::heal`].
+    pub fn fail(&self, path: &str) {
+        *lock(&self.held.failing) = Some(path.to_owned());
+    }
+
+    /// Forwards requests to the failing path again.
+    pub fn heal(&self) {
+        *lock(&self.held.failing) = None;
+    }
+
+    /// Lets the held answers (and later ones) through.
+    pub fn release(&self) {
+        *lock(&self.held.path) = None;
+        self.held.released.notify_waiters();
     }
 
     /// Every request so far.

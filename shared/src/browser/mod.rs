@@ -4,6 +4,7 @@
 //! - [`config`]: what the worker serves the pixel (`GET /_ar/config`), and its version.
 //! - [`consent`]: what the tags are told about consent, and what `ar('consent')` writes.
 //! - [`snippet`]: the inline snippet that runs before every tag.
+//! - [`delivery`]: how an event gets to the worker from a shopper's device.
 //! - [`event`]: what the page reports with `ar('track', …)`, checked, with its ID.
 //! - [`region`]: the per-request consent region default (`GET /_ar/region`).
 //! - [`tags`]: the `fbq` / `gtag` calls for an event, with the shared event ID.
@@ -15,6 +16,7 @@
 
 pub mod config;
 pub mod consent;
+pub mod delivery;
 pub mod event;
 pub mod region;
 pub mod send_to;
