@@ -59,16 +59,16 @@ impl RecordingProxy {
             .build()
             .map_err(std::io::Error::other)?;
         let held: Arc<Held> = Arc::default();
-        let (upstream, log, hold) = (upstream.to_owned(), Arc::clone(&seen), Arc::clone(&held));
+        let (upstream, log, gate) = (upstream.to_owned(), Arc::clone(&seen), Arc::clone(&held));
         let app = Router::new().fallback(move |req: Request| {
             let (client, upstream, log) = (client.clone(), upstream.clone(), Arc::clone(&log));
-            let hold = Arc::clone(&hold);
+            let gate = Arc::clone(&gate);
             async move {
-                let waits = lock(&hold.path).as_deref() == Some(req.uri().path());
+                let waits = lock(&gate.path).as_deref() == Some(req.uri().path());
                 if waits {
-                    hold.released.notified().await;
+                    gate.released.notified().await;
                 }
-                if lock(&hold.failing).as_deref() == Some(req.uri().path()) {
+                if lock(&gate.failing).as_deref() == Some(req.uri().path()) {
                     let target = req.uri().to_string();
                     let body = to_bytes(req.into_body(), 1 << 20).await.unwrap_or_default();
                     lock(&log).push(Seen {
