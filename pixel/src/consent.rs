@@ -26,6 +26,29 @@ pub(crate) fn cookie(name: &str) -> Option<String> {
     CookieJar::parse(&all).get(name).map(str::to_owned)
 }
 
+/// The scope the browser accepts cookies in: the highest candidate domain a test cookie sticks
+/// on (the registrable domain, `cookies::scope`), or host-only on an IP address or `localhost`.
+pub(crate) fn cookie_scope() -> CookieScope {
+    let location = get(&js_sys::global(), "location");
+    let host = get(&location, "hostname").as_string().unwrap_or_default();
+    let document = get(&js_sys::global(), "document");
+    for domain in candidate_cookie_domains(&host) {
+        let probe = format!("_ar_probe=1; Max-Age=10; Domain={domain}; Path=/");
+        if crate::js::set_str(&document, "cookie", &probe).is_ok() && cookie("_ar_probe").is_some()
+        {
+            let _ = crate::js::set_str(
+                &document,
+                "cookie",
+                &format!("_ar_probe=; Max-Age=0; Domain={domain}; Path=/"),
+            );
+            if let Ok(scope) = CookieScope::domain(domain) {
+                return scope;
+            }
+        }
+    }
+    CookieScope::host_only(&host)
+}
+
 /// Writes `name=value` on the highest domain the browser accepts (the registrable domain, found
 /// by trying from the top-level domain down, as the platforms' tags do: `cookies::scope`), or
 /// host-only on an IP address or `localhost`.
@@ -145,6 +168,8 @@ fn apply(state: &State, c: Choice) -> Result<JsValue, PixelError> {
     let now = state.page_consent();
     update_tags(now)?;
     state.consent.set(now);
+    // Consent to ad storage may have just arrived: the click IDs can be kept now.
+    crate::capture(now);
     Ok(JsValue::from_str(&value))
 }
 

@@ -126,6 +126,8 @@ pub fn boot(config: &str, region: Option<String>, hooks: &JsValue) -> Result<(),
     if consent != snippet_default(cookie.as_deref()) {
         consent::update_tags(consent)?;
     }
+    // Click IDs by the edge's rules when the worker did not set them (browser::capture).
+    capture(consent);
     let tags = setup(&config, tags::page_tags());
     tags::bring_up(&config, &tags, &hook(hooks, "stub")?, &hook(hooks, "load")?)?;
     let tcf = js::global_fn("__tcfapi").is_some();
@@ -152,6 +154,35 @@ pub fn boot(config: &str, region: Option<String>, hooks: &JsValue) -> Result<(),
         });
     });
     Ok(())
+}
+
+/// Writes the identifier cookies the page lacks (`ar_shared::browser::capture`).
+pub(crate) fn capture(consent: ConsentState) {
+    let global = js_sys::global();
+    let url = js::get_str(&js::get(&global, "location"), "href").unwrap_or_default();
+    let referrer = js::get_str(&js::get(&global, "document"), "referrer").filter(|r| !r.is_empty());
+    let mut random = [0u8; 8];
+    if let Ok(r) = random_bytes() {
+        random.copy_from_slice(&r[..8]);
+    }
+    // Milliseconds since 1970 fit u64; Date.now() is never negative.
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+    let now = js_sys::Date::now() as u64;
+    let all = consent::document_cookie();
+    let jar = ar_shared::cookies::CookieJar::parse(&all);
+    let scope = consent::cookie_scope();
+    let document = js::get(&global, "document");
+    for c in ar_shared::browser::capture::cookies_to_write(
+        &jar,
+        &url,
+        referrer.as_deref(),
+        now,
+        random,
+        &scope,
+        consent.ad_storage.is_granted(),
+    ) {
+        let _ = js::set_str(&document, "cookie", &c.to_header_value());
+    }
 }
 
 /// What a TCF CMP's `__tcfapi` listener reported (`tcloaded` or `useractioncomplete`): followed

@@ -209,3 +209,37 @@ fn a_stated_opt_out_reaches_the_tags_and_every_event() {
     .unwrap();
     assert_eq!(text("String(sent[0][0].sale_opt_out)"), "true");
 }
+
+#[wasm_bindgen_test]
+fn without_the_worker_the_pixel_keeps_click_ids_only_with_ad_storage() {
+    // browser::capture: the edge's cookie rules, written by the page when the edge did not
+    // (meta-capi.md §3.1: fbclid verbatim in _fbc; DESIGN §4 table: nothing without ad_storage).
+    let clear = "['_fbc', '_fbp', '_ar_gclk'].forEach(function (n) { document.cookie = n + '=; Max-Age=0; Path=/'; });";
+    eval(&format!(
+        "{clear} history.replaceState(null, '', '?fbclid=IwAR-Cap_1&gclid=Cj0-cap');"
+    ));
+    page_with_snippet(None, "");
+    ar_pixel::boot(
+        CONFIG,
+        Some("consent=1.dddd&banner=0".into()),
+        &recording_hooks(),
+    )
+    .unwrap();
+    assert!(
+        !text("document.cookie").contains("_fbc"),
+        "denied: no ad cookie"
+    );
+    command(
+        "consent",
+        &[eval("({ad_storage: 'granted', ad_user_data: 'granted'})")],
+    )
+    .unwrap();
+    let cookies = text("document.cookie");
+    assert!(cookies.contains("_fbc=fb.0."), "{cookies}");
+    assert!(cookies.contains(".IwAR-Cap_1"), "{cookies}");
+    assert!(cookies.contains("_fbp=fb.0."), "{cookies}");
+    assert!(cookies.contains("_ar_gclk="), "{cookies}");
+    eval(&format!(
+        "{clear} history.replaceState(null, '', location.pathname);"
+    ));
+}

@@ -1,6 +1,7 @@
 //! The browser pixel's rules: everything the pixel decides, in one place, so that the browser's
 //! tag calls and the worker's server copies follow the same mapping, IDs and consent.
 //!
+//! - [`capture`]: click IDs and `_fbc`/`_fbp` when the worker is not in front of the page.
 //! - [`config`]: what the worker serves the pixel (`GET /_ar/config`), and its version.
 //! - [`consent`]: what the tags are told about consent, and what `ar('consent')` writes.
 //! - [`snippet`]: the inline snippet that runs before every tag.
@@ -14,6 +15,7 @@
 //!
 //! The pixel (`pixel/`) reads the page and calls browser APIs; it holds no rule of its own.
 
+pub mod capture;
 pub mod config;
 pub mod consent;
 pub mod delivery;
