@@ -86,6 +86,22 @@ const arReady = Promise.all([
   arText('region').catch(() => undefined),
 ]).then(([, config, region]) => {
   boot(config, region, arHooks);
+  // GA4 e-commerce pushes, past and future (ar-shared browser::datalayer decides which count).
+  const dl = (window.dataLayer = window.dataLayer || []);
+  const take = (entry) => {
+    if (entry && typeof entry === 'object' && Object.prototype.toString.call(entry) !== '[object Arguments]')
+      try {
+        dataLayerPush(entry);
+      } catch (e) {
+        console.warn(e.message);
+      }
+  };
+  dl.slice().forEach(take);
+  const push = dl.push;
+  dl.push = function () {
+    Array.prototype.forEach.call(arguments, take);
+    return push.apply(dl, arguments);
+  };
   // A TCF CMP on the page is followed instead of the banner (google.md §11.5).
   if (typeof window.__tcfapi === 'function')
     window.__tcfapi('addEventListener', 2, (data, ok) => {

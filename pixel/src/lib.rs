@@ -12,6 +12,7 @@
 //! the page's tags have settled.
 
 mod consent;
+mod datalayer;
 mod js;
 mod props;
 mod tags;
@@ -154,6 +155,17 @@ pub fn boot(config: &str, region: Option<String>, hooks: &JsValue) -> Result<(),
         });
     });
     Ok(())
+}
+
+/// One `window.dataLayer` push (the loader hands each past and future one here): a GA4
+/// e-commerce event becomes a reported event (`ar_shared::browser::datalayer`); resolves to its ID,
+/// or `undefined` when the push is not reported.
+///
+/// # Errors
+/// The event's own error (which names the field at fault).
+#[wasm_bindgen(js_name = dataLayerPush)]
+pub fn data_layer_push(entry: &JsValue) -> Result<JsValue, JsValue> {
+    Ok(with_state(|s| datalayer::push(s, entry))?)
 }
 
 /// Writes the identifier cookies the page lacks (`ar_shared::browser::capture`).

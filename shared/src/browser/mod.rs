@@ -5,6 +5,7 @@
 //! - [`config`]: what the worker serves the pixel (`GET /_ar/config`), and its version.
 //! - [`consent`]: what the tags are told about consent, and what `ar('consent')` writes.
 //! - [`snippet`]: the inline snippet that runs before every tag.
+//! - [`datalayer`]: GA4 e-commerce pushes as events, and the keyless rule.
 //! - [`delivery`]: how an event gets to the worker from a shopper's device.
 //! - [`event`]: what the page reports with `ar('track', …)`, checked, with its ID.
 //! - [`region`]: the per-request consent region default (`GET /_ar/region`).
@@ -18,6 +19,7 @@
 pub mod capture;
 pub mod config;
 pub mod consent;
+pub mod datalayer;
 pub mod delivery;
 pub mod event;
 pub mod region;
