@@ -102,6 +102,18 @@ const arReady = Promise.all([
     Array.prototype.forEach.call(arguments, take);
     return push.apply(dl, arguments);
   };
+  // Lead forms report on submit; capturing, and without preventDefault, so the form goes on.
+  addEventListener(
+    'submit',
+    (e) => {
+      try {
+        formSubmitted(e.target);
+      } catch (err) {
+        console.warn(err.message);
+      }
+    },
+    true,
+  );
   // A TCF CMP on the page is followed instead of the banner (google.md §11.5).
   if (typeof window.__tcfapi === 'function')
     window.__tcfapi('addEventListener', 2, (data, ok) => {

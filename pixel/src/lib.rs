@@ -14,6 +14,7 @@
 mod consent;
 mod datalayer;
 mod js;
+mod lead_form;
 mod props;
 mod tags;
 mod track;
@@ -166,6 +167,17 @@ pub fn boot(config: &str, region: Option<String>, hooks: &JsValue) -> Result<(),
 #[wasm_bindgen(js_name = dataLayerPush)]
 pub fn data_layer_push(entry: &JsValue) -> Result<JsValue, JsValue> {
     Ok(with_state(|s| datalayer::push(s, entry))?)
+}
+
+/// A submitted form (the loader's capturing `submit` listener): a `<form data-ar-lead>` reports
+/// `lead.submitted` and gets its hidden `ar_lead_id`; resolves to the event ID, or `undefined`
+/// for other forms.
+///
+/// # Errors
+/// The event's own error.
+#[wasm_bindgen(js_name = formSubmitted)]
+pub fn form_submitted(form: &JsValue) -> Result<JsValue, JsValue> {
+    Ok(with_state(|s| lead_form::submitted(s, form))?)
 }
 
 /// Writes the identifier cookies the page lacks (`ar_shared::browser::capture`).

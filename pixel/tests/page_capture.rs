@@ -1,6 +1,8 @@
-//! dataLayer capture in real headless Chromium: GA4 e-commerce pushes become the mapped events with
-//! their items, value and currency; a push without its business key is not reported (it would be a
-//! second conversion beside the shop's keyed copy); `capture` leaves the tags to the page's GTM.
+//! What the pixel captures from the page, in real headless Chromium: GA4 e-commerce dataLayer
+//! pushes become the mapped events with their items, value and currency; a push without its
+//! business key is not reported (it would be a second conversion beside the shop's keyed copy);
+//! `capture` leaves the tags to the page's GTM; a `<form data-ar-lead>` reports its lead with
+//! hashed contacts and hands its lead id to the shop's backend.
 #![cfg(target_arch = "wasm32")]
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -14,10 +16,11 @@ fn config(mode: &str) -> String {
     format!(
         "ar=1&version=test&country=US\n\
 meta=123&src=x&load=0\nga4=G-1&src=x&load=0\n\
-datalayer={mode}&checkout_id=ecommerce.checkout_id\n\
+datalayer={mode}&checkout_id=ecommerce.checkout_id\nleads=1\n\
 event=transaction.purchase&meta=Purchase&ga4=purchase&key=order_id\n\
 event=checkout.started&meta=InitiateCheckout&ga4=begin_checkout&key=checkout_id\n\
-event=product.viewed&meta=ViewContent&ga4=view_item&key=none\n"
+event=product.viewed&meta=ViewContent&ga4=view_item&key=none\n\
+event=lead.submitted&meta=Lead&ga4=generate_lead&key=lead_id\n"
     )
 }
 
@@ -99,4 +102,36 @@ fn a_push_without_its_business_key_is_not_reported() {
     );
     let other = eval("({event: 'page_view'})");
     assert!(ar_pixel::data_layer_push(&other).unwrap().is_undefined());
+}
+
+#[wasm_bindgen_test]
+fn a_lead_form_reports_its_lead_with_hashed_contacts_and_hands_the_id_to_the_backend() {
+    boot("off");
+    let form = eval(
+        "window.f = document.createElement('form'); f.setAttribute('data-ar-lead', '');
+         f.innerHTML = '<input type=\"email\" name=\"email\" value=\"Lead@Example.com\">' +
+           '<input type=\"tel\" name=\"phone\" value=\"+49 30 123456\">' +
+           '<input name=\"message\" value=\"call me\">' +
+           '<input name=\"surname\" data-ar-field=\"last_name\" value=\"Muster\">';
+         document.body.appendChild(f); f",
+    );
+    let id = ar_pixel::form_submitted(&form).unwrap();
+    let lead = eval("f.querySelector('input[name=ar_lead_id]').value")
+        .as_string()
+        .unwrap();
+    assert!(lead.starts_with("lead_"), "{lead}");
+    let expected = EventId::from_business_key(&EventName::LeadSubmitted, &lead);
+    assert_eq!(id.as_string().as_deref(), Some(expected.as_str()));
+    let body = eval("JSON.stringify(sent[0][0])").as_string().unwrap();
+    assert!(body.contains(&format!(r#""lead_id":"{lead}""#)), "{body}");
+    for raw in ["lead@example.com", "123456", "muster", "call me"] {
+        assert!(
+            !body.to_lowercase().contains(raw),
+            "{raw} left the page: {body}"
+        );
+    }
+    assert!(body.contains(r#""last_name":{"meta":"#));
+    let other = eval("document.createElement('form')");
+    assert!(ar_pixel::form_submitted(&other).unwrap().is_undefined());
+    eval("f.remove()");
 }
