@@ -20,8 +20,8 @@ use crate::state::{AppState, lock};
 type Params = Query<BTreeMap<String, String>>;
 
 /// Renders a shop page.
-pub fn render(_state: &AppState, title: &str, body: &str, track: Option<&Track>) -> String {
-    page(title, body, track)
+pub fn render(state: &AppState, title: &str, body: &str, track: Option<&Track>) -> String {
+    page(title, body, track, state.config.shop.pixel_src.as_deref())
 }
 
 /// The shopper's session id, created if needed; `Some(cookie)` when a cookie must be set.

@@ -66,11 +66,16 @@ fn track_script(t: &Track) -> String {
     )
 }
 
-/// A full page.
-pub fn page(title: &str, body: &str, track: Option<&Track>) -> String {
+/// A full page; `pixel_src` is where the snippet loads the pixel from (`None`: the shop's own
+/// host).
+pub fn page(title: &str, body: &str, track: Option<&Track>, pixel_src: Option<&str>) -> String {
     let call = track.map_or_else(String::new, track_script);
+    let snippet = pixel_src.map_or_else(
+        || PIXEL_SNIPPET.to_owned(),
+        |src| PIXEL_SNIPPET.replace("src=\"/_ar/pixel.js\"", &format!("src=\"{}\"", escape(src))),
+    );
     format!(
-        "<!doctype html><html><head><meta charset=\"utf-8\"><title>{title} · Demo shop</title>{PIXEL_SNIPPET}{call}\
+        "<!doctype html><html><head><meta charset=\"utf-8\"><title>{title} · Demo shop</title>{snippet}{call}\
          <style>body{{font:15px system-ui,sans-serif;margin:2em;max-width:46em}}nav a{{margin-right:1em}}label{{display:block;margin:.3em 0}}</style></head>\
          <body><nav><a href=\"/\">Products</a><a href=\"/cart\">Cart</a><a href=\"/signup\">Sign up</a><a href=\"/lead\">Contact us</a></nav>\
          <h1>{title}</h1>{body}<p><small>event ID: <code id=\"ar-event-id\">{pending}</code></small></p></body></html>",

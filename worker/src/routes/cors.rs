@@ -15,10 +15,11 @@ use crate::error::{Error, RouteResult};
 /// When the runtime refuses a header.
 pub(crate) fn allow(req: &Request, settings: &Settings, response: &Response) -> Result<(), Error> {
     let origin = req.headers().get("origin").ok().flatten();
-    let host = req.url()?.host_str().map(str::to_owned).unwrap_or_default();
-    let host = match req.url()?.port() {
-        Some(p) => format!("{host}:{p}"),
-        None => host,
+    let url = req.url()?;
+    let host = match (url.host_str(), url.port()) {
+        (Some(h), Some(p)) => format!("{h}:{p}"),
+        (Some(h), None) => h.to_owned(),
+        (None, _) => String::new(),
     };
     if let Some(origin) = cors_allow_origin(origin.as_deref(), &host, &settings.allowed_origins) {
         set(response.headers(), origin)?;
@@ -26,7 +27,25 @@ pub(crate) fn allow(req: &Request, settings: &Settings, response: &Response) -> 
     Ok(())
 }
 
-fn set(headers: &Headers, origin: &str) -> Result<(), Error> {
+/// The origin `req` may be answered with, under the worker's settings (none when the settings
+/// do not load: the route's own error says why).
+pub(crate) fn allowed_origin(req: &Request, env: &worker::Env) -> Option<String> {
+    let settings = super::common::settings(env).ok()?;
+    let origin = req.headers().get("origin").ok().flatten();
+    let url = req.url().ok()?;
+    let host = match (url.host_str(), url.port()) {
+        (Some(h), Some(p)) => format!("{h}:{p}"),
+        (Some(h), None) => h.to_owned(),
+        (None, _) => String::new(),
+    };
+    cors_allow_origin(origin.as_deref(), &host, &settings.allowed_origins).map(str::to_owned)
+}
+
+/// Sets the CORS headers that let `origin` read the answer and keep its cookies.
+///
+/// # Errors
+/// When the runtime refuses a header.
+pub(crate) fn set(headers: &Headers, origin: &str) -> Result<(), Error> {
     headers.set("access-control-allow-origin", origin)?;
     headers.set("access-control-allow-credentials", "true")?;
     headers.append("vary", "Origin")?;

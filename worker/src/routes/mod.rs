@@ -21,6 +21,10 @@ pub(crate) use common::settings;
 /// Dispatches one request: our own `/_ar/*` paths, everything else to the storefront.
 pub(crate) async fn handle(req: Request, env: &Env, ctx: &Context) -> Result<Response> {
     let path = req.path();
+    // A collect host on the shop's subdomain answers its allowed origins, errors included.
+    let cors_origin = (path == "/_ar/collect")
+        .then(|| cors::allowed_origin(&req, env))
+        .flatten();
     let answer = match (req.method(), path.as_str()) {
         (Method::Get | Method::Head, "/_ar/pixel.js") => pixel::script(),
         (Method::Get | Method::Head, "/_ar/pixel.wasm") => pixel::wasm(),
@@ -38,5 +42,11 @@ pub(crate) async fn handle(req: Request, env: &Env, ctx: &Context) -> Result<Res
         (_, p) if p.starts_with("/_ar/") => Err(Error::NotFound("no such path under /_ar/")),
         _ => proxy::handle(req, env, ctx).await,
     };
-    answer.or_else(|e| e.response())
+    let response = answer.or_else(|e| e.response())?;
+    if let Some(origin) = cors_origin
+        && cors::set(response.headers(), &origin).is_err()
+    {
+        return Error::Internal("CORS headers refused".into()).response();
+    }
+    Ok(response)
 }
