@@ -36,7 +36,7 @@ async fn a_shop_served_elsewhere_reports_through_a_collect_host_on_its_subdomain
         .await
         .unwrap();
     let id = shown_event_id(&client, "#add-to-cart").await;
-    let event = until(&worker, Duration::from_secs(60), || async {
+    let event = until(&worker, Duration::from_mins(1), || async {
         let meta = server_events(&p, "meta", "data").await;
         meta.into_iter().find(|e| e["event_id"] == id.as_str())
     })
