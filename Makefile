@@ -11,6 +11,7 @@ DEV_PORT ?= 8787
 
 help:
 	@echo "make dev     build and run the worker locally on http://127.0.0.1:$(DEV_PORT)"
+	@echo "             (ORIGIN_URL=http://127.0.0.1:3000 puts it in front of your own storefront)"
 	@echo "make test    format, lint (host + wasm32), unit, browser and end-to-end tests"
 	@echo "make bench   benchmarks"
 	@echo "make soak    the fault-window test with 5x the events (AR_FAULT_EVENTS=250)"
@@ -39,7 +40,7 @@ build: worker
 	@$(ENV); scripts/sizes.sh
 
 dev: build
-	@$(ENV); AR_SKIP_BUILD=1 DEV_PORT=$(DEV_PORT) scripts/dev.sh
+	@$(ENV); AR_SKIP_BUILD=1 DEV_PORT=$(DEV_PORT) ORIGIN_URL=$(ORIGIN_URL) scripts/dev.sh
 
 test: bootstrap-test
 	@$(ENV); start=$$SECONDS

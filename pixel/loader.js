@@ -1,17 +1,194 @@
-
 // ---- Active Reach loader (appended to the wasm-bindgen glue by scripts/build-pixel.sh) ----
-// Exposes window.ar(command, ...args), a queue in the style of fbq/gtag: commands issued before
-// the wasm is ready are kept and replayed. `ar('track', event, businessKey)` returns a promise
-// of the event ID used.
-const arReady = __wbg_init({ module_or_path: new URL('pixel.wasm', import.meta.url) });
-const arQueued = (window.ar && window.ar.q) || [];
-function arCommand(command, ...args) {
-  return arReady.then(() => {
-    if (command === 'track') return track(args[0], args[1] ?? undefined);
-    if (command === 'eventId') return eventId(args[0], args[1] ?? undefined);
-    throw new Error(`ar: unknown command ${command}`);
+// The asynchronous IO around the synchronous wasm exports: fetch the worker's configuration, boot,
+// replay the snippet's queue, load base tags, and send each event to /_ar/collect once the page's
+// tags have settled (so its `fired` flags are true). Every decision is the wasm's (ar-shared).
+// The worker routes are found next to this script, so a collect host on a subdomain works as is.
+const arBase = new URL('./', import.meta.url);
+const arUrl = (path) => new URL(path, arBase).href;
+const arText = (path) =>
+  fetch(arUrl(path), { credentials: 'include' }).then((r) => {
+    if (!r.ok) throw new Error(`ar: ${path} answered HTTP ${r.status}`);
+    return r.text();
   });
+const arScripts = [];
+const arPending = [];
+const arHooks = {
+  // The event, and which tags the pixel called for it.
+  send(body, called) {
+    arPending.push([body, called]);
+    arSettled.then(arFlush, arFlush);
+  },
+  // A base tag script; the event waits for it to load or fail.
+  load(src) {
+    arScripts.push(
+      new Promise((done) => {
+        const s = document.createElement('script');
+        s.async = true;
+        s.src = src;
+        s.onload = s.onerror = done;
+        document.head.appendChild(s);
+      }),
+    );
+  },
+  // The built-in consent banner: a labelled dialog with two buttons, the first focused, Escape
+  // leaving the strict default; a choice is ar('consent', …) like any other.
+  banner(text, accept, reject) {
+    const box = document.createElement('div');
+    box.id = 'ar-banner';
+    box.setAttribute('role', 'dialog');
+    box.setAttribute('aria-label', text);
+    box.style.cssText =
+      'position:fixed;left:1em;right:1em;bottom:1em;z-index:2147483647;padding:1em;background:#fff;color:#111;border:1px solid #888;font:15px system-ui,sans-serif';
+    const p = document.createElement('p');
+    p.textContent = text;
+    box.appendChild(p);
+    const choose = (granted) => {
+      box.remove();
+      const all = { ad_storage: granted, analytics_storage: granted, ad_user_data: granted, ad_personalization: granted };
+      window.ar('consent', all).catch(() => {});
+    };
+    for (const [label, granted] of [[accept, true], [reject, false]]) {
+      const b = document.createElement('button');
+      b.type = 'button';
+      b.textContent = label;
+      b.dataset.arConsent = granted ? 'accept' : 'reject';
+      b.style.marginRight = '1em';
+      b.onclick = () => choose(granted);
+      box.appendChild(b);
+    }
+    box.onkeydown = (e) => e.key === 'Escape' && box.remove();
+    const show = () => {
+      document.body.appendChild(box);
+      box.querySelector('button').focus();
+    };
+    document.body ? show() : addEventListener('DOMContentLoaded', show, { once: true });
+  },
+  // The tags' own queueing stubs (meta-capi.md §11.2, google.md §11.2), marked as ours.
+  stub(kind) {
+    if (kind === 'fbq') {
+      const n = (window.fbq = function () {
+        n.callMethod ? n.callMethod.apply(n, arguments) : n.queue.push(arguments);
+      });
+      if (!window._fbq) window._fbq = n;
+      Object.assign(n, { push: n, loaded: true, version: '2.0', queue: [], _ar: 1 });
+    } else {
+      window.dataLayer = window.dataLayer || [];
+      (window.gtag = function () {
+        window.dataLayer.push(arguments);
+      })._ar = 1;
+    }
+  },
+};
+const arReady = Promise.all([
+  __wbg_init({ module_or_path: new URL('pixel.wasm', import.meta.url) }),
+  arText('config'),
+  // The visitor's region default; without it the snippet's strict default stays.
+  arText('region').catch(() => undefined),
+]).then(([, config, region]) => {
+  boot(config, region, arHooks);
+  // GA4 e-commerce pushes, past and future (ar-shared browser::datalayer decides which count).
+  const dl = (window.dataLayer = window.dataLayer || []);
+  const take = (entry) => {
+    if (entry && typeof entry === 'object' && Object.prototype.toString.call(entry) !== '[object Arguments]')
+      try {
+        dataLayerPush(entry);
+      } catch (e) {
+        console.warn(e.message);
+      }
+  };
+  dl.slice().forEach(take);
+  const push = dl.push;
+  dl.push = function () {
+    Array.prototype.forEach.call(arguments, take);
+    return push.apply(dl, arguments);
+  };
+  // Lead forms report on submit; capturing, and without preventDefault, so the form goes on.
+  addEventListener(
+    'submit',
+    (e) => {
+      try {
+        formSubmitted(e.target);
+      } catch (err) {
+        console.warn(err.message);
+      }
+    },
+    true,
+  );
+  // A TCF CMP on the page is followed instead of the banner (google.md §11.5).
+  if (typeof window.__tcfapi === 'function')
+    window.__tcfapi('addEventListener', 2, (data, ok) => {
+      if (ok && data && (data.eventStatus === 'tcloaded' || data.eventStatus === 'useractioncomplete')) tcf(data);
+    });
+});
+const arLoaded = new Promise((r) =>
+  document.readyState === 'complete' ? r() : addEventListener('load', r, { once: true }),
+);
+// Tags have settled when the page has loaded (async scripts inserted before it delay it) and our
+// base tags have loaded or failed; a page that never finishes loading does not hold events back.
+const arSettled = arReady.then(() =>
+  Promise.race([Promise.all([arLoaded, ...arScripts]), new Promise((r) => setTimeout(r, 4000))]),
+);
+function arFlush() {
+  for (const [body, called] of arPending.splice(0)) {
+    body.fired = fired(called);
+    arPost(JSON.stringify(body), 1);
+  }
 }
-window.ar = arCommand;
-// Stub entries are [arguments, resolve, reject] (see the snippet in README.md).
-for (const [args, resolve, reject] of arQueued) arCommand(...Array.from(args)).then(resolve, reject);
+// Delivery (ar-shared browser::delivery): the visit's outbox in sessionStorage, keepalive fetch
+// with bounded retry, sendBeacon for what is left when the page goes away, the rest on the next
+// page. A copy sent twice is merged by the worker.
+function arOutbox(change) {
+  try {
+    const [key, max] = outbox();
+    const list = change(JSON.parse(sessionStorage.getItem(key) || '[]'));
+    sessionStorage.setItem(key, JSON.stringify(list.slice(-max)));
+    return list;
+  } catch (e) {
+    return [];
+  }
+}
+const arDone = (json) => arOutbox((l) => l.filter((j) => j !== json));
+function arPost(json, attempt) {
+  if (attempt === 1) arOutbox((l) => (l.includes(json) ? l : l.concat([json])));
+  const again = (status) => {
+    const wait = retryDelay(attempt, status);
+    if (wait !== undefined) setTimeout(() => arPost(json, attempt + 1), wait);
+    // Refused: drop it. Retries spent: it stays in the outbox for the next page.
+    else if (retryDelay(1, status) === undefined) arDone(json);
+  };
+  fetch(arUrl('collect'), {
+    method: 'POST',
+    body: json,
+    keepalive: true,
+    credentials: 'include',
+    headers: { 'content-type': 'text/plain' },
+  }).then(
+    (r) => {
+      if (r.ok) return arDone(json);
+      // A refusal names the field at fault; it will not change by sending again.
+      if (retryDelay(1, r.status) === undefined) r.text().then((t) => console.warn('ar: collect refused an event:', t));
+      again(r.status);
+    },
+    () => again(0),
+  );
+}
+addEventListener('pagehide', () => {
+  arFlush();
+  for (const json of arOutbox((l) => l)) {
+    const beacon = navigator.sendBeacon && navigator.sendBeacon(arUrl('collect'), new Blob([json], { type: 'text/plain' }));
+    if (!beacon) fetch(arUrl('collect'), { method: 'POST', body: json, keepalive: true, credentials: 'include', headers: { 'content-type': 'text/plain' } }).catch(() => {});
+  }
+});
+// What an earlier page of the visit could not confirm.
+arReady.then(() => arOutbox((l) => l).forEach((json) => arPost(json, 1)));
+// Stub entries are [arguments, resolve, reject] (the snippet in README.md); they run in order,
+// before any later call.
+const arQueued = (window.ar && window.ar.q) || [];
+arReady.then(
+  () => replay(arQueued),
+  (e) => arQueued.forEach((entry) => entry[2](e)),
+);
+window.ar = function () {
+  const a = Array.prototype.slice.call(arguments);
+  return arReady.then(() => command(a[0], a.slice(1)));
+};

@@ -2,6 +2,8 @@
 # `make dev`: the sandbox (demo shop origin on :8788, fake Meta/Google endpoints on :8789) and
 # `wrangler dev` on :8787 in front of it, with every platform URL pointed at the sandbox and dev
 # credentials that need no accounts. Ctrl-C stops both (each runs in its own process group).
+# `make dev ORIGIN_URL=http://127.0.0.1:3000` puts the worker in front of any local storefront
+# instead of the demo shop (add the snippet to its pages; the fake platforms still record).
 set -euo pipefail
 . "$(dirname "$0")/env.sh"
 cd "$AR_ROOT"
@@ -10,14 +12,20 @@ DEV_PORT=${DEV_PORT:-8787}
 SHOP_PORT=${SHOP_PORT:-8788}
 PLATFORM_PORT=${PLATFORM_PORT:-8789}
 HOST=127.0.0.1
+ORIGIN=${ORIGIN_URL:-http://$HOST:$SHOP_PORT}
+case "$ORIGIN" in
+  http://*|https://*) ;;
+  *) echo "ORIGIN_URL must be an http(s) URL, e.g. http://127.0.0.1:3000 (got $ORIGIN)" >&2; exit 2 ;;
+esac
 WORKER_URL="http://$HOST:$DEV_PORT"
 PLATFORMS="http://$HOST:$PLATFORM_PORT"
 export AR_SERVER_SECRET=${AR_SERVER_SECRET:-dev-server-secret}
 REPORT=${AR_SHOP_REPORT:-api}   # api | edge | both | none
 ADMIN_TOKEN=${ADMIN_TOKEN:-dev-admin-token-0123456789abcdef}
 # The sandbox's seeded Google Ads account: purchases go to the gtag's WEBPAGE action 2001 via Data
-# Manager (deduplicated with the browser tag), the rest to secondary UPLOAD_CLICKS actions.
-ACTIONS="transaction.purchase=2001:webpage,user.signed_up=1002:upload_clicks,lead.submitted=1003:upload_clicks"
+# Manager (deduplicated with the browser tag's conversion into AW-123/label), the rest to secondary
+# UPLOAD_CLICKS actions.
+ACTIONS="transaction.purchase=2001:webpage:AW-123/label,user.signed_up=1002:upload_clicks,lead.submitted=1003:upload_clicks"
 ACTIONS="$ACTIONS,cart.added=1004:upload_clicks,checkout.started=1005:upload_clicks"
 ACTIONS="$ACTIONS,payment_info.added=1006:upload_clicks,product.viewed=1007:upload_clicks"
 
@@ -48,7 +56,7 @@ setsid "$SANDBOX_BIN" --host "$HOST" --shop-port "$SHOP_PORT" --platform-port "$
 pids+=($!)
 
 AR_SKIP_BUILD=1 setsid wrangler dev --ip "$HOST" --port "$DEV_PORT" --persist-to "$state" --test-scheduled \
-  --var "ORIGIN_URL:http://$HOST:$SHOP_PORT" \
+  --var "ORIGIN_URL:$ORIGIN" \
   --var "META_BASE_URL:$PLATFORMS" \
   --var "GOOGLE_ADS_BASE_URL:$PLATFORMS" \
   --var "DATA_MANAGER_BASE_URL:$PLATFORMS" \
@@ -68,7 +76,10 @@ AR_SKIP_BUILD=1 setsid wrangler dev --ip "$HOST" --port "$DEV_PORT" --persist-to
   --var "GOOGLE_CLIENT_SECRET:sandbox-client-secret" \
   --var "GOOGLE_REFRESH_TOKEN:sandbox-refresh-token" \
   --var "GOOGLE_ADS_DEVELOPER_TOKEN:sandbox-developer-token" \
-  --var "GA4_API_SECRET:sandbox-ga4-secret" &
+  --var "GA4_API_SECRET:sandbox-ga4-secret" \
+  --var "PIXEL_LOAD_TAGS:true" \
+  --var "META_TAG_URL:$PLATFORMS/_sandbox/tags/fbevents.js" \
+  --var "GTAG_URL:$PLATFORMS/_sandbox/tags/gtag.js" &
 pids+=($!)
 
 for _ in $(seq 120); do
@@ -77,7 +88,7 @@ for _ in $(seq 120); do
 done
 cat <<MSG
 
-  storefront: $WORKER_URL/
+  storefront: $WORKER_URL/   (in front of $ORIGIN)
   admin:      $WORKER_URL/_ar/admin (sign in with $ADMIN_TOKEN)
   sandbox:    $PLATFORMS/_sandbox/   (what reached "Meta" and "Google")
   shop only:  http://$HOST:$SHOP_PORT/   (the origin, without the worker)

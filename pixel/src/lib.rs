@@ -1,36 +1,63 @@
 //! `ar-pixel`: the browser half of Active Reach Conversions.
 //!
-//! A thin shell around `ar-shared`: it reads what only the browser has (the page, the crypto
-//! random source), asks `ar-shared` for the rules (event IDs), and reports each event to the edge
-//! worker at `/_ar/collect`. It holds no business rule of its own.
+//! A thin shell around `ar-shared`: it reads what only the browser has (the page, its tags, its
+//! cookies, the crypto random source), asks `ar-shared` for every decision (the configuration's
+//! meaning, event IDs, which tags to drive and how, the tag calls), and makes the browser calls.
+//! It holds no business rule of its own.
 //!
-//! The JS loader (`pixel/loader.js`, appended to the wasm-bindgen glue) exposes `window.ar(...)`,
-//! a command queue in the style of `fbq`/`gtag`, and forwards each command to [`track`].
+//! The exports are synchronous; the JS loader (`pixel/loader.js`, appended to the wasm-bindgen
+//! glue) does the asynchronous IO: it fetches the configuration, calls [`boot`], defines
+//! `window.ar(...)` on top of [`command`], hands the commands queued by the snippet to [`replay`],
+//! loads base tag scripts, and sends each event to `/_ar/collect` with [`fired`] filled in once
+//! the page's tags have settled.
 
-use ar_shared::event_id::BusinessKeys;
-use ar_shared::mapping::{self, BusinessKey};
+mod consent;
+mod datalayer;
+mod js;
+mod lead_form;
+mod props;
+mod tags;
+mod track;
+mod user;
+
+use std::cell::{Cell, RefCell};
+
+use ar_shared::browser::PixelConfig;
+use ar_shared::browser::consent::{banner_asks, page_consent, snippet_default};
+use ar_shared::browser::region::RegionAnswer;
+use ar_shared::browser::setup::{Fired, TagSetup, fired as really_fired, setup};
+use ar_shared::consent::{CONSENT_COOKIE_NAME, ConsentState};
 use ar_shared::{EventId, EventName};
+use js_sys::{Array, Function};
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::JsFuture;
 
-/// Path of the worker's collect endpoint (same origin as the storefront).
-const COLLECT_PATH: &str = "/_ar/collect";
-
-/// Why the pixel could not report an event.
+/// Why the pixel could not do what the page asked.
 #[derive(Debug, thiserror::Error)]
 pub enum PixelError {
-    /// The event name is not valid.
+    /// The event is not one the pixel can report (the message names the field).
     #[error("{0}")]
+    Event(#[from] ar_shared::browser::event::EventError),
+    /// The event name is not valid.
+    #[error("event: {0}")]
     EventName(#[from] ar_shared::event::EventNameError),
+    /// A consent choice with a value that is neither granted nor denied.
+    #[error("{0}")]
+    Choice(#[from] ar_shared::browser::consent::ChoiceError),
+    /// The worker's configuration is unreadable.
+    #[error("ar: the worker's configuration is unreadable: {0}")]
+    Config(#[from] ar_shared::browser::config::ConfigError),
+    /// A command before [`boot`].
+    #[error("ar: the pixel is not configured yet")]
+    NotBooted,
+    /// A command the pixel does not know.
+    #[error("ar: unknown command \"{0}\" (use track, identify or consent)")]
+    UnknownCommand(String),
     /// No `window` (not running in a page).
     #[error("no window: the pixel runs only in a browser page")]
     NoWindow,
-    /// The browser refused a call (crypto, fetch).
+    /// The browser refused a call (crypto, a hook).
     #[error("browser error: {0}")]
     Browser(String),
-    /// The worker answered with an error status.
-    #[error("collect answered HTTP {0}")]
-    Status(u16),
 }
 
 impl From<PixelError> for JsValue {
@@ -39,30 +66,250 @@ impl From<PixelError> for JsValue {
     }
 }
 
-fn browser(e: &JsValue) -> PixelError {
-    PixelError::Browser(e.as_string().unwrap_or_else(|| format!("{e:?}")))
+pub(crate) fn browser(e: &JsValue) -> PixelError {
+    PixelError::Browser(
+        e.as_string()
+            .or_else(|| js_sys::Error::from(e.clone()).message().as_string())
+            .unwrap_or_default(),
+    )
+}
+
+/// What [`boot`] set up: the worker's configuration, the visitor's region default, the tags, the
+/// consent in force, and the loader's `send` hook.
+pub(crate) struct State {
+    pub(crate) config: PixelConfig,
+    pub(crate) region: Option<RegionAnswer>,
+    pub(crate) tags: TagSetup,
+    pub(crate) consent: Cell<ConsentState>,
+    pub(crate) send: Function,
+}
+
+impl State {
+    /// The consent in force: the cookie's signals, then the region default.
+    pub(crate) fn page_consent(&self) -> ConsentState {
+        page_consent(
+            consent::cookie(CONSENT_COOKIE_NAME).as_deref(),
+            self.region.as_ref(),
+        )
+    }
+}
+
+thread_local! {
+    static STATE: RefCell<Option<State>> = const { RefCell::new(None) };
+}
+
+pub(crate) fn with_state<T>(
+    f: impl FnOnce(&State) -> Result<T, PixelError>,
+) -> Result<T, PixelError> {
+    STATE.with(|s| s.borrow().as_ref().map_or(Err(PixelError::NotBooted), f))
+}
+
+fn hook(hooks: &JsValue, name: &str) -> Result<Function, PixelError> {
+    js::get(hooks, name)
+        .dyn_into()
+        .map_err(|_| PixelError::Browser(format!("the loader gave no {name} hook")))
+}
+
+/// Configures the pixel from the worker's configuration text (`GET /_ar/config`) and the
+/// visitor's region answer (`GET /_ar/region`, `None` when it did not arrive), tells the tags the
+/// consent in force where the snippet had to be strict, brings up the page's tags, and shows the
+/// banner when it asks. `hooks` are the loader's: `send(body, called)`, `load(src)`,
+/// `stub(kind)`, `banner(text, accept, reject)`.
+///
+/// # Errors
+/// An unreadable configuration, or a hook missing.
+#[wasm_bindgen]
+#[allow(clippy::needless_pass_by_value)] // wasm-bindgen passes owned strings from JS
+pub fn boot(config: &str, region: Option<String>, hooks: &JsValue) -> Result<(), JsValue> {
+    let config = PixelConfig::parse(config).map_err(PixelError::from)?;
+    let region = region.as_deref().and_then(RegionAnswer::parse);
+    let cookie = consent::cookie(CONSENT_COOKIE_NAME);
+    let consent = page_consent(cookie.as_deref(), region.as_ref());
+    if consent != snippet_default(cookie.as_deref()) {
+        consent::update_tags(consent)?;
+    }
+    // Click IDs by the edge's rules when the worker did not set them (browser::capture).
+    capture(consent);
+    let tags = setup(&config, tags::page_tags());
+    tags::bring_up(&config, &tags, &hook(hooks, "stub")?, &hook(hooks, "load")?)?;
+    let tcf = js::global_fn("__tcfapi").is_some();
+    if let Some(b) = &config.banner
+        && banner_asks(region.as_ref(), cookie.as_deref(), tcf)
+    {
+        let args = js_sys::Array::of3(
+            &b.text.as_str().into(),
+            &b.accept.as_str().into(),
+            &b.reject.as_str().into(),
+        );
+        hook(hooks, "banner")?
+            .apply(&JsValue::NULL, &args)
+            .map_err(|e| browser(&e))?;
+    }
+    let send = hook(hooks, "send")?;
+    STATE.with(|s| {
+        *s.borrow_mut() = Some(State {
+            config,
+            region,
+            tags,
+            consent: Cell::new(consent),
+            send,
+        });
+    });
+    Ok(())
+}
+
+/// One `window.dataLayer` push (the loader hands each past and future one here): a GA4
+/// e-commerce event becomes a reported event (`ar_shared::browser::datalayer`); resolves to its ID,
+/// or `undefined` when the push is not reported.
+///
+/// # Errors
+/// The event's own error (which names the field at fault).
+#[wasm_bindgen(js_name = dataLayerPush)]
+pub fn data_layer_push(entry: &JsValue) -> Result<JsValue, JsValue> {
+    Ok(with_state(|s| datalayer::push(s, entry))?)
+}
+
+/// A submitted form (the loader's capturing `submit` listener): a `<form data-ar-lead>` reports
+/// `lead.submitted` and gets its hidden `ar_lead_id`; resolves to the event ID, or `undefined`
+/// for other forms.
+///
+/// # Errors
+/// The event's own error.
+#[wasm_bindgen(js_name = formSubmitted)]
+pub fn form_submitted(form: &JsValue) -> Result<JsValue, JsValue> {
+    Ok(with_state(|s| lead_form::submitted(s, form))?)
+}
+
+/// Writes the identifier cookies the page lacks (`ar_shared::browser::capture`).
+pub(crate) fn capture(consent: ConsentState) {
+    let global = js_sys::global();
+    let url = js::get_str(&js::get(&global, "location"), "href").unwrap_or_default();
+    let referrer = js::get_str(&js::get(&global, "document"), "referrer").filter(|r| !r.is_empty());
+    let mut random = [0u8; 8];
+    if let Ok(r) = random_bytes() {
+        random.copy_from_slice(&r[..8]);
+    }
+    // Milliseconds since 1970 fit u64; Date.now() is never negative.
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+    let now = js_sys::Date::now() as u64;
+    let all = consent::document_cookie();
+    let jar = ar_shared::cookies::CookieJar::parse(&all);
+    let scope = consent::cookie_scope();
+    let document = js::get(&global, "document");
+    for c in ar_shared::browser::capture::cookies_to_write(
+        &jar,
+        &url,
+        referrer.as_deref(),
+        now,
+        random,
+        &scope,
+        consent.ad_storage.is_granted(),
+    ) {
+        let _ = js::set_str(&document, "cookie", &c.to_header_value());
+    }
+}
+
+/// What a TCF CMP's `__tcfapi` listener reported (`tcloaded` or `useractioncomplete`): followed
+/// like an `ar('consent')` choice of its signals (google.md §11.5, Addendum A).
+///
+/// # Errors
+/// When the cookie cannot be written.
+#[wasm_bindgen]
+pub fn tcf(data: &JsValue) -> Result<JsValue, JsValue> {
+    Ok(with_state(|s| consent::follow_tcf(s, data))?)
+}
+
+/// Runs one `ar(name, ...args)` command and returns its result (`track`: the event ID).
+///
+/// # Errors
+/// An unknown command, or the command's own error (which names the field at fault).
+#[wasm_bindgen]
+pub fn command(name: &str, args: &Array) -> Result<JsValue, JsValue> {
+    let arg = |i| args.get(i);
+    let result = match name {
+        "track" => {
+            with_state(|s| track::track(s, &arg(0).as_string().unwrap_or_default(), &arg(1)))
+        }
+        "consent" => with_state(|s| consent::choose(s, &arg(0))),
+        "identify" => with_state(|s| user::identify(s, &arg(0))),
+        "eventId" => {
+            event_id(&arg(0).as_string().unwrap_or_default(), arg(1).as_string()).map(JsValue::from)
+        }
+        other => Err(PixelError::UnknownCommand(other.to_owned())),
+    };
+    Ok(result?)
+}
+
+/// Runs the commands the snippet queued before the pixel loaded, in order: each entry is
+/// `[arguments, resolve, reject]`, and each promise settles with its command's result.
+#[wasm_bindgen]
+pub fn replay(queue: &JsValue) {
+    for entry in js::elements(queue) {
+        let args = Array::from(&js::get(&entry, "0"));
+        let name = args.get(0).as_string().unwrap_or_default();
+        let rest = args.slice(1, args.length());
+        let (settle, value) = match command(&name, &rest) {
+            Ok(v) => ("1", v),
+            Err(e) => ("2", e),
+        };
+        if let Ok(f) = js::get(&entry, settle).dyn_into::<Function>() {
+            let _ = f.call1(&JsValue::NULL, &value);
+        }
+    }
+}
+
+/// Which tags really fired for an event whose tag calls were `called` (`{meta, google}`): asked
+/// once the page's tags have settled.
+#[wasm_bindgen]
+pub fn fired(called: &JsValue) -> JsValue {
+    let called = Fired {
+        meta: js::get(called, "meta").is_truthy(),
+        google: js::get(called, "google").is_truthy(),
+    };
+    let f = really_fired(called, tags::page_tags());
+    fired_object(f)
+}
+
+pub(crate) fn fired_object(f: Fired) -> JsValue {
+    let o = js::object();
+    let _ = js::set(&o, "meta", &JsValue::from_bool(f.meta));
+    let _ = js::set(&o, "google", &JsValue::from_bool(f.google));
+    o
+}
+
+/// How long the loader waits before sending an event again after send number `attempt` was
+/// answered `status` (`0`: no answer); `undefined` to stop (`ar_shared::browser::delivery`).
+#[wasm_bindgen(js_name = retryDelay)]
+pub fn retry_delay(attempt: u32, status: u16) -> Option<u32> {
+    ar_shared::browser::delivery::retry_delay_ms(attempt, status)
+}
+
+/// The outbox's `sessionStorage` key and size (`[key, max events]`).
+#[wasm_bindgen(js_name = outbox)]
+pub fn outbox() -> js_sys::Array {
+    use ar_shared::browser::delivery::{MAX_OUTBOX, OUTBOX_KEY};
+    // The outbox holds a few dozen events at most.
+    #[allow(clippy::cast_precision_loss)]
+    js_sys::Array::of2(&OUTBOX_KEY.into(), &JsValue::from_f64(MAX_OUTBOX as f64))
 }
 
 /// The stable event ID for `event` identified by `business_key`, or a random one when there is no
-/// business key. Exposed so a page can fire its own tags with the same ID.
+/// business key.
 ///
 /// # Errors
 /// An invalid event name, or no browser crypto source.
 #[wasm_bindgen(js_name = eventId)]
 #[allow(clippy::needless_pass_by_value)] // wasm-bindgen passes owned strings from JS
-pub fn event_id(event: &str, business_key: Option<String>) -> Result<String, JsValue> {
-    Ok(compute_event_id(event, business_key.as_deref())?.to_string())
-}
-
-fn compute_event_id(event: &str, business_key: Option<&str>) -> Result<EventId, PixelError> {
+pub fn event_id(event: &str, business_key: Option<String>) -> Result<String, PixelError> {
     let name: EventName = event.parse()?;
     Ok(match business_key {
-        Some(key) if !key.is_empty() => EventId::from_business_key(&name, key),
+        Some(key) if !key.is_empty() => EventId::from_business_key(&name, &key),
         _ => EventId::from_random(random_bytes()?),
-    })
+    }
+    .to_string())
 }
 
-fn random_bytes() -> Result<[u8; 16], PixelError> {
+pub(crate) fn random_bytes() -> Result<[u8; 16], PixelError> {
     let crypto = web_sys::window()
         .ok_or(PixelError::NoWindow)?
         .crypto()
@@ -72,140 +319,4 @@ fn random_bytes() -> Result<[u8; 16], PixelError> {
         .get_random_values_with_u8_array(&mut bytes)
         .map_err(|e| browser(&e))?;
     Ok(bytes)
-}
-
-/// Reports `event` to the worker and resolves to the event ID used, so the page's browser tags
-/// can carry the same ID. `props` is either the business key as a string (an order id for a
-/// purchase, …) or an object in the event shape (`order_id`, `value`, `currency`, `items`, …).
-///
-/// # Errors
-/// An invalid event name, a network failure, or a non-2xx answer from the worker (whose JSON
-/// error names the field at fault).
-#[wasm_bindgen]
-pub async fn track(event: String, props: JsValue) -> Result<String, JsValue> {
-    let name: EventName = event.parse().map_err(PixelError::from)?;
-    let key_kind = mapping::standard(&name).map_or(BusinessKey::None, |m| m.key);
-    let body = js_sys::Object::new();
-    if props.is_object() {
-        js_sys::Object::assign(&body, props.unchecked_ref());
-    } else if let (Some(key), Some(field)) = (props.as_string(), single_key_field(key_kind)) {
-        set(&body, field, &JsValue::from_str(&key))?;
-    }
-    let id = if let Some(id) = get_string(&body, "event_id") {
-        id
-    } else {
-        match business_keys(&body).key_for(key_kind) {
-            Some(key) => EventId::from_business_key(&name, &key),
-            None => EventId::from_random(random_bytes()?),
-        }
-        .to_string()
-    };
-    set(&body, "event", &JsValue::from_str(name.as_str()))?;
-    set(&body, "event_id", &JsValue::from_str(&id))?;
-    set(
-        &body,
-        "occurred_at",
-        &JsValue::from_f64(js_sys::Date::now().floor()),
-    )?;
-    if js_sys::Reflect::get(&body, &"page".into()).is_ok_and(|p| p.is_undefined()) {
-        set(&body, "page", &page_info()?)?;
-    }
-    // JSON.stringify in the browser: the pixel does not link serde_json (~15 KB gzipped).
-    let json = js_sys::JSON::stringify(&body)
-        .map_err(|e| browser(&e))?
-        .as_string()
-        .unwrap_or_default();
-    post_collect(&json).await?;
-    Ok(id)
-}
-
-/// The field a bare-string business key fills (cart lines need an object with `items`).
-fn single_key_field(kind: BusinessKey) -> Option<&'static str> {
-    match kind {
-        BusinessKey::OrderId => Some("order_id"),
-        BusinessKey::CheckoutId => Some("checkout_id"),
-        BusinessKey::UserId => Some("user_id"),
-        BusinessKey::LeadId => Some("lead_id"),
-        BusinessKey::CartLine | BusinessKey::None => None,
-    }
-}
-
-fn business_keys(body: &js_sys::Object) -> BusinessKeys {
-    let first_item = js_sys::Reflect::get(body, &"items".into())
-        .ok()
-        .and_then(|items| js_sys::Reflect::get(&items, &0u32.into()).ok())
-        .and_then(|item| js_sys::Reflect::get(&item, &"id".into()).ok())
-        .and_then(|id| id.as_string());
-    BusinessKeys {
-        order_id: get_string(body, "order_id"),
-        checkout_id: get_string(body, "checkout_id"),
-        cart_id: get_string(body, "cart_id"),
-        lead_id: get_string(body, "lead_id"),
-        user_id: get_string(body, "user_id"),
-        line_item_id: first_item,
-    }
-}
-
-fn get_string(obj: &js_sys::Object, key: &str) -> Option<String> {
-    js_sys::Reflect::get(obj, &key.into())
-        .ok()
-        .and_then(|v| v.as_string())
-}
-
-fn set(obj: &js_sys::Object, key: &str, value: &JsValue) -> Result<(), PixelError> {
-    js_sys::Reflect::set(obj, &key.into(), value)
-        .map(|_| ())
-        .map_err(|e| browser(&e))
-}
-
-fn page_info() -> Result<JsValue, PixelError> {
-    let window = web_sys::window().ok_or(PixelError::NoWindow)?;
-    let page = js_sys::Object::new();
-    if let Ok(href) = window.location().href() {
-        set(&page, "url", &JsValue::from_str(&href))?;
-    }
-    if let Some(referrer) = window
-        .document()
-        .map(|d| d.referrer())
-        .filter(|r| !r.is_empty())
-    {
-        set(&page, "referrer", &JsValue::from_str(&referrer))?;
-    }
-    Ok(page.into())
-}
-
-async fn post_collect(body: &str) -> Result<(), PixelError> {
-    let window = web_sys::window().ok_or(PixelError::NoWindow)?;
-    let init = web_sys::RequestInit::new();
-    init.set_method("POST");
-    init.set_body(&JsValue::from_str(body));
-    init.set_mode(web_sys::RequestMode::SameOrigin);
-    let request =
-        web_sys::Request::new_with_str_and_init(COLLECT_PATH, &init).map_err(|e| browser(&e))?;
-    request
-        .headers()
-        .set("content-type", "application/json")
-        .map_err(|e| browser(&e))?;
-    let response: web_sys::Response = JsFuture::from(window.fetch_with_request(&request))
-        .await
-        .map_err(|e| browser(&e))?
-        .dyn_into()
-        .map_err(|e| browser(&e))?;
-    if response.ok() {
-        Ok(())
-    } else {
-        Err(PixelError::Status(response.status()))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_bare_string_key_fills_the_events_own_key_field() {
-        assert_eq!(single_key_field(BusinessKey::OrderId), Some("order_id"));
-        assert_eq!(single_key_field(BusinessKey::LeadId), Some("lead_id"));
-        assert_eq!(single_key_field(BusinessKey::CartLine), None);
-    }
 }

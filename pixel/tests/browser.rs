@@ -1,13 +1,70 @@
 //! Runs in real headless Chromium (`wasm-bindgen-test-runner` + ChromeDriver): the pixel's wasm
-//! build must compute exactly the IDs the native build computes.
+//! build must compute exactly the IDs the native build computes, fire the tags with them, and
+//! replay the snippet's queue in order.
 #![cfg(target_arch = "wasm32")]
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use js_sys::{Array, Reflect};
+use wasm_bindgen::JsValue;
 use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
 
 wasm_bindgen_test_configure!(run_in_browser);
 
 /// Same value as `ar_shared::event_id` pins natively (and the end-to-end test checks in a page).
 const PURCHASE_1001: &str = "ar1_47c5cc731af4b5c9fbd830ab4db17cf4";
+
+/// A configuration as the worker serves it: Meta and GA4 driven, purchases with a conversion tag.
+const CONFIG: &str = "ar=1&version=test&country=US\n\
+meta=123&src=http%3A%2F%2F127.0.0.1%3A9%2Ffbevents.js&load=0\n\
+ga4=G-1&src=http%3A%2F%2F127.0.0.1%3A9%2Fgtag.js&load=0\n\
+leads=1\n\
+event=transaction.purchase&meta=Purchase&ga4=purchase&key=order_id&send_to=AW-9%2Flabel\n\
+event=cart.added&meta=AddToCart&ga4=add_to_cart&key=cart_line\n\
+event=quiz.completed&meta=QuizCompleted&ga4=quiz_completed&key=none\n";
+
+fn eval(js: &str) -> JsValue {
+    js_sys::eval(js).expect("test script runs")
+}
+
+/// Recording stand-ins for the page's own tags, and loader hooks that record what is sent.
+fn page_with_tags() -> JsValue {
+    eval(
+        "window.calls = []; window.sent = [];
+         window.fbq = function () { calls.push(['fbq'].concat([].slice.call(arguments))); };
+         window.fbq.callMethod = function () {};
+         window.gtag = function () { calls.push(['gtag'].concat([].slice.call(arguments))); };
+         window.google_tag_manager = {};
+         document.cookie = '_ar_consent=; Max-Age=0; Path=/';
+         document.cookie = '_ar_oo=; Max-Age=0; Path=/';
+         ({ send: function (b, c) { sent.push([b, c]); }, load: function () {}, stub: function () {},
+            banner: function () { calls.push(['banner'].concat([].slice.call(arguments))); } })",
+    )
+}
+
+/// Boots as for a visitor outside the opt-in regions (everything granted by default), then
+/// forgets the boot's own tag calls.
+fn boot_granted() {
+    ar_pixel::boot(
+        CONFIG,
+        Some("consent=1.gggg&banner=0".into()),
+        &page_with_tags(),
+    )
+    .unwrap();
+    eval("calls.length = 0");
+}
+
+fn calls() -> Vec<String> {
+    let calls = eval("calls.map(function (c) { return JSON.stringify(c); })");
+    Array::from(&calls)
+        .iter()
+        .filter_map(|c| c.as_string())
+        .collect()
+}
+
+fn track(event: &str, props: &str) -> Result<JsValue, JsValue> {
+    let args = Array::of2(&JsValue::from_str(event), &eval(&format!("({props})")));
+    ar_pixel::command("track", &args)
+}
 
 #[wasm_bindgen_test]
 fn business_key_id_in_the_browser_matches_the_native_id() {
@@ -26,4 +83,203 @@ fn ids_without_a_business_key_come_from_browser_randomness() {
 #[wasm_bindgen_test]
 fn invalid_event_names_are_refused() {
     assert!(ar_pixel::event_id("Not An Event", None).is_err());
+}
+
+#[wasm_bindgen_test]
+fn the_tags_fire_with_the_id_the_server_copy_gets() {
+    // meta-capi.md §4: fbq's eventID = the server event_id; google.md §8: gtag's transaction_id =
+    // Data Manager's transactionId (the order id for purchases).
+    boot_granted();
+    let id = track(
+        "transaction.purchase",
+        "{order_id: '1001', value: 59.9, currency: 'EUR', items: [{id: 'sku-1', price: 59.9, quantity: 1}]}",
+    )
+    .unwrap();
+    assert_eq!(id.as_string().as_deref(), Some(PURCHASE_1001));
+    let calls = calls();
+    assert_eq!(calls.len(), 3, "{calls:?}");
+    assert!(
+        calls[0].starts_with(r#"["fbq","track","Purchase",{"value":59.9,"currency":"EUR""#),
+        "{}",
+        calls[0]
+    );
+    assert!(calls[0].ends_with(&format!(r#"{{"eventID":"{PURCHASE_1001}"}}]"#)));
+    assert!(calls[1].starts_with(r#"["gtag","event","purchase",{"transaction_id":"1001""#));
+    assert!(
+        calls[2].starts_with(
+            r#"["gtag","event","conversion",{"send_to":"AW-9/label","transaction_id":"1001""#
+        ),
+        "{}",
+        calls[2]
+    );
+    let sent = eval("JSON.stringify(sent[0])").as_string().unwrap();
+    assert!(
+        sent.contains(&format!(r#""event_id":"{PURCHASE_1001}""#)),
+        "{sent}"
+    );
+    assert!(sent.contains(r#"{"meta":true,"google":true}"#), "{sent}");
+}
+
+#[wasm_bindgen_test]
+fn custom_events_are_tracked_custom_with_their_mapped_names() {
+    // meta-capi.md §11.1: names outside Meta's standard events go through trackCustom.
+    boot_granted();
+    track("quiz.completed", "{}").unwrap();
+    let calls = calls();
+    assert!(
+        calls[0].starts_with(r#"["fbq","trackCustom","QuizCompleted""#),
+        "{calls:?}"
+    );
+    assert!(calls[1].starts_with(r#"["gtag","event","quiz_completed""#));
+    assert_eq!(calls.len(), 2, "no conversion tag for this event");
+}
+
+#[wasm_bindgen_test]
+fn a_refused_event_names_its_field_and_fires_nothing() {
+    boot_granted();
+    let err = track("transaction.purchase", "{value: 1, currency: 'EUR'}").unwrap_err();
+    let message = js_sys::Error::from(err).message().as_string().unwrap();
+    assert_eq!(message, "order_id: required for transaction.purchase");
+    let err = track("quiz.unknown", "{}").unwrap_err();
+    let message = js_sys::Error::from(err).message().as_string().unwrap();
+    assert!(
+        message.starts_with("event: quiz.unknown is not a standard event"),
+        "{message}"
+    );
+    assert!(calls().is_empty());
+}
+
+#[wasm_bindgen_test]
+fn queued_calls_replay_in_order_and_settle_their_promises() {
+    boot_granted();
+    let queue = eval(
+        "window.settled = [];
+         function entry(args, n) { return [args, function (v) { settled.push([n, 'ok', v]); },
+           function (e) { settled.push([n, 'err', e.message]); }]; }
+         (function () { return [
+           entry(['track', 'transaction.purchase', {order_id: '1001', value: 1, currency: 'EUR'}], 1),
+           entry(['track', 'cart.added', {cart_id: 'c1'}], 2),
+           entry(['eventId', 'transaction.purchase', '1001'], 3) ]; })()",
+    );
+    ar_pixel::replay(&queue);
+    let settled = eval("JSON.stringify(settled)").as_string().unwrap();
+    assert_eq!(
+        settled,
+        format!(
+            r#"[[1,"ok","{PURCHASE_1001}"],[2,"err","cart_id and items[0].id: required for cart.added"],[3,"ok","{PURCHASE_1001}"]]"#
+        )
+    );
+}
+
+#[wasm_bindgen_test]
+fn a_stub_whose_library_never_loaded_did_not_fire() {
+    // meta-capi.md §11.2: without fbevents.js the stub only queues.
+    let hooks = eval(
+        "window.fbq = function () { fbq.queue.push(arguments); }; fbq.queue = [['init', '1']]; fbq._ar = 1;
+         delete window.gtag; delete window.google_tag_manager; window.loads = [];
+         ({ send: function () {}, load: function (s) { loads.push(s); }, stub: function () {}, banner: function () {} })",
+    );
+    ar_pixel::boot(CONFIG, None, &hooks).unwrap();
+    let loads = eval("JSON.stringify(loads)").as_string().unwrap();
+    assert_eq!(
+        loads, r#"["http://127.0.0.1:9/fbevents.js"]"#,
+        "the page's init gets its library"
+    );
+    let called = eval("({meta: true, google: false})");
+    let fired = ar_pixel::fired(&called);
+    let meta = Reflect::get(&fired, &"meta".into()).unwrap();
+    assert_eq!(meta.as_bool(), Some(false));
+}
+
+/// Meta's published vectors (meta-capi.md §2.1): what the native build pins too.
+const EM_JOHN: &str = "62a14e44f765419d10fea99367361a727c12365e2520f32218d505ed9aa0f62f";
+const PH_US: &str = "e323ec626319ca94ee8bff2e4c87cf613be6ea19919ed1364124e16807ab3176";
+const FN_VALERY: &str = "08e1996b5dd49e62a4b4c010d44e4345592a863bb9f8e3976219bac29417149c";
+
+#[wasm_bindgen_test]
+fn the_browser_hashes_exactly_as_the_native_build_and_nothing_raw_leaves() {
+    // DESIGN §4 "PII": normalized and hashed with ar-shared before anything leaves the page.
+    boot_granted();
+    let user = "{email: ' John_Smith@gmail.com', phone: '(650)555-1212', first_name: 'Valéry', \
+                city: 'Mountain View', zip: '94043', country: 'US'}";
+    let args = Array::of2(&JsValue::from_str("identify"), &eval(&format!("({user})")));
+    ar_pixel::command("identify", &args.slice(1, 2)).unwrap();
+    track("cart.added", "{cart_id: 'c1', items: [{id: 'sku-1'}]}").unwrap();
+    let sent = eval("JSON.stringify(sent[0][0].user)").as_string().unwrap();
+    assert!(
+        sent.contains(&format!(r#""email":{{"meta":"{EM_JOHN}""#)),
+        "{sent}"
+    );
+    assert!(
+        sent.contains(&format!(r#""phone":{{"meta":"{PH_US}""#)),
+        "{sent}"
+    );
+    assert!(
+        sent.contains(&format!(r#""first_name":{{"meta":"{FN_VALERY}""#)),
+        "{sent}"
+    );
+    assert!(
+        sent.contains(r#""zip":{"meta":"#) && sent.contains(r#""google":"94043""#),
+        "{sent}"
+    );
+    let calls = calls().join(" ");
+    assert!(
+        calls.contains(&format!(r#"["fbq","init","123",{{"em":"{EM_JOHN}""#)),
+        "{calls}"
+    );
+    assert!(
+        calls.contains(r#"["gtag","set","user_data",{"sha256_email_address":"#),
+        "{calls}"
+    );
+    let everything = format!("{sent} {calls}").to_lowercase();
+    for raw in ["john_smith", "valéry", "555-1212", "6505551212"] {
+        assert!(
+            !everything.contains(raw),
+            "{raw} left the page: {everything}"
+        );
+    }
+}
+
+#[wasm_bindgen_test]
+fn without_ad_user_data_the_tags_get_no_customer_data() {
+    // DESIGN §4 table: hashed keys only with ad_user_data granted; the worker still gets them
+    // and applies the policy to its copies.
+    eval("document.cookie = '_ar_consent=1.ggdg; Path=/'");
+    ar_pixel::boot(
+        CONFIG,
+        Some("consent=1.gggg&banner=0".into()),
+        &page_with_tags_keeping_cookie(),
+    )
+    .unwrap();
+    eval("calls.length = 0");
+    track(
+        "transaction.purchase",
+        "{order_id: '7', value: 1, currency: 'EUR', user: {email: 'a@b.example'}}",
+    )
+    .unwrap();
+    let calls = calls().join(" ");
+    assert!(
+        !calls.contains("user_data") && !calls.contains("\"init\""),
+        "{calls}"
+    );
+    assert!(
+        eval("JSON.stringify(sent[0][0].user)")
+            .as_string()
+            .unwrap()
+            .contains("\"meta\"")
+    );
+    eval("document.cookie = '_ar_consent=; Max-Age=0; Path=/'");
+}
+
+/// Like [`page_with_tags`], without clearing the consent cookie.
+fn page_with_tags_keeping_cookie() -> JsValue {
+    eval(
+        "window.calls = []; window.sent = [];
+         window.fbq = function () { calls.push(['fbq'].concat([].slice.call(arguments))); };
+         window.fbq.callMethod = function () {};
+         window.gtag = function () { calls.push(['gtag'].concat([].slice.call(arguments))); };
+         window.google_tag_manager = {};
+         ({ send: function (b, c) { sent.push([b, c]); }, load: function () {}, stub: function () {},
+            banner: function () {} })",
+    )
 }

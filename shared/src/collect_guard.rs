@@ -13,6 +13,9 @@
 //!   A request without `Origin` (a non-browser client, an old browser's same-origin GET-like
 //!   beacon) is allowed: it proves nothing either way.
 
+use crate::pii::{PiiField, PiiValue, RawUserData, Sha256Hex};
+use crate::wire::ValidationError;
+
 /// The media types a collect body may have (case-insensitive, parameters ignored).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BodyType {
@@ -81,9 +84,80 @@ pub fn origin_allowed(origin: Option<&str>, request_origin: &str, allowed: &[Str
             .any(|a| a == key)
 }
 
+/// The contact fields that must arrive hashed on `/_ar/collect`: a raw email, phone number or
+/// name means raw PII left a shopper's browser, which the pixel never lets happen (DESIGN §4
+/// "PII": the pixel hashes in the browser).
+pub const HASHED_ONLY: [PiiField; 4] = [
+    PiiField::Email,
+    PiiField::Phone,
+    PiiField::FirstName,
+    PiiField::LastName,
+];
+
+/// Refuses a browser event whose `user` carries a raw email, phone or name, naming the field.
+/// Each such value must be a SHA-256 hex digest, or per platform (`{"meta": …, "google": …}`)
+/// digests. Other fields (Google's plain address parts) pass to the usual hashing.
+///
+/// # Errors
+/// [`ValidationError`] with the field's path, `user.email`.
+pub fn user_data_hashed(user: &RawUserData) -> Result<(), ValidationError> {
+    let hashed = |v: Option<&str>| v.is_none_or(Sha256Hex::looks_hashed);
+    for field in HASHED_ONLY {
+        let ok = match user.get(field) {
+            None => true,
+            Some(PiiValue::Text(t)) => hashed(Some(t)),
+            Some(PiiValue::PerPlatform(v)) => {
+                hashed(v.meta.as_deref()) && hashed(v.google.as_deref())
+            }
+        };
+        if !ok {
+            return Err(ValidationError::new(
+                format!("user.{field}"),
+                "arrived unhashed: browser events carry only SHA-256 digests of contact fields \
+                 (the pixel hashes them; ar('track') and ar('identify') take the plain values)",
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The `Access-Control-Allow-Origin` to answer a cross-origin request with: the request's own
+/// `Origin` when it is one of `ALLOWED_ORIGINS` (a shop whose pages are served elsewhere, posting
+/// to a collect host on its subdomain, DESIGN §4 "Deployment"), else none. A same-origin request
+/// needs no CORS answer.
+pub fn cors_allow_origin<'a>(
+    origin: Option<&'a str>,
+    request_host: &str,
+    allowed: &[String],
+) -> Option<&'a str> {
+    let origin = origin?;
+    let host = origin_host(origin)?;
+    let key = origin_key(origin)?;
+    let same = host == request_host.trim().to_ascii_lowercase();
+    // Scheme included: `http://shop.example` is not the listed `https://shop.example`.
+    let listed = allowed
+        .iter()
+        .filter_map(|a| origin_key(a))
+        .any(|a| a == key);
+    (!same && listed).then_some(origin)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cors_is_answered_only_to_a_listed_origin_with_its_scheme() {
+        let allowed = vec!["https://shop.example".to_owned()];
+        assert_eq!(
+            cors_allow_origin(Some("https://shop.example"), "t.shop.example", &allowed),
+            Some("https://shop.example")
+        );
+        assert_eq!(
+            cors_allow_origin(Some("http://shop.example"), "t.shop.example", &allowed),
+            None
+        );
+    }
 
     #[test]
     fn json_text_plain_and_no_content_type_are_accepted() {
@@ -166,5 +240,46 @@ mod tests {
         );
         assert_eq!(origin_host("null"), None);
         assert_eq!(origin_host("https://"), None);
+    }
+
+    #[test]
+    fn cors_answers_only_allowed_cross_origins() {
+        let allowed = vec!["https://shop.example".to_owned()];
+        assert_eq!(
+            cors_allow_origin(Some("https://shop.example"), "t.shop.example", &allowed),
+            Some("https://shop.example")
+        );
+        assert_eq!(
+            cors_allow_origin(Some("https://evil.example"), "t.shop.example", &allowed),
+            None
+        );
+        assert_eq!(
+            cors_allow_origin(Some("https://t.shop.example"), "t.shop.example", &allowed),
+            None,
+            "same origin needs no CORS"
+        );
+        assert_eq!(cors_allow_origin(None, "t.shop.example", &allowed), None);
+    }
+
+    #[test]
+    fn a_raw_email_phone_or_name_on_collect_is_refused_naming_the_field() {
+        // DESIGN §4 "PII": the pixel hashes in the browser; raw contact data never arrives.
+        let digest = "a".repeat(64);
+        let raw = RawUserData::default().with(PiiField::Phone, "+49 170 1234567");
+        let err = user_data_hashed(&raw).unwrap_err();
+        assert_eq!(err.field, "user.phone");
+        let half = RawUserData::default().with(
+            PiiField::Email,
+            PiiValue::PerPlatform(crate::pii::PerPlatformValue {
+                meta: Some(digest.clone()),
+                google: Some("jane@example.com".into()),
+            }),
+        );
+        assert_eq!(user_data_hashed(&half).unwrap_err().field, "user.email");
+        let ok = RawUserData::default()
+            .with(PiiField::Email, digest.as_str())
+            .with(PiiField::Zip, "94043")
+            .with(PiiField::City, "Berlin");
+        assert_eq!(user_data_hashed(&ok), Ok(()), "plain address parts pass");
     }
 }

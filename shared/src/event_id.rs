@@ -121,6 +121,21 @@ impl BusinessKeys {
     }
 }
 
+/// The id Google deduplicates an event by, byte for byte the same in the browser's gtag and the
+/// server copy: the order id for purchases, the event ID otherwise (DESIGN §1; google.md §8: the
+/// overlap diagnostic flags `order-12345` vs `12345`, case and leading-zero differences). Never
+/// reformatted.
+pub fn transaction_id<'a>(
+    event: &EventName,
+    order_id: Option<&'a str>,
+    event_id: &'a EventId,
+) -> &'a str {
+    match (event, order_id) {
+        (EventName::Purchase, Some(order)) if !order.is_empty() => order,
+        _ => event_id.as_str(),
+    }
+}
+
 impl FromStr for EventId {
     type Err = EventIdError;
 

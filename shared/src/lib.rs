@@ -12,6 +12,7 @@
 //! Features: without `server` (the pixel's build) the crate links no `serde_json`, no PSL and no
 //! date formatting, to keep the browser module small.
 
+pub mod browser;
 pub mod click_ids;
 pub mod consent;
 pub mod cookies;

@@ -48,6 +48,34 @@ pub enum BusinessKey {
 }
 
 impl BusinessKey {
+    /// Every key kind, in declaration order.
+    pub const ALL: [Self; 6] = [
+        Self::OrderId,
+        Self::CheckoutId,
+        Self::UserId,
+        Self::LeadId,
+        Self::CartLine,
+        Self::None,
+    ];
+
+    /// The configuration name (`order_id`, `cart_line`, …), as in `EVENT_MAPPING`'s `key` and the
+    /// pixel's configuration.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::OrderId => "order_id",
+            Self::CheckoutId => "checkout_id",
+            Self::UserId => "user_id",
+            Self::LeadId => "lead_id",
+            Self::CartLine => "cart_line",
+            Self::None => "none",
+        }
+    }
+
+    /// The key kind named `name` ([`BusinessKey::as_str`]).
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == name)
+    }
+
     /// The event field that carries this key (for error messages and the pixel's props).
     pub fn field_name(self) -> &'static str {
         match self {
@@ -155,6 +183,13 @@ impl EventMapping {
     }
 }
 
+/// Whether `event` must carry `value` and `currency`: Meta requires both for Purchase
+/// (meta-capi.md §1.5). Checked by the worker (`wire::validate`) and, before anything is sent, by
+/// the pixel (`browser::event`).
+pub fn needs_value(event: &EventName) -> bool {
+    *event == EventName::Purchase
+}
+
 /// The standard table (DESIGN §3; Meta names from meta-capi.md §1.3, GA4 names and Ads categories
 /// from google.md §10). `None` for custom events.
 pub fn standard(event: &EventName) -> Option<EventMapping> {
@@ -235,6 +270,17 @@ mod tests {
                 "lead.submitted"
             ]
         );
+    }
+
+    #[cfg(feature = "server")]
+    #[test]
+    fn key_names_are_the_serde_names() {
+        for k in BusinessKey::ALL {
+            let json = serde_json::to_string(&k).unwrap();
+            assert_eq!(json, format!("\"{}\"", k.as_str()));
+            assert_eq!(BusinessKey::from_name(k.as_str()), Some(k));
+        }
+        assert_eq!(BusinessKey::from_name("order"), None);
     }
 
     #[test]

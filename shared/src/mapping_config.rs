@@ -148,6 +148,21 @@ impl Mappings {
     }
 }
 
+impl Mappings {
+    /// Every mapped event: the standard table (with the merchant's overrides), then the custom
+    /// events in name order. What the pixel is told (`browser::served`).
+    pub fn all(&self) -> Vec<(EventName, EventMapping)> {
+        let standard = EventName::STANDARD
+            .iter()
+            .filter_map(|e| Some((e.clone(), self.lookup(e)?)));
+        let custom = self.overrides.iter().filter_map(|(name, m)| {
+            let name: EventName = name.parse().ok()?;
+            matches!(name, EventName::Custom(_)).then(|| (name, m.clone()))
+        });
+        standard.chain(custom).collect()
+    }
+}
+
 fn check_meta_name(event: &str, value: &str) -> Result<(), MappingError> {
     let bad = |problem| MappingError::BadName {
         event: event.into(),
@@ -224,6 +239,23 @@ mod tests {
             m.lookup(&EventName::Purchase),
             standard(&EventName::Purchase)
         );
+    }
+
+    #[test]
+    fn all_lists_standard_events_with_overrides_then_custom_events() {
+        let m = Mappings::from_json(
+            r#"{"events":{"quiz.completed":{"meta":"QuizCompleted","ga4":"quiz_completed"},"cart.added":{"meta":"AddToBasket"}}}"#,
+        )
+        .unwrap();
+        let all = m.all();
+        assert_eq!(all.len(), 8);
+        assert_eq!(all[0].0, EventName::Purchase);
+        let cart = all
+            .iter()
+            .find(|(n, _)| *n == EventName::CartAdded)
+            .unwrap();
+        assert_eq!(cart.1.meta, "AddToBasket");
+        assert_eq!(all[7].0.as_str(), "quiz.completed");
     }
 
     #[test]

@@ -6,12 +6,16 @@
 //! A platform whose settings are all absent is simply off; one with some settings present and
 //! others missing is a configuration error.
 
+mod actions;
+pub mod pixel;
+
 use crate::consent::RegionPolicy;
 use crate::mapping_config::Mappings;
 use crate::platform::request::{
-    ActionKind, ConversionAction, ConversionActions, DataManagerConfig, Ga4Config, GoogleAdsConfig,
-    MetaConfig,
+    ConversionActions, DataManagerConfig, Ga4Config, GoogleAdsConfig, MetaConfig,
 };
+use actions::parse_actions;
+pub use pixel::PixelSettings;
 
 /// Default merge window for real-time events (DESIGN §5).
 pub const DEFAULT_MERGE_WINDOW_MS: u64 = 2_000;
@@ -89,6 +93,8 @@ pub struct Settings {
     pub ga4: Option<Ga4Config>,
     /// Google OAuth client, when any Google Ads destination is on.
     pub google_oauth: Option<GoogleOAuth>,
+    /// The pixel's settings (base tags, banner, dataLayer, lead forms).
+    pub pixel: PixelSettings,
 }
 
 /// One configuration problem, naming the setting.
@@ -229,6 +235,7 @@ impl Settings {
             conversion_actions,
             ga4,
         } = read_platforms(&mut r);
+        let pixel = pixel::read(&mut r);
         let settings = Settings {
             origin_url: origin_url.map(|o| o.trim_end_matches('/').to_owned()),
             allowed_origins: r
@@ -256,6 +263,7 @@ impl Settings {
             conversion_actions,
             ga4,
             google_oauth,
+            pixel,
         };
         if r.problems.is_empty() {
             Ok(settings)
@@ -376,37 +384,6 @@ fn read_platforms(r: &mut Reader<'_>) -> Platforms {
         conversion_actions,
         ga4,
     }
-}
-
-/// `GOOGLE_CONVERSION_ACTIONS`: `event=action_id:kind` pairs separated by commas, kind `webpage`
-/// (Data Manager into the gtag's action) or `upload_clicks`, e.g.
-/// `transaction.purchase=2001:webpage,cart.added=1002:upload_clicks`.
-fn parse_actions(value: &str) -> Result<ConversionActions, String> {
-    let mut actions = Vec::new();
-    for entry in value.split(',').map(str::trim).filter(|e| !e.is_empty()) {
-        let bad = || format!("{entry:?} is not event=action_id:webpage|upload_clicks");
-        let (event, rest) = entry.split_once('=').ok_or_else(bad)?;
-        let (id, kind) = rest.split_once(':').ok_or_else(bad)?;
-        let kind = match kind {
-            "webpage" => ActionKind::Webpage,
-            "upload_clicks" => ActionKind::UploadClicks,
-            _ => return Err(bad()),
-        };
-        if id.is_empty() || !id.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(format!("{entry:?}: the action id must be digits"));
-        }
-        if actions.iter().any(|a: &ConversionAction| a.event == event) {
-            return Err(format!(
-                "{event} is mapped twice: one event goes to exactly one action (it would be counted twice)"
-            ));
-        }
-        actions.push(ConversionAction {
-            event: event.to_owned(),
-            action_id: id.to_owned(),
-            kind,
-        });
-    }
-    Ok(ConversionActions(actions))
 }
 
 #[cfg(test)]

@@ -230,9 +230,19 @@ pub fn consent_from_cookies(jar: &CookieJar<'_>, groups: &OneTrustGroups) -> Par
 
 /// Country (upper-case alpha-2) and region (full ISO 3166-2, `US-CA`).
 fn location(req: &VisitRequest<'_>, config: &VisitConfig<'_>) -> (Option<String>, Option<String>) {
-    let (country, region) = match config.geo_override {
+    visitor_location(req.cf_country, req.cf_region_code, config.geo_override)
+}
+
+/// Where the visitor is: `GEO_OVERRIDE` when configured, else Cloudflare's `cf.country` and
+/// `cf.regionCode`; country upper-case alpha-2, region full ISO 3166-2 (`US-CA`).
+pub fn visitor_location(
+    cf_country: Option<&str>,
+    cf_region_code: Option<&str>,
+    geo_override: Option<(&str, Option<&str>)>,
+) -> (Option<String>, Option<String>) {
+    let (country, region) = match geo_override {
         Some((c, r)) => (Some(c), r),
-        None => (req.cf_country, req.cf_region_code),
+        None => (cf_country, cf_region_code),
     };
     let country = country
         .map(|c| c.trim().to_ascii_uppercase())

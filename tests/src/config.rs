@@ -96,6 +96,10 @@ pub struct ShopConfig {
     pub gtag_send_to: String,
     /// Currency of the demo catalogue.
     pub currency: String,
+    /// Where the pages load the pixel from: `None` for `/_ar/pixel.js` on the shop's own host
+    /// (the worker in front), or a collect host's URL (`http://t.shop.localhost:8787/_ar/pixel.js`)
+    /// for a shop the worker is not in front of.
+    pub pixel_src: Option<String>,
 }
 
 impl Default for ShopConfig {
@@ -107,6 +111,7 @@ impl Default for ShopConfig {
             platform_url: String::new(),
             gtag_send_to: DEFAULT_GTAG_SEND_TO.into(),
             currency: "EUR".into(),
+            pixel_src: None,
         }
     }
 }

@@ -45,6 +45,10 @@ pub fn routes() -> Router<AppState> {
             get(browser_tags).post(add_browser_tag),
         )
         .merge(crate::inspect_ledger::routes())
+        .route(
+            "/_sandbox/tags/{name}",
+            get(crate::shop::tag_standins::script),
+        )
         .layer(axum::middleware::from_fn(cors))
 }
 
@@ -217,6 +221,9 @@ struct TagCall {
     args: Vec<Value>,
     #[serde(default)]
     page: Option<String>,
+    /// The call's position among the page's tag calls (the stand-ins count them).
+    #[serde(default)]
+    seq: Option<u64>,
 }
 
 async fn add_browser_tag(
@@ -238,7 +245,7 @@ async fn add_browser_tag(
         path: "/_sandbox/browser-tags".into(),
         query: BTreeMap::new(),
         headers: crate::record::recordable_headers(&headers),
-        body: json!({ "tag": call.tag, "args": call.args, "page": call.page }),
+        body: json!({ "tag": call.tag, "args": call.args, "page": call.page, "seq": call.seq }),
         verdict: Verdict::Accepted,
         status: 200,
         error: None,

@@ -29,6 +29,7 @@ pub mod inspect_page;
 pub mod load;
 pub mod platforms;
 pub mod record;
+pub mod recording_proxy;
 pub mod server;
 pub mod shop;
 pub mod state;

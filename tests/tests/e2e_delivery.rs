@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 
 use ar_sandbox::Sandbox;
 use ar_sandbox::harness::Worker;
+use ar_shared::pii::PiiField::{Email, FirstName, LastName, Phone};
 use ar_shared::{EventId, EventName};
 use serde_json::{Value, json};
 
@@ -93,7 +94,7 @@ async fn a_purchase_reaches_meta_without_any_cron_run_exactly_once() {
         &worker,
         &purchase(
             "e2e-1001",
-            json!({"value": 59.9, "currency": "EUR", "user": {"email": RAW_EMAIL}}),
+            json!({"value": 59.9, "currency": "EUR", "user": common::pixel_user(&[(Email, RAW_EMAIL)])}),
         ),
     )
     .await;
@@ -142,7 +143,7 @@ async fn two_copies_of_a_purchase_become_one_meta_request_with_the_merged_data()
         &purchase(
             "e2e-2002",
             json!({"value": 42.5, "currency": "USD",
-                   "user": {"email": RAW_EMAIL, "phone": RAW_PHONE}}),
+                   "user": common::pixel_user(&[(Email, RAW_EMAIL), (Phone, RAW_PHONE)])}),
         ),
     )
     .await;
@@ -366,17 +367,31 @@ async fn no_raw_pii_is_stored_in_d1_or_sent_to_the_platforms() {
         &worker,
         &purchase(
             "e2e-3003",
-            json!({"value": 10, "currency": "USD", "user": {"email": RAW_EMAIL, "phone": RAW_PHONE,
-                   "first_name": RAW_FIRST, "last_name": RAW_LAST}}),
+            json!({"value": 10, "currency": "USD", "user": common::pixel_user(&[(Email, RAW_EMAIL),
+                   (Phone, RAW_PHONE), (FirstName, RAW_FIRST), (LastName, RAW_LAST)])}),
         ),
     )
     .await;
     collect(
         &worker,
         &json!({"event": "cart.added", "cart_id": "cart-pii", "items": [{"id": "sku-pii"}],
-                "user": {"email": RAW_EMAIL}, "page": {"url": "https://shop.example.com/p"}}),
+                "user": common::pixel_user(&[(Email, RAW_EMAIL)]), "page": {"url": "https://shop.example.com/p"}}),
     )
     .await;
+    // DESIGN §4 "PII": a raw email arriving from a browser is refused, naming the field.
+    let res = common::http()
+        .post(format!("{}/_ar/collect", worker.base_url))
+        .header("content-type", "text/plain")
+        .json(&purchase(
+            "e2e-3004",
+            json!({"value": 1, "currency": "USD", "user": {"email": RAW_EMAIL}}),
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 400);
+    let answer: Value = res.json().await.unwrap();
+    assert_eq!(answer["field"], "user.email", "{answer}");
     tokio::time::sleep(Duration::from_secs(8)).await;
     cron(&worker).await;
     tokio::time::sleep(Duration::from_secs(1)).await;

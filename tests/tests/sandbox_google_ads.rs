@@ -541,7 +541,7 @@ async fn search_stream_lists_seeded_actions_and_rejects_other_resources() {
     let sb = sandbox().await;
     let (status, res) = ads_post(&sb, "googleAds:searchStream", &json!({"query": "SELECT conversion_action.id, conversion_action.type FROM conversion_action WHERE conversion_action.type IN ('WEBPAGE')"})).await;
     assert_eq!(status, 200);
-    assert_eq!(res[0]["results"].as_array().unwrap().len(), 1);
+    assert_eq!(res[0]["results"].as_array().unwrap().len(), 7);
     assert_eq!(res[0]["results"][0]["conversionAction"]["id"], "2001");
     let (status, res) = ads_post(
         &sb,

@@ -92,7 +92,8 @@ impl Shopper {
     }
 }
 
-const SNIPPET: &str = r#"<script>window.ar=window.ar||function(){var a=arguments;return new Promise(function(s,j){(ar.q=ar.q||[]).push([a,s,j])})};</script><script type="module" src="/_ar/pixel.js"></script>"#;
+/// The product's snippet (`ar_shared::browser::snippet`), which the shop must embed verbatim.
+const SNIPPET: &str = ar_shared::browser::snippet::SNIPPET;
 
 /// Walks product → cart → checkout → payment; returns the order-placing response.
 async fn buy_three_mugs(s: &mut Shopper) -> reqwest::Response {
@@ -104,7 +105,7 @@ async fn buy_three_mugs(s: &mut Shopper) -> reqwest::Response {
     );
     let (_, product) = s.get("/products/sku-1").await;
     assert!(
-        product.contains("arShop.track(\"product.viewed\", null,"),
+        product.contains("ar(\"track\", \"product.viewed\", {"),
         "{product}"
     );
     let res = s
@@ -113,11 +114,11 @@ async fn buy_three_mugs(s: &mut Shopper) -> reqwest::Response {
     assert_eq!(res.status().as_u16(), 303);
     let (_, cart) = s.get("/cart?added=sku-1").await;
     assert!(
-        cart.contains("\"cart.added\"") && cart.contains(":sku-1\""),
+        cart.contains("\"cart.added\"") && cart.contains("\"cart_id\":\"cart-"),
         "{cart}"
     );
     let (_, checkout) = s.get("/checkout").await;
-    assert!(checkout.contains("\"checkout.started\", \"chk-"));
+    assert!(checkout.contains("\"checkout_id\":\"chk-"));
     let identity = [
         ("email", "Shopper@Example.com"),
         ("phone", "+49 170 1234567"),
@@ -129,7 +130,9 @@ async fn buy_three_mugs(s: &mut Shopper) -> reqwest::Response {
     ];
     assert_eq!(s.post("/checkout", &identity).await.status().as_u16(), 303);
     let (_, payment) = s.get("/payment").await;
-    assert!(payment.contains("\"payment_info.added\", \"chk-"));
+    assert!(
+        payment.contains("\"payment_info.added\"") && payment.contains("\"checkout_id\":\"chk-")
+    );
     let res = s.post("/payment", &[("card", "4242")]).await;
     assert_eq!(res.status().as_u16(), 303);
     res
@@ -201,9 +204,8 @@ async fn checkout_flow_posts_a_correctly_signed_purchase_to_the_worker() {
 
     let (status, thanks) = shopper.get(&location).await;
     assert_eq!(status, 200);
-    assert!(thanks.contains(&format!(
-        "arShop.track(\"transaction.purchase\", \"{order_id}\""
-    )));
+    assert!(thanks.contains("ar(\"track\", \"transaction.purchase\", {"));
+    assert!(thanks.contains(&format!("\"order_id\":\"{order_id}\"")));
 }
 
 #[tokio::test]
@@ -286,13 +288,9 @@ async fn signup_and_lead_forms_report_their_events_with_business_keys() {
     assert_eq!(event["event"], "user.signed_up");
     let user_id = event["user_id"].as_str().unwrap().to_owned();
     assert_eq!(welcome, format!("/welcome?user={user_id}"));
-    assert!(
-        shopper
-            .get(&welcome)
-            .await
-            .1
-            .contains(&format!("\"user.signed_up\", \"{user_id}\""))
-    );
+    assert!(shopper.get(&welcome).await.1.contains(&format!(
+        "\"user.signed_up\", {{\"user_id\":\"{user_id}\"}}"
+    )));
 
     let res = shopper
         .post(
@@ -306,34 +304,48 @@ async fn signup_and_lead_forms_report_their_events_with_business_keys() {
     assert_eq!(event["event"], "lead.submitted");
     assert_eq!(event["user"]["phone"], "+49 30 123456");
     let lead_id = event["lead_id"].as_str().unwrap();
-    assert!(
-        shopper
-            .get(&thanks)
-            .await
-            .1
-            .contains(&format!("\"lead.submitted\", \"{lead_id}\""))
-    );
+    assert!(shopper.get(&thanks).await.1.contains(&format!(
+        "\"lead.submitted\", {{\"lead_id\":\"{lead_id}\"}}"
+    )));
 }
 
 #[tokio::test]
-async fn pages_define_fake_tags_that_post_to_the_sandbox() {
+async fn pages_carry_only_the_snippet_and_one_ar_call() {
+    // The acceptance of issue 11: the shop fires no tag itself; the pixel does.
     let sb = sandbox().await;
     let mut shopper = Shopper {
         base: sb.shop_url.clone(),
         cookies: Vec::new(),
     };
     let (_, html) = shopper.get("/products/sku-2").await;
-    assert!(html.contains("window.fbq = function"));
-    assert!(html.contains("window.gtag = function"));
-    assert!(html.contains("window.__arTagCalls"));
-    assert!(html.contains(&format!(
-        "\"{}\" + \"/_sandbox/browser-tags\"",
-        sb.platform_url
-    )));
-    assert!(html.contains("{ eventID: id }"));
+    assert!(html.contains(SNIPPET));
+    let own = html.replace(SNIPPET, "");
+    for own_tag in ["fbq", "gtag", "dataLayer", "eventID"] {
+        assert!(!own.contains(own_tag), "the page mentions {own_tag}: {own}");
+    }
     assert_eq!(
-        html.matches("ar(\"track\"").count(),
-        1,
-        "one helper line holds the pixel call"
+        html.matches("<script").count(),
+        3,
+        "snippet, pixel, one call"
     );
+    assert_eq!(html.matches("ar(\"track\"").count(), 1);
+}
+
+#[tokio::test]
+async fn the_stand_in_base_tags_are_served_and_other_tags_are_blocked() {
+    let sb = sandbox().await;
+    for (name, marker) in [
+        ("fbevents.js", "callMethod"),
+        ("gtag.js", "google_tag_manager"),
+    ] {
+        let res = reqwest::get(format!("{}/_sandbox/tags/{name}", sb.platform_url))
+            .await
+            .unwrap();
+        assert_eq!(res.status().as_u16(), 200);
+        assert!(res.text().await.unwrap().contains(marker), "{name}");
+    }
+    let blocked = reqwest::get(format!("{}/_sandbox/tags/blocked.js", sb.platform_url))
+        .await
+        .unwrap();
+    assert_eq!(blocked.status().as_u16(), 404);
 }

@@ -18,6 +18,7 @@ pub mod gpc;
 pub mod policy;
 pub mod region;
 pub mod signals;
+pub mod tcf_map;
 
 #[cfg(feature = "server")]
 pub mod cmp;
@@ -32,3 +33,4 @@ pub use policy::{
 };
 pub use region::{RegionConfigError, RegionPolicy};
 pub use signals::{ConsentState, PartialConsent, Signal, resolve};
+pub use tcf_map::tcf_purposes_to_consent;

@@ -15,7 +15,7 @@ use core::str::FromStr;
 use base64::Engine as _;
 use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 
-use super::signals::{PartialConsent, Signal};
+use super::signals::PartialConsent;
 
 /// Name of the cookie IAB TCF v2 CMPs store the TC string in.
 pub const TCF_COOKIE_NAME: &str = "euconsent-v2";
@@ -118,20 +118,10 @@ impl TcString {
     /// consent bits count, not legitimate interest; `purpose_one_treatment` is not taken as consent.
     /// `analytics_storage` is left unstated: "TCF does not drive `analytics_storage`".
     pub fn consent(&self) -> PartialConsent {
-        // Addendum A: "a string without vendor consent for 755 should be treated as denied for Google".
-        let google = self.vendor_consent(GOOGLE_VENDOR_ID);
-        // Addendum A: purpose 1 denied → ad_storage and ad_user_data denied.
-        let p1 = self.purpose_consent(1);
-        // Addendum A: purpose 3 or 4 denied → ad_personalization denied.
-        let p3_4 = self.purpose_consent(3) && self.purpose_consent(4);
-        // Addendum A: purpose 7 denied → ad_user_data denied.
-        let p7 = self.purpose_consent(7);
-        PartialConsent {
-            ad_storage: Some(Signal::from_bool(google && p1)),
-            analytics_storage: None,
-            ad_user_data: Some(Signal::from_bool(google && p1 && p7)),
-            ad_personalization: Some(Signal::from_bool(google && p3_4)),
-        }
+        super::tcf_map::tcf_purposes_to_consent(
+            self.vendor_consent(GOOGLE_VENDOR_ID),
+            [1, 3, 4, 7].map(|n| self.purpose_consent(n)),
+        )
     }
 }
 

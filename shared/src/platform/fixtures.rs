@@ -167,18 +167,21 @@ pub fn actions() -> ConversionActions {
         event: "transaction.purchase".into(),
         action_id: "555".into(),
         kind: ActionKind::Webpage,
+        send_to: None,
     }];
     for (i, e) in EventName::STANDARD.iter().skip(1).enumerate() {
         all.push(ConversionAction {
             event: e.as_str().into(),
             action_id: format!("60{i}"),
             kind: ActionKind::UploadClicks,
+            send_to: None,
         });
     }
     all.push(ConversionAction {
         event: "quiz.done".into(),
         action_id: "700".into(),
         kind: ActionKind::UploadClicks,
+        send_to: None,
     });
     ConversionActions(all)
 }

@@ -7,9 +7,9 @@
 
 use serde_json::{Map, Value, json};
 
+use crate::browser::tags::{LineItem, meta_custom_data};
 use crate::click_ids::{Fbc, Fbp};
 use crate::consent::policy::MetaPermission;
-use crate::event::EventName;
 use crate::outbound::OutboundEvent;
 
 use super::request::{
@@ -96,42 +96,50 @@ pub fn server_event(event: &OutboundEvent) -> Result<Value, NotSent> {
 /// `custom_data` (meta-capi.md §1.5): value, currency, contents, `content_ids`, `content_type`,
 /// `num_items` (`InitiateCheckout` only) and `order_id`.
 fn custom_data(event: &OutboundEvent) -> Map<String, Value> {
+    // One rule for both copies: the pixel's fbq gets the same custom_data (browser::tags).
+    let items: Vec<LineItem> = event
+        .items
+        .iter()
+        .map(|i| LineItem {
+            id: i.id.clone(),
+            name: i.name.clone(),
+            price: i.price,
+            quantity: i.quantity,
+            category: i.category.clone(),
+        })
+        .collect();
+    let money = event.money.as_ref().map(|m| (m.value, m.currency.as_str()));
+    let d = meta_custom_data(&event.name, money, &items, event.order_id.as_deref());
     let mut c = Map::new();
-    if let Some(crate::money::Money { value, currency }) = &event.money
+    if let Some((value, currency)) = &d.money
         && let Some(v) = number(*value)
     {
         c.insert("value".into(), v);
         c.insert("currency".into(), json!(currency));
     }
-    if !event.items.is_empty() {
-        let contents: Vec<Value> = event
-            .items
+    if !d.contents.is_empty() {
+        let contents: Vec<Value> = d
+            .contents
             .iter()
             .map(|item| {
                 let mut o = Map::new();
                 o.insert("id".into(), json!(item.id));
-                o.insert("quantity".into(), json!(item.quantity.unwrap_or(1)));
-                if let Some(p) = item.price.and_then(number) {
+                o.insert("quantity".into(), json!(item.quantity));
+                if let Some(p) = item.item_price.and_then(number) {
                     o.insert("item_price".into(), p);
                 }
                 Value::Object(o)
             })
             .collect();
-        let ids: Vec<&str> = event.items.iter().map(|i| i.id.as_str()).collect();
+        let ids: Vec<&str> = d.contents.iter().map(|i| i.id.as_str()).collect();
         c.insert("contents".into(), Value::Array(contents));
         c.insert("content_ids".into(), json!(ids));
         c.insert("content_type".into(), json!("product"));
-        // meta-capi.md §1.5: num_items — "Use only with InitiateCheckout".
-        if event.name == EventName::CheckoutStarted {
-            let n: u64 = event
-                .items
-                .iter()
-                .map(|i| u64::from(i.quantity.unwrap_or(1)))
-                .sum();
-            c.insert("num_items".into(), json!(n));
-        }
     }
-    if let Some(order) = non_empty(event.order_id.as_deref()) {
+    if let Some(n) = d.num_items {
+        c.insert("num_items".into(), json!(n));
+    }
+    if let Some(order) = &d.order_id {
         c.insert("order_id".into(), json!(order));
     }
     c

@@ -21,11 +21,9 @@ use super::request::{ActionKind, ConversionAction, ConversionActions, NotSent};
 
 /// The id Google deduplicates by: the order id for purchases, the event ID otherwise. Never
 /// reformatted: trimming or case changes would break the match with the browser's gtag copy.
+/// The rule is `event_id::transaction_id`, which the pixel uses for gtag too.
 pub fn transaction_id(event: &OutboundEvent) -> &str {
-    match (&event.name, event.order_id.as_deref()) {
-        (EventName::Purchase, Some(order)) if !order.is_empty() => order,
-        _ => event.event_id.as_str(),
-    }
+    crate::event_id::transaction_id(&event.name, event.order_id.as_deref(), &event.event_id)
 }
 
 /// Whether Meta gets a server copy.

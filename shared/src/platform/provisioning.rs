@@ -223,6 +223,7 @@ impl ProvisioningDiff {
                     event: w.event.clone(),
                     action_id: e.id.clone(),
                     kind: w.kind,
+                    send_to: None,
                 })
                 .collect(),
         )

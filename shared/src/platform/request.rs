@@ -260,6 +260,8 @@ pub struct ConversionAction {
     pub action_id: String,
     /// How it is fed.
     pub kind: ActionKind,
+    /// A `WEBPAGE` action's conversion tag (`AW-…/label`), which the pixel fires into.
+    pub send_to: Option<crate::browser::SendTo>,
 }
 
 /// Which conversion action each event goes to. One entry per event: a second entry for the same
@@ -347,11 +349,13 @@ mod tests {
                 event: "e".into(),
                 action_id: "1".into(),
                 kind: ActionKind::Webpage,
+                send_to: None,
             },
             ConversionAction {
                 event: "e".into(),
                 action_id: "2".into(),
                 kind: ActionKind::UploadClicks,
+                send_to: None,
             },
         ]);
         assert_eq!(

@@ -90,16 +90,6 @@ fn google_ads_without_oauth_or_actions_is_a_configuration_error() {
 }
 
 #[test]
-fn an_event_mapped_to_two_conversion_actions_is_rejected() {
-    // DESIGN §1: one server copy per action; two actions for one event would count it twice.
-    let err = parse_actions("transaction.purchase=1:webpage,transaction.purchase=2:upload_clicks")
-        .unwrap_err();
-    assert!(err.contains("mapped twice"), "{err}");
-    assert!(parse_actions("transaction.purchase=abc:webpage").is_err());
-    assert!(parse_actions("transaction.purchase=1:both").is_err());
-}
-
-#[test]
 fn secrets_do_not_appear_in_debug_output() {
     let s = read(&[
         ("GOOGLE_CLIENT_ID", "c"),

@@ -93,7 +93,7 @@ pub fn validate(
     let money = check_money(
         input.value,
         input.currency.as_deref(),
-        name == EventName::Purchase,
+        crate::mapping::needs_value(&name),
     )?;
     check_items(&input.items)?;
     let page = input.page.unwrap_or_default();

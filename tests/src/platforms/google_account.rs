@@ -192,13 +192,55 @@ fn seeded(
     }
 }
 
+/// The WEBPAGE actions: the purchase action the demo shop's gtag reports into (id 2001, `send_to`
+/// `AW-123/label`), and one per other standard event (2002–2007, `AW-123/<name>`), so every event
+/// can be a multi-source conversion deduplicated by `transactionId`.
+const WEBPAGE_ACTIONS: [(u64, &str, &str, &str); 6] = [
+    (2002, "Sign-up (website tag)", "SIGNUP", "AW-123/signup"),
+    (
+        2003,
+        "Lead (website tag)",
+        "SUBMIT_LEAD_FORM",
+        "AW-123/lead",
+    ),
+    (
+        2004,
+        "Add to cart (website tag)",
+        "ADD_TO_CART",
+        "AW-123/cart",
+    ),
+    (
+        2005,
+        "Checkout (website tag)",
+        "BEGIN_CHECKOUT",
+        "AW-123/checkout",
+    ),
+    (
+        2006,
+        "Payment info (website tag)",
+        "DEFAULT",
+        "AW-123/payment",
+    ),
+    (
+        2007,
+        "Product view (website tag)",
+        "PAGE_VIEW",
+        "AW-123/view",
+    ),
+];
+
 /// The actions every fresh sandbox has: one `UPLOAD_CLICKS` action per standard event (secondary,
-/// ids 1001–1007) and the WEBPAGE purchase action the demo shop's gtag reports into (id 2001,
-/// `send_to` `AW-123/label`). All were "created" long ago, so uploads are not too recent.
+/// ids 1001–1007) and the WEBPAGE actions above. All were "created" long ago, so uploads are not
+/// too recent.
 pub fn seeded_actions() -> Vec<ConversionAction> {
     let mut webpage = seeded(2001, "Purchase (website tag)", "WEBPAGE", "PURCHASE", true);
     webpage.tag_send_to = Some(DEFAULT_GTAG_SEND_TO.into());
-    vec![
+    let others = WEBPAGE_ACTIONS.iter().map(|(id, name, category, send_to)| {
+        let mut a = seeded(*id, name, "WEBPAGE", category, true);
+        a.tag_send_to = Some((*send_to).into());
+        a
+    });
+    let mut all = vec![
         seeded(1001, "srv purchase", "UPLOAD_CLICKS", "PURCHASE", false),
         seeded(1002, "srv sign_up", "UPLOAD_CLICKS", "SIGNUP", false),
         seeded(
@@ -231,5 +273,7 @@ pub fn seeded_actions() -> Vec<ConversionAction> {
         ),
         seeded(1007, "srv view_item", "UPLOAD_CLICKS", "PAGE_VIEW", false),
         webpage,
-    ]
+    ];
+    all.extend(others);
+    all
 }

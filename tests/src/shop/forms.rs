@@ -18,7 +18,9 @@ use crate::html::escape;
 use crate::state::{AppState, lock};
 
 const SIGNUP_FORM: &str = "<form method=\"post\" action=\"/signup\"><label>Email <input name=\"email\" value=\"new.user@example.com\"></label><label>First name <input name=\"first_name\" value=\"Max\"></label><label>Last name <input name=\"last_name\" value=\"Muster\"></label><button id=\"sign-up\">Create account</button></form>";
-const LEAD_FORM: &str = "<form method=\"post\" action=\"/lead\"><label>Email <input name=\"email\" value=\"lead@example.com\"></label><label>Phone <input name=\"phone\" value=\"+49 30 123456\"></label><label>Message <input name=\"message\" value=\"Please call me\"></label><button id=\"send-lead\">Send</button></form>";
+/// A lead form as a merchant marks it for the pixel (`data-ar-lead`): the pixel reports the lead
+/// on submit and adds the hidden `ar_lead_id` the backend adopts.
+const LEAD_FORM: &str = "<form method=\"post\" action=\"/lead\" data-ar-lead><label>Email <input type=\"email\" name=\"email\" value=\"lead@example.com\"></label><label>Phone <input type=\"tel\" name=\"phone\" value=\"+49 30 123456\"></label><label>Message <input name=\"message\" value=\"Please call me\"></label><button id=\"send-lead\">Send</button></form>";
 
 /// `GET /signup`
 pub async fn signup(State(state): State<AppState>) -> Html<String> {
@@ -70,13 +72,26 @@ pub async fn lead(State(state): State<AppState>) -> Html<String> {
     Html(render_page(&state, "Contact us", LEAD_FORM, None))
 }
 
-/// `POST /lead`
+/// `POST /lead`: the lead id the pixel put into `ar_lead_id` (so both copies are one lead), or
+/// the shop's own.
 pub async fn lead_submit(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Form(customer): Form<Customer>,
+    Form(form): Form<BTreeMap<String, String>>,
 ) -> Response {
-    let lead_id = format!("lead-{}", lock(&state.shop).next_number());
+    let field = |k: &str| form.get(k).cloned().unwrap_or_default();
+    let customer = Customer {
+        email: field("email"),
+        phone: field("phone"),
+        first_name: field("first_name"),
+        last_name: field("last_name"),
+        ..Customer::default()
+    };
+    let lead_id = form
+        .get("ar_lead_id")
+        .filter(|id| !id.is_empty() && id.len() <= 128)
+        .cloned()
+        .unwrap_or_else(|| format!("lead-{}", lock(&state.shop).next_number()));
     let mut event = Map::new();
     event.insert("event".into(), json!("lead.submitted"));
     event.insert("lead_id".into(), json!(lead_id));

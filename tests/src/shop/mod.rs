@@ -11,6 +11,7 @@ pub mod pages;
 pub mod probe;
 pub mod report;
 pub mod session;
+pub mod tag_standins;
 pub mod templates;
 
 use axum::Router;

@@ -19,10 +19,9 @@ use crate::state::{AppState, lock};
 
 type Params = Query<BTreeMap<String, String>>;
 
-/// Renders a shop page with this shop's settings.
+/// Renders a shop page.
 pub fn render(state: &AppState, title: &str, body: &str, track: Option<&Track>) -> String {
-    let shop = &state.config.shop;
-    page(title, body, track, &shop.platform_url, &shop.gtag_send_to)
+    page(title, body, track, state.config.shop.pixel_src.as_deref())
 }
 
 /// The shopper's session id, created if needed; `Some(cookie)` when a cookie must be set.
@@ -270,7 +269,9 @@ pub async fn payment(State(state): State<AppState>, headers: HeaderMap) -> Respo
         "<p>Total {total:.2} {}</p><form method=\"post\" action=\"/payment\"><label>Card <input name=\"card\" value=\"4242 4242 4242 4242\"></label><button id=\"place-order\">Place order</button></form>",
         escape(&state.config.shop.currency)
     );
-    let data = json!({ "value": total, "currency": state.config.shop.currency, "items": items });
+    // The shop knows who is paying: the pixel hashes it in the browser before it leaves.
+    let user = user_json(s.customer.as_ref(), &s.customer_no);
+    let data = json!({ "value": total, "currency": state.config.shop.currency, "items": items, "user": user });
     let track = Track {
         event: "payment_info.added",
         key: Some(checkout_id),

@@ -4,6 +4,8 @@
 // Each test file uses some of these; test helpers fail loudly (unwrap/expect) by design.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
+pub mod browser;
+
 use ar_sandbox::checks::sha256_hex;
 use ar_sandbox::{Sandbox, SandboxConfig};
 use serde_json::{Value, json};
@@ -233,4 +235,24 @@ pub fn meta_worker(
     ];
     vars.extend_from_slice(extra);
     ar_sandbox::harness::Worker::start(&vars)
+}
+
+/// A `user{}` object as the pixel sends it: each field hashed in the browser, in the per-platform
+/// form (`{"email": {"meta": <hex>, "google": <hex>}}`), Google's address parts plain (DESIGN §4).
+pub fn pixel_user(fields: &[(ar_shared::pii::PiiField, &str)]) -> Value {
+    use ar_shared::pii::{PiiField, PiiValue, RawUserData, hash_user_data};
+    let raw = fields
+        .iter()
+        .fold(RawUserData::default(), |r, (f, v)| r.with(*f, *v));
+    let input = hash_user_data(&raw, "US").0.to_input();
+    let mut out = serde_json::Map::new();
+    for field in PiiField::ALL {
+        if let Some(PiiValue::PerPlatform(v)) = input.get(field) {
+            out.insert(
+                field.as_str().into(),
+                json!({ "meta": v.meta, "google": v.google }),
+            );
+        }
+    }
+    Value::Object(out)
 }

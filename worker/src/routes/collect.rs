@@ -10,7 +10,7 @@
 
 use std::cell::RefCell;
 
-use ar_shared::collect_guard::{BodyType, body_type, origin_allowed};
+use ar_shared::collect_guard::{self, BodyType, body_type, origin_allowed};
 use ar_shared::delivery::plan::CopyOutcome;
 use ar_shared::rate_limit::{RateDecision, RateLimiter, client_key};
 use ar_shared::record::{EventRecord, SessionContext, Source};
@@ -103,6 +103,7 @@ pub(crate) async fn handle(mut req: Request, env: &Env, ctx: &Context) -> RouteR
     let event = wire::parse_event(&body)
         .and_then(|input| wire::validate(input, validation))
         .and_then(|event| browser_may_not_state(&event).map(|()| event))
+        .and_then(|e| collect_guard::user_data_hashed(&e.user).map(|()| e))
         .map_err(Error::InvalidEvent)?;
     // The page the event happened on carries the click IDs; the beacon's Referer is that page.
     let page_url = event.page.url.as_deref().or(facts.referer.as_deref());
@@ -136,7 +137,8 @@ async fn pixel_record(
     visit: &Visit,
     now_ms: u64,
 ) -> (EventRecord, String, Option<SessionContext>) {
-    // The pixel hashes in the browser; raw values that still arrive are hashed here (DESIGN §4).
+    // The pixel hashes in the browser (a raw email, phone or name was refused above); Google's
+    // plain address parts are normalized here (DESIGN §4).
     let (mut record, problems) = EventRecord::arriving(
         event,
         &settings.default_country,

@@ -21,5 +21,8 @@ fn asset(bytes: &[u8], content_type: &str) -> RouteResult {
     let response = Response::from_bytes(bytes.to_vec())?;
     response.headers().set("content-type", content_type)?;
     response.headers().set("cache-control", CACHE_CONTROL)?;
+    // A shop served elsewhere loads the pixel from its collect host (DESIGN §4 "Deployment"): a
+    // module script and its wasm are CORS requests. Both are public and carry no credentials.
+    response.headers().set("access-control-allow-origin", "*")?;
     Ok(response)
 }

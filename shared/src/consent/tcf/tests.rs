@@ -1,7 +1,7 @@
 //! Tests for `tcf.rs`: its rules by name, and property tests for what it parses.
 
 use super::*;
-use Signal::{Denied, Granted};
+use crate::consent::Signal::{Denied, Granted};
 
 /// Writes big-endian bit fields, then base64url without padding, as CMPs do.
 #[derive(Default)]

@@ -1,0 +1,73 @@
+//! GA4 e-commerce pushes on `window.dataLayer` (the loader hands each past and future push here):
+//! translated by `ar_shared::browser::datalayer` into the event shape and reported like
+//! `ar('track')`, the tags fired too in `fire` mode.
+
+use ar_shared::browser::config::{DataLayerMode, KEY_FIELDS};
+use ar_shared::browser::datalayer::{ITEM_FIELDS, event_for, key_path, reported};
+use wasm_bindgen::JsValue;
+
+use crate::js::{elements, get, object, set};
+use crate::{PixelError, State, props, track};
+
+/// The value at a dot path (`ecommerce.checkout_id`).
+fn at(obj: &JsValue, path: &str) -> JsValue {
+    path.split('.').fold(obj.clone(), |v, key| get(&v, key))
+}
+
+/// Reports one push; `undefined` for a push that is not a captured event or lacks its key.
+pub(crate) fn push(state: &State, entry: &JsValue) -> Result<JsValue, PixelError> {
+    let Some(name) = get(entry, "event").as_string() else {
+        return Ok(JsValue::UNDEFINED);
+    };
+    let Some(event) = event_for(&state.config, &name) else {
+        return Ok(JsValue::UNDEFINED);
+    };
+    let ecommerce = get(entry, "ecommerce");
+    let p = object();
+    for field in ["value", "currency"] {
+        let v = get(&ecommerce, field);
+        if !v.is_undefined() {
+            set(&p, field, &v)?;
+        }
+    }
+    let items = js_sys::Array::new();
+    for item in elements(&get(&ecommerce, "items")) {
+        let o = object();
+        for (from, to) in ITEM_FIELDS {
+            let v = get(&item, from);
+            if !v.is_undefined() {
+                set(&o, to, &v)?;
+            }
+        }
+        items.push(&o);
+    }
+    if items.length() > 0 {
+        set(&p, "items", &items)?;
+    }
+    for field in KEY_FIELDS {
+        if let Some(path) = key_path(&state.config, field) {
+            let v = at(entry, path);
+            if !v.is_undefined() && !v.is_null() {
+                set(&p, field, &v)?;
+            }
+        }
+    }
+    let page = props::page_event(&p, event.key);
+    // The keyless rule: no random-ID copy beside the shop's keyed one.
+    if !reported(event, &page.keys) {
+        web_sys_warn(&format!(
+            "ar: dataLayer {name} has no {}: not reported (it would count twice)",
+            event.key.field_name()
+        ));
+        return Ok(JsValue::UNDEFINED);
+    }
+    let fire = state.config.datalayer == DataLayerMode::Fire;
+    track::report(state, event.name.as_str(), &p, fire)
+}
+
+fn web_sys_warn(message: &str) {
+    let console = get(&js_sys::global(), "console");
+    if let Ok(warn) = wasm_bindgen::JsCast::dyn_into::<js_sys::Function>(get(&console, "warn")) {
+        let _ = warn.call1(&console, &JsValue::from_str(message));
+    }
+}

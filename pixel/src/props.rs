@@ -1,0 +1,150 @@
+//! Reads what the page passed to `ar('track', name, props)` into `ar_shared::browser::event`'s
+//! types, and writes the event the worker's collect route takes.
+//!
+//! `props` is the event shape of the README (`order_id`, `value`, `currency`, `items`, `user`, …),
+//! or a bare string: the event's business key.
+
+use ar_shared::browser::event::PageEvent;
+use ar_shared::browser::tags::LineItem;
+use ar_shared::event_id::BusinessKeys;
+use ar_shared::mapping::BusinessKey;
+use wasm_bindgen::{JsCast as _, JsValue};
+
+use crate::PixelError;
+use crate::js::{elements, get, get_f64, get_str, object, set, set_str};
+
+/// The fields a business key is read from.
+const KEY_FIELDS: [&str; 5] = ["order_id", "checkout_id", "cart_id", "lead_id", "user_id"];
+
+/// The page's statement as the shared rules take it. A bare string is the business key of the
+/// event's kind (a cart line needs an object with `items`).
+pub(crate) fn page_event(props: &JsValue, key_kind: BusinessKey) -> PageEvent {
+    if let Some(key) = props.as_string() {
+        let mut keys = BusinessKeys::default();
+        match key_kind {
+            BusinessKey::OrderId => keys.order_id = Some(key),
+            BusinessKey::CheckoutId => keys.checkout_id = Some(key),
+            BusinessKey::UserId => keys.user_id = Some(key),
+            BusinessKey::LeadId => keys.lead_id = Some(key),
+            BusinessKey::CartLine | BusinessKey::None => {}
+        }
+        return PageEvent {
+            keys,
+            ..PageEvent::default()
+        };
+    }
+    let items: Vec<LineItem> = elements(&get(props, "items"))
+        .iter()
+        .filter_map(|i| {
+            Some(LineItem {
+                id: get_str(i, "id")?,
+                name: get_str(i, "name"),
+                price: get_f64(i, "price"),
+                quantity: get_f64(i, "quantity").and_then(quantity),
+                category: get_str(i, "category"),
+            })
+        })
+        .collect();
+    PageEvent {
+        event_id: get_str(props, "event_id"),
+        keys: BusinessKeys {
+            order_id: get_str(props, "order_id"),
+            checkout_id: get_str(props, "checkout_id"),
+            cart_id: get_str(props, "cart_id"),
+            lead_id: get_str(props, "lead_id"),
+            user_id: get_str(props, "user_id"),
+            line_item_id: items.first().map(|i| i.id.clone()),
+        },
+        value: get_f64(props, "value"),
+        currency: get_str(props, "currency"),
+        items,
+    }
+}
+
+/// A whole, positive quantity that fits the wire's `u32`.
+fn quantity(q: f64) -> Option<u32> {
+    let whole = q.trunc();
+    // Truncation is intended: quantities are counts, checked to be in range first.
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+    (whole >= 1.0 && whole <= f64::from(u32::MAX)).then_some(whole as u32)
+}
+
+/// The collect body: the page's own fields (the worker checks them and names any it does not
+/// know), with the business keys, amounts and items as read, the name and ID, the time and the
+/// page. `user` is replaced by its hashed form before sending.
+pub(crate) fn collect_body(
+    props: &JsValue,
+    name: &str,
+    event_id: &str,
+    page: &PageEvent,
+) -> Result<JsValue, PixelError> {
+    let body = object();
+    if props.is_object() {
+        let (to, from): (&js_sys::Object, &js_sys::Object) =
+            (body.unchecked_ref(), props.unchecked_ref());
+        js_sys::Object::assign(to, from);
+    }
+    let keys = &page.keys;
+    for (field, value) in KEY_FIELDS.iter().zip([
+        &keys.order_id,
+        &keys.checkout_id,
+        &keys.cart_id,
+        &keys.lead_id,
+        &keys.user_id,
+    ]) {
+        if let Some(v) = value {
+            set_str(&body, field, v)?;
+        }
+    }
+    if let Some(v) = page.value {
+        set(&body, "value", &JsValue::from_f64(v))?;
+    }
+    if !page.items.is_empty() {
+        let items = js_sys::Array::new();
+        for i in &page.items {
+            let o = object();
+            set_str(&o, "id", &i.id)?;
+            if let Some(n) = &i.name {
+                set_str(&o, "name", n)?;
+            }
+            if let Some(p) = i.price {
+                set(&o, "price", &JsValue::from_f64(p))?;
+            }
+            if let Some(q) = i.quantity {
+                set(&o, "quantity", &JsValue::from(q))?;
+            }
+            if let Some(c) = &i.category {
+                set_str(&o, "category", c)?;
+            }
+            items.push(&o);
+        }
+        set(&body, "items", &items)?;
+    }
+    set_str(&body, "event", name)?;
+    set_str(&body, "event_id", event_id)?;
+    set(
+        &body,
+        "occurred_at",
+        &JsValue::from_f64(js_sys::Date::now().floor()),
+    )?;
+    if get(&body, "page").is_undefined() {
+        set(&body, "page", &page_info()?)?;
+    }
+    Ok(body)
+}
+
+fn page_info() -> Result<JsValue, PixelError> {
+    let window = web_sys::window().ok_or(PixelError::NoWindow)?;
+    let page = object();
+    if let Ok(href) = window.location().href() {
+        set_str(&page, "url", &href)?;
+    }
+    if let Some(referrer) = window
+        .document()
+        .map(|d| d.referrer())
+        .filter(|r| !r.is_empty())
+    {
+        set_str(&page, "referrer", &referrer)?;
+    }
+    Ok(page)
+}

@@ -1,0 +1,137 @@
+//! What the pixel captures from the page, in real headless Chromium: GA4 e-commerce dataLayer
+//! pushes become the mapped events with their items, value and currency; a push without its
+//! business key is not reported (it would be a second conversion beside the shop's keyed copy);
+//! `capture` leaves the tags to the page's GTM; a `<form data-ar-lead>` reports its lead with
+//! hashed contacts and hands its lead id to the shop's backend.
+#![cfg(target_arch = "wasm32")]
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use ar_shared::{EventId, EventName};
+use wasm_bindgen::JsValue;
+use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+fn config(mode: &str) -> String {
+    format!(
+        "ar=1&version=test&country=US\n\
+meta=123&src=x&load=0\nga4=G-1&src=x&load=0\n\
+datalayer={mode}&checkout_id=ecommerce.checkout_id\nleads=1\n\
+event=transaction.purchase&meta=Purchase&ga4=purchase&key=order_id\n\
+event=checkout.started&meta=InitiateCheckout&ga4=begin_checkout&key=checkout_id\n\
+event=product.viewed&meta=ViewContent&ga4=view_item&key=none\n\
+event=lead.submitted&meta=Lead&ga4=generate_lead&key=lead_id\n"
+    )
+}
+
+fn eval(js: &str) -> JsValue {
+    js_sys::eval(js).expect("test script runs")
+}
+
+fn boot(mode: &str) {
+    let hooks = eval(
+        "window.calls = []; window.sent = [];
+         window.fbq = function () { calls.push(['fbq'].concat([].slice.call(arguments))); };
+         fbq.callMethod = function () {};
+         window.gtag = function () { calls.push(['gtag'].concat([].slice.call(arguments))); };
+         window.google_tag_manager = {};
+         document.cookie = '_ar_consent=1.gggg; Path=/';
+         ({ send: function (b, c) { sent.push([b, c]); }, load: function () {}, stub: function () {},
+            banner: function () {} })",
+    );
+    ar_pixel::boot(
+        &config(mode),
+        Some("consent=1.gggg&banner=0".into()),
+        &hooks,
+    )
+    .unwrap();
+    eval("calls.length = 0; document.cookie = '_ar_consent=; Max-Age=0; Path=/'");
+}
+
+#[wasm_bindgen_test]
+fn a_ga4_purchase_push_is_the_purchase_with_its_order_id_items_and_value() {
+    // google.md §4, §11.1: GA4's transaction_id is the order id; items map field by field.
+    boot("fire");
+    let push = eval(
+        "({event: 'purchase', ecommerce: {transaction_id: 'T-77', value: 25.5, currency: 'EUR',
+           items: [{item_id: 'sku-9', item_name: 'Mug', price: 12.75, quantity: 2, item_category: 'Kitchen'}]}})",
+    );
+    let id = ar_pixel::data_layer_push(&push).unwrap();
+    let expected = EventId::from_business_key(&EventName::Purchase, "T-77");
+    assert_eq!(id.as_string().as_deref(), Some(expected.as_str()));
+    let body = eval("JSON.stringify(sent[0][0])").as_string().unwrap();
+    assert!(body.contains(r#""order_id":"T-77""#), "{body}");
+    assert!(
+        body.contains(r#""items":[{"id":"sku-9","name":"Mug","price":12.75,"quantity":2,"category":"Kitchen"}]"#),
+        "{body}"
+    );
+    assert!(body.contains(r#""value":25.5"#) && body.contains(r#""currency":"EUR""#));
+    let calls = eval("JSON.stringify(calls)").as_string().unwrap();
+    assert!(
+        calls.contains(r#"["fbq","track","Purchase""#),
+        "fire mode fires: {calls}"
+    );
+}
+
+#[wasm_bindgen_test]
+fn a_push_without_its_business_key_is_not_reported() {
+    // meta-capi.md §4, google.md §8: a random ID beside the shop's keyed copy would count twice.
+    boot("capture");
+    let keyless = eval("({event: 'begin_checkout', ecommerce: {value: 3, currency: 'EUR'}})");
+    assert!(ar_pixel::data_layer_push(&keyless).unwrap().is_undefined());
+    let keyed = eval(
+        "({event: 'begin_checkout', ecommerce: {checkout_id: 'chk-5', value: 3, currency: 'EUR'}})",
+    );
+    let id = ar_pixel::data_layer_push(&keyed).unwrap();
+    let expected = EventId::from_business_key(&EventName::CheckoutStarted, "chk-5");
+    assert_eq!(id.as_string().as_deref(), Some(expected.as_str()));
+    assert_eq!(
+        eval("sent.length").as_f64(),
+        Some(1.0),
+        "only the keyed push"
+    );
+    assert_eq!(
+        eval("calls.length").as_f64(),
+        Some(0.0),
+        "capture leaves the tags to GTM"
+    );
+    let view = eval("({event: 'view_item', ecommerce: {items: [{item_id: 'sku-1'}]}})");
+    assert!(
+        ar_pixel::data_layer_push(&view).unwrap().is_string(),
+        "views need no key"
+    );
+    let other = eval("({event: 'page_view'})");
+    assert!(ar_pixel::data_layer_push(&other).unwrap().is_undefined());
+}
+
+#[wasm_bindgen_test]
+fn a_lead_form_reports_its_lead_with_hashed_contacts_and_hands_the_id_to_the_backend() {
+    boot("off");
+    let form = eval(
+        "window.f = document.createElement('form'); f.setAttribute('data-ar-lead', '');
+         f.innerHTML = '<input type=\"email\" name=\"email\" value=\"Lead@Example.com\">' +
+           '<input type=\"tel\" name=\"phone\" value=\"+49 30 123456\">' +
+           '<input name=\"message\" value=\"call me\">' +
+           '<input name=\"surname\" data-ar-field=\"last_name\" value=\"Muster\">';
+         document.body.appendChild(f); f",
+    );
+    let id = ar_pixel::form_submitted(&form).unwrap();
+    let lead = eval("f.querySelector('input[name=ar_lead_id]').value")
+        .as_string()
+        .unwrap();
+    assert!(lead.starts_with("lead_"), "{lead}");
+    let expected = EventId::from_business_key(&EventName::LeadSubmitted, &lead);
+    assert_eq!(id.as_string().as_deref(), Some(expected.as_str()));
+    let body = eval("JSON.stringify(sent[0][0])").as_string().unwrap();
+    assert!(body.contains(&format!(r#""lead_id":"{lead}""#)), "{body}");
+    for raw in ["lead@example.com", "123456", "muster", "call me"] {
+        assert!(
+            !body.to_lowercase().contains(raw),
+            "{raw} left the page: {body}"
+        );
+    }
+    assert!(body.contains(r#""last_name":{"meta":"#));
+    let other = eval("document.createElement('form')");
+    assert!(ar_pixel::form_submitted(&other).unwrap().is_undefined());
+    eval("f.remove()");
+}

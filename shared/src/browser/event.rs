@@ -1,0 +1,230 @@
+//! An event as the page reports it with `ar('track', name, props)`, and what the pixel decides
+//! before anything leaves the page: that the worker maps it, that it carries its business key, and
+//! its ID, derived from the mapping the worker serves (`config`), so the pixel's ID is the one the
+//! server copy gets (DESIGN §3).
+//!
+//! A refusal names the field, in the words the worker would use (`order_id: required for
+//! transaction.purchase`), so the page's promise rejects with something a developer can act on.
+
+use core::fmt;
+
+use crate::event::EventName;
+use crate::event_id::{BusinessKeys, EventId};
+use crate::mapping::{BusinessKey, needs_value};
+
+use super::config::{PixelConfig, PixelEvent};
+use super::tags::LineItem;
+
+/// What the page stated about an event.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PageEvent {
+    /// `event_id`, when the page chose one.
+    pub event_id: Option<String>,
+    /// `order_id`, `checkout_id`, `cart_id`, `lead_id`, `user_id`.
+    pub keys: BusinessKeys,
+    /// `value`.
+    pub value: Option<f64>,
+    /// `currency`.
+    pub currency: Option<String>,
+    /// `items`.
+    pub items: Vec<LineItem>,
+}
+
+impl PageEvent {
+    /// Value and currency, when both are stated.
+    pub fn money(&self) -> Option<(f64, &str)> {
+        Some((self.value?, self.currency.as_deref()?))
+    }
+}
+
+/// Why the pixel refuses an event: the field and the problem.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventError {
+    /// The field at fault (`event`, `order_id`, `value`, …).
+    pub field: &'static str,
+    /// What is wrong with it.
+    pub problem: String,
+}
+
+impl fmt::Display for EventError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.field, self.problem)
+    }
+}
+
+impl core::error::Error for EventError {}
+
+/// An event the pixel will report: its mapping and its ID.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Identified<'a> {
+    /// How the tags name it.
+    pub mapping: &'a PixelEvent,
+    /// Its ID.
+    pub event_id: EventId,
+}
+
+/// Checks `page` as event `name` under `config` and fixes its ID: the stated `event_id`, else the
+/// ID of its business key, else one from `random`.
+///
+/// # Errors
+/// [`EventError`] naming the field: an unknown or unmapped event, a missing business key, an
+/// unusable `event_id`, or a purchase without value and currency.
+pub fn identify<'a>(
+    config: &'a PixelConfig,
+    name: &str,
+    page: &PageEvent,
+    random: [u8; 16],
+) -> Result<Identified<'a>, EventError> {
+    let bad = |field, problem: String| EventError { field, problem };
+    let parsed: EventName = name
+        .parse()
+        .map_err(|e: crate::event::EventNameError| bad("event", e.to_string()))?;
+    let mapping = config.event(&parsed).ok_or_else(|| {
+        bad(
+            "event",
+            format!("{parsed} is not a standard event and has no custom mapping"),
+        )
+    })?;
+    let key = page.keys.key_for(mapping.key);
+    if key.is_none() && mapping.key != BusinessKey::None {
+        return Err(bad(
+            mapping.key.field_name(),
+            format!("required for {parsed}"),
+        ));
+    }
+    // meta-capi.md §1.5: value and currency are required for Purchase.
+    if needs_value(&parsed) && page.money().is_none() {
+        let field = if page.value.is_none() {
+            "value"
+        } else {
+            "currency"
+        };
+        return Err(bad(field, format!("required for {parsed}")));
+    }
+    let event_id = match &page.event_id {
+        Some(id) => id
+            .parse()
+            .map_err(|e: crate::event_id::EventIdError| bad("event_id", e.to_string()))?,
+        None => key.map_or_else(
+            || EventId::from_random(random),
+            |k| EventId::from_business_key(&parsed, &k),
+        ),
+    };
+    Ok(Identified { mapping, event_id })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::browser::config::PixelEvent;
+
+    fn config() -> PixelConfig {
+        let events = EventName::STANDARD
+            .iter()
+            .map(|e| {
+                let m = crate::mapping::standard(e).unwrap_or_else(|| unreachable!());
+                PixelEvent {
+                    name: e.clone(),
+                    meta: m.meta,
+                    ga4: m.ga4,
+                    key: m.key,
+                    send_to: None,
+                }
+            })
+            .collect();
+        PixelConfig {
+            events,
+            ..PixelConfig::default()
+        }
+    }
+
+    fn purchase(order: &str) -> PageEvent {
+        PageEvent {
+            keys: BusinessKeys {
+                order_id: Some(order.into()),
+                ..BusinessKeys::default()
+            },
+            value: Some(59.9),
+            currency: Some("EUR".into()),
+            ..PageEvent::default()
+        }
+    }
+
+    #[test]
+    fn the_pixel_derives_the_id_the_server_copy_derives() {
+        // DESIGN §3: the same ID from (event, business key) on both sides.
+        let c = config();
+        let id = identify(&c, "transaction.purchase", &purchase("1001"), [0; 16]).unwrap();
+        assert_eq!(
+            id.event_id,
+            EventId::from_business_key(&EventName::Purchase, "1001")
+        );
+        assert_eq!(id.mapping.meta, "Purchase");
+    }
+
+    #[test]
+    fn a_missing_business_key_is_refused_naming_the_field() {
+        let err = identify(
+            &config(),
+            "transaction.purchase",
+            &PageEvent::default(),
+            [0; 16],
+        )
+        .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "order_id: required for transaction.purchase"
+        );
+        let cart = PageEvent {
+            keys: BusinessKeys {
+                cart_id: Some("c1".into()),
+                ..BusinessKeys::default()
+            },
+            ..PageEvent::default()
+        };
+        let err = identify(&config(), "cart.added", &cart, [0; 16]).unwrap_err();
+        assert_eq!(err.field, "cart_id and items[0].id");
+    }
+
+    #[test]
+    fn a_purchase_without_value_or_currency_is_refused() {
+        // meta-capi.md §1.5: Purchase needs value and currency.
+        let mut p = purchase("1");
+        p.currency = None;
+        let err = identify(&config(), "transaction.purchase", &p, [0; 16]).unwrap_err();
+        assert_eq!(err.field, "currency");
+        p.value = None;
+        let err = identify(&config(), "transaction.purchase", &p, [0; 16]).unwrap_err();
+        assert_eq!(err.field, "value");
+    }
+
+    #[test]
+    fn unmapped_or_malformed_names_are_refused() {
+        let err = identify(&config(), "quiz.done", &PageEvent::default(), [0; 16]).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "event: quiz.done is not a standard event and has no custom mapping"
+        );
+        let err = identify(&config(), "Quiz Done", &PageEvent::default(), [0; 16]).unwrap_err();
+        assert_eq!(err.field, "event");
+    }
+
+    #[test]
+    fn a_stated_event_id_is_kept_and_keyless_events_get_a_random_one() {
+        let c = config();
+        let stated = PageEvent {
+            event_id: Some("page-chosen-1".into()),
+            ..PageEvent::default()
+        };
+        let id = identify(&c, "product.viewed", &stated, [0; 16]).unwrap();
+        assert_eq!(id.event_id.as_str(), "page-chosen-1");
+        let id = identify(&c, "product.viewed", &PageEvent::default(), [0xab; 16]).unwrap();
+        assert_eq!(id.event_id, EventId::from_random([0xab; 16]));
+        let bad = PageEvent {
+            event_id: Some("a b".into()),
+            ..PageEvent::default()
+        };
+        let err = identify(&c, "product.viewed", &bad, [0; 16]).unwrap_err();
+        assert_eq!(err.field, "event_id");
+    }
+}

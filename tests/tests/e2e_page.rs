@@ -1,0 +1,199 @@
+//! What the pixel does on a shopper's page, end to end: headless Chromium through a recording
+//! proxy in front of the real worker (workerd via `wrangler dev`).
+//! - Raw customer data never leaves the browser (DESIGN §4 "PII"): the payment page passes the
+//!   customer's email, phone and name to `ar('track')`; a scan of every `/_ar/*` request the page
+//!   made and of every call the stand-in tags received finds none of them raw, while the hashes
+//!   went out and Meta's server copy carries the browser's hash.
+//! - Calls queued before `pixel.js` arrives (the proxy holds it) resolve in order.
+//! - An event the network lost is retried, then sent from the next page of the visit.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::time::Duration;
+
+use ar_sandbox::ReportMode;
+use ar_sandbox::harness::{ChromeDriver, free_port};
+use ar_sandbox::recording_proxy::RecordingProxy;
+use ar_shared::pii::{PiiField, RawUserData, hash_user_data};
+use common::browser::{
+    browser, click, server_events, shop_sandbox, shop_worker, shown_event_id, tag_calls, until,
+};
+
+/// The demo checkout's default identity, as typed.
+const RAW: [&str; 5] = [
+    "shopper@example.com",
+    "+49 170 1234567",
+    "1701234567",
+    "erika",
+    "mustermann",
+];
+
+#[tokio::test(flavor = "multi_thread")]
+async fn no_request_the_page_makes_carries_a_raw_email_phone_or_name() {
+    let port = free_port();
+    let sb = shop_sandbox(port, ReportMode::None).await;
+    let p = sb.platform_url.clone();
+    let worker = shop_worker(&sb, port, &[("HOLD_UNVERIFIED", "false")]);
+    let proxy = RecordingProxy::start(&worker.base_url).await.unwrap();
+    let driver = ChromeDriver::start();
+    let client = browser(&driver).await;
+    client
+        .goto(&format!("{}/products/sku-1?fbclid=IwAR-pii", proxy.url))
+        .await
+        .unwrap();
+    shown_event_id(&client, "#add-to-cart").await;
+    click(&client, "#add-to-cart").await;
+    click(&client, "#checkout").await;
+    click(&client, "#to-payment").await;
+    let paid = shown_event_id(&client, "#place-order").await;
+    client.goto(&format!("{}/", proxy.url)).await.unwrap();
+    client.close().await.unwrap();
+
+    // The payment event's server copy carries the browser's hash of the email (meta-capi.md §2).
+    let (email, _) = hash_user_data(
+        &RawUserData::default().with(PiiField::Email, "Shopper@Example.com"),
+        "US",
+    );
+    let em = email.meta.em.unwrap();
+    let meta = until(&worker, Duration::from_secs(30), || async {
+        let meta = server_events(&p, "meta", "data").await;
+        meta.into_iter().find(|e| e["event_id"] == paid.as_str())
+    })
+    .await
+    .expect("Meta's copy of the payment event");
+    assert_eq!(meta["user_data"]["em"], em.as_str());
+
+    let sent: Vec<String> = proxy
+        .seen()
+        .into_iter()
+        .filter(|s| s.target.starts_with("/_ar/"))
+        .map(|s| format!("{} {}", s.target, s.body).to_lowercase())
+        .collect();
+    let hashed = sent.iter().any(|s| {
+        s.starts_with("/_ar/collect")
+            && s.contains(&format!("\"email\":{{\"meta\":\"{}\"", em.as_str()))
+    });
+    assert!(
+        hashed,
+        "the payment event carried the hashed email: {sent:?}"
+    );
+    let tags: Vec<String> = tag_calls(&p)
+        .await
+        .iter()
+        .map(|c| c.to_string().to_lowercase())
+        .collect();
+    assert!(!tags.is_empty());
+    for raw in RAW {
+        for (what, texts) in [("/_ar/* request", &sent), ("tag call", &tags)] {
+            let leak = texts.iter().find(|t| t.contains(raw));
+            assert!(leak.is_none(), "raw {raw:?} in a {what}: {leak:?}");
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn calls_queued_before_the_pixel_loads_resolve_in_order() {
+    // The snippet queues; the pixel replays the queue in order once it has loaded, and a refused
+    // call rejects with a message naming the field instead of throwing into the page.
+    let port = free_port();
+    let sb = shop_sandbox(port, ReportMode::None).await;
+    let worker = shop_worker(&sb, port, &[]);
+    let proxy = RecordingProxy::start(&worker.base_url).await.unwrap();
+    proxy.hold("/_ar/pixel.js");
+    let driver = ChromeDriver::start();
+    // The held module script holds DOMContentLoaded and load too: navigation must not wait.
+    let mut caps = ChromeDriver::capabilities();
+    caps.insert("pageLoadStrategy".into(), "none".into());
+    let client =
+        fantoccini::ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+            .capabilities(caps)
+            .connect(&driver.url)
+            .await
+            .unwrap();
+    client.goto(&format!("{}/signup", proxy.url)).await.unwrap();
+    // The page is parsed (its last element exists) while pixel.js is still held.
+    client
+        .wait()
+        .at_most(Duration::from_secs(30))
+        .for_element(fantoccini::Locator::Css("#ar-event-id"))
+        .await
+        .unwrap();
+    let queued = client
+        .execute(
+            "window.results = [];
+             function note(n) { return [function (v) { results.push([n, 'ok', v]); },
+                                        function (e) { results.push([n, 'err', e.message]); }]; }
+             ar('track', 'transaction.purchase', {order_id: 'q-1', value: 5, currency: 'EUR'}).then(...note(1));
+             ar('track', 'cart.added', {cart_id: 'c-1'}).then(...note(2));
+             ar('eventId', 'transaction.purchase', 'q-1').then(...note(3));
+             return window.ar.q.length;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(queued, 3, "the calls wait in the snippet's queue");
+    proxy.release();
+    let settled = until(&worker, Duration::from_secs(30), || async {
+        let r = client
+            .execute(
+                "return results.length === 3 ? JSON.stringify(results) : null;",
+                vec![],
+            )
+            .await
+            .ok()?;
+        r.as_str().map(str::to_owned)
+    })
+    .await
+    .expect("the queued calls settled");
+    client.close().await.unwrap();
+    let id = ar_shared::EventId::from_business_key(&ar_shared::EventName::Purchase, "q-1");
+    assert_eq!(
+        settled,
+        format!(
+            r#"[[1,"ok","{id}"],[2,"err","cart_id and items[0].id: required for cart.added"],[3,"ok","{id}"]]"#
+        )
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_event_the_network_lost_is_retried_then_sent_from_the_next_page() {
+    // browser::delivery: bounded retry while the page lives, the sessionStorage outbox after.
+    let port = free_port();
+    let sb = shop_sandbox(port, ReportMode::None).await;
+    let worker = shop_worker(&sb, port, &[]);
+    let proxy = RecordingProxy::start(&worker.base_url).await.unwrap();
+    proxy.fail("/_ar/collect");
+    let driver = ChromeDriver::start();
+    let client = browser(&driver).await;
+    client
+        .goto(&format!("{}/products/sku-1", proxy.url))
+        .await
+        .unwrap();
+    let id = shown_event_id(&client, "#add-to-cart").await;
+    let posts = |proxy: &RecordingProxy, id: &str| {
+        proxy
+            .seen()
+            .iter()
+            .filter(|s| s.target.starts_with("/_ar/collect") && s.body.contains(id))
+            .count()
+    };
+    let retried = until(&worker, Duration::from_secs(30), || async {
+        (posts(&proxy, &id) >= 2).then_some(())
+    })
+    .await;
+    assert!(retried.is_some(), "the failed send was retried");
+    client.goto(&format!("{}/signup", proxy.url)).await.unwrap();
+    proxy.heal();
+    client.goto(&format!("{}/lead", proxy.url)).await.unwrap();
+    let stored = until(&worker, Duration::from_secs(30), || async {
+        let rows = worker.d1(&format!(
+            "SELECT event_id FROM events WHERE event_id = '{id}'"
+        ));
+        (!rows.is_empty()).then_some(())
+    })
+    .await;
+    client.close().await.unwrap();
+    assert!(stored.is_some(), "the next page sent the lost event");
+}
