@@ -54,6 +54,19 @@ async fn collect(worker: &Worker, body: &Value) {
     assert_eq!(status, 204, "collect answered {status}: {text}");
 }
 
+/// The health report, as the admin sees it.
+async fn health(worker: &Worker) -> Value {
+    common::http()
+        .get(format!("{}/_ar/health", worker.base_url))
+        .bearer_auth(ADMIN)
+        .send()
+        .await
+        .expect("health")
+        .json::<Value>()
+        .await
+        .expect("health json")
+}
+
 async fn meta_requests(sb: &Sandbox, event_id: Option<&str>) -> Vec<Value> {
     common::platform_requests(sb, "meta", event_id).await
 }
@@ -249,15 +262,7 @@ async fn platform_failures_are_retried_by_later_cron_runs_and_delivered_once() {
         "each event delivered exactly once"
     );
     // The health report shows them delivered.
-    let health = common::http()
-        .get(format!("{}/_ar/health", worker.base_url))
-        .bearer_auth(ADMIN)
-        .send()
-        .await
-        .expect("health")
-        .json::<Value>()
-        .await
-        .expect("json");
+    let health = health(&worker).await;
     assert_eq!(health["delivery"]["meta"]["delivered"], 5, "{health:#}");
 }
 
@@ -285,15 +290,7 @@ async fn a_failed_purchase_is_retried_by_a_delayed_queue_wake_up_without_the_cro
     // loaded machine, so the deadline is generous.
     let deadline = Instant::now() + Duration::from_secs(90);
     loop {
-        let health = common::http()
-            .get(format!("{}/_ar/health", worker.base_url))
-            .bearer_auth(ADMIN)
-            .send()
-            .await
-            .expect("health")
-            .json::<Value>()
-            .await
-            .expect("health json");
+        let health = health(&worker).await;
         let meta = &health["delivery"]["meta"];
         let settled = meta["delivered"] == 1 && meta["pending"] == 0 && meta["sending"] == 0;
         if settled || Instant::now() > deadline {
