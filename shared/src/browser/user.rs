@@ -18,24 +18,9 @@ pub const fn tags_may_get_user_data(state: ConsentState) -> bool {
     state.ad_user_data.is_granted()
 }
 
-/// Meta's advanced-matching keys and digests.
+/// Meta's advanced-matching keys and digests (the Conversions API's `user_data` keys).
 pub fn meta_matching(m: &MetaUserData) -> Vec<(&'static str, &str)> {
-    [
-        ("em", &m.em),
-        ("ph", &m.ph),
-        ("fn", &m.fn_),
-        ("ln", &m.ln),
-        ("ge", &m.ge),
-        ("db", &m.db),
-        ("ct", &m.ct),
-        ("st", &m.st),
-        ("zp", &m.zp),
-        ("country", &m.country),
-        ("external_id", &m.external_id),
-    ]
-    .into_iter()
-    .filter_map(|(k, v)| Some((k, v.as_ref().map(Sha256Hex::as_str)?)))
-    .collect()
+    m.keyed()
 }
 
 /// Keys and values of one object for a tag.

@@ -86,6 +86,30 @@ pub struct MetaUserData {
     pub external_id: Option<Sha256Hex>,
 }
 
+impl MetaUserData {
+    /// Each present digest with Meta's key name (`em`, `ph`, `fn`, …, `external_id`), in Meta's
+    /// order: what the Conversions API's `user_data` and the browser pixel's advanced matching
+    /// both send (meta-capi.md §1.4).
+    pub fn keyed(&self) -> Vec<(&'static str, &str)> {
+        [
+            ("em", &self.em),
+            ("ph", &self.ph),
+            ("fn", &self.fn_),
+            ("ln", &self.ln),
+            ("ge", &self.ge),
+            ("db", &self.db),
+            ("ct", &self.ct),
+            ("st", &self.st),
+            ("zp", &self.zp),
+            ("country", &self.country),
+            ("external_id", &self.external_id),
+        ]
+        .into_iter()
+        .filter_map(|(k, v)| Some((k, v.as_ref().map(Sha256Hex::as_str)?)))
+        .collect()
+    }
+}
+
 /// Google's user identifiers: hashed contact fields and the plain address fields Google requires
 /// unhashed (`reference/google.md` §3). `Debug` redacts the plain ones.
 #[derive(Clone, Default, PartialEq, Eq)]

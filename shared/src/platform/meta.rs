@@ -32,24 +32,8 @@ pub fn server_event(event: &OutboundEvent) -> Result<Value, NotSent> {
     let mut user = Map::new();
     if send.hashed_pii {
         // meta-capi.md §1.4: hashed keys take "string or list<string>"; one value each here.
-        let m = &event.user.meta;
-        let hashed = [
-            ("em", &m.em),
-            ("ph", &m.ph),
-            ("fn", &m.fn_),
-            ("ln", &m.ln),
-            ("ge", &m.ge),
-            ("db", &m.db),
-            ("ct", &m.ct),
-            ("st", &m.st),
-            ("zp", &m.zp),
-            ("country", &m.country),
-            ("external_id", &m.external_id),
-        ];
-        for (key, value) in hashed {
-            if let Some(hash) = value {
-                user.insert(key.into(), json!(hash.as_str()));
-            }
+        for (key, hash) in event.user.meta.keyed() {
+            user.insert(key.into(), json!(hash));
         }
     }
     if send.click_ids {
