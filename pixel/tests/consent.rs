@@ -243,3 +243,27 @@ fn without_the_worker_the_pixel_keeps_click_ids_only_with_ad_storage() {
         "{clear} history.replaceState(null, '', location.pathname);"
     ));
 }
+
+#[wasm_bindgen_test]
+fn a_tcf_cmp_is_followed_instead_of_the_banner() {
+    // google.md §11.5, Addendum A: purposes 1, 3, 4, 7 and Google's vendor consent.
+    page_with_snippet(None, "window.__tcfapi = function () {};");
+    let hooks = recording_hooks();
+    ar_pixel::boot(CONFIG, Some("consent=1.dddd&banner=1".into()), &hooks).unwrap();
+    assert!(
+        !text("JSON.stringify(calls)").contains("banner"),
+        "no banner beside a CMP"
+    );
+    let data = eval(
+        "({eventStatus: 'useractioncomplete', gdprApplies: true,
+           purpose: {consents: {1: true, 3: true, 4: true, 7: true}}, vendor: {consents: {755: true}}})",
+    );
+    let value = ar_pixel::tcf(&data).unwrap();
+    assert_eq!(
+        value.as_string().as_deref(),
+        Some("1.g-gg"),
+        "TCF says nothing of analytics"
+    );
+    assert!(text("JSON.stringify(calls)").contains(r#"["fbq","consent","grant"]"#));
+    eval("delete window.__tcfapi");
+}

@@ -197,3 +197,43 @@ async fn an_event_the_network_lost_is_retried_then_sent_from_the_next_page() {
     client.close().await.unwrap();
     assert!(stored.is_some(), "the next page sent the lost event");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_time_from_the_pixel_to_the_first_event_sent_is_reported() {
+    // Issue 11's budget, reported rather than asserted: the time from pixel.js arriving to the
+    // first event sent (the pixel's `ar:first-send` mark).
+    let port = free_port();
+    let sb = shop_sandbox(port, ReportMode::None).await;
+    let worker = shop_worker(&sb, port, &[]);
+    let driver = ChromeDriver::start();
+    let client = browser(&driver).await;
+    client
+        .goto(&format!("{}/products/sku-1", worker.base_url))
+        .await
+        .unwrap();
+    shown_event_id(&client, "#add-to-cart").await;
+    let timing = until(&worker, Duration::from_secs(30), || async {
+        let v = client
+            .execute(
+                "var sent = performance.getEntriesByName('ar:first-send')[0];
+                 var js = performance.getEntriesByType('resource').filter(function (e) {
+                   return e.name.indexOf('/_ar/pixel.js') >= 0; })[0];
+                 if (!sent || !js) return null;
+                 return [js.responseEnd, sent.startTime];",
+                vec![],
+            )
+            .await
+            .ok()?;
+        v.as_array().cloned()
+    })
+    .await
+    .expect("the first event was sent");
+    client.close().await.unwrap();
+    let (arrived, sent) = (timing[0].as_f64().unwrap(), timing[1].as_f64().unwrap());
+    eprintln!(
+        "pixel timing: pixel.js arrived at {arrived:.0} ms, first event sent at {sent:.0} ms \
+         ({:.0} ms later, waiting for the page's tags to settle)",
+        sent - arrived
+    );
+    assert!(sent >= arrived, "the event leaves after the pixel arrives");
+}
