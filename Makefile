@@ -57,8 +57,14 @@ test: bootstrap-test
 	CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner WASM_BINDGEN_TEST_TIMEOUT=60 \
 	  cargo test --locked $(WASM) -p ar-pixel
 	echo "== unit + end-to-end tests (workerd via wrangler dev, headless Chromium)"
-	AR_SKIP_BUILD=1 cargo test --locked --workspace --exclude ar-worker --exclude ar-pixel
-	cargo test --locked -p ar-pixel
+	if cargo nextest --version >/dev/null 2>&1; then
+	  AR_SKIP_BUILD=1 cargo nextest run --locked --workspace --exclude ar-worker --exclude ar-pixel
+	  cargo nextest run --locked -p ar-pixel --no-tests=pass
+	else
+	  echo "(cargo-nextest not found: cargo test runs one test binary at a time)"
+	  AR_SKIP_BUILD=1 cargo test --locked --workspace --exclude ar-worker --exclude ar-pixel
+	  cargo test --locked -p ar-pixel
+	fi
 	echo "== fault windows (thousands of events through failing platforms; prints the counts)"
 	AR_SKIP_BUILD=1 cargo test --locked -p ar-sandbox --test e2e_faults -- --ignored --nocapture
 	echo "make test: all passed in $$((SECONDS - start)) s"
