@@ -3,6 +3,20 @@
 // replay the snippet's queue, load base tags, and send each event to /_ar/collect once the page's
 // tags have settled (so its `fired` flags are true). Every decision is the wasm's (ar-shared).
 // The worker routes are found next to this script, so a collect host on a subdomain works as is.
+// The main-thread time the pixel's own work takes (each synchronous slice, wasm included), for the
+// `ar:first-send` mark's detail: `make bench`'s "no long task" figure.
+const arClock = { busy: performance.now(), longest: performance.now() };
+const arTimed = (f) =>
+  function () {
+    const t = performance.now();
+    try {
+      return f.apply(this, arguments);
+    } finally {
+      const d = performance.now() - t;
+      arClock.busy += d;
+      arClock.longest = Math.max(arClock.longest, d);
+    }
+  };
 const arBase = new URL('./', import.meta.url);
 const arUrl = (path) => new URL(path, arBase).href;
 const arText = (path) =>
@@ -84,18 +98,18 @@ const arReady = Promise.all([
   arText('config'),
   // The visitor's region default; without it the snippet's strict default stays.
   arText('region').catch(() => undefined),
-]).then(([, config, region]) => {
+]).then(arTimed(([, config, region]) => {
   boot(config, region, arHooks);
   // GA4 e-commerce pushes, past and future (ar-shared browser::datalayer decides which count).
   const dl = (window.dataLayer = window.dataLayer || []);
-  const take = (entry) => {
+  const take = arTimed((entry) => {
     if (entry && typeof entry === 'object' && Object.prototype.toString.call(entry) !== '[object Arguments]')
       try {
         dataLayerPush(entry);
       } catch (e) {
         console.warn(e.message);
       }
-  };
+  });
   dl.slice().forEach(take);
   const push = dl.push;
   dl.push = function () {
@@ -105,13 +119,13 @@ const arReady = Promise.all([
   // Lead forms report on submit; capturing, and without preventDefault, so the form goes on.
   addEventListener(
     'submit',
-    (e) => {
+    arTimed((e) => {
       try {
         formSubmitted(e.target);
       } catch (err) {
         console.warn(err.message);
       }
-    },
+    }),
     true,
   );
   // A TCF CMP on the page is followed instead of the banner (google.md §11.5).
@@ -119,7 +133,7 @@ const arReady = Promise.all([
     window.__tcfapi('addEventListener', 2, (data, ok) => {
       if (ok && data && (data.eventStatus === 'tcloaded' || data.eventStatus === 'useractioncomplete')) tcf(data);
     });
-});
+}));
 const arLoaded = new Promise((r) =>
   document.readyState === 'complete' ? r() : addEventListener('load', r, { once: true }),
 );
@@ -128,12 +142,12 @@ const arLoaded = new Promise((r) =>
 const arSettled = arReady.then(() =>
   Promise.race([Promise.all([arLoaded, ...arScripts]), new Promise((r) => setTimeout(r, 4000))]),
 );
-function arFlush() {
+const arFlush = arTimed(() => {
   for (const [body, called] of arPending.splice(0)) {
     body.fired = fired(called);
     arPost(JSON.stringify(body), 1);
   }
-}
+});
 // Delivery (ar-shared browser::delivery): the visit's outbox in sessionStorage, keepalive fetch
 // with bounded retry, sendBeacon for what is left when the page goes away, the rest on the next
 // page. A copy sent twice is merged by the worker.
@@ -151,7 +165,8 @@ const arDone = (json) => arOutbox((l) => l.filter((j) => j !== json));
 function arPost(json, attempt) {
   if (attempt === 1) arOutbox((l) => (l.includes(json) ? l : l.concat([json])));
   // For `make bench`-style measurements: when the page's first event left.
-  if (!performance.getEntriesByName('ar:first-send').length) performance.mark('ar:first-send');
+  if (!performance.getEntriesByName('ar:first-send').length)
+    performance.mark('ar:first-send', { detail: { busy_ms: arClock.busy, longest_ms: arClock.longest } });
   const again = (status) => {
     const wait = retryDelay(attempt, status);
     if (wait !== undefined) setTimeout(() => arPost(json, attempt + 1), wait);
@@ -187,10 +202,14 @@ arReady.then(() => arOutbox((l) => l).forEach((json) => arPost(json, 1)));
 // before any later call.
 const arQueued = (window.ar && window.ar.q) || [];
 arReady.then(
-  () => replay(arQueued),
+  arTimed(() => replay(arQueued)),
   (e) => arQueued.forEach((entry) => entry[2](e)),
 );
+const arCommand = arTimed((a) => command(a[0], a.slice(1)));
 window.ar = function () {
   const a = Array.prototype.slice.call(arguments);
-  return arReady.then(() => command(a[0], a.slice(1)));
+  return arReady.then(() => arCommand(a));
 };
+// The loader's own evaluation counts as the first slice.
+arClock.busy = performance.now() - arClock.busy;
+arClock.longest = arClock.busy;
