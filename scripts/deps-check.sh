@@ -16,8 +16,8 @@ check() { # $1 = label, rest = cargo tree args
 check "ar-shared (server, wasm32)" -p ar-shared --target wasm32-unknown-unknown >/dev/null
 check "ar-shared (server, host)" -p ar-shared >/dev/null
 pixel_tree=$(check "ar-shared (pixel features)" -p ar-shared --no-default-features --target wasm32-unknown-unknown)
-for heavy in serde_json psl; do
+for heavy in serde_json publicsuffix; do
   if grep -qx "$heavy" <<<"$pixel_tree"; then echo "deps-check: the pixel's ar-shared pulls $heavy" >&2; fail=1; fi
 done
-[ $fail = 0 ] && echo "deps-check: ar-shared is pure; the pixel's build of it is free of serde_json and psl"
+[ $fail = 0 ] && echo "deps-check: ar-shared is pure; the pixel's build of it is free of serde_json and the Public Suffix List"
 exit $fail

@@ -118,3 +118,11 @@ mod tests {
         assert_ne!(data[0]["event_id"], data[999]["event_id"]);
     }
 }
+
+/// The cookie domain the worker computes for `host` (the Public Suffix List, parsed on the first
+/// call in an isolate), for the bench's first-lookup figure.
+#[wasm_bindgen]
+#[must_use]
+pub fn cookie_domain(host: &str) -> String {
+    ar_shared::domain::registrable_domain(host).unwrap_or_default()
+}
