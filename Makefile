@@ -34,7 +34,7 @@ pixel: bootstrap
 	@$(ENV); scripts/build-pixel.sh
 
 worker: pixel
-	@$(ENV); cd worker && worker-build --release
+	@$(ENV); scripts/build-worker.sh --worker-only
 
 build: worker
 	@$(ENV); scripts/sizes.sh
@@ -51,7 +51,7 @@ test: bootstrap-test
 	echo "== deps check";     scripts/deps-check.sh
 	echo "== citations";      scripts/check-citations.sh
 	echo "== config";         scripts/check-config.sh
-	echo "== worker build";   (cd worker && worker-build --release)
+	echo "== worker build";   scripts/build-worker.sh --worker-only
 	scripts/sizes.sh
 	echo "== browser tests (headless Chromium, wasm32)"
 	CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner WASM_BINDGEN_TEST_TIMEOUT=60 \

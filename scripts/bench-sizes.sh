@@ -19,8 +19,11 @@ row() { # $1 label, $2.. files, last arg budget bytes
 row "pixel (js + wasm)" build/pixel/pixel.js build/pixel/pixel.wasm $((20 * 1024))
 row "worker (js + wasm)" worker/build/index.js worker/build/index_bg.wasm $((600 * 1024))
 if command -v twiggy >/dev/null 2>&1; then
+  # The worker ships without its name section; the build keeps a named copy for this.
+  named="$CARGO_TARGET_DIR/worker-named.wasm"
   for f in worker/build/index_bg.wasm build/pixel/pixel.wasm; do
     [ -f "$f" ] || continue
+    [ "$f" = worker/build/index_bg.wasm ] && [ -f "$named" ] && f=$named
     top=$(twiggy top -n 6 "$f" 2>/dev/null | awk -F'┊' 'NR > 2 && NF == 3 && $3 !~ /(\.\.\. and|Σ)/ {
       gsub(/^ +| +$/, "", $1); gsub(/^ +| +$/, "", $2); gsub(/^ +| +$/, "", $3); sub(/::h[0-9a-f]+$/, "", $3)
       printf "%s%s (%s, %s B)", sep, substr($3, 1, 48), $2, $1; sep = "; " }')

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # wrangler's [build] command: builds the pixel (embedded in the worker), then the worker with
-# worker-build into worker/build/. With AR_SKIP_BUILD=1 (set by make after it has built both) it
+# worker-build into worker/build/ (`--worker-only`: the pixel is built already). With AR_SKIP_BUILD=1 (set by make after it has built both) it
 # only checks that the output exists.
 set -euo pipefail
 . "$(dirname "$0")/env.sh"
@@ -10,7 +10,16 @@ if [ "${AR_SKIP_BUILD:-0}" = 1 ]; then
   [ -f worker/build/index.js ] || { echo "worker/build/index.js missing: run 'make build'" >&2; exit 1; }
   exit 0
 fi
-scripts/build-pixel.sh
+[ "${1:-}" = --worker-only ] || scripts/build-pixel.sh
 (cd worker && worker-build --release)
-w=$(ls worker/build/*.wasm 2>/dev/null | head -1)
-[ -n "$w" ] && echo "worker: $w $(wc -c < "$w") B ($(gzip -9c "$w" | wc -c) B gzip)"
+w=worker/build/index_bg.wasm
+# The function-name section is a tenth of the wasm (about 60 KB gzipped, docs/decisions.md
+# "Sizes"): it goes, and target/worker-symbols.txt maps the `wasm-function[N]` of a workerd stack
+# trace back to its name (wasm-opt runs no optimization here, so the indices are the build's).
+cp "$w" "$CARGO_TARGET_DIR/worker-named.wasm" # what make bench's twiggy reads
+wasm-opt --strip-debug --symbolmap="$CARGO_TARGET_DIR/worker-symbols.txt" \
+  --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
+  --enable-mutable-globals --enable-reference-types --enable-multivalue \
+  "$w" -o "$w.tmp"
+mv "$w.tmp" "$w"
+echo "worker: $w $(wc -c < "$w") B ($(gzip -9c "$w" | wc -c) B gzip); names: $CARGO_TARGET_DIR/worker-symbols.txt"

@@ -10,3 +10,7 @@ if [ -f build/pixel/pixel.wasm ] && [ -f build/pixel/pixel.js ]; then
   total=$(( $(gzip -9c build/pixel/pixel.wasm | wc -c) + $(gzip -9c build/pixel/pixel.js | wc -c) ))
   echo "size: pixel total (wasm + js)        $total B gzip (budget 30720 B)"
 fi
+if [ -f worker/build/index_bg.wasm ] && [ -f worker/build/index.js ]; then
+  total=$(( $(gzip -9c worker/build/index_bg.wasm | wc -c) + $(gzip -9c worker/build/index.js | wc -c) ))
+  echo "size: worker total (wasm + js)       $total B gzip (aim 614400 B)"
+fi
