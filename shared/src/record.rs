@@ -127,6 +127,11 @@ pub struct EventRecord {
     /// exactly this amount: a token never carries over to another copy's data.
     #[serde(default)]
     pub vouched: Option<Money>,
+    /// The Google click a signed server event stated (`click_ids.gclid` / `gbraid` / `wbraid`).
+    /// Only the backend states it (`trust`): a browser's own claims are refused, and the click
+    /// cookie a browser brings can be planted, so a stated click comes first.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stated_google_click: Option<GoogleClickId>,
 }
 
 /// What merging a copy into a record did.
@@ -173,6 +178,13 @@ impl EventRecord {
         if session.clicks.fbp.is_none() && stated_context {
             session.clicks.fbp = stated.fbp.as_deref().and_then(|v| v.parse().ok());
         }
+        // Only the signed backend (`/_ar/events`) states a click: the edge header reports a
+        // checkout request the shopper's browser made, whose click is the session's.
+        let stated_google_click = if source == Source::Server {
+            stated_click(stated)
+        } else {
+            None
+        };
         Self {
             event_id: ev.event_id.clone(),
             event: ev.name.clone(),
@@ -188,6 +200,7 @@ impl EventRecord {
             sources: Sources::of(source),
             fired: ev.fired.unwrap_or_default(),
             vouched: None,
+            stated_google_click,
         }
     }
 
@@ -281,6 +294,7 @@ impl EventRecord {
         fill(&mut self.page_url, &other.page_url);
         fill(&mut self.referrer_url, &other.referrer_url);
         fill(&mut self.session_id, &other.session_id);
+        fill(&mut self.stated_google_click, &other.stated_google_click);
         merge_user(&mut self.user, &other.user, shop_identifiers_arrive);
         let consent = self.session.consent.merge(other.session.consent);
         self.fill_from_session(&other.session);
@@ -379,7 +393,7 @@ impl EventRecord {
             regions.default_state(country, region),
         );
         let ctx = PolicyContext::for_visitor(regions, country, region, s.sale_opt_out);
-        let google_click = s.clicks.google.as_ref().and_then(|click| {
+        let session_click = s.clicks.google.as_ref().and_then(|click| {
             let ids = click.ids();
             let id = if let Some(g) = ids.gclid() {
                 GoogleClickId::Gclid(g.to_string())
@@ -390,6 +404,15 @@ impl EventRecord {
             };
             Some((id, Some(click.clicked_at_ms())))
         });
+        // The shop's stated click wins over the session's (a cookie the browser brought); its
+        // time is known only when the session saw the same click.
+        let google_click = match &self.stated_google_click {
+            Some(stated) => Some(match session_click {
+                Some((id, at)) if id == *stated => (id, at),
+                _ => (stated.clone(), None),
+            }),
+            None => session_click,
+        };
         Some(OutboundEvent {
             event_id: self.event_id.clone(),
             name,
@@ -413,6 +436,22 @@ impl EventRecord {
             fired: self.fired,
         })
     }
+}
+
+/// The click a server event states: a valid `gclid`, else a `wbraid` (web conversions), else a
+/// `gbraid`; one id only (data-manager.md §1.5). Values that are not click ids are ignored, like
+/// a malformed click cookie.
+fn stated_click(stated: &crate::wire::ClickIdsInput) -> Option<GoogleClickId> {
+    use crate::click_ids::{Gbraid, Gclid, Wbraid};
+    let valid = |v: &Option<String>, check: fn(&str) -> bool| v.clone().filter(|s| check(s));
+    valid(&stated.gclid, |s| s.parse::<Gclid>().is_ok())
+        .map(GoogleClickId::Gclid)
+        .or_else(|| {
+            valid(&stated.wbraid, |s| s.parse::<Wbraid>().is_ok()).map(GoogleClickId::Wbraid)
+        })
+        .or_else(|| {
+            valid(&stated.gbraid, |s| s.parse::<Gbraid>().is_ok()).map(GoogleClickId::Gbraid)
+        })
 }
 
 #[allow(clippy::ref_option)] // called with sibling fields of the same type

@@ -338,8 +338,13 @@ fn read_platforms(r: &mut Reader<'_>) -> Platforms {
             login_customer_id: r.get("GOOGLE_ADS_LOGIN_CUSTOMER_ID"),
             developer_token: r.get("GOOGLE_ADS_DEVELOPER_TOKEN"),
         });
+    // google.md Addendum C: every Google Ads conversion goes through Data Manager, whose
+    // operating account is the Ads account that owns the actions (data-manager.md §1.2). A setup
+    // made for the old click uploads names that account as GOOGLE_ADS_CUSTOMER_ID (and its
+    // manager as GOOGLE_ADS_LOGIN_CUSTOMER_ID): it keeps working without a new setting.
     let data_manager = r
         .get("DATA_MANAGER_OPERATING_ACCOUNT_ID")
+        .or_else(|| google_ads.as_ref().map(|g| g.customer_id.clone()))
         .map(|operating_account_id| DataManagerConfig {
             base_url: url(
                 r,
@@ -347,7 +352,11 @@ fn read_platforms(r: &mut Reader<'_>) -> Platforms {
                 "https://datamanager.googleapis.com",
             ),
             operating_account_id,
-            login_account_id: r.get("DATA_MANAGER_LOGIN_ACCOUNT_ID"),
+            login_account_id: r.get("DATA_MANAGER_LOGIN_ACCOUNT_ID").or_else(|| {
+                google_ads
+                    .as_ref()
+                    .and_then(|g| g.login_customer_id.clone())
+            }),
         });
     let conversion_actions = match r.get("GOOGLE_CONVERSION_ACTIONS") {
         None => ConversionActions::default(),

@@ -134,6 +134,11 @@ pub struct SandboxConfig {
     pub ga4_api_secret: String,
     /// Lifetime of minted access tokens (Google: 3,600 s, reference/google.md §1.1).
     pub access_token_ttl_s: i64,
+    /// Google Ads customer ids (10 digits) still allowlisted for `uploadClickConversions`. Since
+    /// 2026-06-15 the API takes no new adopters of offline click-conversion imports and answers
+    /// everyone else `CUSTOMER_NOT_ALLOWLISTED_FOR_THIS_FEATURE` (reference/google.md Addendum
+    /// C): by default nobody is.
+    pub google_ads_allowlisted: Vec<String>,
     /// Reject click uploads whose gclid/gbraid/wbraid the sandbox does not know (`EVENT_NOT_FOUND`)
     /// instead of treating them as old clicks.
     pub strict_clicks: bool,
@@ -153,6 +158,7 @@ impl Default for SandboxConfig {
             google_developer_token: Some(DEFAULT_GOOGLE_DEVELOPER_TOKEN.into()),
             ga4_api_secret: DEFAULT_GA4_API_SECRET.into(),
             access_token_ttl_s: 3_599,
+            google_ads_allowlisted: Vec::new(),
             strict_clicks: false,
             future_tolerance_s: 600,
             shop: ShopConfig::default(),

@@ -51,6 +51,7 @@ fn start(sb: &Sandbox) -> Worker {
         ("HOLD_UNVERIFIED", "false"),
         ("RETRY_BASE_SECS", "1"),
         ("GOOGLE_ADS_BASE_URL", &url),
+        ("DATA_MANAGER_BASE_URL", &url),
         ("GOOGLE_OAUTH_URL", &token_url),
         ("GOOGLE_ADS_CUSTOMER_ID", DEFAULT_CUSTOMER_ID),
         ("GOOGLE_ADS_DEVELOPER_TOKEN", DEFAULT_GOOGLE_DEVELOPER_TOKEN),
@@ -77,21 +78,26 @@ fn windows() -> Vec<(&'static str, Vec<Value>)> {
             "5xx",
             vec![
                 f("meta", "status", 2, json!({"status": 500})),
-                f("google_ads", "status", 2, json!({"status": 503})),
+                f("data_manager", "status", 2, json!({"status": 503})),
             ],
         ),
         (
             "429 + Retry-After",
             vec![
                 f("meta", "throttle", 2, json!({"retry_after_secs": 1})),
-                f("google_ads", "throttle", 2, json!({"retry_after_secs": 1})),
+                f(
+                    "data_manager",
+                    "throttle",
+                    2,
+                    json!({"retry_after_secs": 1}),
+                ),
             ],
         ),
         (
             "transient codes",
             vec![
                 f("meta", "transient", 2, none()),
-                f("google_ads", "transient", 1, none()),
+                f("data_manager", "transient", 1, none()),
             ],
         ),
         (
@@ -104,7 +110,7 @@ fn windows() -> Vec<(&'static str, Vec<Value>)> {
                     json!({"delay_ms": LATE_MS}),
                 ),
                 f(
-                    "google_ads",
+                    "data_manager",
                     "accept_then_timeout",
                     1,
                     json!({"delay_ms": LATE_MS}),
@@ -219,7 +225,7 @@ async fn thousands_of_events_through_fault_windows_reach_each_platform_exactly_o
             &worker,
             &format!("rows settled after window {name:?}"),
             || delivery(&worker),
-            |d| settled(d, "meta", expected) && settled(d, "google_ads", expected),
+            |d| settled(d, "meta", expected) && settled(d, "data_manager", expected),
         )
         .await;
         eprintln!(
@@ -236,7 +242,7 @@ async fn thousands_of_events_through_fault_windows_reach_each_platform_exactly_o
     assert!(config > 0, "the refused refresh failed no row");
     // The merchant reconnects Google: rows that failed on the refused refresh are replayed.
     let (status, body) = common::post_json(
-        &format!("{}/_ar/admin/replay?platform=google_ads", worker.base_url),
+        &format!("{}/_ar/admin/replay?platform=data_manager", worker.base_url),
         &json!({}),
         &[("authorization", &format!("Bearer {ADMIN}"))],
     )
@@ -247,7 +253,7 @@ async fn thousands_of_events_through_fault_windows_reach_each_platform_exactly_o
         &worker,
         "rows settled after the replay",
         || delivery(&worker),
-        |d| settled(d, "meta", expected) && settled(d, "google_ads", expected),
+        |d| settled(d, "meta", expected) && settled(d, "data_manager", expected),
     )
     .await;
     check(&sb, &worker, &all, &final_rows, started.elapsed()).await;
@@ -307,7 +313,7 @@ async fn check(sb: &Sandbox, worker: &Worker, all: &[Planned], rows: &Value, too
         all.iter()
             .map(|e| (e.meta_key.as_str(), e.id.as_str(), true)),
     );
-    let ads_ledger = ledger(sb, "google_ads").await;
+    let ads_ledger = ledger(sb, "data_manager").await;
     let ads = tally(
         &ads_ledger,
         all.iter().map(|e| {
@@ -322,7 +328,7 @@ async fn check(sb: &Sandbox, worker: &Worker, all: &[Planned], rows: &Value, too
         "fault windows: {total} events ({pixel} pixel, {} server) in {took:?}\n\
          platform    expected  counted  missing  raw dup  unexplained dup  failed (reason)\n\
          meta        {total:>8}  {:>7}  {:>7}  {:>7}  {:>15}  {:>6}\n\
-         google_ads  {:>8}  {:>7}  {:>7}  {:>7}  {:>15}  {:>6}",
+         data_manager {:>7}  {:>7}  {:>7}  {:>7}  {:>15}  {:>6}",
         total - pixel as u64,
         meta.counted,
         meta.missing.len(),
@@ -334,14 +340,14 @@ async fn check(sb: &Sandbox, worker: &Worker, all: &[Planned], rows: &Value, too
         ads.missing.len(),
         ads.raw_duplicates,
         ads.unexplained_duplicates.len(),
-        n(&rows["google_ads"]["failed"]),
+        n(&rows["data_manager"]["failed"]),
     );
     let skipped = worker.d1(
         "SELECT platform, last_error, COUNT(*) AS n FROM outbox WHERE status = 'skipped' \
          GROUP BY platform, last_error",
     );
     assert!(skipped.is_empty(), "rows skipped: {skipped:#?}");
-    for (name, t) in [("meta", &meta), ("google_ads", &ads)] {
+    for (name, t) in [("meta", &meta), ("data_manager", &ads)] {
         assert!(
             t.missing.is_empty(),
             "{name}: valid events never counted: {:?}",
@@ -367,11 +373,11 @@ async fn check(sb: &Sandbox, worker: &Worker, all: &[Planned], rows: &Value, too
     assert_eq!(ads.counted as u64, total - foreign);
     assert_eq!(n(&rows["meta"]["delivered"]), total, "{rows:#}");
     assert_eq!(
-        n(&rows["google_ads"]["delivered"]),
+        n(&rows["data_manager"]["delivered"]),
         total - foreign,
         "{rows:#}"
     );
-    assert_eq!(n(&rows["google_ads"]["failed"]), foreign, "{rows:#}");
+    assert_eq!(n(&rows["data_manager"]["failed"]), foreign, "{rows:#}");
     // Permanent rejections end failed with Google's reason.
     let reasons = worker.d1(
         "SELECT last_error, COUNT(*) AS n FROM outbox WHERE status = 'failed' GROUP BY last_error",

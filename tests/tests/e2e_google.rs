@@ -1,12 +1,9 @@
 //! Google destinations end to end: the real worker (workerd via `wrangler dev`, local D1) sends
-//! click uploads to the fake Google Ads API (with an OAuth access token from the fake token
-//! endpoint) and purchases to the fake GA4 Measurement Protocol. DESIGN §1 ownership: a purchase
-//! configured for an `UPLOAD_CLICKS` action goes to Google Ads as a click upload (not to Data
-//! Manager), and to GA4 because it is a purchase.
-//!
-//! Click uploads wait for the click's 6-hour mark (reference/google.md §1.5 `TOO_RECENT_EVENT`):
-//! workerd's clock cannot be moved, so the fresh-click case checks the schedule in D1 and that
-//! nothing was sent early; the old-click case checks the upload itself.
+//! Google Ads conversions to the fake Data Manager API (with an OAuth access token from the fake
+//! token endpoint) and purchases to the fake GA4 Measurement Protocol. DESIGN §1 ownership: a
+//! purchase configured for an `UPLOAD_CLICKS` action is a Data Manager offline conversion
+//! (google.md Addendum C: `uploadClickConversions` takes no new adopters), and goes to GA4 because
+//! it is a purchase.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -21,7 +18,6 @@ use ar_sandbox::config::{
     DEFAULT_GOOGLE_CLIENT_SECRET, DEFAULT_GOOGLE_DEVELOPER_TOKEN, DEFAULT_GOOGLE_REFRESH_TOKEN,
 };
 use ar_sandbox::harness::Worker;
-use ar_shared::{EventId, EventName};
 use serde_json::{Value, json};
 
 const SECRET: &str = "e2e-google-secret";
@@ -40,6 +36,7 @@ fn start(sb: &Sandbox) -> Worker {
         ("AR_SERVER_SECRET", SECRET),
         ("GEO_OVERRIDE", "US"),
         ("GOOGLE_ADS_BASE_URL", &url),
+        ("DATA_MANAGER_BASE_URL", &url),
         ("GOOGLE_OAUTH_URL", &token_url),
         ("GOOGLE_ADS_CUSTOMER_ID", DEFAULT_CUSTOMER_ID),
         ("GOOGLE_ADS_DEVELOPER_TOKEN", DEFAULT_GOOGLE_DEVELOPER_TOKEN),
@@ -103,45 +100,56 @@ async fn settle(sb: &Sandbox, platform: &str) -> Vec<Value> {
     requests(sb, platform).await
 }
 
-// DESIGN §1: a purchase for an UPLOAD_CLICKS action is uploaded once, with the click, the order id
-// as `orderId`, the shop's value and the hashed email; GA4 gets the purchase once with the
-// browser's client and session ids and `transaction_id` = order id (reference/google.md §1, §4).
+/// The Data Manager ingest requests the sandbox received.
+async fn ingests(sb: &Sandbox) -> Vec<Value> {
+    requests(sb, "data_manager")
+        .await
+        .into_iter()
+        .filter(|r| r["endpoint"] == "events:ingest")
+        .collect()
+}
+
+// DESIGN §1, google.md Addendum C: a purchase for an UPLOAD_CLICKS action goes to Data Manager as
+// one offline conversion (the click in adIdentifiers, the order id as transactionId, the shop's
+// value and hashed email, the owning account and the action as its destination), at once although
+// the click is an hour old (data-manager.md §2: no documented wait), and never to
+// uploadClickConversions; GA4 gets the purchase once with the browser's client and session ids
+// (reference/google.md §4).
 #[tokio::test(flavor = "multi_thread")]
-async fn a_purchase_after_an_old_click_is_uploaded_once_to_google_ads_and_ga4() {
+async fn a_purchase_after_a_click_is_one_data_manager_offline_conversion_and_one_ga4_hit() {
     let sb = common::sandbox().await;
     let worker = start(&sb);
-    let (cookie, gclid) = click_cookie(real_now_ms() - 7 * HOUR_MS, "old");
+    let (cookie, gclid) = click_cookie(real_now_ms() - HOUR_MS, "fresh");
     pixel_copy(&worker, "g-1001", &cookie).await;
     server_copy(&worker, "g-1001").await;
 
-    let ads = settle(&sb, "google_ads").await;
+    let dm = settle(&sb, "data_manager").await;
     let log = worker.process.output().join("\n");
-    let uploads: Vec<&Value> = ads
-        .iter()
-        .filter(|r| r["endpoint"] == "uploadClickConversions")
-        .collect();
-    assert_eq!(uploads.len(), 1, "one upload request: {ads:#?}\n{log}");
-    let upload = uploads[0];
+    let uploads = ingests(&sb).await;
+    assert_eq!(uploads.len(), 1, "one ingest request: {dm:#?}\n{log}");
+    let upload = &uploads[0];
     assert_eq!(upload["verdict"], "accepted", "{upload:#}");
-    let conversions = upload["body"]["conversions"].as_array().unwrap();
-    assert_eq!(conversions.len(), 1, "{upload:#}");
-    let c = &conversions[0];
-    assert_eq!(c["gclid"], gclid.as_str());
-    assert_eq!(c["orderId"], "g-1001");
+    let destination = &upload["body"]["destinations"][0];
+    assert_eq!(destination["productDestinationId"], UPLOAD_ACTION);
     assert_eq!(
-        c["conversionAction"],
-        format!("customers/{DEFAULT_CUSTOMER_ID}/conversionActions/{UPLOAD_ACTION}")
+        destination["operatingAccount"],
+        json!({"accountType": "GOOGLE_ADS", "accountId": DEFAULT_CUSTOMER_ID})
     );
-    assert_eq!(c["conversionValue"], 42.5, "the shop's value: {c:#}");
-    assert_eq!(c["currencyCode"], "EUR");
-    let email = c["userIdentifiers"]
+    let events = upload["body"]["events"].as_array().unwrap();
+    assert_eq!(events.len(), 1, "{upload:#}");
+    let e = &events[0];
+    assert_eq!(e["adIdentifiers"]["gclid"], gclid.as_str());
+    assert_eq!(e["transactionId"], "g-1001");
+    assert_eq!(e["conversionValue"], 42.5, "the shop's value: {e:#}");
+    assert_eq!(e["currency"], "EUR");
+    let email = e["userData"]["userIdentifiers"]
         .as_array()
-        .and_then(|ids| ids.iter().find_map(|i| i["hashedEmail"].as_str()))
+        .and_then(|ids| ids.iter().find_map(|i| i["emailAddress"].as_str()))
         .unwrap_or_default();
-    assert_eq!(email.len(), 64, "the shop's hashed email: {c:#}");
+    assert_eq!(email.len(), 64, "the shop's hashed email: {e:#}");
     assert!(
-        requests(&sb, "data_manager").await.is_empty(),
-        "an UPLOAD_CLICKS purchase never also goes to Data Manager (DESIGN §1)"
+        requests(&sb, "google_ads").await.is_empty(),
+        "nothing at uploadClickConversions (google.md Addendum C)"
     );
 
     let ga4 = settle(&sb, "ga4").await;
@@ -156,35 +164,22 @@ async fn a_purchase_after_an_old_click_is_uploaded_once_to_google_ads_and_ga4() 
     assert_eq!(event["params"]["value"], 42.5);
 }
 
-// reference/google.md §1.5: a click under 6 hours old is answered TOO_RECENT_EVENT, so the upload
-// is scheduled for the click's 6-hour mark (plus a margin) instead of being sent to fail.
+// trust: a signed server event's stated gclid is the click Google gets, even with no visit behind
+// it (the shop kept the landing's gclid with the order).
 #[tokio::test(flavor = "multi_thread")]
-async fn a_purchase_after_a_fresh_click_is_scheduled_for_the_clicks_six_hour_mark() {
+async fn a_signed_server_events_stated_gclid_reaches_data_manager() {
     let sb = common::sandbox().await;
     let worker = start(&sb);
-    let clicked = real_now_ms() - HOUR_MS;
-    let (cookie, _) = click_cookie(clicked, "fresh");
-    pixel_copy(&worker, "g-1002", &cookie).await;
-    server_copy(&worker, "g-1002").await;
-
-    // GA4 is not held back by the click: it arrives, so delivery has run.
-    let ga4 = settle(&sb, "ga4").await;
-    assert_eq!(ga4.len(), 1, "{ga4:#?}");
-    assert!(
-        requests(&sb, "google_ads").await.is_empty(),
-        "nothing uploaded before the click is 6 hours old"
-    );
-    let id = EventId::from_business_key(&EventName::Purchase, "g-1002");
-    let rows = worker.d1(&format!(
-            "select status, next_attempt_at from outbox where event_id = '{}' and platform = 'google_ads'",
-        id.as_str()
-    ));
-    let row = &rows[0];
-    assert_eq!(row["status"], "pending", "{rows:#?}");
-    let at = row["next_attempt_at"].as_i64().unwrap();
-    let six_hours = clicked + 6 * HOUR_MS;
-    assert!(
-        (six_hours..=six_hours + 10 * 60 * 1000).contains(&at),
-        "scheduled at {at}, click + 6 h = {six_hours}"
-    );
+    let body = json!({"events": [{"event": "transaction.purchase", "order_id": "g-2001",
+        "value": 10, "currency": "EUR", "click_ids": {"gclid": "Cj0-stated-by-shop"},
+        "consent": {"ad_storage": "granted", "ad_user_data": "granted",
+                    "ad_personalization": "granted", "analytics_storage": "granted"}}]});
+    let (status, json) = common::post_signed_events(&worker.base_url, SECRET, &body).await;
+    assert_eq!(status, 200, "{json}");
+    settle(&sb, "data_manager").await;
+    let uploads = ingests(&sb).await;
+    assert_eq!(uploads.len(), 1, "{uploads:#?}");
+    let e = &uploads[0]["body"]["events"][0];
+    assert_eq!(e["adIdentifiers"]["gclid"], "Cj0-stated-by-shop", "{e:#}");
+    assert_eq!(e["transactionId"], "g-2001");
 }

@@ -13,6 +13,45 @@ use serde_json::{Value, json};
 
 const HOUR_MS: i64 = 3_600_000;
 
+/// A sandbox where the default customer is still allowlisted for click uploads, as an early
+/// adopter would be (reference/google.md Addendum C); by default nobody is.
+async fn allowlisted() -> ar_sandbox::Sandbox {
+    sandbox_with(|c| c.google_ads_allowlisted = vec!["1234567890".into()]).await
+}
+
+// reference/google.md Addendum C, data-manager.md §8: since 2026-06-15 a new adopter's click upload is
+// refused per conversion with notAllowlistedError, inside HTTP 200; nothing is recorded.
+#[tokio::test]
+async fn click_uploads_from_a_customer_not_allowlisted_are_refused_inside_http_200() {
+    let sb = sandbox().await;
+    let token = google_token(&sb).await;
+    click(&sb, "Cj0KCQ-old-click", 7).await;
+    let (status, res) = upload(
+        &sb,
+        &token,
+        &body(vec![
+            click_conversion("Cj0KCQ-old-click", "1001"),
+            click_conversion("Cj0KCQ-old-click", "1002"),
+        ]),
+    )
+    .await;
+    assert_eq!(status, 200, "{res}");
+    let errors = res["partialFailureError"]["details"][0]["errors"]
+        .as_array()
+        .unwrap();
+    assert_eq!(errors.len(), 2, "{res}");
+    for (i, e) in errors.iter().enumerate() {
+        assert_eq!(
+            e["errorCode"]["notAllowlistedError"],
+            "CUSTOMER_NOT_ALLOWLISTED_FOR_THIS_FEATURE"
+        );
+        assert_eq!(e["location"]["fieldPathElements"][0]["index"], i);
+    }
+    assert_eq!(res["results"], json!([{}, {}]));
+    let counts = get_json(&format!("{}/_sandbox/counts", sb.platform_url)).await;
+    assert_eq!(counts["google_ads"]["events_accepted"], 0, "{counts}");
+}
+
 fn body(conversions: Vec<Value>) -> Value {
     json!({ "conversions": Value::Array(conversions), "partialFailure": true })
 }
@@ -45,7 +84,7 @@ fn first_location(body: &Value) -> String {
 
 #[tokio::test]
 async fn valid_upload_returns_results_and_job_id() {
-    let sb = sandbox().await;
+    let sb = allowlisted().await;
     let token = google_token(&sb).await;
     click(&sb, "Cj0KCQ-old-click", 7).await;
     let (status, res) = upload(
@@ -66,7 +105,7 @@ async fn valid_upload_returns_results_and_job_id() {
 
 #[tokio::test]
 async fn missing_bearer_token_is_401_unauthenticated() {
-    let sb = sandbox().await;
+    let sb = allowlisted().await;
     let (status, res) = post_json(
         &ads_upload_url(&sb),
         &body(vec![click_conversion("Cj0KCQabc", "1")]),
@@ -79,7 +118,7 @@ async fn missing_bearer_token_is_401_unauthenticated() {
 
 #[tokio::test]
 async fn token_not_minted_by_the_sandbox_is_oauth_token_invalid() {
-    let sb = sandbox().await;
+    let sb = allowlisted().await;
     let (status, res) = upload(
         &sb,
         "ya29.made-up",
@@ -92,7 +131,7 @@ async fn token_not_minted_by_the_sandbox_is_oauth_token_invalid() {
 
 #[tokio::test]
 async fn expired_token_is_oauth_token_expired() {
-    let sb = sandbox().await;
+    let sb = allowlisted().await;
     let token = google_token(&sb).await;
     sb.state.clock.advance_ms(2 * HOUR_MS);
     let (status, res) = upload(&sb, &token, &body(vec![click_conversion("Cj0KCQabc", "1")])).await;
@@ -102,7 +141,7 @@ async fn expired_token_is_oauth_token_expired() {
 
 #[tokio::test]
 async fn missing_developer_token_is_developer_token_invalid() {
-    let sb = sandbox().await;
+    let sb = allowlisted().await;
     let token = google_token(&sb).await;
     let auth = format!("Bearer {token}");
     let (status, res) = post_json(
@@ -117,7 +156,7 @@ async fn missing_developer_token_is_developer_token_invalid() {
 
 #[tokio::test]
 async fn dashed_customer_id_is_invalid_customer_id() {
-    let sb = sandbox().await;
+    let sb = allowlisted().await;
     let token = google_token(&sb).await;
     let url = format!(
         "{}/v22/customers/123-456-7890:uploadClickConversions",
@@ -139,7 +178,7 @@ async fn dashed_customer_id_is_invalid_customer_id() {
 
 #[tokio::test]
 async fn partial_failure_false_fails_the_whole_request() {
-    let sb = sandbox().await;
+    let sb = allowlisted().await;
     let token = google_token(&sb).await;
     let (status, res) = upload(
         &sb,
@@ -163,7 +202,7 @@ async fn partial_failure_false_fails_the_whole_request() {
 
 #[tokio::test]
 async fn more_than_2000_conversions_is_too_many_conversions_in_request() {
-    let sb = sandbox().await;
+    let sb = allowlisted().await;
     let token = google_token(&sb).await;
     let many: Vec<Value> = (0..2001)
         .map(|i| click_conversion("Cj0KCQabc", &i.to_string()))
@@ -178,7 +217,7 @@ async fn more_than_2000_conversions_is_too_many_conversions_in_request() {
 
 #[tokio::test]
 async fn unknown_json_field_is_rejected_by_the_parser() {
-    let sb = sandbox().await;
+    let sb = allowlisted().await;
     let token = google_token(&sb).await;
     let mut c = click_conversion("Cj0KCQabc", "1");
     c["clickId"] = json!("x");
@@ -197,7 +236,7 @@ async fn unknown_json_field_is_rejected_by_the_parser() {
 
 #[tokio::test]
 async fn snake_case_field_names_are_accepted_like_the_proto_parser() {
-    let sb = sandbox().await;
+    let sb = allowlisted().await;
     let token = google_token(&sb).await;
     let c = json!({"gclid": "Cj0KCQsnake", "conversion_action": "customers/1234567890/conversionActions/1001", "conversion_date_time": ads_time(sb.state.clock.now_ms()), "order_id": "s1"});
     let (status, res) = upload(
@@ -212,7 +251,7 @@ async fn snake_case_field_names_are_accepted_like_the_proto_parser() {
 
 #[tokio::test]
 async fn click_under_six_hours_old_is_too_recent_event_until_the_clock_advances() {
-    let sb = sandbox().await;
+    let sb = allowlisted().await;
     let token = google_token(&sb).await;
     click(&sb, "Cj0KCQ-fresh", 1).await;
     let conversion = click_conversion("Cj0KCQ-fresh", "2001");
@@ -239,7 +278,7 @@ async fn click_under_six_hours_old_is_too_recent_event_until_the_clock_advances(
 
 #[tokio::test]
 async fn self_describing_sandbox_gclid_carries_its_click_time() {
-    let sb = sandbox().await;
+    let sb = allowlisted().await;
     let token = google_token(&sb).await;
     let gclid = format!("sbx-{}-abc", sb.state.clock.now_ms() - HOUR_MS);
     let (_, res) = upload(&sb, &token, &body(vec![click_conversion(&gclid, "3001")])).await;
@@ -251,7 +290,7 @@ async fn self_describing_sandbox_gclid_carries_its_click_time() {
 
 #[tokio::test]
 async fn partial_failure_reports_the_failing_row_index_and_keeps_the_others() {
-    let sb = sandbox().await;
+    let sb = allowlisted().await;
     let token = google_token(&sb).await;
     let mut both = click_conversion("Cj0KCQabc", "b");
     both.as_object_mut().unwrap().remove("gclid");
@@ -289,7 +328,7 @@ async fn partial_failure_reports_the_failing_row_index_and_keeps_the_others() {
 
 #[tokio::test]
 async fn gclid_together_with_a_braid_is_rejected() {
-    let sb = sandbox().await;
+    let sb = allowlisted().await;
     let token = google_token(&sb).await;
     let mut c = click_conversion("Cj0KCQabc", "x");
     c["wbraid"] = json!("wbraid-value-1");
@@ -302,7 +341,7 @@ async fn gclid_together_with_a_braid_is_rejected() {
 
 #[tokio::test]
 async fn no_click_id_and_no_user_identifiers_is_required_gclid() {
-    let sb = sandbox().await;
+    let sb = allowlisted().await;
     let token = google_token(&sb).await;
     let mut c = click_conversion("Cj0KCQabc", "x");
     c.as_object_mut().unwrap().remove("gclid");
@@ -314,7 +353,7 @@ async fn no_click_id_and_no_user_identifiers_is_required_gclid() {
 
 #[tokio::test]
 async fn unparseable_gclid_is_rejected() {
-    let sb = sandbox().await;
+    let sb = allowlisted().await;
     let token = google_token(&sb).await;
     let (_, res) = upload(
         &sb,
@@ -330,7 +369,7 @@ async fn unparseable_gclid_is_rejected() {
 
 #[tokio::test]
 async fn date_time_without_timezone_is_a_date_error() {
-    let sb = sandbox().await;
+    let sb = allowlisted().await;
     let token = google_token(&sb).await;
     let mut c = click_conversion("Cj0KCQabc", "x");
     c["conversionDateTime"] = json!("2026-05-01T12:32:45Z");
@@ -343,7 +382,7 @@ async fn date_time_without_timezone_is_a_date_error() {
 
 #[tokio::test]
 async fn conversion_before_the_click_and_expired_clicks_are_rejected() {
-    let sb = sandbox().await;
+    let sb = allowlisted().await;
     let token = google_token(&sb).await;
     click(&sb, "Cj0KCQ-precedes", 7).await;
     let mut c = click_conversion("Cj0KCQ-precedes", "p");
@@ -368,7 +407,7 @@ async fn conversion_before_the_click_and_expired_clicks_are_rejected() {
 
 #[tokio::test]
 async fn webpage_and_unknown_actions_are_rejected() {
-    let sb = sandbox().await;
+    let sb = allowlisted().await;
     let token = google_token(&sb).await;
     let mut web = click_conversion("Cj0KCQabc", "w");
     web["conversionAction"] = json!("customers/1234567890/conversionActions/2001");
@@ -386,7 +425,7 @@ async fn webpage_and_unknown_actions_are_rejected() {
 
 #[tokio::test]
 async fn reused_order_id_is_order_id_already_in_use_and_duplicates_in_a_request_are_flagged() {
-    let sb = sandbox().await;
+    let sb = allowlisted().await;
     let token = google_token(&sb).await;
     let (_, res) = upload(
         &sb,
@@ -418,7 +457,7 @@ async fn reused_order_id_is_order_id_already_in_use_and_duplicates_in_a_request_
 
 #[tokio::test]
 async fn user_identifiers_must_be_hashed_and_supported() {
-    let sb = sandbox().await;
+    let sb = allowlisted().await;
     let token = google_token(&sb).await;
     let mut raw = click_conversion("Cj0KCQabc", "u1");
     raw["userIdentifiers"] = json!([{ "hashedEmail": "john@example.com" }]);
@@ -442,7 +481,7 @@ async fn user_identifiers_must_be_hashed_and_supported() {
 
 #[tokio::test]
 async fn invalid_consent_enum_fails_the_whole_request() {
-    let sb = sandbox().await;
+    let sb = allowlisted().await;
     let token = google_token(&sb).await;
     let mut c = click_conversion("Cj0KCQabc", "c");
     c["consent"] = json!({"adUserData": "YES"});
@@ -458,7 +497,7 @@ async fn invalid_consent_enum_fails_the_whole_request() {
 
 #[tokio::test]
 async fn validate_only_returns_no_results_and_records_nothing() {
-    let sb = sandbox().await;
+    let sb = allowlisted().await;
     let token = google_token(&sb).await;
     let (_, res) = upload(&sb, &token, &json!({"conversions": [click_conversion("Cj0KCQv", "V1")], "partialFailure": true, "validateOnly": true})).await;
     assert!(res.get("results").is_none());
@@ -485,7 +524,7 @@ async fn ads_post(sb: &ar_sandbox::Sandbox, path: &str, body: &Value) -> (u16, V
 
 #[tokio::test]
 async fn created_conversion_action_is_listed_and_too_recent_for_six_hours() {
-    let sb = sandbox().await;
+    let sb = allowlisted().await;
     let create = json!({"operations": [{"create": {"name": "srv custom", "type": "UPLOAD_CLICKS", "category": "DEFAULT", "status": "ENABLED", "primaryForGoal": false, "clickThroughLookbackWindowDays": "90"}}]});
     let (status, res) = ads_post(&sb, "conversionActions:mutate", &create).await;
     assert_eq!(status, 200, "{res}");
@@ -519,7 +558,7 @@ async fn created_conversion_action_is_listed_and_too_recent_for_six_hours() {
 
 #[tokio::test]
 async fn duplicate_action_name_fails_the_mutate_without_partial_failure() {
-    let sb = sandbox().await;
+    let sb = allowlisted().await;
     let create =
         json!({"operations": [{"create": {"name": "srv purchase", "type": "UPLOAD_CLICKS"}}]});
     let (status, res) = ads_post(&sb, "conversionActions:mutate", &create).await;
@@ -529,7 +568,7 @@ async fn duplicate_action_name_fails_the_mutate_without_partial_failure() {
 
 #[tokio::test]
 async fn changing_an_action_type_is_immutable_field() {
-    let sb = sandbox().await;
+    let sb = allowlisted().await;
     let update = json!({"operations": [{"update": {"resourceName": "customers/1234567890/conversionActions/1001", "type": "WEBPAGE"}, "updateMask": "type"}]});
     let (status, res) = ads_post(&sb, "conversionActions:mutate", &update).await;
     assert_eq!(status, 400);
@@ -538,7 +577,7 @@ async fn changing_an_action_type_is_immutable_field() {
 
 #[tokio::test]
 async fn search_stream_lists_seeded_actions_and_rejects_other_resources() {
-    let sb = sandbox().await;
+    let sb = allowlisted().await;
     let (status, res) = ads_post(&sb, "googleAds:searchStream", &json!({"query": "SELECT conversion_action.id, conversion_action.type FROM conversion_action WHERE conversion_action.type IN ('WEBPAGE')"})).await;
     assert_eq!(status, 200);
     assert_eq!(res[0]["results"].as_array().unwrap().len(), 7);

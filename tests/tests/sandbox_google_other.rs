@@ -95,15 +95,67 @@ async fn data_manager_one_bad_event_fails_the_whole_request() {
     assert_eq!(counts["data_manager"]["events_accepted"], 0);
 }
 
+// data-manager.md §1.2: an UPLOAD_CLICKS action takes offline conversions; §3.1, §5: a call or
+// store-sales action takes none (INVALID_CONVERSION_ACTION_TYPE, a setup error).
 #[tokio::test]
-async fn data_manager_rejects_upload_clicks_destinations_and_missing_transaction_ids() {
+async fn data_manager_takes_offline_conversions_for_upload_clicks_actions_only() {
     let sb = sandbox().await;
-    let mut body = dm_body(vec![dm_event("1")]);
+    let mut body = dm_body(vec![dm_event("offline-1")]);
     body["destinations"][0]["productDestinationId"] = json!("1001");
+    let (status, res) = ingest(&sb, &body).await;
+    assert_eq!(status, 200, "{res}");
+    {
+        let mut google = ar_sandbox::state::lock(&sb.state.google);
+        let mut calls = google.action(1001).unwrap().clone();
+        calls.id = 1099;
+        calls.name = "phone calls".into();
+        calls.action_type = "UPLOAD_CALLS".into();
+        google.actions.push(calls);
+    }
+    body["destinations"][0]["productDestinationId"] = json!("1099");
+    let (status, res) = ingest(&sb, &body).await;
+    assert_eq!(status, 400, "{res}");
+    assert_eq!(reason(&res), "INVALID_CONVERSION_ACTION_TYPE");
+}
+
+// data-manager.md §1.4, §5: no identifier, a malformed gclid and an operating account that is not
+// a Google Ads account fail the request in Google's error shape, naming the field.
+#[tokio::test]
+async fn data_manager_rejects_missing_identifiers_malformed_gclids_and_wrong_account_types() {
+    let sb = sandbox().await;
+    let field = |res: &Value| {
+        res["error"]["details"][0]["fieldViolations"][0]["field"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let mut bare = dm_event("no-ids");
+    bare.as_object_mut().unwrap().remove("userData");
+    bare.as_object_mut().unwrap().remove("adIdentifiers");
+    let (status, res) = ingest(&sb, &dm_body(vec![dm_event("ok"), bare])).await;
+    assert_eq!(status, 400, "{res}");
+    assert_eq!(reason(&res), "NO_IDENTIFIERS_PROVIDED");
+    assert_eq!(field(&res), "events[1]");
+    let mut bad_click = dm_event("bad-click");
+    bad_click["adIdentifiers"]["gclid"] = json!("not a gclid!");
+    let (status, res) = ingest(&sb, &dm_body(vec![bad_click])).await;
+    assert_eq!(status, 400, "{res}");
+    assert_eq!(reason(&res), "INVALID_FORMAT");
+    assert_eq!(field(&res), "events[0].ad_identifiers.gclid");
+    let mut body = dm_body(vec![dm_event("wrong-account")]);
+    body["destinations"][0]["operatingAccount"]["accountType"] = json!("DATA_PARTNER");
+    let (status, res) = ingest(&sb, &body).await;
+    assert_eq!(status, 400, "{res}");
+    assert_eq!(reason(&res), "INVALID_DESTINATION");
     assert_eq!(
-        reason(&ingest(&sb, &body).await.1),
-        "INVALID_CONVERSION_ACTION_TYPE"
+        field(&res),
+        "destinations[0].operating_account.account_type"
     );
+}
+
+#[tokio::test]
+async fn data_manager_requires_transaction_ids_for_multi_source_conversions() {
+    let sb = sandbox().await;
     let mut e = dm_event("1");
     e.as_object_mut().unwrap().remove("transactionId");
     assert_eq!(

@@ -115,7 +115,7 @@ async fn gtag_conversion_and_data_manager_event_for_one_order_count_once() {
     let auth = format!("Bearer {token}");
     let body = json!({
         "destinations": [{"operatingAccount": {"accountType": "GOOGLE_ADS", "accountId": "1234567890"}, "productDestinationId": "2001"}],
-        "events": [{"transactionId": "1001", "eventTimestamp": "2026-11-25T12:00:00Z", "conversionValue": 59.9, "currency": "EUR"}]
+        "events": [{"transactionId": "1001", "eventTimestamp": "2026-11-25T12:00:00Z", "conversionValue": 59.9, "currency": "EUR", "adIdentifiers": {"gclid": "Cj0KCQ-tag"}}]
     });
     let (status, _) = post_json(
         &format!("{}/v1/events:ingest", sb.platform_url),

@@ -204,8 +204,10 @@ pub fn not_attempted(
     }
 }
 
-/// The platform's trace id for a delivered request, kept with the row for support cases:
-/// Meta answers `{"events_received": n, "fbtrace_id": "…"}` (meta-capi.md §1.6).
+/// The platform's trace id for a delivered request, kept with the row for support cases and, for
+/// Data Manager, to ask for Google's own verdict later: Meta answers
+/// `{"events_received": n, "fbtrace_id": "…"}` (meta-capi.md §1.6), Data Manager
+/// `{"requestId": "…"}` (data-manager.md §1.3, §4).
 #[must_use]
 pub fn trace_id(platform: Platform, body: &str) -> Option<String> {
     match platform {
@@ -214,7 +216,13 @@ pub fn trace_id(platform: Platform, body: &str) -> Option<String> {
             .get("fbtrace_id")?
             .as_str()
             .map(|s| s.chars().take(64).collect()),
-        Platform::GoogleAds | Platform::DataManager | Platform::Ga4 => None,
+        Platform::DataManager => serde_json::from_str::<serde_json::Value>(body)
+            .ok()?
+            .get("requestId")?
+            .as_str()
+            .filter(|s| !s.is_empty() && s.len() <= 128)
+            .map(str::to_owned),
+        Platform::Ga4 => None,
     }
 }
 

@@ -5,8 +5,7 @@
 //! [`EventRecord::merge`]; this module then re-plans the rows from the merged record: which
 //! destinations own the event ([`ownership::route`]), which are switched on in the settings,
 //! whether a browser-only purchase is held back as unverified (DESIGN §4, "Forged events"), and
-//! when each row is first due (after the merge window for real-time events; after the click's
-//! 6-hour mark for Google click uploads, `schedule`).
+//! when each row is first due (after the merge window for real-time events).
 //!
 //! Rows that were already claimed for sending, delivered or failed are never re-planned, so a
 //! copy that arrives after sending only records its source and is never sent twice. This module
@@ -16,7 +15,6 @@ use crate::mapping::DeliveryPath;
 use crate::platform::Platform;
 use crate::platform::ownership::route;
 use crate::platform::request::NotSent;
-use crate::platform::schedule::event_click_upload_at;
 use crate::record::EventRecord;
 use crate::settings::Settings;
 
@@ -195,21 +193,14 @@ pub fn plan_rows(record: &EventRecord, settings: &Settings, now_ms: u64) -> Vec<
                 next_attempt_at_ms: due,
                 reason: Some(UNVERIFIED_REASON.to_owned()),
             },
-            Ok(()) => {
-                // google.md §0.3: click uploads fail with TOO_RECENT_EVENT under 6 hours after the
-                // click, so they are scheduled after the click's 6-hour mark.
-                let at = if platform == Platform::GoogleAds {
-                    due.max(event_click_upload_at(&event, now_ms))
-                } else {
-                    due
-                };
-                PlannedRow {
-                    platform,
-                    status: RowStatus::Pending,
-                    next_attempt_at_ms: at,
-                    reason: None,
-                }
-            }
+            // data-manager.md §2: Data Manager documents no minimum wait after a click (the 6-hour
+            // TOO_RECENT_EVENT wait was the Ads API's), so offline conversions are due at once.
+            Ok(()) => PlannedRow {
+                platform,
+                status: RowStatus::Pending,
+                next_attempt_at_ms: due,
+                reason: None,
+            },
         };
         rows.push(row);
     }

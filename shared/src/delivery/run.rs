@@ -279,8 +279,7 @@ impl<'s> DeliveryRun<'s> {
         let (verdicts, trace) = match answer {
             Answer::Response { status, body } => {
                 let refs: Vec<&OutboundEvent> = sent.iter().map(|&i| &self.events[i].0).collect();
-                let v =
-                    dispatch::classify(self.platform, status, body, &refs, self.now_ms, self.mode);
+                let v = dispatch::classify(self.platform, status, body, &refs, self.mode);
                 (v, outcome::trace_id(self.platform, body))
             }
             Answer::NoAnswer => (Vec::new(), None),

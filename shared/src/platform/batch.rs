@@ -2,9 +2,10 @@
 //!
 //! - Meta: at most 1000 events, none older than 7 days: "If any `event_time` in data is greater
 //!   than 7 days in the past, we return an error for the entire request" (meta-capi.md §1.3).
-//! - Google Ads click upload: at most 2000 conversions (google.md §1.4), clicks inside the
-//!   click-through window (90 days by default, google.md §1.7).
-//! - Data Manager: at most 2000 events (google.md §8), one conversion action per request.
+//! - Data Manager: at most 2000 events (data-manager.md §1.3), one conversion action per request;
+//!   offline conversions (`UPLOAD_CLICKS`) with clicks inside the click-through window (90 days by
+//!   default, google.md §1.7; Data Manager names the reason, `EVENT_TOO_OLD`, but no number,
+//!   data-manager.md §2).
 //! - GA4: at most 25 events and a body under 130 kB, events no older than 72 hours (google.md §4),
 //!   one client id and consent per request.
 //!
@@ -14,8 +15,8 @@
 
 use crate::outbound::OutboundEvent;
 
-use super::request::{Body, ConversionActions, GoogleAdsConfig, Mode, NotSent, Skipped};
-use super::{data_manager, ga4, google_ads, meta};
+use super::request::{ActionKind, Body, ConversionActions, Mode, NotSent, Skipped};
+use super::{data_manager, ga4, meta};
 
 const MINUTE_MS: u64 = 60 * 1000;
 const DAY_MS: u64 = 24 * 60 * MINUTE_MS;
@@ -144,10 +145,10 @@ pub fn plan_meta(events: &[&OutboundEvent], now_ms: u64) -> Plan {
     finish(pack(items, meta::MAX_EVENTS, None), skipped)
 }
 
-/// Google Ads click-upload batches at `now_ms`, dropping clicks older than `click_window_days`
-/// (the conversion actions' click-through window; [`DEFAULT_CLICK_WINDOW_DAYS`] unless changed).
-pub fn plan_google_ads(
-    config: &GoogleAdsConfig,
+/// Data Manager batches at `now_ms`, one conversion action per request. Offline conversions
+/// (`UPLOAD_CLICKS` actions) whose click is older than `click_window_days` (the actions'
+/// click-through window; [`DEFAULT_CLICK_WINDOW_DAYS`] unless changed) are left out.
+pub fn plan_data_manager(
     actions: &ConversionActions,
     events: &[&OutboundEvent],
     now_ms: u64,
@@ -159,32 +160,15 @@ pub fn plan_google_ads(
         events,
         |e| {
             check_time(e, now_ms, None)?;
-            google_ads::click_conversion(config, actions, e)?;
-            let click = google_ads::usable_click(e, &e.permissions.google_ads);
-            if let Some((_, Some(click_at))) = click
+            data_manager::event_json(actions, e)?;
+            let offline = data_manager::action(actions, e)?.kind == ActionKind::UploadClicks;
+            let click = data_manager::usable_click(e, &e.permissions.google_ads);
+            if offline
+                && let Some((_, Some(click_at))) = click
                 && now_ms.saturating_sub(click_at) > window.saturating_sub(SEND_MARGIN_MS)
             {
                 return Err(NotSent::ClickWindowExpired);
             }
-            Ok((String::new(), 0))
-        },
-        &mut skipped,
-    );
-    finish(pack(items, google_ads::MAX_CONVERSIONS, None), skipped)
-}
-
-/// Data Manager batches at `now_ms`, one conversion action per request.
-pub fn plan_data_manager(
-    actions: &ConversionActions,
-    events: &[&OutboundEvent],
-    now_ms: u64,
-) -> Plan {
-    let mut skipped = Vec::new();
-    let items = items(
-        events,
-        |e| {
-            check_time(e, now_ms, None)?;
-            data_manager::event_json(actions, e)?;
             Ok((data_manager::group_key(actions, e)?, 0))
         },
         &mut skipped,
@@ -240,7 +224,7 @@ mod tests {
     use super::*;
     use crate::EventName;
     use crate::platform::fixtures::{
-        DAY_MS, HOUR_MS, NOW_MS, ads_config, event, upload_actions, webpage_actions,
+        DAY_MS, HOUR_MS, NOW_MS, actions, event, upload_actions, webpage_actions,
     };
 
     fn refs(events: &[OutboundEvent]) -> Vec<&OutboundEvent> {
@@ -283,10 +267,9 @@ mod tests {
     }
 
     #[test]
-    fn google_ads_batches_hold_at_most_2000_conversions() {
+    fn data_manager_batches_hold_at_most_2000_events() {
         let events = vec![event(EventName::CartAdded); 4001];
-        let plan = plan_google_ads(
-            &ads_config(),
+        let plan = plan_data_manager(
             &upload_actions(),
             &refs(&events),
             NOW_MS,
@@ -297,23 +280,36 @@ mod tests {
     }
 
     #[test]
-    fn google_ads_drops_clicks_outside_the_click_window() {
+    // google.md §1.7 (the click-through window), data-manager.md §2 (EVENT_TOO_OLD).
+    fn offline_conversions_drop_clicks_outside_the_click_window() {
         let mut e = event(EventName::CartAdded);
         e.google_click = e
             .google_click
             .map(|(id, _)| (id, Some(NOW_MS - 31 * DAY_MS)));
-        let actions = upload_actions();
-        let thirty = plan_google_ads(&ads_config(), &actions, &[&e], NOW_MS, 30);
+        let offline = upload_actions();
+        let thirty = plan_data_manager(&offline, &[&e], NOW_MS, 30);
         assert_eq!(thirty.skipped[0].reason, NotSent::ClickWindowExpired);
-        let ninety = plan_google_ads(&ads_config(), &actions, &[&e], NOW_MS, 90);
+        let ninety = plan_data_manager(&offline, &[&e], NOW_MS, 90);
         assert_eq!(ninety.batches, [vec![0]]);
+        // A multi-source conversion is the gtag's: its window is not ours to apply.
+        let mut p = event(EventName::Purchase);
+        p.google_click = e.google_click.clone();
+        assert_eq!(
+            plan_data_manager(&actions(), &[&p], NOW_MS, 30).batches,
+            [vec![0]]
+        );
     }
 
     #[test]
     fn data_manager_batches_are_per_conversion_action() {
         let p = event(EventName::Purchase);
         let c = event(EventName::CartAdded);
-        let plan = plan_data_manager(&webpage_actions(), &[&p, &c, &p], NOW_MS);
+        let plan = plan_data_manager(
+            &webpage_actions(),
+            &[&p, &c, &p],
+            NOW_MS,
+            DEFAULT_CLICK_WINDOW_DAYS,
+        );
         assert_eq!(plan.batches, [vec![0, 2], vec![1]]);
     }
 

@@ -6,10 +6,9 @@ use crate::outbound::OutboundEvent;
 use crate::settings::Settings;
 
 use super::batch::{self, DEFAULT_CLICK_WINDOW_DAYS, Plan};
-use super::google_ads::usable_click;
 use super::request::{Built, Mode};
 use super::verdict::{self, Verdict};
-use super::{Platform, data_manager, ga4, google_ads, meta};
+use super::{Platform, data_manager, ga4, meta};
 
 /// The batches `events` go out in on `platform` at `now_ms`, and the events left out with why.
 pub fn plan(
@@ -18,20 +17,15 @@ pub fn plan(
     events: &[&OutboundEvent],
     now_ms: u64,
 ) -> Plan {
-    match (platform, &settings.google_ads) {
-        (Platform::Meta, _) => batch::plan_meta(events, now_ms),
-        (Platform::GoogleAds, Some(config)) => batch::plan_google_ads(
-            config,
+    match platform {
+        Platform::Meta => batch::plan_meta(events, now_ms),
+        Platform::DataManager => batch::plan_data_manager(
             &settings.conversion_actions,
             events,
             now_ms,
             DEFAULT_CLICK_WINDOW_DAYS,
         ),
-        (Platform::GoogleAds, None) => Plan::default(),
-        (Platform::DataManager, _) => {
-            batch::plan_data_manager(&settings.conversion_actions, events, now_ms)
-        }
-        (Platform::Ga4, _) => batch::plan_ga4(events, now_ms),
+        Platform::Ga4 => batch::plan_ga4(events, now_ms),
     }
 }
 
@@ -54,9 +48,6 @@ pub fn build(
             .meta
             .as_ref()
             .map_or_else(none, |c| meta::events_request(c, events, mode)),
-        Platform::GoogleAds => settings.google_ads.as_ref().map_or_else(none, |c| {
-            google_ads::upload_request(c, &settings.conversion_actions, token, events, mode)
-        }),
         Platform::DataManager => settings.data_manager.as_ref().map_or_else(none, |c| {
             data_manager::ingest_request(c, &settings.conversion_actions, token, events, mode)
         }),
@@ -74,19 +65,11 @@ pub fn classify(
     status: u16,
     body: &str,
     events: &[&OutboundEvent],
-    now_ms: u64,
     mode: Mode,
 ) -> Vec<Verdict> {
     let n = events.len();
     match platform {
         Platform::Meta => verdict::classify_meta(status, body, n),
-        Platform::GoogleAds => {
-            let clicks: Vec<Option<u64>> = events
-                .iter()
-                .map(|e| usable_click(e, &e.permissions.google_ads).and_then(|(_, at)| at))
-                .collect();
-            verdict::classify_google_ads(status, body, &clicks, now_ms)
-        }
         Platform::DataManager => verdict::classify_data_manager(status, body, n),
         Platform::Ga4 => verdict::classify_ga4(status, body, n, mode),
     }

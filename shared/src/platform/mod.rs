@@ -7,8 +7,7 @@
 //!
 //! - [`ownership`]: which destination owns an event's server copy (DESIGN §1).
 //! - [`batch`]: platform windows and size limits; what goes in which request.
-//! - [`meta`], [`google_ads`], [`data_manager`], [`ga4`]: the request builders.
-//! - [`schedule`]: when a click upload may first be sent.
+//! - [`meta`], [`data_manager`], [`ga4`]: the request builders.
 //! - [`verdict`]: what a platform's answer means for each event.
 //! - [`dispatch`]: plan, build and classify for any [`Platform`].
 //! - [`oauth`], [`provisioning`]: Google access tokens and conversion actions.
@@ -18,13 +17,11 @@ pub mod data_manager;
 pub mod dispatch;
 pub mod ga4;
 pub mod ga4_rules;
-pub mod google_ads;
 pub mod meta;
 pub mod oauth;
 pub mod ownership;
 pub mod provisioning;
 pub mod request;
-pub mod schedule;
 pub mod verdict;
 
 use crate::settings::Settings;
@@ -36,9 +33,9 @@ use crate::settings::Settings;
 pub enum Platform {
     /// Meta Conversions API.
     Meta,
-    /// Google Ads `uploadClickConversions` (an `UPLOAD_CLICKS` action).
-    GoogleAds,
-    /// Data Manager `events:ingest` (the gtag's `WEBPAGE` action).
+    /// Data Manager `events:ingest`: every Google Ads conversion action, `WEBPAGE` (multi-source)
+    /// or `UPLOAD_CLICKS` (offline). The Ads API's `uploadClickConversions` takes no new adopters
+    /// (google.md Addendum C); rows once stored as `google_ads` were moved here (migration 0007).
     DataManager,
     /// GA4 Measurement Protocol.
     Ga4,
@@ -46,13 +43,12 @@ pub enum Platform {
 
 impl Platform {
     /// Every platform, in a fixed order.
-    pub const ALL: [Self; 4] = [Self::Meta, Self::GoogleAds, Self::DataManager, Self::Ga4];
+    pub const ALL: [Self; 3] = [Self::Meta, Self::DataManager, Self::Ga4];
 
     /// The column value.
     pub const fn as_str(self) -> &'static str {
         match self {
             Self::Meta => "meta",
-            Self::GoogleAds => "google_ads",
             Self::DataManager => "data_manager",
             Self::Ga4 => "ga4",
         }
@@ -63,12 +59,11 @@ impl Platform {
         Self::ALL.into_iter().find(|p| p.as_str() == s)
     }
 
-    /// Whether the settings switch this destination on. Google Ads destinations also need the
-    /// OAuth client (settings report a missing one as a problem).
+    /// Whether the settings switch this destination on. Data Manager also needs the OAuth client
+    /// (settings report a missing one as a problem).
     pub fn enabled(self, settings: &Settings) -> bool {
         match self {
             Self::Meta => settings.meta.is_some(),
-            Self::GoogleAds => settings.google_ads.is_some() && settings.google_oauth.is_some(),
             Self::DataManager => settings.data_manager.is_some() && settings.google_oauth.is_some(),
             Self::Ga4 => settings.ga4.is_some(),
         }
@@ -76,7 +71,7 @@ impl Platform {
 
     /// Whether requests to this platform carry a Google OAuth access token.
     pub const fn needs_google_token(self) -> bool {
-        matches!(self, Self::GoogleAds | Self::DataManager)
+        matches!(self, Self::DataManager)
     }
 
     /// Most events one flush claims for this platform: one full request for Meta (1000) and
@@ -85,7 +80,7 @@ impl Platform {
     pub const fn claim_limit(self) -> u32 {
         match self {
             Self::Meta => 1000,
-            Self::GoogleAds | Self::DataManager => 2000,
+            Self::DataManager => 2000,
             Self::Ga4 => 250,
         }
     }
@@ -97,11 +92,11 @@ mod fixtures;
 #[cfg(test)]
 mod tests {
     use super::fixtures::{
-        RAW_EMAIL, RAW_FIRST, RAW_LAST, RAW_PHONE, ads_config, all_names, data_manager_config,
-        event, ga4_config, meta_config, upload_actions, webpage_actions,
+        RAW_EMAIL, RAW_FIRST, RAW_LAST, RAW_PHONE, all_names, data_manager_config, event,
+        ga4_config, meta_config, upload_actions, webpage_actions,
     };
     use super::request::{HttpRequest, Mode};
-    use super::{data_manager, ga4, google_ads, meta};
+    use super::{data_manager, ga4, meta};
 
     /// DESIGN §4: raw email, phone and names are never forwarded. Every request built for an event
     /// whose PII went through `pii::hash_user_data` is scanned for any form of the raw values.
@@ -124,7 +119,13 @@ mod tests {
             for mode in [Mode::Live, Mode::Test] {
                 let built = [
                     meta::events_request(&meta_config(), &[&e], mode),
-                    google_ads::upload_request(&ads_config(), &upload_actions(), "T", &[&e], mode),
+                    data_manager::ingest_request(
+                        &data_manager_config(),
+                        &upload_actions(),
+                        "T",
+                        &[&e],
+                        mode,
+                    ),
                     data_manager::ingest_request(
                         &data_manager_config(),
                         &webpage_actions(),

@@ -1,9 +1,10 @@
 //! Which destination owns the server copy of an event (DESIGN §1). Google has no event-ID dedup,
 //! so each Google destination gets a copy only where it cannot double count:
 //!
-//! - Google Ads: the event's conversion action is either the gtag's `WEBPAGE` action, fed through
-//!   the Data Manager API and deduplicated by `transactionId`, or a secondary `UPLOAD_CLICKS`
-//!   action fed by click upload: one action per event, so never both (google.md §0.2, §8).
+//! - Google Ads, always through the Data Manager API (google.md Addendum C): the event's
+//!   conversion action is either the gtag's `WEBPAGE` action, deduplicated by `transactionId`, or
+//!   a secondary `UPLOAD_CLICKS` action fed as offline conversions: one action per event, so never
+//!   both (google.md §0.2, §8).
 //! - GA4 Measurement Protocol: purchases (GA4 dedups them by `transaction_id`), or events whose
 //!   gtag did not fire; never without a `_ga` client id or analytics consent.
 //! - Meta: always (Meta dedups browser and server copies by `event_id`), unless consent forbids.
@@ -17,7 +18,7 @@ use crate::event::EventName;
 use crate::outbound::OutboundEvent;
 
 use super::Platform;
-use super::request::{ActionKind, ConversionAction, ConversionActions, NotSent};
+use super::request::{ConversionAction, ConversionActions, NotSent};
 
 /// The id Google deduplicates by: the order id for purchases, the event ID otherwise. Never
 /// reformatted: trimming or case changes would break the match with the browser's gtag copy.
@@ -34,8 +35,8 @@ pub fn meta_owns(event: &OutboundEvent) -> Result<(), NotSent> {
     }
 }
 
-/// The Google Ads destination of an event and its conversion action: Data Manager for a
-/// `WEBPAGE` action, click upload for an `UPLOAD_CLICKS` action.
+/// The Google Ads destination of an event and its conversion action: Data Manager for either
+/// kind (`WEBPAGE` multi-source, `UPLOAD_CLICKS` offline; google.md Addendum C).
 pub fn google_ads_route<'a>(
     event: &OutboundEvent,
     actions: &'a ConversionActions,
@@ -43,11 +44,7 @@ pub fn google_ads_route<'a>(
     let action = actions
         .for_event(event.name.as_str())
         .ok_or(NotSent::NoConversionAction)?;
-    let destination = match action.kind {
-        ActionKind::Webpage => Platform::DataManager,
-        ActionKind::UploadClicks => Platform::GoogleAds,
-    };
-    Ok((destination, action))
+    Ok((Platform::DataManager, action))
 }
 
 /// Whether GA4 gets a server copy (DESIGN §1, §4).
@@ -73,8 +70,7 @@ pub fn route(
 ) -> Vec<(Platform, Result<(), NotSent>)> {
     let ads = match google_ads_route(event, actions) {
         Ok((destination, _)) => (destination, Ok(())),
-        // No action configured: reported against the click-upload destination.
-        Err(reason) => (Platform::GoogleAds, Err(reason)),
+        Err(reason) => (Platform::DataManager, Err(reason)),
     };
     vec![
         (Platform::Meta, meta_owns(event)),
@@ -104,7 +100,9 @@ mod tests {
     }
 
     #[test]
-    fn webpage_actions_route_to_data_manager_and_upload_actions_to_click_upload() {
+    // google.md Addendum C: uploadClickConversions takes no new adopters; both kinds go to Data
+    // Manager.
+    fn webpage_and_upload_clicks_actions_both_route_to_data_manager() {
         let acts = actions();
         let purchase = event(EventName::Purchase);
         let cart = event(EventName::CartAdded);
@@ -114,7 +112,7 @@ mod tests {
         );
         assert_eq!(
             google_ads_route(&cart, &acts).map(|r| r.0),
-            Ok(Platform::GoogleAds)
+            Ok(Platform::DataManager)
         );
     }
 

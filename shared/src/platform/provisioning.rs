@@ -12,11 +12,25 @@ use serde_json::{Value, json};
 use crate::event::EventName;
 use crate::mapping::{AdsCategory, standard};
 
-use super::google_ads::auth_headers;
 use super::request::{
     ActionKind, Body, ConversionAction, ConversionActions, GoogleAdsConfig, HttpRequest, digits,
     trim_base,
 };
+
+/// `Authorization`, `developer-token` (only if configured: optional since its sunset) and
+/// `login-customer-id` (digits only) headers (google.md §1.1).
+fn auth_headers(config: &GoogleAdsConfig, access_token: &str) -> Vec<(String, String)> {
+    let mut headers = vec![("authorization".into(), format!("Bearer {access_token}"))];
+    if let Some(token) = config.developer_token.as_deref().filter(|t| !t.is_empty()) {
+        headers.push(("developer-token".into(), token.to_owned()));
+    }
+    if let Some(login) = config.login_customer_id.as_deref().map(digits)
+        && !login.is_empty()
+    {
+        headers.push(("login-customer-id".into(), login));
+    }
+    headers
+}
 
 /// An action we want to exist.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -3,8 +3,9 @@
 //! Each `classify_*` takes the HTTP status and body of the answer to a request built from `n`
 //! events and returns `n` [`Verdict`]s in body order ([`Built::sent`](super::request::Built)).
 //! Meta rejects whole batches (meta-capi.md §5.1), so a rejected multi-event batch yields
-//! [`Verdict::SplitAndRetry`] to isolate the bad event by bisection. Google Ads reports each
-//! failed conversion in `partialFailureError` with a field path `conversions[N]` (google.md §1.3).
+//! [`Verdict::SplitAndRetry`] to isolate the bad event by bisection. Data Manager fails a whole
+//! request fast and names the events at fault in `fieldViolations` (`events[N]`,
+//! data-manager.md §5).
 //!
 //! Backoff growth per attempt is the caller's ([`backoff_secs`]); delays here are the first wait
 //! each answer calls for. Reasons never quote request data, only the platform's code and message.
@@ -13,7 +14,7 @@ use serde_json::Value;
 
 mod google;
 
-pub use google::{classify_data_manager, classify_ga4, classify_google_ads, field_path_index};
+pub use google::{classify_data_manager, classify_ga4, field_path_index};
 
 /// What to do with one event after an answer.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -56,27 +57,6 @@ pub enum Verdict {
 }
 
 impl Verdict {
-    fn rank(&self) -> u8 {
-        match self {
-            Self::Delivered => 0,
-            Self::Retry { .. } => 1,
-            Self::Throttled { .. } => 2,
-            Self::SplitAndRetry { .. } => 3,
-            Self::Permanent { .. } => 4,
-            Self::ConfigError { .. } => 5,
-        }
-    }
-
-    /// The more serious of two verdicts for one event.
-    #[must_use]
-    fn worse(self, other: Self) -> Self {
-        if other.rank() > self.rank() {
-            other
-        } else {
-            self
-        }
-    }
-
     /// Whether the operator should be alerted.
     pub fn needs_alert(&self) -> bool {
         matches!(self, Self::ConfigError { .. })

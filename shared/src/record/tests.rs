@@ -310,6 +310,66 @@ fn a_browser_copy_cannot_state_its_own_ip_click_ids_or_session() {
     assert_eq!(r.session_id, None);
 }
 
+// trust: only the signed backend states a click; its stated gclid is what Google gets, ahead of a
+// click cookie the browser brought (which a hostile browser can plant).
+#[test]
+fn a_signed_server_events_stated_gclid_is_used_before_the_sessions_click() {
+    let mut session = browser_session();
+    session.clicks.google = Some(
+        "ar1.1763990000000.gclid.Planted-by-browser"
+            .parse()
+            .unwrap(),
+    );
+    let pixel = copy(PIXEL, Source::Pixel, session);
+    let server = copy(
+        r#"{"event":"transaction.purchase","order_id":"1001","value":59.9,"currency":"USD",
+            "click_ids":{"gclid":"Cj0-shop-stated"},"occurred_at":1763999995000}"#,
+        Source::Server,
+        SessionContext::default(),
+    );
+    let mappings = Mappings::default();
+    let regions = crate::consent::RegionPolicy::default();
+    for (first, second) in [(&pixel, &server), (&server, &pixel)] {
+        let mut merged = first.clone();
+        merged.merge(second);
+        let out = merged.to_outbound(&mappings, &regions).unwrap();
+        assert_eq!(
+            out.google_click,
+            Some((GoogleClickId::Gclid("Cj0-shop-stated".into()), None))
+        );
+    }
+    // Without a stated click the session's is used, with its time.
+    let out = pixel.to_outbound(&mappings, &regions).unwrap();
+    assert_eq!(
+        out.google_click,
+        Some((
+            GoogleClickId::Gclid("Planted-by-browser".into()),
+            Some(1_763_990_000_000)
+        ))
+    );
+}
+
+// trust: the edge header and the pixel cannot state a click; a malformed stated id is ignored.
+#[test]
+fn only_the_signed_backend_states_a_click_and_only_a_valid_one() {
+    let json = r#"{"event":"transaction.purchase","order_id":"1001","value":1,"currency":"USD",
+        "click_ids":{"gclid":"Cj0-stated"},"occurred_at":1763999995000}"#;
+    assert_eq!(
+        copy(json, Source::Edge, SessionContext::default()).stated_google_click,
+        None
+    );
+    let bad = json.replace("Cj0-stated", "has space");
+    assert_eq!(
+        copy(&bad, Source::Server, SessionContext::default()).stated_google_click,
+        None
+    );
+    let braid = json.replace(r#""gclid":"Cj0-stated""#, r#""wbraid":"WB-1""#);
+    assert_eq!(
+        copy(&braid, Source::Server, SessionContext::default()).stated_google_click,
+        Some(GoogleClickId::Wbraid("WB-1".into()))
+    );
+}
+
 /// Property tests of the trust rules (host only: proptest does not build for wasm32).
 #[cfg(not(target_arch = "wasm32"))]
 mod properties {

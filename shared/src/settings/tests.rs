@@ -80,6 +80,30 @@ fn platforms_are_configured_from_vars_and_secrets() {
     assert!(s.google_oauth.is_some());
 }
 
+// google.md Addendum C, data-manager.md §1.2: the Ads account named for the old click uploads is the
+// Data Manager operating account of its UPLOAD_CLICKS actions; an explicit Data Manager account wins.
+#[test]
+fn an_ads_customer_id_alone_configures_data_manager_for_upload_clicks_actions() {
+    let base = [
+        ("GOOGLE_ADS_CUSTOMER_ID", "123-456-7890"),
+        ("GOOGLE_ADS_LOGIN_CUSTOMER_ID", "999-888-7777"),
+        ("GOOGLE_CLIENT_ID", "c"),
+        ("GOOGLE_CLIENT_SECRET", "cs"),
+        ("GOOGLE_REFRESH_TOKEN", "r"),
+        (
+            "GOOGLE_CONVERSION_ACTIONS",
+            "transaction.purchase=1001:upload_clicks",
+        ),
+    ];
+    let dm = read(&base).unwrap().data_manager.unwrap();
+    assert_eq!(dm.operating_account_id, "123-456-7890");
+    assert_eq!(dm.login_account_id.as_deref(), Some("999-888-7777"));
+    let mut explicit = base.to_vec();
+    explicit.push(("DATA_MANAGER_OPERATING_ACCOUNT_ID", "5550001111"));
+    let dm = read(&explicit).unwrap().data_manager.unwrap();
+    assert_eq!(dm.operating_account_id, "5550001111");
+}
+
 #[test]
 fn google_ads_without_oauth_or_actions_is_a_configuration_error() {
     let problems = read(&[("GOOGLE_ADS_CUSTOMER_ID", "1234567890")]).unwrap_err();

@@ -24,6 +24,9 @@ USAGE: ar-sandbox [OPTIONS]
   --no-developer-token      do not check developer-token (the API ignores it since 2026-09-09)
   --ga4-api-secret <s>      accepted GA4 api_secret (default sandbox-ga4-secret)
   --strict-clicks           unknown gclid/gbraid/wbraid fail with EVENT_NOT_FOUND
+  --allowlist-click-uploads <customer id>
+                            accept uploadClickConversions from this customer (default: nobody,
+                            CUSTOMER_NOT_ALLOWLISTED_FOR_THIS_FEATURE)
   --token-ttl <seconds>     OAuth access token lifetime (default 3599)
 ";
 
@@ -71,6 +74,9 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Option<Args>, String>
             "--no-developer-token" => c.google_developer_token = None,
             "--ga4-api-secret" => c.ga4_api_secret = value(&mut args, &flag)?,
             "--strict-clicks" => c.strict_clicks = true,
+            "--allowlist-click-uploads" => {
+                c.google_ads_allowlisted.push(value(&mut args, &flag)?);
+            }
             "--token-ttl" => {
                 c.access_token_ttl_s = value(&mut args, &flag)?
                     .parse()

@@ -1,4 +1,6 @@
-//! Fake Google Data Manager API: `POST /v1/events:ingest` (reference/google.md §8).
+//! Fake Google Data Manager API: `POST /v1/events:ingest` (reference/google.md §8), for
+//! multi-source conversions (`WEBPAGE` actions) and offline conversions (`UPLOAD_CLICKS` actions,
+//! data-manager.md §1).
 //!
 //! Fast-fail like the real API: the first problem fails the whole request with a
 //! `google.rpc.Status` carrying a `google.rpc.BadRequest` field violation and a
@@ -377,7 +379,9 @@ const ACCOUNT_TYPES: [&str; 9] = [
 ];
 
 /// §8: `operatingAccount{accountType:"GOOGLE_ADS", accountId}` and `productDestinationId` = the
-/// conversion action id; "The conversion action must have `type` set to `WEBPAGE`".
+/// conversion action id. A multi-source conversion goes to the gtag's `WEBPAGE` action (§8); an
+/// offline conversion to an `UPLOAD_CLICKS` action (data-manager.md §1.2). Any other type (call,
+/// store sales, app conversions) is `INVALID_CONVERSION_ACTION_TYPE` (data-manager.md §3.1, §5).
 fn check_destination(state: &AppState, i: usize, d: &Value) -> Result<(String, String), DmError> {
     let at = format!("destinations[{i}]");
     let Some(account) = d.get("operatingAccount").and_then(Value::as_object) else {
@@ -452,11 +456,14 @@ fn check_destination(state: &AppState, i: usize, d: &Value) -> Result<(String, S
             "The conversion action ID is invalid.",
         ));
     };
-    if action.action_type != "WEBPAGE" {
+    if action.action_type != "WEBPAGE" && action.action_type != "UPLOAD_CLICKS" {
         return Err(bad(
             "INVALID_CONVERSION_ACTION_TYPE",
             format!("{at}.product_destination_id"),
-            "The conversion action type is invalid: multi-source events need a WEBPAGE action.",
+            format!(
+                "The conversion action type is invalid: {} actions take no events here                  (WEBPAGE for multi-source, UPLOAD_CLICKS for offline conversions).",
+                action.action_type
+            ),
         ));
     }
     Ok((product_id.to_owned(), action.name.clone()))
@@ -537,22 +544,24 @@ fn check_event(i: usize, e: &Value, encoding: Option<&str>) -> Result<(), DmErro
         ));
     }
     check_consent(e.get("consent"), &format!("{at}.consent"))?;
-    let ad_ids = e.get("adIdentifiers");
-    if ad_ids.and_then(|a| a.get("gbraid")).is_some()
-        && ad_ids.and_then(|a| a.get("wbraid")).is_some()
-    {
-        return Err(bad(
-            "INVALID_ARGUMENT",
-            format!("{at}.ad_identifiers"),
-            "gbraid and wbraid cannot both be set.",
-        ));
-    }
+    let ad_ids = check_ad_identifiers(&at, e.get("adIdentifiers"))?;
     let ids = e
         .get("userData")
         .and_then(|u| u.get("userIdentifiers"))
         .and_then(Value::as_array)
         .cloned()
         .unwrap_or_default();
+    // data-manager.md §1.4: "Events data contains no user identifiers or ad identifiers".
+    let has_click = ["gclid", "gbraid", "wbraid"]
+        .iter()
+        .any(|k| ad_ids.and_then(|a| a.get(*k)).is_some());
+    if ids.is_empty() && !has_click {
+        return Err(bad(
+            "NO_IDENTIFIERS_PROVIDED",
+            at,
+            "Events data contains no user identifiers or ad identifiers.",
+        ));
+    }
     if ids.len() > MAX_USER_IDENTIFIERS {
         return Err(bad(
             "TOO_MANY_USER_IDENTIFIERS",
@@ -568,6 +577,46 @@ fn check_event(i: usize, e: &Value, encoding: Option<&str>) -> Result<(), DmErro
         )?;
     }
     Ok(())
+}
+
+/// The click ids of one event: well-formed, and never both braids.
+fn check_ad_identifiers<'a>(
+    at: &str,
+    ad_ids: Option<&'a Value>,
+) -> Result<Option<&'a Value>, DmError> {
+    // data-manager.md §5: a click id that cannot be one (Google's are base64url text) is a
+    // format error on its field; one Google cannot decode later is INVALID_GCLID (§4).
+    for (key, field) in [
+        ("gclid", "gclid"),
+        ("gbraid", "gbraid"),
+        ("wbraid", "wbraid"),
+    ] {
+        if let Some(v) = ad_ids.and_then(|a| a.get(key)) {
+            let ok = v.as_str().is_some_and(|s| {
+                !s.is_empty()
+                    && s.len() <= 500
+                    && s.bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b"-_".contains(&b))
+            });
+            if !ok {
+                return Err(bad(
+                    "INVALID_FORMAT",
+                    format!("{at}.ad_identifiers.{field}"),
+                    format!("The {key} is malformed."),
+                ));
+            }
+        }
+    }
+    if ad_ids.and_then(|a| a.get("gbraid")).is_some()
+        && ad_ids.and_then(|a| a.get("wbraid")).is_some()
+    {
+        return Err(bad(
+            "INVALID_ARGUMENT",
+            format!("{at}.ad_identifiers"),
+            "gbraid and wbraid cannot both be set.",
+        ));
+    }
+    Ok(ad_ids)
 }
 
 fn check_identifier(at: &str, id: &Value, encoding: Option<&str>) -> Result<(), DmError> {

@@ -6,6 +6,11 @@
 //! come back as `partialFailureError` with `conversions[i]…` field paths and an empty result for
 //! that row (§1.3). Click ids get their click time from the sandbox (`POST /_sandbox/clicks` or a
 //! self-describing `sbx-<ms>-…` id) so `TOO_RECENT_EVENT` and friends can be tested.
+//!
+//! Strict like Google since 2026-06-15 (reference/google.md Addendum C, data-manager.md §8): a
+//! customer not allowlisted (`SandboxConfig::google_ads_allowlisted`, by default nobody) gets
+//! every conversion refused with `notAllowlistedError: CUSTOMER_NOT_ALLOWLISTED_FOR_THIS_FEATURE`
+//! as a partial failure inside HTTP 200, the way third parties report it.
 
 use std::collections::HashSet;
 
@@ -163,6 +168,27 @@ fn upload(state: &AppState, req: &PlatformRequest, version: &str) -> Outcome {
         .and_then(Value::as_bool)
         .unwrap_or(false);
     let customer = customer_id(req);
+    if !state.config.google_ads_allowlisted.contains(&customer) {
+        let errors: Vec<AdsError> = (0..conversions.len())
+            .map(|i| {
+                AdsError::new(
+                    "notAllowlistedError",
+                    "CUSTOMER_NOT_ALLOWLISTED_FOR_THIS_FEATURE",
+                    "Customer is not allowlisted for accessing this feature.",
+                    super::google_error::loc(&[("conversions", Some(i))]),
+                )
+            })
+            .collect();
+        return respond(
+            version,
+            &body,
+            &conversions,
+            &[],
+            &errors,
+            validate_only,
+            &customer,
+        );
+    }
     let mut account = lock(&state.google);
     let mut errors = Vec::new();
     let mut accepted: Vec<(usize, Row)> = Vec::new();

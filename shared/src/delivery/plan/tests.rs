@@ -55,7 +55,9 @@ fn browse_events_whose_gtag_fired_are_skipped_for_ga4_with_a_reason() {
 }
 
 #[test]
-fn google_ads_rows_exist_only_for_events_with_a_conversion_action() {
+// google.md Addendum C: an `upload_clicks` action is a Data Manager offline destination; the Ads
+// customer id alone names its operating account. data-manager.md §2: no wait after the click.
+fn google_ads_rows_go_to_data_manager_only_for_events_with_a_conversion_action() {
     let s = settings(&[
         ("GOOGLE_ADS_CUSTOMER_ID", "1234567890"),
         ("GOOGLE_CLIENT_ID", "c"),
@@ -67,9 +69,13 @@ fn google_ads_rows_exist_only_for_events_with_a_conversion_action() {
         ),
     ]);
     let purchase = plan_rows(&record(PURCHASE, Source::Server), &s, NOW);
-    assert!(purchase.iter().any(|r| r.platform == Platform::GoogleAds));
+    let dm = purchase
+        .iter()
+        .find(|r| r.platform == Platform::DataManager)
+        .expect("a Data Manager row");
+    assert_eq!(dm.next_attempt_at_ms, NOW + 2_000, "only the merge window");
     let cart = plan_rows(&record(CART, Source::Pixel), &s, NOW);
-    assert!(cart.iter().all(|r| r.platform != Platform::GoogleAds));
+    assert!(cart.iter().all(|r| r.platform != Platform::DataManager));
 }
 
 fn existing(platform: Platform, status: RowStatus, at: u64) -> ExistingRow {

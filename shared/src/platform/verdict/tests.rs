@@ -2,9 +2,6 @@ use super::*;
 use crate::platform::request::Mode;
 use serde_json::json;
 
-const NOW: u64 = 1_780_000_000_000;
-const HOUR: u64 = 3_600_000;
-
 /// The variant name, for table tests.
 fn kind(v: &Verdict) -> &'static str {
     match v {
@@ -99,230 +96,6 @@ fn meta_reasons_carry_code_subcode_and_message() {
     );
 }
 
-fn partial_failure(errors: &[(Option<usize>, &str, &str)]) -> String {
-    let errors: Vec<Value> = errors
-        .iter()
-        .map(|&(index, kind, value)| {
-            let mut e = json!({"errorCode": {kind: value}, "message": "msg"});
-            if let Some(i) = index {
-                e["location"] = json!({"fieldPathElements": [
-                    {"fieldName": "conversions", "index": i},
-                    {"fieldName": "gclid"}
-                ]});
-            }
-            e
-        })
-        .collect();
-    json!({
-        "partialFailureError": {
-            "code": 3,
-            "message": "partial",
-            "details": [{"@type": "type.googleapis.com/google.ads.googleads.v22.errors.GoogleAdsFailure", "errors": errors}]
-        },
-        "results": [{}, {}, {}]
-    })
-    .to_string()
-}
-
-// google.md §1.5 catalogue with the §1.6 classification.
-#[test]
-fn google_conversion_upload_errors_map_to_documented_recovery() {
-    let table: &[(&str, &str)] = &[
-        ("ORDER_ID_ALREADY_IN_USE", "delivered"),
-        ("CLICK_CONVERSION_ALREADY_EXISTS", "delivered"),
-        ("DUPLICATE_ORDER_ID", "delivered"),
-        ("DUPLICATE_CLICK_CONVERSION_IN_REQUEST", "delivered"),
-        ("TOO_RECENT_EVENT", "retry"),
-        ("TOO_RECENT_CONVERSION_ACTION", "retry"),
-        ("TOO_MANY_CONVERSIONS_IN_REQUEST", "split"),
-        ("EXPIRED_EVENT", "permanent"),
-        ("CLICK_NOT_FOUND", "permanent"),
-        ("CONVERSION_PRECEDES_EVENT", "permanent"),
-        ("UNPARSEABLE_GCLID", "permanent"),
-        ("UNPARSEABLE_WBRAID", "permanent"),
-        ("UNPARSEABLE_GBRAID", "permanent"),
-        ("EVENT_NOT_FOUND", "permanent"),
-        ("INVALID_CUSTOMER_FOR_CLICK", "permanent"),
-        (
-            "CONVERSION_TRACKING_NOT_ENABLED_AT_IMPRESSION_TIME",
-            "permanent",
-        ),
-        ("CONVERSION_NOT_COMPLIANT_WITH_ATT_POLICY", "permanent"),
-        ("INVALID_USER_IDENTIFIER", "permanent"),
-        ("UNSUPPORTED_USER_IDENTIFIER", "permanent"),
-        ("GBRAID_WBRAID_BOTH_SET", "permanent"),
-        (
-            "ONE_PER_CLICK_CONVERSION_ACTION_NOT_PERMITTED_WITH_BRAID",
-            "permanent",
-        ),
-        ("ORDER_ID_CONTAINS_PII", "permanent"),
-        ("CUSTOM_VARIABLE_VALUE_CONTAINS_PII", "permanent"),
-        ("INVALID_JOB_ID", "permanent"),
-        ("NO_CONVERSION_ACTION_FOUND", "config"),
-        ("INVALID_CONVERSION_ACTION_TYPE", "config"),
-        ("UNAUTHORIZED_CUSTOMER", "config"),
-        ("CUSTOM_VARIABLE_NOT_ENABLED", "config"),
-        (
-            "CUSTOMER_DATA_POLICY_PROHIBITS_ENHANCED_CONVERSIONS",
-            "config",
-        ),
-        ("CUSTOMER_NOT_ACCEPTED_CUSTOMER_DATA_TERMS", "config"),
-        (
-            "CUSTOMER_NOT_ENABLED_ENHANCED_CONVERSIONS_FOR_LEADS",
-            "config",
-        ),
-    ];
-    for &(value, expected) in table {
-        let body = partial_failure(&[(Some(0), "conversionUploadError", value)]);
-        let got = classify_google_ads(200, &body, &[Some(NOW - HOUR)], NOW);
-        assert_eq!(kinds(&got), [expected], "{value}");
-    }
-}
-
-// google.md §1.3: partialFailureError names failed rows by `conversions[N]`.
-#[test]
-fn google_partial_failure_marks_only_the_named_conversion() {
-    let body = partial_failure(&[(Some(1), "conversionUploadError", "EXPIRED_EVENT")]);
-    let got = classify_google_ads(200, &body, &[None, None, None], NOW);
-    assert_eq!(kinds(&got), ["delivered", "permanent", "delivered"]);
-}
-
-#[test]
-fn google_partial_failure_keeps_the_worst_error_per_conversion() {
-    let body = partial_failure(&[
-        (Some(0), "conversionUploadError", "ORDER_ID_ALREADY_IN_USE"),
-        (
-            Some(0),
-            "conversionUploadError",
-            "NO_CONVERSION_ACTION_FOUND",
-        ),
-        (Some(2), "conversionUploadError", "TOO_RECENT_EVENT"),
-    ]);
-    let got = classify_google_ads(200, &body, &[None, None, None], NOW);
-    assert_eq!(kinds(&got), ["config", "delivered", "retry"]);
-}
-
-#[test]
-fn too_recent_event_retries_at_the_clicks_six_hour_mark() {
-    let body = partial_failure(&[(Some(0), "conversionUploadError", "TOO_RECENT_EVENT")]);
-    let got = classify_google_ads(200, &body, &[Some(NOW - 2 * HOUR)], NOW);
-    let Verdict::Retry { after_secs, .. } = &got[0] else {
-        panic!("{got:?}")
-    };
-    assert_eq!(*after_secs, 4 * 3600 + 300);
-}
-
-#[test]
-fn out_of_range_indices_are_ignored_not_a_panic() {
-    let body = partial_failure(&[(Some(7), "conversionUploadError", "EXPIRED_EVENT")]);
-    let got = classify_google_ads(200, &body, &[None], NOW);
-    assert_eq!(kinds(&got), ["delivered"]);
-}
-
-fn rpc_error(http: u16, status: &str, errors: &[(&str, &str)]) -> String {
-    let errors: Vec<Value> = errors
-        .iter()
-        .map(|&(k, v)| json!({"errorCode": {k: v}, "message": "msg"}))
-        .collect();
-    json!({"error": {"code": http, "message": "m", "status": status,
-        "details": [{"@type": "type.googleapis.com/google.ads.googleads.v22.errors.GoogleAdsFailure", "errors": errors}]}})
-    .to_string()
-}
-
-// google.md §1.3, §1.6: RPC-level errors (auth, quota, internal) fail the whole request.
-#[test]
-#[allow(clippy::type_complexity)]
-fn google_request_level_errors_apply_to_every_conversion() {
-    let table: &[(u16, &str, &[(&str, &str)], &str)] = &[
-        (
-            401,
-            "UNAUTHENTICATED",
-            &[("authenticationError", "OAUTH_TOKEN_EXPIRED")],
-            "config",
-        ),
-        (
-            403,
-            "PERMISSION_DENIED",
-            &[("authorizationError", "USER_PERMISSION_DENIED")],
-            "config",
-        ),
-        // A malformed login-customer-id header is the merchant's setting, not the events.
-        (
-            400,
-            "INVALID_ARGUMENT",
-            &[("headerError", "INVALID_LOGIN_CUSTOMER_ID")],
-            "config",
-        ),
-        (
-            429,
-            "RESOURCE_EXHAUSTED",
-            &[("quotaError", "RESOURCE_EXHAUSTED")],
-            "throttled",
-        ),
-        (
-            429,
-            "RESOURCE_EXHAUSTED",
-            &[("quotaError", "RESOURCE_TEMPORARILY_EXHAUSTED")],
-            "throttled",
-        ),
-        (
-            500,
-            "INTERNAL",
-            &[("internalError", "INTERNAL_ERROR")],
-            "retry",
-        ),
-        (
-            503,
-            "UNAVAILABLE",
-            &[("internalError", "TRANSIENT_ERROR")],
-            "retry",
-        ),
-        (
-            504,
-            "DEADLINE_EXCEEDED",
-            &[("internalError", "DEADLINE_EXCEEDED")],
-            "retry",
-        ),
-        (
-            400,
-            "INVALID_ARGUMENT",
-            &[("databaseError", "CONCURRENT_MODIFICATION")],
-            "retry",
-        ),
-        (
-            400,
-            "INVALID_ARGUMENT",
-            &[("partialFailureError", "PARTIAL_FAILURE_MODE_REQUIRED")],
-            "config",
-        ),
-        (
-            400,
-            "INVALID_ARGUMENT",
-            &[("conversionUploadError", "TOO_MANY_CONVERSIONS_IN_REQUEST")],
-            "split",
-        ),
-        (500, "INTERNAL", &[], "retry"),
-        (401, "UNAUTHENTICATED", &[], "config"),
-        (429, "RESOURCE_EXHAUSTED", &[], "throttled"),
-        (400, "INVALID_ARGUMENT", &[], "split"),
-    ];
-    for &(http, status, errors, expected) in table {
-        let got = classify_google_ads(http, &rpc_error(http, status, errors), &[None, None], NOW);
-        assert_eq!(kinds(&got), [expected; 2], "{http} {status} {errors:?}");
-    }
-}
-
-#[test]
-fn a_failed_google_request_naming_one_conversion_resends_the_others() {
-    let body = json!({"error": {"code": 400, "status": "INVALID_ARGUMENT", "details": [{"errors": [
-        {"errorCode": {"conversionUploadError": "GBRAID_WBRAID_BOTH_SET"},
-         "location": {"fieldPathElements": [{"fieldName": "conversions", "index": 0}]}}
-    ]}]}})
-    .to_string();
-    let got = classify_google_ads(400, &body, &[None, None], NOW);
-    assert_eq!(kinds(&got), ["permanent", "retry"]);
-}
-
 #[test]
 fn field_paths_parse_from_elements_and_strings() {
     assert_eq!(
@@ -364,6 +137,54 @@ fn data_manager_destination_errors_are_config_errors_not_bad_events() {
                 "description": "Invalid value"}]}]}})
     .to_string();
     assert_eq!(kinds(&classify_data_manager(400, &body, 2)), ["config"; 2]);
+}
+
+// data-manager.md §5: each violation names its event, field and reason; the reason is kept with the
+// event's failure so the admin shows what Google refused.
+#[test]
+fn data_manager_violations_mark_each_named_event_with_its_own_reason() {
+    let body = json!({"error": {"code": 400, "status": "INVALID_ARGUMENT", "message": "bad",
+        "details": [
+            {"@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": "INVALID_FORMAT"},
+            {"@type": "type.googleapis.com/google.rpc.BadRequest", "fieldViolations": [
+                {"field": "events[0].ad_identifiers.gclid", "description": "not a click id",
+                 "reason": "INVALID_FORMAT"},
+                {"field": "events[2]", "description": "no identifiers",
+                 "reason": "NO_IDENTIFIERS_PROVIDED"}]}]}})
+    .to_string();
+    let got = classify_data_manager(400, &body, 3);
+    assert_eq!(kinds(&got), ["permanent", "retry", "permanent"]);
+    assert_eq!(
+        got[0],
+        Verdict::Permanent {
+            reason: "data manager events[0].ad_identifiers.gclid INVALID_FORMAT: not a click id"
+                .into()
+        }
+    );
+    assert!(
+        matches!(&got[2], Verdict::Permanent { reason } if reason.contains("NO_IDENTIFIERS_PROVIDED"))
+    );
+}
+
+// data-manager.md §5 "setup errors": a wrong action type or a missing allowlisting is the
+// merchant's account, even when Google names it on an event or only in the ErrorInfo.
+#[test]
+fn data_manager_setup_reasons_are_config_errors_wherever_they_appear() {
+    let on_event = json!({"error": {"code": 400, "status": "INVALID_ARGUMENT", "details": [
+        {"@type": "type.googleapis.com/google.rpc.BadRequest", "fieldViolations": [
+            {"field": "events[1]", "reason": "INVALID_CONVERSION_ACTION_TYPE", "description": "d"}]}]}})
+    .to_string();
+    assert_eq!(
+        kinds(&classify_data_manager(400, &on_event, 2)),
+        ["config"; 2]
+    );
+    let info_only = json!({"error": {"code": 400, "status": "INVALID_ARGUMENT", "message": "m",
+        "details": [{"@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": "NOT_ALLOWLISTED"}]}})
+    .to_string();
+    assert_eq!(
+        kinds(&classify_data_manager(400, &info_only, 2)),
+        ["config"; 2]
+    );
 }
 
 #[test]
@@ -427,7 +248,6 @@ proptest::proptest! {
         status in 0u16..1000, body in ".{0,200}", n in 0usize..5
     ) {
         proptest::prop_assert_eq!(classify_meta(status, &body, n).len(), n);
-        proptest::prop_assert_eq!(classify_google_ads(status, &body, &vec![None; n], NOW).len(), n);
         proptest::prop_assert_eq!(classify_data_manager(status, &body, n).len(), n);
         proptest::prop_assert_eq!(classify_ga4(status, &body, n, Mode::Test).len(), n);
     }

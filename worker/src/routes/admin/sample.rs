@@ -64,8 +64,7 @@ pub(super) async fn send(env: &Env) -> RouteResult {
         };
         let answer = match send::fetch(&request).await {
             Ok((status, body)) => {
-                let verdicts =
-                    dispatch::classify(platform, status, &body, &[&event], now, Mode::Test);
+                let verdicts = dispatch::classify(platform, status, &body, &[&event], Mode::Test);
                 let body: Value = serde_json::from_str(&body)
                     .unwrap_or_else(|_| Value::String(body.chars().take(2000).collect()));
                 json!({"status": status, "answer": body, "verdict": verdicts.first()})
