@@ -3,9 +3,37 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
+use super::mappings::MappingsView;
 use super::report::{Health, ReasonCount};
 
-fn esc(s: &str) -> String {
+/// A time for people (`ar_shared::console::utc_time`).
+pub(super) fn utc(ms: u64) -> String {
+    ar_shared::console::utc_time(ms)
+}
+
+/// The page's style: one column that reflows from 1280 px down to a phone's width.
+const STYLE: &str = "body{font-family:sans-serif;max-width:1200px;margin:1em auto;padding:0 1em}\
+    .kpi{display:inline-block;margin:0 2em 1em 0}.kpi b{font-size:1.6em;display:block}\
+    .scroll{overflow-x:auto}table{border-collapse:collapse}td,th{border-bottom:1px solid #ddd;\
+    padding:.3em .5em;text-align:left;vertical-align:top}.grid{display:flex;flex-wrap:wrap;\
+    gap:.5em 1em;align-items:end}.grid label{display:flex;flex-direction:column}\
+    form.inline{display:inline}input,select,button{font:inherit;padding:.3em}\
+    svg{max-width:100%;height:auto}nav a{margin-right:1em}";
+
+/// The answer to a form: what was done (or why nothing was), and the way back.
+pub(super) fn confirmation(title: &str, text: &str) -> String {
+    format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width\"><title>Active Reach — {t}</title>\
+         <style>{STYLE}</style></head><body><h1>{t}</h1><p role=\"status\" id=\"outcome\">{x}</p>\
+         <p><a href=\"/_ar/admin\">Back to the console</a></p></body></html>",
+        t = esc(title),
+        x = esc(text)
+    )
+}
+
+/// `s` escaped for HTML text and attribute values.
+pub(super) fn esc(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
@@ -103,7 +131,7 @@ pub(super) fn login(problem: Option<&str>) -> String {
 }
 
 /// The HTML health page.
-pub(super) fn render(h: &Health) -> String {
+pub(super) fn render(h: &Health, mappings: &MappingsView) -> String {
     let e = &h.events;
     let pct = |v: Option<f64>| v.map_or("–".to_owned(), |r| format!("{:.1} %", r * 100.0));
     let problems = list(&h.config.problems, |p| {
@@ -128,10 +156,11 @@ pub(super) fn render(h: &Health) -> String {
         )
     });
     format!(
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Active Reach — health</title>\
-         <style>body{{font-family:sans-serif;max-width:900px;margin:2em auto;padding:0 1em}}\
-         .kpi{{display:inline-block;margin:0 2em 1em 0}}.kpi b{{font-size:1.6em;display:block}}</style></head><body>\
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width\"><title>Active Reach — health</title>\
+         <style>{STYLE}</style></head><body>\
          <h1>Active Reach — health</h1>\
+         <nav><a href=\"#mapping\">Event mapping</a></nav>\
          <div class=\"kpi\"><b>{total}</b>events</div>\
          <div class=\"kpi\"><b>{coverage}</b>coverage (server copies)</div>\
          <div class=\"kpi\"><b>{dedup}</b>seen from pixel and shop</div>\
@@ -142,7 +171,8 @@ pub(super) fn render(h: &Health) -> String {
          <h2>Skipped and held</h2>{skipped}\
          <h2>Most missing match keys</h2>{missing}\
          <p>JSON: <code>GET /_ar/health</code>. Replay failed rows: <code>POST /_ar/admin/replay</code>. \
-         Send a test event: <code>POST /_ar/admin/test</code>.</p></body></html>",
+         Send a test event: <code>POST /_ar/admin/test</code>.</p>{mapping}</body></html>",
+        mapping = super::mapping_page::section(mappings),
         total = e.total,
         coverage = pct(e.coverage),
         dedup = pct(e.dedup_rate),

@@ -15,7 +15,7 @@ use crate::runtime;
 
 /// Sends the sample event and reports each platform's answer.
 pub(super) async fn send(env: &Env) -> RouteResult {
-    let settings = common::settings(env)?;
+    let settings = common::settings(env).await?;
     let now = runtime::now_ms();
     let record = sample_record(
         now,
