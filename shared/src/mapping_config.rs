@@ -166,15 +166,25 @@ impl MappingEntry {
         Ok(entry)
     }
 
-    /// An entry from the admin API's JSON object.
+    /// `event`'s entry from the admin API's JSON object.
     ///
     /// # Errors
-    /// [`MappingError::Json`] with the path of the field at fault.
-    pub fn from_json(json: &str) -> Result<Self, MappingError> {
+    /// [`MappingError::Field`] naming a field whose value is wrong, [`MappingError::Json`] for
+    /// anything else (not JSON, an unknown field).
+    pub fn from_json(event: &str, json: &str) -> Result<Self, MappingError> {
         let de = &mut serde_json::Deserializer::from_str(json);
         serde_path_to_error::deserialize(de).map_err(|e| {
             let path = e.path().to_string();
-            MappingError::Json(format!("{path}: {}", e.into_inner()))
+            let inner = e.into_inner();
+            if ENTRY_FIELDS.contains(&path.as_str()) {
+                MappingError::Field {
+                    event: event.into(),
+                    field: path,
+                    problem: inner.to_string(),
+                }
+            } else {
+                MappingError::Json(inner.to_string())
+            }
         })
     }
 
@@ -511,11 +521,15 @@ mod entry_tests {
                 .to_string();
             assert!(err.contains(needle), "{err}");
         }
-        let err = MappingEntry::from_json(r#"{"meta":"Q","ga4":"q","paht":"batched"}"#)
-            .unwrap_err()
-            .to_string();
+        let err =
+            MappingEntry::from_json("quiz.done", r#"{"meta":"Q","ga4":"q","paht":"batched"}"#)
+                .unwrap_err()
+                .to_string();
         assert!(err.contains("paht"), "{err}");
-        let err = MappingEntry::from_json(r#"{"meta":"Q","ga4":"page_view"}"#)
+        let err = MappingEntry::from_json("quiz.done", r#"{"meta":"Q","ga4":"q","path":"slow"}"#)
+            .unwrap_err();
+        assert_eq!(err.field(), "path", "{err}");
+        let err = MappingEntry::from_json("quiz.done", r#"{"meta":"Q","ga4":"page_view"}"#)
             .unwrap()
             .resolve("quiz.done")
             .unwrap_err()
@@ -529,10 +543,11 @@ mod entry_tests {
             r#"{"events":{"quiz.completed":{"meta":"QuizCompleted","ga4":"quiz_completed"}}}"#,
         )
         .unwrap();
-        let (name, console) = MappingEntry::from_json(r#"{"meta":"QuizDone","ga4":"quiz_done"}"#)
-            .unwrap()
-            .resolve("quiz.completed")
-            .unwrap();
+        let (name, console) =
+            MappingEntry::from_json("quiz.completed", r#"{"meta":"QuizDone","ga4":"quiz_done"}"#)
+                .unwrap()
+                .resolve("quiz.completed")
+                .unwrap();
         let live = deploy.with_entries([("quiz.completed", &console)]);
         assert_eq!(live.lookup(&name).unwrap().meta, "QuizDone");
         assert_eq!(deploy.lookup(&name).unwrap().meta, "QuizCompleted");

@@ -161,7 +161,7 @@ pub(super) async fn api(req: &mut Request, env: &Env, event: &str, delete: bool)
         return Ok(Response::from_json(&remove(env, event).await?)?);
     }
     let text = body(req).await?;
-    let entry = MappingEntry::from_json(&text).map_err(|e| invalid(&e))?;
+    let entry = MappingEntry::from_json(event, &text).map_err(|e| invalid(&e))?;
     Ok(Response::from_json(&save(env, event, entry).await?)?)
 }
 
