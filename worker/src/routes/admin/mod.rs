@@ -77,7 +77,7 @@ async fn route(mut req: Request, env: &Env) -> RouteResult {
         }
         (Method::Get, "/_ar/admin/mappings") => mappings::get(env).await,
         (Method::Post, "/_ar/admin/mappings") => mappings::form(&mut req, env).await,
-        (Method::Post, "/_ar/admin/test") => sample::send(env).await,
+        (Method::Post, "/_ar/admin/test") => sample::send(&mut req, env).await,
         (Method::Post, "/_ar/admin/replay") => replay(env, &url).await,
         (
             _,
