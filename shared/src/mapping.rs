@@ -120,6 +120,32 @@ pub enum AdsCategory {
 }
 
 impl AdsCategory {
+    /// Every category, in declaration order (the console's choices).
+    pub const ALL: [Self; 22] = [
+        Self::Default,
+        Self::PageView,
+        Self::Purchase,
+        Self::Signup,
+        Self::Lead,
+        Self::Download,
+        Self::AddToCart,
+        Self::BeginCheckout,
+        Self::SubscribePaid,
+        Self::PhoneCallLead,
+        Self::ImportedLead,
+        Self::SubmitLeadForm,
+        Self::BookAppointment,
+        Self::RequestQuote,
+        Self::GetDirections,
+        Self::OutboundClick,
+        Self::Contact,
+        Self::Engagement,
+        Self::StoreVisit,
+        Self::StoreSale,
+        Self::QualifiedLead,
+        Self::ConvertedLead,
+    ];
+
     /// Google's enum name (`PURCHASE`, `ADD_TO_CART`, …).
     pub fn as_str(self) -> &'static str {
         match self {
@@ -151,7 +177,7 @@ impl AdsCategory {
 
 /// Where and how one business event is reported.
 #[derive(Debug, Clone, PartialEq, Eq)]
-#[cfg_attr(feature = "server", derive(serde::Serialize))]
+#[cfg_attr(feature = "server", derive(serde::Serialize, serde::Deserialize))]
 pub struct EventMapping {
     /// Meta standard or custom event name (`Purchase`, …).
     pub meta: String,

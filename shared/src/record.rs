@@ -13,6 +13,7 @@ use crate::consent::{PartialConsent, PolicyContext, RegionPolicy, permissions, r
 use crate::cookies::ClickContext;
 use crate::event::EventName;
 use crate::event_id::EventId;
+use crate::mapping::EventMapping;
 use crate::mapping_config::Mappings;
 use crate::match_quality::{MatchKey, MatchKeys, MatchQuality, estimate};
 use crate::money::Money;
@@ -132,6 +133,11 @@ pub struct EventRecord {
     /// cookie a browser brings can be planted, so a stated click comes first.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stated_google_click: Option<GoogleClickId>,
+    /// The mapping in effect when the event was accepted: a later change in the console (or its
+    /// removal) never changes or fails an event already queued. `None` in rows stored before it
+    /// was kept; those use the mapping in effect when they are sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mapping: Option<EventMapping>,
 }
 
 /// What merging a copy into a record did.
@@ -201,6 +207,7 @@ impl EventRecord {
             fired: ev.fired.unwrap_or_default(),
             vouched: None,
             stated_google_click,
+            mapping: Some(ev.mapping.clone()),
         }
     }
 
@@ -291,6 +298,8 @@ impl EventRecord {
             self.occurred_at_ms = self.occurred_at_ms.min(other.occurred_at_ms);
         }
         let shop_identifiers_arrive = other.sources.from_shop() && !self.sources.from_shop();
+        // The first copy's mapping stands: the event was accepted (and its ID derived) with it.
+        fill(&mut self.mapping, &other.mapping);
         fill(&mut self.page_url, &other.page_url);
         fill(&mut self.referrer_url, &other.referrer_url);
         fill(&mut self.session_id, &other.session_id);
@@ -333,11 +342,19 @@ impl EventRecord {
         if self.sources.from_shop() {
             return false;
         }
-        let Some(mapping) = mappings.lookup(&self.event) else {
+        let Some(mapping) = self.mapping_in(mappings) else {
             return false;
         };
         let vouched = self.vouched.is_some() && self.vouched == self.money;
         !vouched && crate::trust::needs_corroboration(&self.event, &mapping, self.money.as_ref())
+    }
+
+    /// The mapping this record was accepted with, else (a row stored before records kept it)
+    /// `mappings`' entry for its event.
+    pub fn mapping_in(&self, mappings: &Mappings) -> Option<EventMapping> {
+        self.mapping
+            .clone()
+            .or_else(|| mappings.lookup(&self.event))
     }
 
     /// The match-quality estimate from the identifiers present (Meta's view).
@@ -359,8 +376,7 @@ impl EventRecord {
     /// Real-time or batched, by the event's mapping; an event nobody mapped counts as batched
     /// (it gets no rows, so its path only sizes the write).
     pub fn delivery_path(&self, mappings: &Mappings) -> crate::mapping::DeliveryPath {
-        mappings
-            .lookup(&self.event)
+        self.mapping_in(mappings)
             .map_or(crate::mapping::DeliveryPath::Batched, |m| m.path)
     }
 
@@ -383,7 +399,7 @@ impl EventRecord {
         regions: &RegionPolicy,
     ) -> Option<OutboundEvent> {
         let name = self.event.clone();
-        let mapping = mappings.lookup(&name)?;
+        let mapping = self.mapping_in(mappings)?;
         let money = self.sendable_money(&mapping);
         let s = &self.session;
         let (country, region) = (s.country.as_deref(), s.region.as_deref());

@@ -20,6 +20,7 @@ pub mod checks;
 pub mod clock;
 pub mod config;
 pub mod counts;
+pub mod dev_config;
 pub mod faults;
 pub mod harness;
 pub mod html;

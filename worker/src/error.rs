@@ -19,6 +19,13 @@ pub(crate) enum Error {
     InvalidBatch(ValidationError),
     /// 400: a query parameter names an unknown platform.
     InvalidPlatform(String),
+    /// 400: an admin input is not valid (`field` names it).
+    InvalidInput {
+        /// The field at fault.
+        field: String,
+        /// What is wrong and what is accepted.
+        message: String,
+    },
     /// 401: the server-event signature does not verify.
     BadSignature(SignatureError),
     /// 401: a signed request that was already taken.
@@ -77,7 +84,10 @@ impl Error {
     /// The HTTP status.
     pub(crate) const fn status(&self) -> u16 {
         match self {
-            Self::InvalidEvent(_) | Self::InvalidBatch(_) | Self::InvalidPlatform(_) => 400,
+            Self::InvalidEvent(_)
+            | Self::InvalidBatch(_)
+            | Self::InvalidPlatform(_)
+            | Self::InvalidInput { .. } => 400,
             Self::BadSignature(_) | Self::Replayed | Self::AdminUnauthorized => 401,
             Self::ForbiddenOrigin => 403,
             Self::NotFound(_) => 404,
@@ -102,6 +112,7 @@ impl Error {
             Self::InvalidEvent(_) => "invalid_event",
             Self::InvalidBatch(_) => "invalid_batch",
             Self::InvalidPlatform(_) => "invalid_platform",
+            Self::InvalidInput { .. } => "invalid_input",
             Self::BadSignature(_) | Self::Replayed | Self::AdminUnauthorized => "unauthorized",
             Self::ForbiddenOrigin => "forbidden_origin",
             Self::NotFound(_) => "not_found",
@@ -128,6 +139,9 @@ impl Error {
             Self::BadSignature(e) => {
                 json!({ "error": code, "problem": e.code(), "message": e.to_string() })
             }
+            Self::InvalidInput { field, message } => {
+                json!({ "error": code, "field": field, "message": message })
+            }
             Self::Replayed => {
                 json!({ "error": code, "problem": "replayed", "message": self.message() })
             }
@@ -139,6 +153,7 @@ impl Error {
         match self {
             Self::InvalidEvent(e) | Self::InvalidBatch(e) => e.to_string(),
             Self::InvalidPlatform(m) => m.clone(),
+            Self::InvalidInput { field, message } => format!("{field}: {message}"),
             Self::BadSignature(e) => e.to_string(),
             Self::Replayed => "this signed request was already received; sign each request \
                 anew (a fresh x-ar-timestamp)"

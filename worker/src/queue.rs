@@ -45,7 +45,7 @@ pub(crate) async fn consume(
     }
     let ids: Vec<String> = copies.iter().map(|c| c.event_id.to_string()).collect();
     // Read once per batch: storing the copies and answering the wake-ups both need them.
-    let settings = crate::routes::settings(env);
+    let settings = crate::routes::settings(env).await;
     let stored = match &settings {
         Ok(settings) => store(env, settings, copies).await,
         Err(e) if !copies.is_empty() => Err(Error::Internal(e.to_string())),

@@ -452,3 +452,67 @@ mod properties {
         }
     }
 }
+
+mod accepted_mapping {
+    use super::*;
+    use crate::mapping_config::MappingEntry;
+
+    fn quiz(meta: &str, ga4: &str) -> Mappings {
+        let (_, m) = MappingEntry {
+            meta: Some(meta.into()),
+            ga4: Some(ga4.into()),
+            ..MappingEntry::default()
+        }
+        .resolve("quiz.completed")
+        .unwrap();
+        Mappings::default().with_entries([("quiz.completed", &m)])
+    }
+
+    fn accepted_with(mappings: &Mappings) -> EventRecord {
+        let ev = validate(
+            parse_event(br#"{"event":"quiz.completed","occurred_at":1763999990000}"#).unwrap(),
+            ValidationContext {
+                mappings,
+                now_ms: NOW,
+                random: [3; 16],
+            },
+        )
+        .unwrap();
+        let (user, _) = hash_user_data(&ev.user, "US");
+        EventRecord::from_copy(&ev, user, browser_session(), Source::Server)
+    }
+
+    #[test]
+    fn a_queued_event_keeps_the_mapping_it_was_accepted_with() {
+        let record = accepted_with(&quiz("QuizCompleted", "quiz_completed"));
+        let changed = quiz("QuizDone", "quiz_done");
+        let out = record
+            .to_outbound(&changed, &RegionPolicy::default())
+            .unwrap();
+        assert_eq!(out.mapping.meta, "QuizCompleted");
+        assert_eq!(out.mapping.ga4, "quiz_completed");
+    }
+
+    #[test]
+    fn removing_a_mapping_never_fails_a_queued_event() {
+        let record = accepted_with(&quiz("QuizCompleted", "quiz_completed"));
+        let stored = serde_json::to_string(&record).unwrap();
+        let back: EventRecord = serde_json::from_str(&stored).unwrap();
+        let out = back
+            .to_outbound(&Mappings::default(), &RegionPolicy::default())
+            .expect("still sendable without any mapping for it");
+        assert_eq!(out.mapping.meta, "QuizCompleted");
+    }
+
+    #[test]
+    fn a_row_stored_before_records_kept_their_mapping_uses_the_current_one() {
+        let record = accepted_with(&quiz("QuizCompleted", "quiz_completed"));
+        let mut stored: serde_json::Value = serde_json::to_value(&record).unwrap();
+        stored.as_object_mut().unwrap().remove("mapping");
+        let old: EventRecord = serde_json::from_value(stored).unwrap();
+        let out = old
+            .to_outbound(&quiz("QuizDone", "quiz_done"), &RegionPolicy::default())
+            .unwrap();
+        assert_eq!(out.mapping.meta, "QuizDone");
+    }
+}

@@ -19,7 +19,7 @@ const ROUNDS: usize = 3;
 
 /// Runs one flush and prune pass.
 pub(crate) async fn run(env: &Env) {
-    let settings = match settings::load(env) {
+    let settings = match settings::current(env).await {
         Ok(s) => s,
         Err(problems) => {
             let names: Vec<&str> = problems.iter().map(|p| p.name).collect();

@@ -66,7 +66,7 @@ async fn rate(env: &Env, client: &str) -> RateDecision {
 }
 
 pub(crate) async fn handle(mut req: Request, env: &Env, ctx: &Context) -> RouteResult {
-    let settings = common::settings(env)?;
+    let settings = common::settings(env).await?;
     let facts = RequestFacts::of(&req)?;
     let headers = req.headers();
     let content_type = headers.get("content-type").ok().flatten();

@@ -8,9 +8,18 @@ use crate::error::Error;
 use crate::store::sessions;
 use crate::{bindings, runtime};
 
-/// The settings, or [`Error::NotConfigured`]: tracking is off, and `/_ar/health` names what to
-/// fix (never a silent drop, never an answer that echoes configuration).
-pub(crate) fn settings(env: &Env) -> Result<Settings, Error> {
+/// The settings with the console's event mappings (`crate::settings::current`), or
+/// [`Error::NotConfigured`]: tracking is off, and `/_ar/health` names what to fix (never a
+/// silent drop, never an answer that echoes configuration).
+pub(crate) async fn settings(env: &Env) -> Result<Settings, Error> {
+    crate::settings::current(env)
+        .await
+        .map_err(|problems| Error::NotConfigured(problems.iter().map(|p| p.name).collect()))
+}
+
+/// The settings from the vars and secrets alone, for answers that need no event mapping (CORS,
+/// the visitor's region).
+pub(crate) fn deploy_settings(env: &Env) -> Result<Settings, Error> {
     crate::settings::load(env)
         .map_err(|problems| Error::NotConfigured(problems.iter().map(|p| p.name).collect()))
 }

@@ -20,8 +20,8 @@ use crate::visit::RequestFacts;
 
 const TEXT: &str = "text/plain; charset=utf-8";
 
-pub(crate) fn config(req: &Request, env: &Env) -> RouteResult {
-    let settings = common::settings(env)?;
+pub(crate) async fn config(req: &Request, env: &Env) -> RouteResult {
+    let settings = common::settings(env).await?;
     let (text, version) = served_config(&settings);
     let etag = format!("\"{version}\"");
     let unchanged = req
@@ -47,7 +47,7 @@ pub(crate) fn config(req: &Request, env: &Env) -> RouteResult {
 }
 
 pub(crate) fn region(req: &Request, env: &Env) -> RouteResult {
-    let settings = common::settings(env)?;
+    let settings = common::deploy_settings(env)?;
     let facts = RequestFacts::of(req)?;
     let geo = settings
         .geo_override

@@ -30,7 +30,7 @@ pub(crate) fn allow(req: &Request, settings: &Settings, response: &Response) -> 
 /// The origin `req` may be answered with, under the worker's settings (none when the settings
 /// do not load: the route's own error says why).
 pub(crate) fn allowed_origin(req: &Request, env: &worker::Env) -> Option<String> {
-    let settings = super::common::settings(env).ok()?;
+    let settings = super::common::deploy_settings(env).ok()?;
     let origin = req.headers().get("origin").ok().flatten();
     let url = req.url().ok()?;
     let host = match (url.host_str(), url.port()) {

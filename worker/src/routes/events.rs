@@ -34,7 +34,7 @@ const TOO_LARGE: &str =
 const MAX_EVENTS: usize = 1000;
 
 pub(crate) async fn handle(mut req: Request, env: &Env, ctx: &Context) -> RouteResult {
-    let settings = common::settings(env)?;
+    let settings = common::settings(env).await?;
     let Some(secret) = settings.server_secret.clone() else {
         return Err(Error::ServerEventsOff);
     };

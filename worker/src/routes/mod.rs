@@ -29,10 +29,10 @@ pub(crate) async fn handle(req: Request, env: &Env, ctx: &Context) -> Result<Res
     let answer = match (req.method(), path.as_str()) {
         (Method::Get | Method::Head, "/_ar/pixel.js") => pixel::script(),
         (Method::Get | Method::Head, "/_ar/pixel.wasm") => pixel::wasm(),
-        (Method::Get | Method::Head, "/_ar/config") => config::config(&req, env),
+        (Method::Get | Method::Head, "/_ar/config") => config::config(&req, env).await,
         (Method::Get | Method::Head, "/_ar/region") => config::region(&req, env),
         (Method::Options, "/_ar/config" | "/_ar/region" | "/_ar/collect") => {
-            settings(env).and_then(|s| cors::preflight(&req, &s))
+            common::deploy_settings(env).and_then(|s| cors::preflight(&req, &s))
         }
         (Method::Post, "/_ar/collect") => collect::handle(req, env, ctx).await,
         (Method::Post, "/_ar/events") => events::handle(req, env, ctx).await,

@@ -34,7 +34,7 @@ use crate::error::{Error, RouteResult};
 use crate::visit::{self, RequestFacts};
 
 pub(crate) async fn handle(req: Request, env: &Env, ctx: &Context) -> RouteResult {
-    match common::settings(env) {
+    match common::settings(env).await {
         Ok(settings) => tracked(req, env, ctx, &settings).await,
         Err(problem) => untracked(req, env, problem).await,
     }

@@ -13,6 +13,8 @@
 
 mod auth;
 mod health;
+mod mapping_page;
+mod mappings;
 mod page;
 mod report;
 mod sample;
@@ -55,16 +57,36 @@ async fn route(mut req: Request, env: &Env) -> RouteResult {
         _ if page => return Ok(Response::from_html(page::login(None))?),
         _ => return Err(Error::AdminUnauthorized),
     }
+    if let Some(event) = path.strip_prefix("/_ar/admin/mappings/") {
+        let event = event.to_owned();
+        return match method {
+            Method::Put => mappings::api(&mut req, env, &event, false).await,
+            Method::Delete => mappings::api(&mut req, env, &event, true).await,
+            _ => Err(Error::MethodNotAllowed(
+                "PUT a JSON entry or DELETE (README \"Admin API\")",
+            )),
+        };
+    }
     match (method, path.as_str()) {
         (Method::Get, "/_ar/health") => Ok(Response::from_json(&health::report(env).await?)?),
-        (Method::Get, "/_ar/admin") => Ok(Response::from_html(page::render(
-            &health::report(env).await?,
-        ))?),
-        (Method::Post, "/_ar/admin/test") => sample::send(env).await,
-        (Method::Post, "/_ar/admin/replay") => replay(env, &url).await,
-        (_, "/_ar/health" | "/_ar/admin" | "/_ar/admin/test" | "/_ar/admin/replay") => {
-            Err(Error::MethodNotAllowed("see the admin API in README.md"))
+        (Method::Get, "/_ar/admin") => {
+            let health = health::report(env).await?;
+            // A settings problem leaves the mapping section empty; the health part names it.
+            let mappings = mappings::view(env).await.unwrap_or_default();
+            Ok(Response::from_html(page::render(&health, &mappings))?)
         }
+        (Method::Get, "/_ar/admin/mappings") => mappings::get(env).await,
+        (Method::Post, "/_ar/admin/mappings") => mappings::form(&mut req, env).await,
+        (Method::Post, "/_ar/admin/test") => sample::send(&mut req, env).await,
+        (Method::Post, "/_ar/admin/replay") => replay(env, &url).await,
+        (
+            _,
+            "/_ar/health"
+            | "/_ar/admin"
+            | "/_ar/admin/test"
+            | "/_ar/admin/replay"
+            | "/_ar/admin/mappings",
+        ) => Err(Error::MethodNotAllowed("see the admin API in README.md")),
         _ => Err(Error::NotFound("no such admin path")),
     }
 }

@@ -3,9 +3,37 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
+use super::mappings::MappingsView;
 use super::report::{Health, ReasonCount};
 
-fn esc(s: &str) -> String {
+/// A time for people (`ar_shared::console::utc_time`).
+pub(super) fn utc(ms: u64) -> String {
+    ar_shared::console::utc_time(ms)
+}
+
+/// The page's style: one column that reflows from 1280 px down to a phone's width.
+const STYLE: &str = "body{font-family:sans-serif;max-width:1200px;margin:1em auto;padding:0 1em}\
+    .kpi{display:inline-block;margin:0 2em 1em 0}.kpi b{font-size:1.6em;display:block}\
+    .scroll{overflow-x:auto}table{border-collapse:collapse}td,th{border-bottom:1px solid #ddd;\
+    padding:.3em .5em;text-align:left;vertical-align:top}.grid{display:flex;flex-wrap:wrap;\
+    gap:.5em 1em;align-items:end}.grid label{display:flex;flex-direction:column}\
+    form.inline{display:inline}input,select,button{font:inherit;padding:.3em}\
+    svg{max-width:100%;height:auto}nav a{margin-right:1em}";
+
+/// The answer to a form: what was done (or why nothing was), and the way back.
+pub(super) fn confirmation(title: &str, text: &str) -> String {
+    format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width\"><title>Active Reach — {t}</title>\
+         <style>{STYLE}</style></head><body><h1>{t}</h1><p role=\"status\" id=\"outcome\">{x}</p>\
+         <p><a href=\"/_ar/admin\">Back to the console</a></p></body></html>",
+        t = esc(title),
+        x = esc(text)
+    )
+}
+
+/// `s` escaped for HTML text and attribute values.
+pub(super) fn esc(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
@@ -102,8 +130,78 @@ pub(super) fn login(problem: Option<&str>) -> String {
     )
 }
 
+/// The answer to the "Send test" button: the event ID, each platform's answer and what to
+/// check where. Each platform's row is `id="test-<platform>"` with `data-ok="true|false"`.
+pub(super) fn test_answer(answer: &serde_json::Value) -> String {
+    let mut rows = String::new();
+    if let Some(platforms) = answer["platforms"].as_object() {
+        for (name, a) in platforms {
+            let ok = a["ok"] == true;
+            let result = if let Some(s) = a["skipped"].as_str() {
+                format!("not sent: {}", esc(s))
+            } else if !a["error"].is_null() {
+                format!("failed: {}", esc(&a["error"].to_string()))
+            } else {
+                format!(
+                    "HTTP {} — {}",
+                    a["status"],
+                    if ok {
+                        "accepted by the test mode"
+                    } else {
+                        "refused"
+                    }
+                )
+            };
+            let body = if a["answer"].is_null() {
+                String::new()
+            } else {
+                let text = serde_json::to_string_pretty(&a["answer"]).unwrap_or_default();
+                format!(
+                    "<pre>{}</pre>",
+                    esc(&text.chars().take(3000).collect::<String>())
+                )
+            };
+            let action = a["action"].as_str().map_or(String::new(), |x| {
+                format!("<p>Conversion action: {}</p>", esc(x))
+            });
+            let _ = write!(
+                rows,
+                "<tr id=\"test-{n}\" data-ok=\"{ok}\"><th>{n}</th><td><b>{result}</b>{action}{body}</td>\
+                 <td>{check}</td></tr>",
+                n = esc(name),
+                check = esc(a["check"].as_str().unwrap_or_default()),
+            );
+        }
+    }
+    format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width\"><title>Active Reach — test sent</title>\
+         <style>{STYLE}pre{{white-space:pre-wrap;max-width:40em;font-size:.85em}}</style></head><body>\
+         <h1>Test sent</h1><p role=\"status\" id=\"outcome\">Sent the test event \
+         <code id=\"test-event-id\">{id}</code> ({event}) to {n} enabled platform(s): {note}.</p>\
+         <div class=\"scroll\"><table><thead><tr><th>platform</th><th>answer</th><th>what to check</th>\
+         </tr></thead><tbody>{rows}</tbody></table></div>\
+         <p><a href=\"/_ar/admin\">Back to the console</a></p></body></html>",
+        id = esc(answer["event_id"].as_str().unwrap_or_default()),
+        event = esc(answer["event"].as_str().unwrap_or_default()),
+        n = answer["enabled_platforms"],
+        note = esc(answer["note"].as_str().unwrap_or_default()),
+    )
+}
+
+/// The console's "Send test" form.
+fn test_form() -> String {
+    "<section id=\"test\"><h2>Send test</h2><p>Sends one test event (a custom event, not a \
+     conversion) to every enabled platform's test mode: Meta with a test code, Google with \
+     validateOnly, GA4 to its validation endpoint. The answers are shown with what to check.</p>\
+     <form method=\"post\" action=\"/_ar/admin/test\" class=\"grid\"><label>Meta test code \
+     (empty: META_TEST_EVENT_CODE)<input name=\"meta_test_event_code\" placeholder=\"TEST12345\" \
+     pattern=\"[A-Za-z0-9_-]{1,64}\"></label><button id=\"send-test\">Send test</button></form></section>"
+        .to_owned()
+}
+
 /// The HTML health page.
-pub(super) fn render(h: &Health) -> String {
+pub(super) fn render(h: &Health, mappings: &MappingsView) -> String {
     let e = &h.events;
     let pct = |v: Option<f64>| v.map_or("–".to_owned(), |r| format!("{:.1} %", r * 100.0));
     let problems = list(&h.config.problems, |p| {
@@ -128,10 +226,11 @@ pub(super) fn render(h: &Health) -> String {
         )
     });
     format!(
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Active Reach — health</title>\
-         <style>body{{font-family:sans-serif;max-width:900px;margin:2em auto;padding:0 1em}}\
-         .kpi{{display:inline-block;margin:0 2em 1em 0}}.kpi b{{font-size:1.6em;display:block}}</style></head><body>\
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width\"><title>Active Reach — health</title>\
+         <style>{STYLE}</style></head><body>\
          <h1>Active Reach — health</h1>\
+         <nav><a href=\"#test\">Send test</a><a href=\"#mapping\">Event mapping</a></nav>\
          <div class=\"kpi\"><b>{total}</b>events</div>\
          <div class=\"kpi\"><b>{coverage}</b>coverage (server copies)</div>\
          <div class=\"kpi\"><b>{dedup}</b>seen from pixel and shop</div>\
@@ -142,7 +241,9 @@ pub(super) fn render(h: &Health) -> String {
          <h2>Skipped and held</h2>{skipped}\
          <h2>Most missing match keys</h2>{missing}\
          <p>JSON: <code>GET /_ar/health</code>. Replay failed rows: <code>POST /_ar/admin/replay</code>. \
-         Send a test event: <code>POST /_ar/admin/test</code>.</p></body></html>",
+         Send a test event: <code>POST /_ar/admin/test</code>.</p>{test}{mapping}</body></html>",
+        test = test_form(),
+        mapping = super::mapping_page::section(mappings),
         total = e.total,
         coverage = pct(e.coverage),
         dedup = pct(e.dedup_rate),
