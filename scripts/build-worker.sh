@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
-# wrangler's [build] command: builds the pixel (embedded in the worker), then the worker with
-# worker-build into worker/build/ (`--worker-only`: the pixel is built already). With AR_SKIP_BUILD=1 (set by make after it has built both) it
-# only checks that the output exists.
+# wrangler's [build] command: builds the pixel (the worker's static assets), then the worker with
+# worker-build into worker/build/ (`--worker-only`: the pixel is built already). With
+# AR_SKIP_BUILD=1 (set by make after it has built both) it only checks that the output exists.
 set -euo pipefail
 . "$(dirname "$0")/env.sh"
 [ -n "${AR_PATH_FIRST:-}" ] && PATH="$AR_PATH_FIRST:$PATH"
 cd "$AR_ROOT"
 if [ "${AR_SKIP_BUILD:-0}" = 1 ]; then
-  [ -f worker/build/index.js ] || { echo "worker/build/index.js missing: run 'make build'" >&2; exit 1; }
+  for f in worker/build/index.js build/pixel/pixel.js build/pixel/pixel.wasm; do
+    [ -f "$f" ] || { echo "$f missing: run 'make build'" >&2; exit 1; }
+  done
   exit 0
 fi
 [ "${1:-}" = --worker-only ] || scripts/build-pixel.sh

@@ -12,3 +12,5 @@ pub const EVENTS_QUEUE_NAME: &str = "ar-events";
 pub const DEAD_LETTER_QUEUE_NAME: &str = "ar-events-dlq";
 /// Rate limiter for pixel events per client (`[[ratelimits]]`; optional).
 pub const COLLECT_LIMIT: &str = "COLLECT_LIMIT";
+/// The pixel's files (`build/pixel/`), uploaded as the worker's static assets.
+pub const ASSETS: &str = "ASSETS";

@@ -8,7 +8,6 @@ mod bindings;
 mod delivery;
 mod error;
 mod ingest;
-mod pixel_assets;
 mod queue;
 mod routes;
 mod runtime;

@@ -27,8 +27,8 @@ pub(crate) async fn handle(req: Request, env: &Env, ctx: &Context) -> Result<Res
         .then(|| cors::allowed_origin(&req, env))
         .flatten();
     let answer = match (req.method(), path.as_str()) {
-        (Method::Get | Method::Head, "/_ar/pixel.js") => pixel::script(),
-        (Method::Get | Method::Head, "/_ar/pixel.wasm") => pixel::wasm(),
+        (Method::Get | Method::Head, "/_ar/pixel.js") => pixel::script(env).await,
+        (Method::Get | Method::Head, "/_ar/pixel.wasm") => pixel::wasm(env).await,
         (Method::Get | Method::Head, "/_ar/config") => config::config(&req, env).await,
         (Method::Get | Method::Head, "/_ar/region") => config::region(&req, env),
         (Method::Options, "/_ar/config" | "/_ar/region" | "/_ar/collect") => {
