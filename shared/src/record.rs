@@ -102,8 +102,11 @@ pub struct EventRecord {
     /// Original occurrence time, Unix ms: the shop's when a shop copy exists
     /// (`trust`), else the earliest browser copy's, clamped to its arrival.
     pub occurred_at_ms: u64,
-    /// Order id (purchases).
+    /// Order id (purchases; for refunds and cancellations, the purchase they adjust).
     pub order_id: Option<String>,
+    /// Refund id (refunds).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refund_id: Option<String>,
     /// Value and currency.
     pub money: Option<Money>,
     /// Line items.
@@ -132,6 +135,9 @@ pub struct EventRecord {
     /// cookie a browser brings can be planted, so a stated click comes first.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stated_google_click: Option<GoogleClickId>,
+    /// For a refund or cancellation: its purchase and the restated total (`adjustment::link`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub adjusts: Option<crate::adjustment::Adjustment>,
 }
 
 /// What merging a copy into a record did.
@@ -190,6 +196,7 @@ impl EventRecord {
             event: ev.name.clone(),
             occurred_at_ms: ev.occurred_at_ms,
             order_id: ev.keys.order_id.clone(),
+            refund_id: ev.keys.refund_id.clone(),
             money: ev.money.clone(),
             items: ev.items.clone(),
             page_url: ev.page.url.clone(),
@@ -201,6 +208,7 @@ impl EventRecord {
             fired: ev.fired.unwrap_or_default(),
             vouched: None,
             stated_google_click,
+            adjusts: None,
         }
     }
 
@@ -295,6 +303,7 @@ impl EventRecord {
         fill(&mut self.referrer_url, &other.referrer_url);
         fill(&mut self.session_id, &other.session_id);
         fill(&mut self.stated_google_click, &other.stated_google_click);
+        fill(&mut self.adjusts, &other.adjusts);
         merge_user(&mut self.user, &other.user, shop_identifiers_arrive);
         let consent = self.session.consent.merge(other.session.consent);
         self.fill_from_session(&other.session);
@@ -413,6 +422,12 @@ impl EventRecord {
             }),
             None => session_click,
         };
+        // An adjustment's money is what it takes back (GA4's refund value); the restated total
+        // travels in `adjusts` (Data Manager's conversionValue).
+        let money = match &self.adjusts {
+            Some(a) => Some(a.refunded.clone()),
+            None => money,
+        };
         Some(OutboundEvent {
             event_id: self.event_id.clone(),
             name,
@@ -420,6 +435,7 @@ impl EventRecord {
             occurred_at_ms: self.occurred_at_ms,
             order_id: self.order_id.clone(),
             money,
+            adjusts: self.adjusts.clone(),
             items: self.items.clone(),
             page_url: self.page_url.clone(),
             referrer_url: self.referrer_url.clone(),
