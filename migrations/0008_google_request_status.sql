@@ -10,6 +10,8 @@ CREATE TABLE IF NOT EXISTS google_requests (
   status        TEXT NOT NULL DEFAULT 'PROCESSING',
   record_count  INTEGER NOT NULL DEFAULT 0,
   errors        TEXT NOT NULL DEFAULT '{}',
+  -- The destination's conversion action (productDestinationId), from Google's answer.
+  destination   TEXT NOT NULL DEFAULT '',
   checks        INTEGER NOT NULL DEFAULT 0,
   next_check_at INTEGER NOT NULL,
   final         INTEGER NOT NULL DEFAULT 0 CHECK (final IN (0, 1))

@@ -372,6 +372,16 @@ async fn a_gclid_shoppers_signup_purchase_refunds_and_cancellation_reach_google_
     )
     .await;
     assert_eq!(verdict["errors"]["INVALID_GCLID"], 1, "{verdict:#}");
+    // Per destination: the purchase action holds the bad click, the sign-up action none.
+    assert_eq!(
+        verdict["by_destination"]["1001"]["errors"]["INVALID_GCLID"], 1,
+        "{verdict:#}"
+    );
+    assert_eq!(
+        verdict["by_destination"]["1002"]["errors"],
+        json!({}),
+        "{verdict:#}"
+    );
     assert!(
         verdict["summary"]
             .as_str()

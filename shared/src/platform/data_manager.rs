@@ -483,6 +483,27 @@ mod tests {
         assert_eq!(body["destinations"][0]["productDestinationId"], "555");
     }
 
+    // data-manager.md §3.1: no retraction is documented, so a cancellation restates to zero.
+    #[test]
+    #[cfg(not(target_arch = "wasm32"))] // insta is a host-only dev-dependency
+    fn a_cancellation_restates_its_purchase_to_zero() {
+        let mut e = refund();
+        e.name = EventName::Cancelled;
+        e.event_id = crate::EventId::from_business_key(&EventName::Cancelled, "ORD-10042");
+        if let Some(a) = e.adjusts.as_mut() {
+            a.restated = crate::money::Money::new(0.0, "USD");
+            a.refunded = crate::money::Money::new(129.9, "USD");
+        }
+        let built = offline(&e);
+        insta::assert_json_snapshot!(
+            "data_manager_offline_cancellation_restatement",
+            built.request
+        );
+        let ev = first_event(offline(&e));
+        assert_eq!(ev["transactionId"], "ORD-10042");
+        assert_eq!(ev["conversionValue"], 0.0);
+    }
+
     #[test]
     fn an_unlinked_refund_is_never_sent_as_a_conversion() {
         let mut e = refund();

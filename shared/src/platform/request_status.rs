@@ -58,6 +58,9 @@ pub struct RequestStatus {
     pub errors: BTreeMap<String, u64>,
     /// Records per processing warning reason (`warningInfo.warningCounts`).
     pub warnings: BTreeMap<String, u64>,
+    /// The destinations' conversion actions (`destination.productDestinationId`), comma-separated.
+    #[serde(default)]
+    pub destination: String,
 }
 
 impl RequestStatus {
@@ -125,6 +128,12 @@ pub fn parse(http_status: u16, body: &str) -> Option<RequestStatus> {
             status.clone_into(&mut out.status);
         }
         out.record_count += int64(&d["eventsIngestionStatus"]["recordCount"]);
+        if let Some(id) = d["destination"]["productDestinationId"].as_str() {
+            if !out.destination.is_empty() {
+                out.destination.push(',');
+            }
+            out.destination.push_str(id);
+        }
         counts(&d["errorInfo"]["errorCounts"], &mut out.errors);
         counts(&d["warningInfo"]["warningCounts"], &mut out.warnings);
     }
@@ -169,6 +178,20 @@ pub struct GoogleVerdict {
     pub errors: BTreeMap<String, u64>,
     /// `sent 120, Google processed 117, 3 × INVALID_GCLID`.
     pub summary: String,
+    /// The same per destination (conversion action id): records Google processed and errors by
+    /// reason, for the finished requests.
+    pub by_destination: BTreeMap<String, DestinationVerdict>,
+}
+
+/// Google's verdict for one destination (conversion action).
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize)]
+pub struct DestinationVerdict {
+    /// Events we sent to it in finished requests.
+    pub sent: u64,
+    /// Records Google processed without an error.
+    pub processed: u64,
+    /// Records per processing error reason.
+    pub errors: BTreeMap<String, u64>,
 }
 
 /// Sums `requests` (events we sent in each, and Google's final status when known).
@@ -182,8 +205,12 @@ pub fn verdict<'a>(
             Some(s) => {
                 v.sent += sent;
                 v.processed += s.processed();
+                let d = v.by_destination.entry(s.destination.clone()).or_default();
+                d.sent += sent;
+                d.processed += s.processed();
                 for (reason, n) in &s.errors {
                     *v.errors.entry(reason.clone()).or_default() += n;
+                    *d.errors.entry(reason.clone()).or_default() += n;
                 }
             }
             None => v.pending += 1,
@@ -248,6 +275,7 @@ mod tests {
             s.warnings,
             BTreeMap::from([("INTERNAL_ERROR".to_owned(), 1)])
         );
+        assert_eq!(s.destination, "555");
     }
 
     #[test]
@@ -257,6 +285,7 @@ mod tests {
             record_count: 120,
             errors: BTreeMap::from([("INVALID_GCLID".to_owned(), 3)]),
             warnings: BTreeMap::new(),
+            destination: "555".into(),
         };
         let v = verdict([(120, Some(&done)), (5, None)]);
         assert_eq!(
@@ -267,6 +296,7 @@ mod tests {
             (v.requests, v.pending, v.sent, v.processed),
             (2, 1, 120, 117)
         );
+        assert_eq!(v.by_destination["555"].errors["INVALID_GCLID"], 3);
     }
 
     #[test]

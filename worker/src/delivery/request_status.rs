@@ -148,7 +148,7 @@ async fn store(
     console_log!("ar: request status request={request_id} status={state}");
     db.prepare(
         "UPDATE google_requests SET status = ?2, record_count = ?3, errors = ?4, checks = ?5, \
-         next_check_at = ?6, final = ?7 WHERE request_id = ?1",
+         next_check_at = ?6, final = ?7, destination = ?8 WHERE request_id = ?1",
     )
     .bind(&[
         text(Some(request_id)),
@@ -158,6 +158,7 @@ async fn store(
         num(u64::from(checks)),
         num(next_at),
         num(is_final),
+        text(Some(status.map_or("", |s| s.destination.as_str()))),
     ])?
     .run()
     .await?;

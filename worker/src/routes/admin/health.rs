@@ -136,6 +136,7 @@ struct GoogleRequest {
     status: String,
     record_count: Whole,
     errors: String,
+    destination: String,
     #[serde(rename = "final")]
     done: Whole,
 }
@@ -144,7 +145,7 @@ struct GoogleRequest {
 async fn google_processing(db: &D1Database) -> worker::Result<GoogleVerdict> {
     let rows: Vec<GoogleRequest> = all(
         db,
-        "SELECT events, status, record_count, errors, final FROM google_requests",
+        "SELECT events, status, record_count, errors, destination, final FROM google_requests",
         &[],
     )
     .await?;
@@ -156,6 +157,7 @@ async fn google_processing(db: &D1Database) -> worker::Result<GoogleVerdict> {
                 record_count: r.record_count.0,
                 errors: serde_json::from_str(&r.errors).unwrap_or_default(),
                 warnings: BTreeMap::new(),
+                destination: r.destination,
             });
             (r.events.0, status)
         })
