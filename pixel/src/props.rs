@@ -26,6 +26,7 @@ pub(crate) fn page_event(props: &JsValue, key_kind: BusinessKey) -> PageEvent {
             BusinessKey::CheckoutId => keys.checkout_id = Some(key),
             BusinessKey::UserId => keys.user_id = Some(key),
             BusinessKey::LeadId => keys.lead_id = Some(key),
+            BusinessKey::RefundId => keys.refund_id = Some(key),
             BusinessKey::CartLine | BusinessKey::None => {}
         }
         return PageEvent {
@@ -54,6 +55,7 @@ pub(crate) fn page_event(props: &JsValue, key_kind: BusinessKey) -> PageEvent {
             lead_id: get_str(props, "lead_id"),
             user_id: get_str(props, "user_id"),
             line_item_id: items.first().map(|i| i.id.clone()),
+            refund_id: None,
         },
         value: get_f64(props, "value"),
         currency: get_str(props, "currency"),

@@ -28,6 +28,10 @@ pub enum EventName {
     CartAdded,
     /// `product.viewed`
     ProductViewed,
+    /// `transaction.refunded`: a full or partial refund of a purchase (shop only).
+    Refunded,
+    /// `transaction.cancelled`: a purchase cancelled (shop only).
+    Cancelled,
     /// A merchant-defined event (`[a-z0-9_.]`, starting with a letter).
     Custom(String),
 }
@@ -68,8 +72,22 @@ impl EventName {
             EventName::CheckoutStarted => "checkout.started",
             EventName::CartAdded => "cart.added",
             EventName::ProductViewed => "product.viewed",
+            EventName::Refunded => "transaction.refunded",
+            EventName::Cancelled => "transaction.cancelled",
             EventName::Custom(name) => name,
         }
+    }
+}
+
+impl EventName {
+    /// The events that adjust an earlier purchase (refunds, cancellations). They are not in
+    /// [`EventName::STANDARD`]: they are no conversions of their own, and only the shop reports
+    /// them (`trust`: the pixel is refused).
+    pub const ADJUSTMENTS: [EventName; 2] = [EventName::Refunded, EventName::Cancelled];
+
+    /// Whether this event adjusts an earlier purchase.
+    pub fn is_adjustment(&self) -> bool {
+        matches!(self, EventName::Refunded | EventName::Cancelled)
     }
 }
 
@@ -77,7 +95,11 @@ impl FromStr for EventName {
     type Err = EventNameError;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        if let Some(standard) = Self::STANDARD.iter().find(|e| e.as_str() == s) {
+        if let Some(standard) = Self::STANDARD
+            .iter()
+            .chain(Self::ADJUSTMENTS.iter())
+            .find(|e| e.as_str() == s)
+        {
             return Ok(standard.clone());
         }
         if s.is_empty() {

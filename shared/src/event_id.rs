@@ -97,6 +97,8 @@ pub struct BusinessKeys {
     pub user_id: Option<String>,
     /// For cart lines: the item added (the first item's id).
     pub line_item_id: Option<String>,
+    /// The shop's refund id (refunds).
+    pub refund_id: Option<String>,
 }
 
 impl BusinessKeys {
@@ -111,6 +113,7 @@ impl BusinessKeys {
             BusinessKey::CheckoutId => non_empty(&self.checkout_id),
             BusinessKey::UserId => non_empty(&self.user_id),
             BusinessKey::LeadId => non_empty(&self.lead_id),
+            BusinessKey::RefundId => non_empty(&self.refund_id),
             BusinessKey::CartLine => Some(format!(
                 "{}:{}",
                 non_empty(&self.cart_id)?,
@@ -131,7 +134,13 @@ pub fn transaction_id<'a>(
     event_id: &'a EventId,
 ) -> &'a str {
     match (event, order_id) {
-        (EventName::Purchase, Some(order)) if !order.is_empty() => order,
+        // An adjustment names its purchase's conversion: the same transactionId
+        // (data-manager.md §3.1) and GA4 transaction_id.
+        (EventName::Purchase | EventName::Refunded | EventName::Cancelled, Some(order))
+            if !order.is_empty() =>
+        {
+            order
+        }
         _ => event_id.as_str(),
     }
 }

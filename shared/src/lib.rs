@@ -23,6 +23,8 @@ pub mod match_quality;
 pub mod pii;
 
 #[cfg(feature = "server")]
+pub mod adjustment;
+#[cfg(feature = "server")]
 pub mod console;
 #[cfg(feature = "server")]
 pub mod delivery;

@@ -43,18 +43,21 @@ pub enum BusinessKey {
     LeadId,
     /// `cart_id` plus the line's item id (add to cart).
     CartLine,
+    /// `refund_id` (refunds: two partial refunds of one order are two events).
+    RefundId,
     /// No business key: the ID comes from randomness (product views).
     None,
 }
 
 impl BusinessKey {
     /// Every key kind, in declaration order.
-    pub const ALL: [Self; 6] = [
+    pub const ALL: [Self; 7] = [
         Self::OrderId,
         Self::CheckoutId,
         Self::UserId,
         Self::LeadId,
         Self::CartLine,
+        Self::RefundId,
         Self::None,
     ];
 
@@ -67,6 +70,7 @@ impl BusinessKey {
             Self::UserId => "user_id",
             Self::LeadId => "lead_id",
             Self::CartLine => "cart_line",
+            Self::RefundId => "refund_id",
             Self::None => "none",
         }
     }
@@ -84,6 +88,7 @@ impl BusinessKey {
             Self::UserId => "user_id",
             Self::LeadId => "lead_id",
             Self::CartLine => "cart_id and items[0].id",
+            Self::RefundId => "refund_id",
             Self::None => "event_id",
         }
     }
@@ -213,7 +218,7 @@ impl EventMapping {
 /// (meta-capi.md §1.5). Checked by the worker (`wire::validate`) and, before anything is sent, by
 /// the pixel (`browser::event`).
 pub fn needs_value(event: &EventName) -> bool {
-    *event == EventName::Purchase
+    matches!(event, EventName::Purchase | EventName::Refunded)
 }
 
 /// The standard table (DESIGN §3; Meta names from meta-capi.md §1.3, GA4 names and Ads categories
@@ -223,6 +228,10 @@ pub fn standard(event: &EventName) -> Option<EventMapping> {
     use BusinessKey as K;
     use DeliveryPath::{Batched, RealTime};
     Some(match event {
+        // Adjustments of a purchase: GA4's `refund` (google.md §10), the purchase's Google Ads
+        // action (its category), no Meta event (the Conversions API has none: `ownership`).
+        EventName::Refunded => EventMapping::new("", "refund", C::Purchase, RealTime, K::RefundId),
+        EventName::Cancelled => EventMapping::new("", "refund", C::Purchase, RealTime, K::OrderId),
         EventName::Purchase => {
             EventMapping::new("Purchase", "purchase", C::Purchase, RealTime, K::OrderId)
         }

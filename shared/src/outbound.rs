@@ -42,8 +42,10 @@ pub struct OutboundEvent {
     pub occurred_at_ms: u64,
     /// Order id (purchases): Google `transaction_id`/`orderId`, Meta `order_id`.
     pub order_id: Option<String>,
-    /// Value and ISO 4217 currency.
+    /// Value and ISO 4217 currency (for an adjustment: the amount it takes back).
     pub money: Option<Money>,
+    /// For a refund or cancellation: its purchase and the restated total.
+    pub adjusts: Option<crate::adjustment::Adjustment>,
     /// Line items.
     pub items: Vec<ItemInput>,
     /// Page URL (Meta `event_source_url`, required for website events).

@@ -103,8 +103,11 @@ pub struct EventRecord {
     /// Original occurrence time, Unix ms: the shop's when a shop copy exists
     /// (`trust`), else the earliest browser copy's, clamped to its arrival.
     pub occurred_at_ms: u64,
-    /// Order id (purchases).
+    /// Order id (purchases; for refunds and cancellations, the purchase they adjust).
     pub order_id: Option<String>,
+    /// Refund id (refunds).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refund_id: Option<String>,
     /// Value and currency.
     pub money: Option<Money>,
     /// Line items.
@@ -138,6 +141,9 @@ pub struct EventRecord {
     /// was kept; those use the mapping in effect when they are sent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mapping: Option<EventMapping>,
+    /// For a refund or cancellation: its purchase and the restated total (`adjustment::link`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub adjusts: Option<crate::adjustment::Adjustment>,
 }
 
 /// What merging a copy into a record did.
@@ -196,6 +202,7 @@ impl EventRecord {
             event: ev.name.clone(),
             occurred_at_ms: ev.occurred_at_ms,
             order_id: ev.keys.order_id.clone(),
+            refund_id: ev.keys.refund_id.clone(),
             money: ev.money.clone(),
             items: ev.items.clone(),
             page_url: ev.page.url.clone(),
@@ -208,6 +215,7 @@ impl EventRecord {
             vouched: None,
             stated_google_click,
             mapping: Some(ev.mapping.clone()),
+            adjusts: None,
         }
     }
 
@@ -304,6 +312,7 @@ impl EventRecord {
         fill(&mut self.referrer_url, &other.referrer_url);
         fill(&mut self.session_id, &other.session_id);
         fill(&mut self.stated_google_click, &other.stated_google_click);
+        fill(&mut self.adjusts, &other.adjusts);
         merge_user(&mut self.user, &other.user, shop_identifiers_arrive);
         let consent = self.session.consent.merge(other.session.consent);
         self.fill_from_session(&other.session);
@@ -429,6 +438,12 @@ impl EventRecord {
             }),
             None => session_click,
         };
+        // An adjustment's money is what it takes back (GA4's refund value); the restated total
+        // travels in `adjusts` (Data Manager's conversionValue).
+        let money = match &self.adjusts {
+            Some(a) => Some(a.refunded.clone()),
+            None => money,
+        };
         Some(OutboundEvent {
             event_id: self.event_id.clone(),
             name,
@@ -436,6 +451,7 @@ impl EventRecord {
             occurred_at_ms: self.occurred_at_ms,
             order_id: self.order_id.clone(),
             money,
+            adjusts: self.adjusts.clone(),
             items: self.items.clone(),
             page_url: self.page_url.clone(),
             referrer_url: self.referrer_url.clone(),

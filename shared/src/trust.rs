@@ -66,6 +66,17 @@ pub fn browser_time(stated_ms: u64, received_at_ms: u64) -> u64 {
 /// # Errors
 /// The first such field present, with what to do instead.
 pub fn browser_may_not_state(event: &ValidatedEvent) -> Result<(), ValidationError> {
+    // Refunds and cancellations take revenue back from the ads platforms: only the shop (signed
+    // `/_ar/events` or the signed edge header) reports them, never a browser.
+    if event.name.is_adjustment() {
+        return Err(ValidationError::new(
+            "event",
+            format!(
+                "{} is reported by the shop only (signed /_ar/events or the signed edge header)",
+                event.name
+            ),
+        ));
+    }
     let c = &event.click_ids;
     let fields = [
         ("client.ip", event.client.ip.is_some()),
@@ -130,6 +141,28 @@ mod tests {
                 .lookup(&EventName::ProductViewed)
                 .expect("standard mapping")
         })
+    }
+
+    // trust: a browser copy of a refund or cancellation is refused (collect answers 400).
+    #[test]
+    fn a_browser_may_not_report_a_refund_or_cancellation() {
+        let mappings = Mappings::default();
+        for json in [
+            r#"{"event":"transaction.refunded","order_id":"1","refund_id":"r","value":1,"currency":"EUR"}"#,
+            r#"{"event":"transaction.cancelled","order_id":"1"}"#,
+        ] {
+            let ev = crate::wire::validate(
+                crate::wire::parse_event(json.as_bytes()).unwrap(),
+                crate::wire::ValidationContext {
+                    mappings: &mappings,
+                    now_ms: 1_764_000_000_000,
+                    random: [0; 16],
+                },
+            )
+            .unwrap();
+            let err = browser_may_not_state(&ev).unwrap_err();
+            assert!(err.to_string().contains("shop only"), "{err}");
+        }
     }
 
     #[test]

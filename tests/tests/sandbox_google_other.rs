@@ -393,3 +393,95 @@ async fn oauth_rejects_bad_refresh_tokens_clients_and_grants() {
         "secrets must not be recorded"
     );
 }
+
+async fn request_status(sb: &ar_sandbox::Sandbox, request_id: &str) -> (u16, Value) {
+    let token = google_token(sb).await;
+    let res = http()
+        .get(format!(
+            "{}/v1/requestStatus:retrieve?requestId={request_id}",
+            sb.platform_url
+        ))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    let status = res.status().as_u16();
+    (status, res.json().await.unwrap_or(Value::Null))
+}
+
+// data-manager.md §4: the ingest answer is a requestId; requestStatus:retrieve reports per
+// destination the record count and the processing errors by reason, derived here from what was
+// received (another account's click, denied consent).
+#[tokio::test]
+async fn data_manager_request_status_counts_processing_errors_by_reason() {
+    let sb = sandbox().await;
+    let (status, _) = post_json(
+        &format!("{}/_sandbox/clicks", sb.platform_url),
+        &json!({"gclid": "Cj0-foreign", "customer_id": "9999999999"}),
+        &[],
+    )
+    .await;
+    assert_eq!(status, 201);
+    let mut foreign = dm_event("foreign");
+    foreign["adIdentifiers"]["gclid"] = json!("Cj0-foreign");
+    let mut denied = dm_event("denied");
+    denied["consent"] =
+        json!({"adUserData": "CONSENT_DENIED", "adPersonalization": "CONSENT_DENIED"});
+    let (status, res) = ingest(&sb, &dm_body(vec![dm_event("fine"), foreign, denied])).await;
+    assert_eq!(status, 200, "{res}");
+    let id = res["requestId"].as_str().unwrap().to_owned();
+    let (status, body) = request_status(&sb, &id).await;
+    assert_eq!(status, 200, "{body}");
+    let d = &body["requestStatusPerDestination"][0];
+    assert_eq!(d["requestStatus"], "PARTIAL_SUCCESS", "{body}");
+    assert_eq!(d["eventsIngestionStatus"]["recordCount"], "3");
+    assert_eq!(d["destination"]["productDestinationId"], "2001");
+    let counts: Vec<(String, String)> = d["errorInfo"]["errorCounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["reason"].as_str().unwrap().to_owned(),
+                c["recordCount"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        counts,
+        [
+            (
+                "PROCESSING_ERROR_REASON_DENIED_CONSENT".to_owned(),
+                "1".to_owned()
+            ),
+            (
+                "PROCESSING_ERROR_REASON_INVALID_OPERATING_ACCOUNT_FOR_CLICK".to_owned(),
+                "1".to_owned()
+            ),
+        ]
+    );
+    let (status, body) = request_status(&sb, "never-issued").await;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(reason(&body), "INVALID_REQUEST_ID");
+}
+
+// data-manager.md §3.1: a transactionId that matches an earlier conversion of the same action is
+// an adjustment: its value replaces the recorded one, and no conversion is added.
+#[tokio::test]
+async fn data_manager_treats_a_known_transaction_id_with_a_new_value_as_an_adjustment() {
+    let sb = sandbox().await;
+    ingest(&sb, &dm_body(vec![dm_event("order-9")])).await;
+    let mut restated = dm_event("order-9");
+    restated["conversionValue"] = json!(20.0);
+    let (status, res) = ingest(&sb, &dm_body(vec![restated])).await;
+    assert_eq!(status, 200, "{res}");
+    let adjustments = ar_sandbox::state::lock(&sb.state.google)
+        .dm_adjustments
+        .clone();
+    assert_eq!(
+        adjustments,
+        [("2001".to_owned(), "order-9".to_owned(), 20.0)]
+    );
+    let counts = get_json(&format!("{}/_sandbox/counts", sb.platform_url)).await;
+    assert_eq!(counts["data_manager"]["duplicates"], 0, "{counts}");
+}

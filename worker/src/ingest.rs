@@ -17,7 +17,7 @@ use worker::{Context, Delay, Env};
 
 use crate::delivery::realtime;
 use crate::error::Error;
-use crate::store::events;
+use crate::store::{adjustments, events};
 use crate::{bindings, runtime};
 
 /// Most messages in one `send_batch` (Cloudflare Queues: 100 messages per batch).
@@ -58,12 +58,16 @@ pub(crate) async fn accept_many(
     env: &Env,
     ctx: &Context,
     settings: &Settings,
-    records: Vec<EventRecord>,
+    mut records: Vec<EventRecord>,
 ) -> Result<Vec<CopyOutcome>, Error> {
     if records.is_empty() {
         return Ok(Vec::new());
     }
     let db = env.d1(bindings::DB).map_err(Error::Store)?;
+    // Refunds and cancellations take their purchase's identifiers and restated total now.
+    adjustments::link(&db, &mut records)
+        .await
+        .map_err(Error::Store)?;
     let now = runtime::now_ms();
     let path = |r: &EventRecord| r.delivery_path(&settings.mappings);
     // Batched copies go to the Queue as they came; their merge here only tells what each copy

@@ -79,6 +79,13 @@ pub fn identify<'a>(
     let parsed: EventName = name
         .parse()
         .map_err(|e: crate::event::EventNameError| bad("event", e.to_string()))?;
+    // trust: refunds and cancellations come from the shop only.
+    if parsed.is_adjustment() {
+        return Err(bad(
+            "event",
+            format!("{parsed} is reported by the shop only, not the pixel"),
+        ));
+    }
     let mapping = config.event(&parsed).ok_or_else(|| {
         bad(
             "event",
@@ -196,6 +203,16 @@ mod tests {
         p.value = None;
         let err = identify(&config(), "transaction.purchase", &p, [0; 16]).unwrap_err();
         assert_eq!(err.field, "value");
+    }
+
+    // trust: refunds and cancellations come from the shop only; the pixel refuses them.
+    #[test]
+    fn the_pixel_refuses_refunds_and_cancellations() {
+        for name in ["transaction.refunded", "transaction.cancelled"] {
+            let err = identify(&config(), name, &purchase("1001"), [0; 16]).unwrap_err();
+            assert_eq!(err.field, "event");
+            assert!(err.problem.contains("shop only"), "{err}");
+        }
     }
 
     #[test]

@@ -18,4 +18,4 @@ pub mod plan;
 pub mod run;
 
 #[cfg(test)]
-mod fixtures;
+pub(crate) mod fixtures;

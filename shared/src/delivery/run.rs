@@ -34,6 +34,8 @@ use crate::platform::verdict::{self, Verdict};
 use crate::record::EventRecord;
 use crate::settings::Settings;
 
+use crate::adjustment::{Gate, gate};
+
 use super::outcome::{self, RetryPolicy, RowUpdate};
 use super::plan::{RowStatus, UNVERIFIED_REASON};
 
@@ -45,6 +47,27 @@ pub const MAX_REQUESTS: usize = 40;
 pub const MISSING_RECORD_REASON: &str = "the stored event is missing or unreadable";
 /// Why a row whose event is no longer mapped fails.
 pub const UNMAPPED_REASON: &str = "the event is no longer mapped (EVENT_MAPPING)";
+/// Why an adjustment waits (`adjustment::gate`).
+pub const PURCHASE_WAIT_REASON: &str = "waits for its purchase to be delivered first";
+
+/// The row update for an adjustment its [`Gate`] keeps from being sent.
+fn held_back(gate: Gate, attempts: u32, now_ms: u64, policy: &RetryPolicy) -> RowUpdate {
+    match gate {
+        Gate::Skip(reason) => outcome::skipped(reason, now_ms),
+        Gate::Wait(secs) => outcome::not_attempted(
+            &Verdict::Retry {
+                after_secs: secs,
+                reason: PURCHASE_WAIT_REASON.into(),
+            },
+            attempts,
+            now_ms,
+            policy,
+        ),
+        // Not held back: the caller sends it (never reached, kept total).
+        Gate::Send => outcome::deferred(PURCHASE_WAIT_REASON, now_ms),
+    }
+}
+
 /// Why rows are left for the next flush when the request budget ran out.
 pub const BUDGET_REASON: &str = "deferred to the next flush (request budget)";
 
@@ -57,6 +80,9 @@ pub struct ClaimedRow {
     pub attempts: u32,
     /// The stored record.
     pub record: Option<EventRecord>,
+    /// For a refund or cancellation: where its purchase stands on this platform
+    /// (`adjustment::gate`; `None` reads as never delivered).
+    pub purchase: Option<crate::adjustment::PurchaseDelivery>,
 }
 
 /// One row's result: its next state and, for delivered rows, the platform's trace id.
@@ -181,6 +207,9 @@ impl<'s> DeliveryRun<'s> {
                         && record.awaits_corroboration(&self.settings.mappings) =>
                 {
                     outcome::held(UNVERIFIED_REASON, now)
+                }
+                Some(record) if record.adjusts.is_some() && gate(row.purchase) != Gate::Send => {
+                    held_back(gate(row.purchase), row.attempts, now, &policy)
                 }
                 Some(record) => {
                     let settings = self.settings;

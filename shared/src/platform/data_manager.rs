@@ -95,14 +95,13 @@ fn offline_time(occurred_at_ms: u64, click_at_ms: Option<u64>) -> Result<u64, No
     }
 }
 
-/// The event's conversion action, of either kind.
+/// The event's conversion action, of either kind; for a refund or cancellation, its purchase's
+/// (`ownership::google_ads_route`).
 pub fn action<'a>(
     actions: &'a ConversionActions,
     event: &OutboundEvent,
 ) -> Result<&'a ConversionAction, NotSent> {
-    actions
-        .for_event(event.name.as_str())
-        .ok_or(NotSent::NoConversionAction)
+    super::ownership::google_ads_route(event, actions).map(|(_, a)| a)
 }
 
 /// Events with equal keys (the same conversion action) may share one request.
@@ -115,11 +114,17 @@ pub fn event_json(actions: &ConversionActions, event: &OutboundEvent) -> Result<
     let kind = action(actions, event)?.kind;
     let permission = &event.permissions.google_ads;
     let click = usable_click(event, permission);
+    // data-manager.md §3.1: an adjustment is the purchase's conversion again (its time), with
+    // the new total; its own time is when the conversion was last updated (§1.4).
+    let conversion_at_ms = event
+        .adjusts
+        .as_ref()
+        .map_or(event.occurred_at_ms, |a| a.purchase_occurred_at_ms);
     let occurred_at_ms = match kind {
         ActionKind::UploadClicks => {
-            offline_time(event.occurred_at_ms, click.as_ref().and_then(|c| c.1))?
+            offline_time(conversion_at_ms, click.as_ref().and_then(|c| c.1))?
         }
-        ActionKind::Webpage => event.occurred_at_ms,
+        ActionKind::Webpage => conversion_at_ms,
     };
     let mut e = Map::new();
     // google.md §8: "Required for conversions using multiple data sources"; byte-identical to
@@ -130,8 +135,20 @@ pub fn event_json(actions: &ConversionActions, event: &OutboundEvent) -> Result<
         "eventTimestamp".into(),
         json!(event_timestamp(occurred_at_ms)?),
     );
+    if let Some(adjustment) = &event.adjusts {
+        e.insert(
+            "lastUpdatedTimestamp".into(),
+            json!(event_timestamp(event.occurred_at_ms)?),
+        );
+        // "The new value replaces the recorded value" (data-manager.md §3.1): the restated
+        // total, zero for a cancellation (Data Manager documents no retraction).
+        let crate::money::Money { value, currency } = &adjustment.restated;
+        e.insert("conversionValue".into(), json!(value));
+        e.insert("currency".into(), json!(currency));
+    }
     e.insert("eventSource".into(), json!("WEB"));
     if let Some(crate::money::Money { value, currency }) = &event.money
+        && event.adjusts.is_none()
         && let Some(v) = number(*value)
     {
         e.insert("conversionValue".into(), v);
@@ -279,7 +296,7 @@ mod tests {
     use crate::EventName;
     use crate::consent::ConsentState;
     use crate::platform::fixtures::{
-        NOW_MS, actions, all_names, data_manager_config, event, slug, upload_actions,
+        NOW_MS, actions, all_names, data_manager_config, event, refund, slug, upload_actions,
         webpage_actions, with_consent,
     };
 
@@ -444,6 +461,54 @@ mod tests {
         e.google_click = Some((GoogleClickId::Gclid("G".into()), Some(NOW_MS - 60_000)));
         let built = offline(&e);
         assert_eq!(built.sent, [0]);
+    }
+
+    // data-manager.md §3.1: an adjustment is sent with the same transactionId, destination and
+    // action as its purchase, the purchase's time, and the new total as conversionValue.
+    #[test]
+    #[cfg(not(target_arch = "wasm32"))] // insta is a host-only dev-dependency
+    fn a_refund_restates_its_purchase_with_the_same_transaction_id_and_the_new_total() {
+        let e = refund();
+        let built = offline(&e);
+        insta::assert_json_snapshot!("data_manager_offline_refund_restatement", built.request);
+        let ev = first_event(offline(&e));
+        assert_eq!(ev["transactionId"], "ORD-10042");
+        assert_eq!(ev["conversionValue"], 119.9);
+        assert_eq!(ev["eventTimestamp"], "2026-05-28T18:26:40Z");
+        assert_eq!(ev["lastUpdatedTimestamp"], "2026-05-28T19:26:40.123Z");
+        let Some(Body::Json(body)) = offline(&e).request.map(|r| r.body) else {
+            panic!("a JSON ingest request");
+        };
+        // The purchase's action, not an action of the refund's own.
+        assert_eq!(body["destinations"][0]["productDestinationId"], "555");
+    }
+
+    // data-manager.md §3.1: no retraction is documented, so a cancellation restates to zero.
+    #[test]
+    #[cfg(not(target_arch = "wasm32"))] // insta is a host-only dev-dependency
+    fn a_cancellation_restates_its_purchase_to_zero() {
+        let mut e = refund();
+        e.name = EventName::Cancelled;
+        e.event_id = crate::EventId::from_business_key(&EventName::Cancelled, "ORD-10042");
+        if let Some(a) = e.adjusts.as_mut() {
+            a.restated = crate::money::Money::new(0.0, "USD");
+            a.refunded = crate::money::Money::new(129.9, "USD");
+        }
+        let built = offline(&e);
+        insta::assert_json_snapshot!(
+            "data_manager_offline_cancellation_restatement",
+            built.request
+        );
+        let ev = first_event(offline(&e));
+        assert_eq!(ev["transactionId"], "ORD-10042");
+        assert_eq!(ev["conversionValue"], 0.0);
+    }
+
+    #[test]
+    fn an_unlinked_refund_is_never_sent_as_a_conversion() {
+        let mut e = refund();
+        e.adjusts = None;
+        assert_eq!(offline(&e).skipped[0].reason, NotSent::PurchaseNotFound);
     }
 
     #[test]

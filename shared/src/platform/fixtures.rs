@@ -67,6 +67,7 @@ pub fn event(name: EventName) -> OutboundEvent {
         occurred_at_ms: NOW_MS - HOUR_MS + 123,
         order_id: purchase.then(|| "ORD-10042".to_owned()),
         money: Some(crate::money::Money::new(129.9, "USD")),
+        adjusts: None,
         items: vec![
             ItemInput {
                 id: "SKU-1".into(),
@@ -104,6 +105,23 @@ pub fn event(name: EventName) -> OutboundEvent {
 }
 
 /// `event` under another consent state (and opt-in region or not).
+/// A partial refund of 10.00 of order `ORD-10042` (129.90), as `adjustment::link` leaves it:
+/// restated to 119.90, the purchase's time an hour before the refund.
+pub fn refund() -> OutboundEvent {
+    let mut e = event(EventName::Refunded);
+    e.event_id = EventId::from_business_key(&EventName::Refunded, "RF-1");
+    e.order_id = Some("ORD-10042".into());
+    e.money = Some(crate::money::Money::new(10.0, "USD"));
+    e.adjusts = Some(crate::adjustment::Adjustment {
+        purchase_event_id: EventId::from_business_key(&EventName::Purchase, "ORD-10042"),
+        purchase_occurred_at_ms: NOW_MS - 2 * HOUR_MS,
+        purchase_money: crate::money::Money::new(129.9, "USD"),
+        restated: crate::money::Money::new(119.9, "USD"),
+        refunded: crate::money::Money::new(10.0, "USD"),
+    });
+    e
+}
+
 pub fn with_consent(mut e: OutboundEvent, state: ConsentState, opt_in: bool) -> OutboundEvent {
     let ctx = PolicyContext {
         opt_in_region: opt_in,

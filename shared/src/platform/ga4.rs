@@ -198,10 +198,31 @@ mod tests {
     use super::*;
     use crate::EventName;
     use crate::consent::{ConsentState, Signal};
-    use crate::platform::fixtures::{all_names, event, ga4_config, slug, with_consent};
+    use crate::platform::fixtures::{all_names, event, ga4_config, refund, slug, with_consent};
 
     fn one(e: &OutboundEvent, mode: Mode) -> Built {
         collect_request(&ga4_config(), &[e], mode)
+    }
+
+    // GA4 `refund` (google.md §10): the purchase's transaction_id and the refunded amount, with the
+    // purchase's client id (the shop's request has no browser).
+    #[test]
+    #[cfg(not(target_arch = "wasm32"))] // insta is a host-only dev-dependency
+    fn a_refund_is_a_ga4_refund_of_the_refunded_amount_for_the_purchases_transaction() {
+        let e = refund();
+        let built = one(&e, Mode::Live);
+        insta::assert_json_snapshot!("ga4_refund", built.request);
+        let Some(Body::Json(body)) = built.request.map(|r| r.body) else {
+            panic!("a JSON collect request");
+        };
+        let ev = &body["events"][0];
+        assert_eq!(ev["name"], "refund");
+        assert_eq!(ev["params"]["transaction_id"], "ORD-10042");
+        assert_eq!(ev["params"]["value"], 10.0);
+        assert_eq!(
+            body["client_id"],
+            e.ga_client_id.clone().unwrap_or_default()
+        );
     }
 
     #[test]

@@ -11,6 +11,7 @@
 //! - [`verdict`]: what a platform's answer means for each event.
 //! - [`dispatch`]: plan, build and classify for any [`Platform`].
 //! - [`oauth`], [`provisioning`]: Google access tokens and conversion actions.
+//! - [`request_status`]: Google's own verdict on a delivered Data Manager request, later.
 
 pub mod batch;
 pub mod data_manager;
@@ -22,6 +23,7 @@ pub mod oauth;
 pub mod ownership;
 pub mod provisioning;
 pub mod request;
+pub mod request_status;
 pub mod verdict;
 
 use crate::settings::Settings;

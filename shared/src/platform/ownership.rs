@@ -29,6 +29,11 @@ pub fn transaction_id(event: &OutboundEvent) -> &str {
 
 /// Whether Meta gets a server copy.
 pub fn meta_owns(event: &OutboundEvent) -> Result<(), NotSent> {
+    // The Conversions API has no refund or retraction; a negative purchase would be counted as
+    // one more purchase (`adjustment`).
+    if event.name.is_adjustment() {
+        return Err(NotSent::NoMetaAdjustment);
+    }
     match event.permissions.meta {
         MetaPermission::Send(_) => Ok(()),
         MetaPermission::Skip { reason } => Err(NotSent::Consent(reason)),
@@ -41,9 +46,17 @@ pub fn google_ads_route<'a>(
     event: &OutboundEvent,
     actions: &'a ConversionActions,
 ) -> Result<(Platform, &'a ConversionAction), NotSent> {
-    let action = actions
-        .for_event(event.name.as_str())
-        .ok_or(NotSent::NoConversionAction)?;
+    // An adjustment goes to its purchase's action (data-manager.md §3.1: "the same destination and
+    // conversion action").
+    let name = if event.name.is_adjustment() {
+        EventName::Purchase.as_str()
+    } else {
+        event.name.as_str()
+    };
+    let action = actions.for_event(name).ok_or(NotSent::NoConversionAction)?;
+    if event.name.is_adjustment() && event.adjusts.is_none() {
+        return Err(NotSent::PurchaseNotFound);
+    }
     Ok((Platform::DataManager, action))
 }
 
@@ -52,11 +65,14 @@ pub fn ga4_owns(event: &OutboundEvent) -> Result<(), NotSent> {
     if let Ga4Permission::Skip { reason } = event.permissions.ga4 {
         return Err(NotSent::Consent(reason));
     }
+    if event.name.is_adjustment() && event.adjusts.is_none() {
+        return Err(NotSent::PurchaseNotFound);
+    }
     if event.ga_client_id.as_deref().is_none_or(str::is_empty) {
         return Err(NotSent::NoGaClientId);
     }
     // GA4 dedups purchases by transaction_id; any other event fired by gtag would count twice.
-    if event.name != EventName::Purchase && event.fired.google {
+    if event.name != EventName::Purchase && !event.name.is_adjustment() && event.fired.google {
         return Err(NotSent::BrowserTagFired);
     }
     Ok(())

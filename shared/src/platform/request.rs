@@ -146,6 +146,12 @@ pub enum NotSent {
     OtherRequest,
     /// Breaks a documented GA4 limit, so GA4 would drop it silently.
     Ga4Rule(super::ga4_rules::Ga4Rule),
+    /// Meta's Conversions API has no refund or retraction (`adjustment`).
+    NoMetaAdjustment,
+    /// An adjustment whose purchase was never reported: nothing to adjust (`adjustment::link`).
+    PurchaseNotFound,
+    /// An adjustment whose purchase never reached this platform (`adjustment::gate`).
+    PurchaseNotDelivered,
 }
 
 impl fmt::Display for NotSent {
@@ -166,6 +172,15 @@ impl fmt::Display for NotSent {
             Self::BadTime => "time out of range",
             Self::OtherRequest => "belongs in another request",
             Self::Ga4Rule(rule) => return rule.fmt(f),
+            Self::NoMetaAdjustment => {
+                "not applicable: Meta's Conversions API has no refund or retraction (a negative purchase would count as one more purchase)"
+            }
+            Self::PurchaseNotFound => {
+                "no purchase with this order_id was reported: an adjustment would be a new conversion"
+            }
+            Self::PurchaseNotDelivered => {
+                "its purchase never reached this platform: an adjustment would be a new conversion"
+            }
         })
     }
 }

@@ -57,6 +57,8 @@ pub struct EventInput {
     pub lead_id: Option<String>,
     /// The shop's user id (sign-ups).
     pub user_id: Option<String>,
+    /// The shop's refund id (refunds; the refunded purchase is `order_id`).
+    pub refund_id: Option<String>,
     /// Monetary value.
     pub value: Option<f64>,
     /// ISO 4217 currency of `value`.

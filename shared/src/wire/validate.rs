@@ -39,17 +39,7 @@ pub fn validate(
             format!("{name} is not a standard event and has no custom mapping"),
         )
     })?;
-    for (field, value) in [
-        ("order_id", &input.order_id),
-        ("checkout_id", &input.checkout_id),
-        ("cart_id", &input.cart_id),
-        ("lead_id", &input.lead_id),
-        ("user_id", &input.user_id),
-        ("currency", &input.currency),
-        ("order_token", &input.order_token),
-    ] {
-        check_len(field, value.as_deref(), MAX_STRING_LEN)?;
-    }
+    check_key_lengths(&input)?;
     let keys = BusinessKeys {
         order_id: input.order_id,
         checkout_id: input.checkout_id,
@@ -57,7 +47,9 @@ pub fn validate(
         lead_id: input.lead_id,
         user_id: input.user_id,
         line_item_id: input.items.first().map(|i| i.id.clone()),
+        refund_id: input.refund_id,
     };
+    check_adjustment(&name, &keys)?;
     let key = keys.key_for(mapping.key);
     if key.is_none() && mapping.key != BusinessKey::None {
         return Err(ValidationError::new(
@@ -129,6 +121,34 @@ pub fn validate(
         order_token: input.order_token,
         fired: input.fired,
     })
+}
+
+/// Every business key and the currency within [`MAX_STRING_LEN`].
+fn check_key_lengths(input: &EventInput) -> Result<(), ValidationError> {
+    for (field, value) in [
+        ("order_id", &input.order_id),
+        ("checkout_id", &input.checkout_id),
+        ("cart_id", &input.cart_id),
+        ("lead_id", &input.lead_id),
+        ("user_id", &input.user_id),
+        ("refund_id", &input.refund_id),
+        ("currency", &input.currency),
+        ("order_token", &input.order_token),
+    ] {
+        check_len(field, value.as_deref(), MAX_STRING_LEN)?;
+    }
+    Ok(())
+}
+
+/// An adjustment names the purchase it adjusts (a refund's own key is its `refund_id`).
+fn check_adjustment(name: &EventName, keys: &BusinessKeys) -> Result<(), ValidationError> {
+    if name.is_adjustment() && keys.key_for(BusinessKey::OrderId).is_none() {
+        return Err(ValidationError::new(
+            "order_id",
+            format!("required for {name}: the purchase it adjusts"),
+        ));
+    }
+    Ok(())
 }
 
 fn check_click_ids_and_session(

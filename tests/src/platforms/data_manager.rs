@@ -13,6 +13,7 @@ use serde_json::{Map, Value, json};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
+use super::data_manager_status;
 use super::google_auth::check_bearer;
 use super::google_error::{invalid_json_error, rpc_error, unknown_field_error};
 use super::{Outcome, PlatformRequest};
@@ -176,14 +177,35 @@ fn ingest(state: &AppState, req: &PlatformRequest) -> Outcome {
         .and_then(Value::as_array)
         .cloned()
         .unwrap_or_default();
+    let request_id = opaque_id("request", 32);
     if body.get("validateOnly").and_then(Value::as_bool) != Some(true) {
+        // data-manager.md §4: processing happens after the answer; its outcome is what
+        // requestStatus:retrieve reports. Failed events and adjustments are no new conversions.
+        let targets: Vec<(String, String, Value)> = destinations
+            .iter()
+            .map(|(op, action, _, d)| (op.clone(), action.clone(), d.clone()))
+            .collect();
+        let processed = data_manager_status::process(
+            state,
+            &request_id,
+            &targets,
+            &events,
+            body.get("consent"),
+        );
         let mut counts = lock(&state.counts);
-        for event in &events {
-            let txn = event
-                .get("transactionId")
-                .and_then(Value::as_str)
-                .unwrap_or_default();
-            for (destination, name) in &destinations {
+        for ((_, destination, name, _), per_event) in destinations.iter().zip(processed) {
+            for (event, outcome) in events.iter().zip(per_event) {
+                if !matches!(
+                    outcome,
+                    data_manager_status::Processed::Conversion
+                        | data_manager_status::Processed::Repeat
+                ) {
+                    continue;
+                }
+                let txn = event
+                    .get("transactionId")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default();
                 let key = Some(format!("action:{destination}|{txn}"));
                 counts.observe(
                     Platform::DataManager,
@@ -199,7 +221,7 @@ fn ingest(state: &AppState, req: &PlatformRequest) -> Outcome {
     let mut o = Outcome::new(
         ENDPOINT,
         StatusCode::OK,
-        Some(json!({ "requestId": opaque_id("request", 32) })),
+        Some(json!({ "requestId": request_id })),
         Verdict::Accepted,
     );
     o.accepted_events = events.len();
@@ -281,8 +303,12 @@ fn check_unknown_keys(body: &Value) -> Result<(), (String, Value)> {
     Ok(())
 }
 
-/// The request rules; returns `(conversion action id, action name)` per destination.
-fn check_request(state: &AppState, body: &Value) -> Result<Vec<(String, String)>, DmError> {
+/// One checked destination: operating account id, conversion action id, action name, and the
+/// destination as sent.
+type Resolved = (String, String, String, Value);
+
+/// The request rules; returns each destination, resolved.
+fn check_request(state: &AppState, body: &Value) -> Result<Vec<Resolved>, DmError> {
     let destinations = body
         .get("destinations")
         .and_then(Value::as_array)
@@ -382,7 +408,7 @@ const ACCOUNT_TYPES: [&str; 9] = [
 /// conversion action id. A multi-source conversion goes to the gtag's `WEBPAGE` action (§8); an
 /// offline conversion to an `UPLOAD_CLICKS` action (data-manager.md §1.2). Any other type (call,
 /// store sales, app conversions) is `INVALID_CONVERSION_ACTION_TYPE` (data-manager.md §3.1, §5).
-fn check_destination(state: &AppState, i: usize, d: &Value) -> Result<(String, String), DmError> {
+fn check_destination(state: &AppState, i: usize, d: &Value) -> Result<Resolved, DmError> {
     let at = format!("destinations[{i}]");
     let Some(account) = d.get("operatingAccount").and_then(Value::as_object) else {
         return Err(bad(
@@ -466,7 +492,12 @@ fn check_destination(state: &AppState, i: usize, d: &Value) -> Result<(String, S
             ),
         ));
     }
-    Ok((product_id.to_owned(), action.name.clone()))
+    Ok((
+        id.to_owned(),
+        product_id.to_owned(),
+        action.name.clone(),
+        d.clone(),
+    ))
 }
 
 fn check_hash(value: &Value, encoding: Option<&str>, at: &str) -> Result<(), DmError> {

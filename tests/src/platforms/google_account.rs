@@ -115,6 +115,14 @@ pub struct GoogleAccount {
     pub click_conversions: HashSet<(u64, String, String)>,
     /// Minted access tokens → expiry (sandbox-clock Unix ms).
     pub tokens: HashMap<String, i64>,
+    /// Data Manager conversions by `(conversion action id, transactionId)`: their value, which an
+    /// adjustment replaces (data-manager.md §3.1).
+    pub dm_conversions: HashMap<(String, String), f64>,
+    /// Data Manager adjustments in arrival order: `(action id, transactionId, new value)`.
+    pub dm_adjustments: Vec<(String, String, f64)>,
+    /// Data Manager ingest requests by `requestId`: what `requestStatus:retrieve` answers
+    /// (data-manager.md §4).
+    pub dm_requests: HashMap<String, Value>,
 }
 
 impl Default for GoogleAccount {
@@ -126,6 +134,9 @@ impl Default for GoogleAccount {
             used_order_ids: HashSet::new(),
             click_conversions: HashSet::new(),
             tokens: HashMap::new(),
+            dm_conversions: HashMap::new(),
+            dm_adjustments: Vec::new(),
+            dm_requests: HashMap::new(),
         }
     }
 }

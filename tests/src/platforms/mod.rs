@@ -12,6 +12,7 @@
 //! - OAuth: `/token`
 
 pub mod data_manager;
+pub mod data_manager_status;
 pub mod ga4;
 pub mod gaql;
 pub mod google_account;
@@ -170,6 +171,9 @@ impl Outcome {
 
 /// Which platform and operation a path belongs to.
 fn route(method: &Method, segments: &[&str]) -> Option<(Platform, &'static str)> {
+    if method == Method::GET && segments == ["v1", "requestStatus:retrieve"] {
+        return Some((Platform::DataManager, "requestStatus:retrieve"));
+    }
     if method != Method::POST {
         return None;
     }
@@ -253,6 +257,9 @@ fn handle(state: &AppState, platform: Platform, endpoint: &str, req: &PlatformRe
     match (platform, endpoint) {
         (Platform::Meta, _) => meta::handle(state, req),
         (Platform::Oauth, _) => oauth::handle(state, req),
+        (Platform::DataManager, "requestStatus:retrieve") => {
+            data_manager_status::handle(state, req)
+        }
         (Platform::DataManager, _) => data_manager::handle(state, req),
         (Platform::Ga4, "collect") => ga4::handle(state, req, false),
         (Platform::Ga4, _) => ga4::handle(state, req, true),

@@ -5,11 +5,10 @@
 //!
 //! Every event's id is known to the test (derived from its business key as the worker derives it,
 //! or stated for product views), so it knows what each platform must count. Pixel
-//! events carry our click cookie for a Google click at least 7 hours old (so click uploads are due
-//! at once, google.md §1.5); server events carry the buyer's email, which Google Ads matches
-//! without a click (a server event's stated `click_ids.gclid` is not used yet: docs/decisions.md
-//! "Gaps"). Every [`FOREIGN_EVERY`]th pixel click belongs to another Google Ads account: Google
-//! rejects those conversions inside otherwise accepted requests (partial failure), permanently.
+//! events carry our click cookie for a Google click at least 7 hours old; server events carry the
+//! buyer's email, which Google Ads matches without a click. Every [`FOREIGN_EVERY`]th pixel click
+//! belongs to another Google Ads account: Data Manager accepts those conversions and rejects them
+//! while processing (`INVALID_OPERATING_ACCOUNT_FOR_CLICK` in its request status).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, dead_code)]
 

@@ -3,6 +3,7 @@
 pub(crate) mod flush;
 pub(crate) mod oauth;
 pub(crate) mod realtime;
+pub(crate) mod request_status;
 pub(crate) mod send;
 
 use ar_shared::delivery::message::QueueMessage;

@@ -12,6 +12,8 @@ use ar_shared::settings::Settings;
 use worker::{AbortSignal, Env, Fetch, Headers, Method, Request, RequestInit};
 
 use super::oauth;
+use crate::bindings;
+use crate::store::adjustments;
 use crate::store::claims::Claimed;
 
 /// A platform request that has not answered after this long is abandoned and retried
@@ -67,12 +69,21 @@ impl Sender<'_> {
         claimed: &[Claimed],
         records: &BTreeMap<String, EventRecord>,
     ) -> Vec<RowOutcome> {
+        // adjustment::gate: where each adjustment's purchase stands here (unknown reads as never
+        // delivered, so a D1 hiccup cannot send an unmatched adjustment).
+        let purchases = match self.env.d1(bindings::DB) {
+            Ok(db) => adjustments::purchase_rows(&db, platform, records)
+                .await
+                .unwrap_or_default(),
+            Err(_) => BTreeMap::new(),
+        };
         let rows = claimed
             .iter()
             .map(|c| ClaimedRow {
                 event_id: c.event_id.clone(),
                 attempts: c.attempts,
                 record: records.get(&c.event_id).cloned(),
+                purchase: purchases.get(&c.event_id).copied(),
             })
             .collect();
         let mut run = DeliveryRun::new(platform, self.settings, self.policy, self.now_ms, rows);

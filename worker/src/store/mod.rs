@@ -2,6 +2,7 @@
 //! merge-write, claims of outbox rows, retention, and session context. Storage only: every rule
 //! about what is written is `ar_shared::delivery`'s.
 
+pub(crate) mod adjustments;
 pub(crate) mod claims;
 pub(crate) mod codec;
 pub(crate) mod events;

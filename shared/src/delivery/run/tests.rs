@@ -34,6 +34,7 @@ fn claimed(records: Vec<EventRecord>) -> Vec<ClaimedRow> {
             event_id: r.event_id.to_string(),
             attempts: 0,
             record: Some(r),
+            purchase: None,
         })
         .collect()
 }
@@ -586,4 +587,49 @@ mod properties {
             }
         }
     }
+}
+
+// adjustment::gate in a run: a refund goes only once its purchase was delivered on the platform;
+// while the purchase is on its way it waits; without a delivered purchase it is never sent
+// (data-manager.md §3.1: an unmatched transactionId would be a new conversion).
+#[test]
+fn a_refund_is_sent_only_after_its_purchase_was_delivered() {
+    use crate::adjustment::PurchaseDelivery as P;
+    let s = settings(DM);
+    let paid = purchase("A-7", Source::Server);
+    let mut refund = record(
+        r#"{"event":"transaction.refunded","order_id":"A-7","refund_id":"r-1","value":4,"currency":"USD"}"#,
+        Source::Server,
+    );
+    crate::adjustment::link(&mut refund, Some(&paid), &[]).unwrap();
+    let id = refund.event_id.to_string();
+    let rows = |purchase| {
+        vec![ClaimedRow {
+            event_id: id.clone(),
+            attempts: 0,
+            record: Some(refund.clone()),
+            purchase,
+        }]
+    };
+    let policy = RetryPolicy::default();
+    for (state, expected) in [
+        (Some(P::Never), RowStatus::Skipped),
+        (None, RowStatus::Skipped),
+        (Some(P::InFlight), RowStatus::Pending),
+    ] {
+        let run = DeliveryRun::new(Platform::DataManager, &s, policy, NOW, rows(state));
+        let (outcomes, requests) = drive(run, || Ok("T".into()), |_| Some((200, "{}".into())));
+        assert!(requests.is_empty(), "{state:?}: nothing sent");
+        assert_eq!(outcomes[&id].update.status, expected, "{state:?}");
+    }
+    let run = DeliveryRun::new(
+        Platform::DataManager,
+        &s,
+        policy,
+        NOW,
+        rows(Some(P::Delivered)),
+    );
+    let (outcomes, requests) = drive(run, || Ok("T".into()), |_| Some((200, "{}".into())));
+    assert_eq!(requests, [vec!["A-7".to_owned()]]);
+    assert_eq!(outcomes[&id].update.status, RowStatus::Delivered);
 }

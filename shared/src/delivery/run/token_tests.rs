@@ -32,6 +32,7 @@ fn rows(n: usize) -> Vec<ClaimedRow> {
                 event_id: r.event_id.to_string(),
                 attempts: 0,
                 record: Some(r),
+                purchase: None,
             }
         })
         .collect()

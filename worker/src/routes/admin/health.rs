@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use ar_shared::delivery::outcome::FailureKind;
 use ar_shared::delivery::plan::RowStatus;
 use ar_shared::platform::Platform;
+use ar_shared::platform::request_status::{self, GoogleVerdict, RequestStatus};
 use ar_shared::settings::SettingProblem;
 use serde::Deserialize;
 use worker::{D1Database, Env};
@@ -125,7 +126,45 @@ async fn read(
             most_missing: most_missing(db).await?,
         },
         history,
+        google_processing: google_processing(db).await?,
     })
+}
+
+#[derive(Deserialize)]
+struct GoogleRequest {
+    events: Whole,
+    status: String,
+    record_count: Whole,
+    errors: String,
+    destination: String,
+    #[serde(rename = "final")]
+    done: Whole,
+}
+
+/// Google's verdict over the registered Data Manager requests (`delivery::request_status`).
+async fn google_processing(db: &D1Database) -> worker::Result<GoogleVerdict> {
+    let rows: Vec<GoogleRequest> = all(
+        db,
+        "SELECT events, status, record_count, errors, destination, final FROM google_requests",
+        &[],
+    )
+    .await?;
+    let statuses: Vec<(u64, Option<RequestStatus>)> = rows
+        .into_iter()
+        .map(|r| {
+            let status = (r.done.0 == 1).then(|| RequestStatus {
+                status: r.status,
+                record_count: r.record_count.0,
+                errors: serde_json::from_str(&r.errors).unwrap_or_default(),
+                warnings: BTreeMap::new(),
+                destination: r.destination,
+            });
+            (r.events.0, status)
+        })
+        .collect();
+    Ok(request_status::verdict(
+        statuses.iter().map(|(n, s)| (*n, s.as_ref())),
+    ))
 }
 
 /// Rows per platform and status, every status present.

@@ -26,6 +26,9 @@ pub(super) struct Health {
     pub match_quality: MatchQualityReport,
     /// Daily counters of the last two weeks.
     pub history: Vec<Counter>,
+    /// Google's own verdict on the delivered Data Manager requests (`requestStatus:retrieve`),
+    /// next to what we sent.
+    pub google_processing: ar_shared::platform::request_status::GoogleVerdict,
 }
 
 /// Settings and setup.
