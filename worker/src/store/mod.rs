@@ -5,6 +5,7 @@
 pub(crate) mod claims;
 pub(crate) mod codec;
 pub(crate) mod events;
+pub(crate) mod failures;
 pub(crate) mod mappings;
 pub(crate) mod replays;
 pub(crate) mod retention;

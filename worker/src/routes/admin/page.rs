@@ -20,6 +20,16 @@ const STYLE: &str = "body{font-family:sans-serif;max-width:1200px;margin:1em aut
     form.inline{display:inline}input,select,button{font:inherit;padding:.3em}\
     svg{max-width:100%;height:auto}nav a{margin-right:1em}";
 
+/// A console page with `title` and `body`.
+pub(super) fn shell(title: &str, body: &str) -> String {
+    format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width\"><title>{}</title>\
+         <style>{STYLE}</style></head><body>{body}</body></html>",
+        esc(title)
+    )
+}
+
 /// The answer to a form: what was done (or why nothing was), and the way back.
 pub(super) fn confirmation(title: &str, text: &str) -> String {
     format!(
@@ -230,7 +240,8 @@ pub(super) fn render(h: &Health, mappings: &MappingsView) -> String {
          <meta name=\"viewport\" content=\"width=device-width\"><title>Active Reach — health</title>\
          <style>{STYLE}</style></head><body>\
          <h1>Active Reach — health</h1>\
-         <nav><a href=\"#test\">Send test</a><a href=\"#mapping\">Event mapping</a></nav>\
+         <nav><a href=\"#test\">Send test</a><a href=\"#mapping\">Event mapping</a>\
+         <a href=\"/_ar/admin/failures\" id=\"failures-link\">Failures and replay</a></nav>\
          <div class=\"kpi\"><b>{total}</b>events</div>\
          <div class=\"kpi\"><b>{coverage}</b>coverage (server copies)</div>\
          <div class=\"kpi\"><b>{dedup}</b>seen from pixel and shop</div>\
