@@ -19,4 +19,4 @@ pub mod replay;
 pub mod run;
 
 #[cfg(test)]
-mod fixtures;
+pub(crate) mod fixtures;

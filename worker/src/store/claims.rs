@@ -113,8 +113,8 @@ type GroupKey<'a> = (
     Option<&'a str>,
 );
 
-/// Writes the outcomes of claimed rows of `platform`, the events' states and the daily counters,
-/// in one D1 batch: one statement per distinct outcome, not per row. Only rows still held by this
+/// Writes the outcomes of claimed rows of `platform`, the events' states, the daily counters and
+/// the `health` counter changes, in one D1 batch: one statement per distinct outcome, not per row. Only rows still held by this
 /// sender's claim (`claimed_at_ms`) change: if a send outlived [`STALE_CLAIM_MS`] and the cron
 /// released and re-claimed the row, the late answer must not overwrite the new claim.
 ///
@@ -124,6 +124,7 @@ pub(crate) async fn apply(
     db: &D1Database,
     platform: Platform,
     outcomes: &[RowOutcome],
+    health: &[ar_shared::health_counters::Count],
     claimed_at_ms: u64,
     now_ms: u64,
 ) -> Result<()> {
@@ -187,6 +188,9 @@ pub(crate) async fn apply(
                 num(n),
             ],
         )?);
+    }
+    if let Some(s) = super::health_counters::add(db, health)? {
+        statements.push(s);
     }
     db.batch(statements).await?;
     Ok(())

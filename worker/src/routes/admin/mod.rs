@@ -15,6 +15,7 @@ mod auth;
 mod failures;
 mod failures_page;
 mod health;
+mod health_page;
 mod mapping_page;
 mod mappings;
 mod page;

@@ -26,6 +26,9 @@ pub(super) struct Health {
     pub match_quality: MatchQualityReport,
     /// Daily counters of the last two weeks.
     pub history: Vec<Counter>,
+    /// The figures from the counters aggregated as events flow: 24 hours and 7 days, per event
+    /// type and platform, with thresholds (`ar_shared::health_report`).
+    pub figures: ar_shared::health_report::HealthFigures,
 }
 
 /// Settings and setup.
