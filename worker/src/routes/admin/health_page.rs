@@ -99,12 +99,71 @@ fn table(w: &Window, id: &str) -> String {
     )
 }
 
+/// Meta coverage (server copies) and pixel + server coverage per event type, 7 days, as bars
+/// against the 75 % goal line.
+fn coverage_chart(w: &Window) -> String {
+    let rows: Vec<(&str, Option<f64>, Option<f64>)> = w
+        .events
+        .iter()
+        .map(|(e, f)| {
+            let m = &f.platforms["meta"];
+            (e.as_str(), m.coverage, m.combined_coverage)
+        })
+        .collect();
+    let height = rows.len() * 34 + 40;
+    let mut svg = format!(
+        "<svg id=\"coverage-chart\" role=\"img\" aria-label=\"Meta coverage per event type\" \
+         width=\"640\" height=\"{height}\" viewBox=\"0 0 640 {height}\" \
+         xmlns=\"http://www.w3.org/2000/svg\" font-family=\"sans-serif\" font-size=\"12\">"
+    );
+    for (i, (event, server, combined)) in rows.iter().enumerate() {
+        let y = i * 34 + 5;
+        let _ = write!(svg, "<text x=\"0\" y=\"{}\">{}</text>", y + 12, esc(event));
+        for (j, (v, color, what)) in [
+            (server, "#1565c0", "server"),
+            (combined, "#90caf9", "pixel + server"),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let w = v.unwrap_or(0.0) * 440.0;
+            let _ = write!(
+                svg,
+                "<rect x=\"170\" y=\"{}\" width=\"{w:.1}\" height=\"12\" fill=\"{color}\">\
+                 <title>{what}: {}</title></rect>",
+                y + j * 13,
+                pct(*v)
+            );
+        }
+    }
+    let goal = 170.0 + 0.75 * 440.0;
+    let _ = write!(
+        svg,
+        "<line x1=\"{goal}\" x2=\"{goal}\" y1=\"0\" y2=\"{}\" stroke=\"#c62828\" \
+         stroke-dasharray=\"4 3\"/><text x=\"{}\" y=\"{}\">75 % goal</text>\
+         <rect x=\"170\" y=\"{}\" width=\"10\" height=\"10\" fill=\"#1565c0\"/>\
+         <text x=\"184\" y=\"{}\">server copies</text>\
+         <rect x=\"300\" y=\"{}\" width=\"10\" height=\"10\" fill=\"#90caf9\"/>\
+         <text x=\"314\" y=\"{}\">pixel + server</text></svg>",
+        height - 22,
+        goal + 4.0,
+        height - 26,
+        height - 16,
+        height - 7,
+        height - 16,
+        height - 7,
+    );
+    svg
+}
+
 /// The section, `id="health"`.
 pub(super) fn section(f: &HealthFigures) -> String {
     format!(
         "<section id=\"health\"><h2>Health</h2><p>Counted as events flow, by the hour each event \
-         happened. Shares are of the events seen from any source.</p>{}{}</section>",
+         happened. Shares are of the events seen from any source.</p>{}{}\
+         <h3>Meta coverage per event type, 7 days</h3>{}</section>",
         table(&f.last_24h, "health-24h"),
-        table(&f.last_7d, "health-7d")
+        table(&f.last_7d, "health-7d"),
+        coverage_chart(&f.last_7d)
     )
 }

@@ -244,7 +244,7 @@ pub(super) fn render(h: &Health, mappings: &MappingsView) -> String {
          <nav><a href=\"#test\">Send test</a><a href=\"#mapping\">Event mapping</a>\
          <a href=\"/_ar/admin/failures\" id=\"failures-link\">Failures and replay</a></nav>\
          <div class=\"kpi\"><b>{total}</b>events</div>\
-         <div class=\"kpi\"><b>{coverage}</b>coverage (server copies)</div>\
+         <div class=\"kpi\"><b>{coverage}</b>events with a shop copy</div>\
          <div class=\"kpi\"><b>{dedup}</b>seen from pixel and shop</div>\
          <div class=\"kpi\"><b>{mq}/10</b>average match quality</div>\
          {figures}<h2>Delivery per platform</h2>{chart}\
