@@ -6,7 +6,9 @@
 //! {"results": [{"index": 0, "event_id": "…", "status": "accepted"},
 //!              {"index": 1, "status": "rejected", "error": {"field": "currency", "message": "…"}},
 //!              {"index": 2, "event_id": "…", "status": "merged",
-//!               "warnings": ["user.phone: is not a phone number…"]}],
+//!               "warnings": ["user.phone: is not a phone number…"],
+//!               "match_quality": {"points": 42, "identifiers": ["em", "client_ip_address"],
+//!                                 "missing": ["ph", "fbc", …]}}],
 //!  "accepted": 2, "rejected": 1}
 //! ```
 //!
@@ -67,6 +69,40 @@ pub struct EventError {
     pub message: String,
 }
 
+/// A stored copy's match-quality estimate (Meta's view, `match_quality`), so a shop's developer
+/// sees weak events at integration time: the score, the identifiers it carried (after its
+/// visit's stored context was added) and the most valuable ones it lacked.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct QualityReport {
+    /// The estimate, 0–100 points (a tenth of it is the score of 10 Meta shows).
+    pub points: u8,
+    /// Meta match keys present (`em`, `ph`, `fbc`, `client_ip_address`, …).
+    pub identifiers: Vec<&'static str>,
+    /// Keys missing that would raise the score, most valuable first (at most 5).
+    pub missing: Vec<&'static str>,
+}
+
+impl QualityReport {
+    /// The estimate for `record`.
+    pub fn of(record: &EventRecord) -> Self {
+        let quality = record.match_quality();
+        Self {
+            points: quality.points,
+            identifiers: crate::match_quality::MatchKey::ALL
+                .iter()
+                .filter(|k| !quality.missing.contains(k))
+                .map(|k| k.meta_name())
+                .collect(),
+            missing: quality
+                .missing
+                .iter()
+                .take(5)
+                .map(|k| k.meta_name())
+                .collect(),
+        }
+    }
+}
+
 /// One event's result.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct EventResult {
@@ -89,6 +125,9 @@ pub struct EventResult {
     /// Fields dropped while hashing, and other problems that did not stop the event.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
+    /// A stored copy's match-quality estimate and identifiers.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub match_quality: Option<Box<QualityReport>>,
 }
 
 impl EventResult {
@@ -107,6 +146,7 @@ impl EventResult {
             retryable: false,
             insufficient_context: warnings.iter().any(|w| w == INSUFFICIENT_CONTEXT),
             warnings,
+            match_quality: None,
         }
     }
 
@@ -141,6 +181,7 @@ impl EventResult {
             retryable: false,
             insufficient_context: false,
             warnings: Vec::new(),
+            match_quality: None,
         }
     }
 
@@ -157,6 +198,7 @@ impl EventResult {
             retryable: true,
             insufficient_context: false,
             warnings: Vec::new(),
+            match_quality: None,
         }
     }
 }
@@ -225,6 +267,33 @@ mod tests {
             EventRecord::from_copy(&ev, user, SessionContext::default(), Source::Server),
             problems,
         )
+    }
+
+    #[test]
+    fn stored_results_carry_the_copys_match_quality_and_identifiers() {
+        let mappings = Mappings::default();
+        let ev = validate(
+            parse_event(
+                br#"{"event":"user.signed_up","user_id":"q-1","user":{"email":"a@example.com"}}"#,
+            )
+            .unwrap(),
+            ValidationContext {
+                mappings: &mappings,
+                now_ms: 1_764_000_000_000,
+                random: [0; 16],
+            },
+        )
+        .unwrap();
+        let (user, _) = hash_user_data(&ev.user, "US");
+        let record = EventRecord::from_copy(&ev, user, SessionContext::default(), Source::Server);
+        let q = QualityReport::of(&record);
+        assert_eq!(q.identifiers, ["em"]);
+        assert!(
+            q.points > 0 && q.missing.len() == 5 && !q.missing.contains(&"em"),
+            "{q:?}"
+        );
+        let json = serde_json::to_value(&q).unwrap();
+        assert_eq!(json["identifiers"][0], "em");
     }
 
     #[test]

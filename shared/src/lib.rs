@@ -31,6 +31,10 @@ pub mod delivery;
 #[cfg(feature = "server")]
 pub mod domain;
 #[cfg(feature = "server")]
+pub mod health_counters;
+#[cfg(feature = "server")]
+pub mod health_report;
+#[cfg(feature = "server")]
 pub mod mapping_config;
 #[cfg(feature = "server")]
 pub mod money;

@@ -50,6 +50,24 @@ async fn recorded(sb: &Sandbox, platform: &str) -> Vec<Value> {
     common::platform_requests(sb, platform, None).await
 }
 
+/// The test mode's requests after other traffic: only those carrying the test code.
+async fn assert_test_modes_with_traffic(sb: &Sandbox, event_id: &str) {
+    let meta: Vec<Value> = recorded(sb, "meta")
+        .await
+        .into_iter()
+        .filter(|r| r["body"]["test_event_code"] == "TEST12345")
+        .collect();
+    assert_eq!(meta.len(), 1, "{meta:#?}");
+    assert_eq!(meta[0]["body"]["data"][0]["event_id"], event_id);
+    let dm: Vec<Value> = recorded(sb, "data_manager")
+        .await
+        .into_iter()
+        .filter(|r| r["body"]["validateOnly"] == true)
+        .collect();
+    assert_eq!(dm.len(), 1, "{dm:#?}");
+    assert_eq!(dm[0]["body"]["events"][0]["transactionId"], event_id);
+}
+
 /// Every platform's recorded request is the test mode's, for `event_id`, and nothing counted.
 async fn assert_test_modes(sb: &Sandbox, event_id: &str) {
     let meta = recorded(sb, "meta").await;
@@ -207,9 +225,37 @@ async fn screenshot(client: &Client, width: u32, height: u32, name: &str) {
 async fn the_console_button_sends_the_test_and_shows_each_platforms_answer() {
     let sb = common::sandbox().await;
     let (worker, admin) = start(&sb);
+    // Some traffic, so the console's figures and charts have something to show.
+    let secret = dev_vars(&sb.platform_url, &sb.shop_url)
+        .into_iter()
+        .find(|(k, _)| k == "AR_SERVER_SECRET")
+        .map(|(_, v)| v)
+        .unwrap();
+    for order in ["c-1", "c-2"] {
+        let body = json!({"events": [{"event": "transaction.purchase", "order_id": order,
+            "value": 12, "currency": "EUR", "user": {"email": "console@example.com"},
+            "page": {"url": "https://shop.example.com/thanks"},
+            "client": {"ip": "203.0.113.5", "user_agent": "Mozilla/5.0 (console)"}}]});
+        let (status, answer) = common::post_signed_events(&worker.base_url, &secret, &body).await;
+        assert_eq!(status, 200, "{answer}");
+    }
     let driver = ChromeDriver::start();
     let client = common::browser::browser(&driver).await;
     sign_in(&client, &worker, &admin).await;
+    // The page as it is, read in one script: the chart is inline SVG, nothing is loaded from
+    // elsewhere (no script, stylesheet link or image), the figures count the two purchases.
+    let page = client
+        .execute(
+            "return {svg: document.querySelectorAll('svg#coverage-chart').length,\
+                     outside: document.querySelectorAll('script, link, img, iframe').length,\
+                     seen: document.querySelector('#health-24h tbody tr td').innerText};",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(page["svg"], 1, "{page:#}");
+    assert_eq!(page["outside"], 0, "{page:#}");
+    assert_eq!(page["seen"], "2", "{page:#}");
     screenshot(&client, 1280, 900, "console-desktop").await;
     screenshot(&client, 390, 844, "console-phone").await;
     client.set_window_size(1280, 900).await.unwrap();
@@ -264,5 +310,18 @@ async fn the_console_button_sends_the_test_and_shows_each_platforms_answer() {
     );
     screenshot(&client, 1280, 900, "test-answer-desktop").await;
     screenshot(&client, 390, 844, "test-answer-phone").await;
-    assert_test_modes(&sb, id).await;
+    let id = id.to_owned();
+    client
+        .goto(&format!("{}/_ar/admin/failures", worker.base_url))
+        .await
+        .unwrap();
+    client
+        .wait()
+        .at_most(Duration::from_secs(20))
+        .for_element(Locator::Css("#replay-selected"))
+        .await
+        .expect("the failures page");
+    screenshot(&client, 1280, 900, "failures-desktop").await;
+    screenshot(&client, 390, 844, "failures-phone").await;
+    assert_test_modes_with_traffic(&sb, &id).await;
 }

@@ -142,6 +142,9 @@ impl Error {
             Self::InvalidInput { field, message } => {
                 json!({ "error": code, "field": field, "message": message })
             }
+            Self::InvalidPlatform(message) => {
+                json!({ "error": code, "field": "platform", "message": message })
+            }
             Self::Replayed => {
                 json!({ "error": code, "problem": "replayed", "message": self.message() })
             }

@@ -15,6 +15,7 @@ pub mod merge;
 pub mod message;
 pub mod outcome;
 pub mod plan;
+pub mod replay;
 pub mod run;
 
 #[cfg(test)]

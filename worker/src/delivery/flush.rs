@@ -83,7 +83,8 @@ pub(crate) async fn flush(env: &Env, settings: &Settings) -> worker::Result<()> 
                 delivered
             );
             let done = runtime::now_ms();
-            claims::apply(&db, platform, &outcomes, now, done).await?;
+            let counts = ar_shared::health_counters::outcomes(platform, &outcomes, &records, done);
+            claims::apply(&db, platform, &outcomes, &counts, now, done).await?;
             super::schedule_retries(env, &outcomes, done).await;
             if claimed.len() < limit as usize {
                 break;

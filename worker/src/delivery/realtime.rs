@@ -70,7 +70,8 @@ async fn try_deliver(env: &Env, settings: &Settings, event_ids: &[String]) -> wo
                     o.update.status.as_str()
                 );
             }
-            claims::apply(&db, platform, &outcomes, now, done).await?;
+            let counts = ar_shared::health_counters::outcomes(platform, &outcomes, &records, done);
+            claims::apply(&db, platform, &outcomes, &counts, now, done).await?;
             super::schedule_retries(env, &outcomes, done).await;
         }
     }

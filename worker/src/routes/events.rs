@@ -13,7 +13,9 @@
 use std::collections::BTreeMap;
 
 use ar_shared::delivery::plan::CopyOutcome;
-use ar_shared::event_report::{BatchReport, EventResult, has_insufficient_context, warnings};
+use ar_shared::event_report::{
+    BatchReport, EventResult, QualityReport, has_insufficient_context, warnings,
+};
 use ar_shared::record::{EventRecord, SessionContext, Source};
 use ar_shared::settings::Settings;
 use ar_shared::signature;
@@ -105,16 +107,27 @@ async fn store(
     let mut meta = Vec::with_capacity(prepared.len());
     let mut records = Vec::with_capacity(prepared.len());
     for p in prepared {
-        meta.push((p.index, p.record.event_id.to_string(), p.warnings));
+        meta.push((
+            p.index,
+            p.record.event_id.to_string(),
+            p.warnings,
+            Box::new(QualityReport::of(&p.record)),
+        ));
         records.push(p.record);
     }
     match ingest::accept_many(env, ctx, settings, records).await {
         Ok(accepted) if accepted.len() == meta.len() => meta
             .into_iter()
             .zip(accepted)
-            .map(|((index, event_id, warnings), a): (_, CopyOutcome)| {
-                EventResult::of_copy(index, event_id, a, warnings)
-            })
+            .map(
+                |((index, event_id, warnings, quality), a): (_, CopyOutcome)| {
+                    let mut result = EventResult::of_copy(index, event_id, a, warnings);
+                    if result.status.is_stored() {
+                        result.match_quality = Some(quality);
+                    }
+                    result
+                },
+            )
             .collect(),
         outcome => {
             match outcome {
@@ -125,7 +138,7 @@ async fn store(
                 ),
             }
             meta.into_iter()
-                .map(|(index, event_id, _)| {
+                .map(|(index, event_id, _, _)| {
                     EventResult::failed(
                         index,
                         event_id,

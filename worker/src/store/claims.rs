@@ -113,8 +113,8 @@ type GroupKey<'a> = (
     Option<&'a str>,
 );
 
-/// Writes the outcomes of claimed rows of `platform`, the events' states and the daily counters,
-/// in one D1 batch: one statement per distinct outcome, not per row. Only rows still held by this
+/// Writes the outcomes of claimed rows of `platform`, the events' states, the daily counters and
+/// the `health` counter changes, in one D1 batch: one statement per distinct outcome, not per row. Only rows still held by this
 /// sender's claim (`claimed_at_ms`) change: if a send outlived [`STALE_CLAIM_MS`] and the cron
 /// released and re-claimed the row, the late answer must not overwrite the new claim.
 ///
@@ -124,6 +124,7 @@ pub(crate) async fn apply(
     db: &D1Database,
     platform: Platform,
     outcomes: &[RowOutcome],
+    health: &[ar_shared::health_counters::Count],
     claimed_at_ms: u64,
     now_ms: u64,
 ) -> Result<()> {
@@ -188,6 +189,9 @@ pub(crate) async fn apply(
             ],
         )?);
     }
+    if let Some(s) = super::health_counters::add(db, health)? {
+        statements.push(s);
+    }
     db.batch(statements).await?;
     Ok(())
 }
@@ -241,49 +245,4 @@ pub(crate) async fn release_stale_claims(db: &D1Database, now_ms: u64) -> Result
     .run()
     .await?;
     Ok(())
-}
-
-/// Re-queues failed rows (all, or one platform's): pending now, attempts reset.
-///
-/// # Errors
-/// D1 failures.
-pub(crate) async fn replay_failed(
-    db: &D1Database,
-    platform: Option<Platform>,
-    now_ms: u64,
-) -> Result<u64> {
-    let named = text(platform.map(Platform::as_str));
-    let results = db
-        .batch(vec![
-            statement(
-                db,
-                "UPDATE events SET status = ?3, updated_at = ?1 WHERE event_id IN \
-                 (SELECT event_id FROM outbox WHERE status = ?4 AND (?2 IS NULL OR platform = ?2))",
-                &[
-                    num(now_ms),
-                    named.clone(),
-                    event_status(EventStatus::Pending),
-                    status(RowStatus::Failed),
-                ],
-            )?,
-            statement(
-                db,
-                "UPDATE outbox SET status = ?3, attempts = 0, next_attempt_at = ?1, \
-                 failure_kind = NULL, updated_at = ?1 \
-                 WHERE status = ?4 AND (?2 IS NULL OR platform = ?2)",
-                &[
-                    num(now_ms),
-                    named,
-                    status(RowStatus::Pending),
-                    status(RowStatus::Failed),
-                ],
-            )?,
-        ])
-        .await?;
-    let changes = results
-        .get(1)
-        .and_then(|r| r.meta().ok().flatten())
-        .and_then(|m| m.changes)
-        .unwrap_or(0);
-    Ok(changes as u64)
 }

@@ -18,8 +18,10 @@ use worker::{D1Database, Result};
 use super::codec::{
     EventIdRow, EventRow, OutboxRow, all, json_list, parse_platform, parse_status, statement,
 };
+use super::health_counters;
 use super::writes::write_statements;
 use crate::error::Error;
+use ar_shared::health_counters::arrival;
 
 /// The stored records of `ids`, their versions and their outbox rows, read with one D1 batch.
 ///
@@ -181,6 +183,7 @@ async fn merge_round(
     ids.sort_unstable();
     ids.dedup();
     let stored = read_existing(db, &ids).await?;
+    let before = stored.records.clone();
     let copies: Vec<EventRecord> = todo.iter().map(|(_, c)| c.clone()).collect();
     let (merged, copy_outcomes) = merge_copies(stored, settings, copies, now_ms);
     let skipped: BTreeSet<String> = merged
@@ -194,8 +197,24 @@ async fn merge_round(
         .collect();
     let mut applied: BTreeSet<String> = BTreeSet::new();
     let write_id = write_token()?;
-    let (statements, event_statements) =
+    let (mut statements, event_statements) =
         write_statements(db, settings, &to_write, now_ms, &write_id)?;
+    // Health counters of the events whose write applies (after their writes, same batch).
+    let counts: Vec<(&str, ar_shared::health_counters::Count)> = to_write
+        .iter()
+        .flat_map(|m| {
+            let id = m.record.event_id.as_str();
+            // A replaced record's contributions are taken away too (it was another event).
+            arrival(before.get(id), &m.record)
+                .into_iter()
+                .map(move |c| (id, c))
+        })
+        .collect();
+    if !statements.is_empty()
+        && let Some(s) = health_counters::for_written(db, &counts, &write_id)?
+    {
+        statements.push(s);
+    }
     if !statements.is_empty() {
         let results = db.batch(statements).await?;
         for i in event_statements {

@@ -6,6 +6,8 @@ pub(crate) mod adjustments;
 pub(crate) mod claims;
 pub(crate) mod codec;
 pub(crate) mod events;
+pub(crate) mod failures;
+pub(crate) mod health_counters;
 pub(crate) mod mappings;
 pub(crate) mod replays;
 pub(crate) mod retention;

@@ -47,6 +47,13 @@ pub(crate) async fn prune(db: &D1Database, retention_days: u32, now_ms: u64) -> 
             "DELETE FROM counters WHERE day < ?1",
             &[num((now_ms / DAY_MS).saturating_sub(COUNTER_RETENTION_DAYS))],
         )?,
+        statement(
+            db,
+            "DELETE FROM health_counters WHERE hour < ?1",
+            &[num((now_ms / DAY_MS)
+                .saturating_sub(COUNTER_RETENTION_DAYS)
+                * 24)],
+        )?,
     ])
     .await?;
     Ok(())

@@ -103,6 +103,9 @@ async fn read(
     )
     .await?;
     let (events, mq) = event_totals(db).await?;
+    let now = runtime::now_ms();
+    let counts = crate::store::health_counters::recent(db, now).await?;
+    let figures = ar_shared::health_report::health_figures(&counts, now);
     Ok(Health {
         ok: problems.is_empty() && config_errors.is_empty(),
         config: ConfigHealth {
@@ -127,6 +130,7 @@ async fn read(
         },
         history,
         google_processing: google_processing(db).await?,
+        figures,
     })
 }
 

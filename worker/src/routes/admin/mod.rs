@@ -12,20 +12,19 @@
 //! Only event names, ids, platforms and reasons are shown: never PII.
 
 mod auth;
+mod failures;
+mod failures_page;
 mod health;
+mod health_page;
 mod mapping_page;
 mod mappings;
 mod page;
 mod report;
 mod sample;
 
-use ar_shared::platform::Platform;
-use serde_json::json;
-use worker::{Env, Method, Request, Response, Url};
+use worker::{Env, Method, Request, Response};
 
 use crate::error::{Error, RouteResult};
-use crate::store::claims;
-use crate::{bindings, runtime};
 
 /// Dispatches `/_ar/health` and `/_ar/admin*`; every answer, errors included, carries the
 /// admin security headers ([`auth::secure`]).
@@ -78,14 +77,16 @@ async fn route(mut req: Request, env: &Env) -> RouteResult {
         (Method::Get, "/_ar/admin/mappings") => mappings::get(env).await,
         (Method::Post, "/_ar/admin/mappings") => mappings::form(&mut req, env).await,
         (Method::Post, "/_ar/admin/test") => sample::send(&mut req, env).await,
-        (Method::Post, "/_ar/admin/replay") => replay(env, &url).await,
+        (Method::Post, "/_ar/admin/replay") => failures::replay(&mut req, env, &url).await,
+        (Method::Get, "/_ar/admin/failures") => failures::list(&req, env, &url).await,
         (
             _,
             "/_ar/health"
             | "/_ar/admin"
             | "/_ar/admin/test"
             | "/_ar/admin/replay"
-            | "/_ar/admin/mappings",
+            | "/_ar/admin/mappings"
+            | "/_ar/admin/failures",
         ) => Err(Error::MethodNotAllowed("see the admin API in README.md")),
         _ => Err(Error::NotFound("no such admin path")),
     }
@@ -105,31 +106,4 @@ async fn login(req: &mut Request, token: &str) -> RouteResult {
     }
     auth::failed(req);
     Ok(Response::from_html(page::login(Some("That is not the admin token.")))?.with_status(401))
-}
-
-/// `POST /_ar/admin/replay[?platform=…]`: failed rows back to pending.
-async fn replay(env: &Env, url: &Url) -> RouteResult {
-    let named = url
-        .query_pairs()
-        .find(|(k, _)| k == "platform")
-        .map(|(_, v)| v.into_owned());
-    let platform = match named.as_deref().map(|v| (v, Platform::parse(v))) {
-        None => None,
-        Some((_, Some(p))) => Some(p),
-        // A typo must not replay every platform's failed rows.
-        Some((v, None)) => {
-            let known: Vec<&str> = Platform::ALL.iter().map(|p| p.as_str()).collect();
-            return Err(Error::InvalidPlatform(format!(
-                "unknown platform {v:?}: use one of {}",
-                known.join(", ")
-            )));
-        }
-    };
-    let db = env.d1(bindings::DB).map_err(Error::Store)?;
-    let n = claims::replay_failed(&db, platform, runtime::now_ms())
-        .await
-        .map_err(Error::Store)?;
-    Ok(Response::from_json(
-        &json!({ "requeued": n, "note": "sent at the next flush" }),
-    )?)
 }

@@ -18,7 +18,18 @@ const STYLE: &str = "body{font-family:sans-serif;max-width:1200px;margin:1em aut
     padding:.3em .5em;text-align:left;vertical-align:top}.grid{display:flex;flex-wrap:wrap;\
     gap:.5em 1em;align-items:end}.grid label{display:flex;flex-direction:column}\
     form.inline{display:inline}input,select,button{font:inherit;padding:.3em}\
-    svg{max-width:100%;height:auto}nav a{margin-right:1em}";
+    svg{max-width:100%;height:auto}nav a{margin-right:1em}.warn b{color:#b26a00}\
+    .pass b{color:#2e7d32}";
+
+/// A console page with `title` and `body`.
+pub(super) fn shell(title: &str, body: &str) -> String {
+    format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width\"><title>{}</title>\
+         <style>{STYLE}</style></head><body>{body}</body></html>",
+        esc(title)
+    )
+}
 
 /// The answer to a form: what was done (or why nothing was), and the way back.
 pub(super) fn confirmation(title: &str, text: &str) -> String {
@@ -230,12 +241,13 @@ pub(super) fn render(h: &Health, mappings: &MappingsView) -> String {
          <meta name=\"viewport\" content=\"width=device-width\"><title>Active Reach — health</title>\
          <style>{STYLE}</style></head><body>\
          <h1>Active Reach — health</h1>\
-         <nav><a href=\"#test\">Send test</a><a href=\"#mapping\">Event mapping</a></nav>\
+         <nav><a href=\"#test\">Send test</a><a href=\"#mapping\">Event mapping</a>\
+         <a href=\"/_ar/admin/failures\" id=\"failures-link\">Failures and replay</a></nav>\
          <div class=\"kpi\"><b>{total}</b>events</div>\
-         <div class=\"kpi\"><b>{coverage}</b>coverage (server copies)</div>\
+         <div class=\"kpi\"><b>{coverage}</b>events with a shop copy</div>\
          <div class=\"kpi\"><b>{dedup}</b>seen from pixel and shop</div>\
          <div class=\"kpi\"><b>{mq}/10</b>average match quality</div>\
-         <h2>Delivery per platform</h2>{chart}\
+         {figures}<h2>Delivery per platform</h2>{chart}\
          <h2>Configuration problems</h2>{problems}<h3>Platform setup errors</h3>{config_errors}\
          <h2>Recent failures</h2>{failures}\
          <h2>Skipped and held</h2>{skipped}\
@@ -249,5 +261,6 @@ pub(super) fn render(h: &Health, mappings: &MappingsView) -> String {
         dedup = pct(e.dedup_rate),
         mq = h.match_quality.average_score,
         chart = delivery_chart(&h.delivery),
+        figures = super::health_page::section(&h.figures),
     )
 }
