@@ -104,6 +104,9 @@ fn write_token() -> Result<String> {
     Ok(format!("{:016x}", u64::from_be_bytes(bytes)))
 }
 
+/// Events whose health counters one statement adds (about 40 counters of ~110 bytes each).
+const COUNTER_EVENTS_PER_STATEMENT: usize = 50;
+
 /// How often a copy is re-merged after another writer changed its event first. Each round
 /// means some other copy was written, so the loop always makes progress.
 const MERGE_ROUNDS: usize = 8;
@@ -199,21 +202,25 @@ async fn merge_round(
     let write_id = write_token()?;
     let (mut statements, event_statements) =
         write_statements(db, settings, &to_write, now_ms, &write_id)?;
-    // Health counters of the events whose write applies (after their writes, same batch).
-    let counts: Vec<(&str, ar_shared::health_counters::Count)> = to_write
-        .iter()
-        .flat_map(|m| {
-            let id = m.record.event_id.as_str();
-            // A replaced record's contributions are taken away too (it was another event).
-            arrival(before.get(id), &m.record)
-                .into_iter()
-                .map(move |c| (id, c))
-        })
-        .collect();
-    if !statements.is_empty()
-        && let Some(s) = health_counters::for_written(db, &counts, &write_id)?
-    {
-        statements.push(s);
+    // Health counters of the events whose write applies (after their writes, same batch), a
+    // statement per [`COUNTER_EVENTS_PER_STATEMENT`] events to stay far below D1's 2 MB per
+    // bound value.
+    if !statements.is_empty() {
+        for chunk in to_write.chunks(COUNTER_EVENTS_PER_STATEMENT) {
+            let counts: Vec<(&str, ar_shared::health_counters::Count)> = chunk
+                .iter()
+                .flat_map(|m| {
+                    let id = m.record.event_id.as_str();
+                    // A replaced record's contributions are taken away too (it was another event).
+                    arrival(before.get(id), &m.record)
+                        .into_iter()
+                        .map(move |c| (id, c))
+                })
+                .collect();
+            if let Some(s) = health_counters::for_written(db, &counts, &write_id)? {
+                statements.push(s);
+            }
+        }
     }
     if !statements.is_empty() {
         let results = db.batch(statements).await?;
