@@ -1,5 +1,5 @@
 //! "Send test" (DESIGN §5 "Test mode"): one sample event sent to every enabled platform in its
-//! test mode — Meta with `test_event_code`, Data Manager and Google Ads click uploads with
+//! test mode — Meta with `test_event_code`, Data Manager (either action kind) with
 //! `validateOnly`, GA4 to its validation endpoint `/debug/mp/collect` — with, per platform, what
 //! to check where.
 //!
