@@ -21,7 +21,7 @@ use serde_json::{Value, json};
 
 const ADMIN: &str = "admin-e2e-provisioning-0123456789";
 const SECRET: &str = "e2e-provisioning-secret";
-/// The sandbox's seeded UPLOAD_CLICKS purchase action, routed at deploy time.
+/// The sandbox's seeded `UPLOAD_CLICKS` purchase action, routed at deploy time.
 const DEPLOY_ACTION: &str = "1001";
 
 fn start(sb: &Sandbox) -> Worker {
@@ -162,6 +162,30 @@ async fn ingests(sb: &Sandbox) -> Vec<Value> {
     }
 }
 
+/// A signed purchase with a stated click reaches Data Manager with `action` as its destination.
+async fn purchase_reaches(sb: &Sandbox, worker: &Worker, action: &str) {
+    let body = json!({"events": [{"event": "transaction.purchase", "order_id": "prov-1",
+        "value": 10, "currency": "EUR", "click_ids": {"gclid": "Cj0-provisioned"},
+        "consent": {"ad_storage": "granted", "ad_user_data": "granted",
+                    "ad_personalization": "granted", "analytics_storage": "granted"}}]});
+    let (status, json) = common::post_signed_events(&worker.base_url, SECRET, &body).await;
+    assert_eq!(status, 200, "{json}");
+    let uploads = ingests(sb).await;
+    assert_eq!(
+        uploads.len(),
+        1,
+        "{uploads:#?}\n{}",
+        worker.process.output().join("\n")
+    );
+    assert_eq!(uploads[0]["verdict"], "accepted", "{:#}", uploads[0]);
+    let destination = &uploads[0]["body"]["destinations"][0];
+    assert_eq!(
+        destination["productDestinationId"], action,
+        "{destination:#}"
+    );
+    assert_eq!(uploads[0]["body"]["events"][0]["transactionId"], "prov-1");
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn provisioning_creates_exactly_the_missing_actions_once_and_delivery_and_the_pixel_use_them()
 {
@@ -272,22 +296,7 @@ async fn provisioning_creates_exactly_the_missing_actions_once_and_delivery_and_
     );
 
     // A purchase goes to the recorded action, not to GOOGLE_CONVERSION_ACTIONS's.
-    let body = json!({"events": [{"event": "transaction.purchase", "order_id": "prov-1",
-        "value": 10, "currency": "EUR", "click_ids": {"gclid": "Cj0-provisioned"},
-        "consent": {"ad_storage": "granted", "ad_user_data": "granted",
-                    "ad_personalization": "granted", "analytics_storage": "granted"}}]});
-    let (status, json) = common::post_signed_events(&worker.base_url, SECRET, &body).await;
-    assert_eq!(status, 200, "{json}");
-    let uploads = ingests(&sb).await;
-    assert_eq!(uploads.len(), 1, "{uploads:#?}\n{}", log());
-    assert_eq!(uploads[0]["verdict"], "accepted", "{:#}", uploads[0]);
-    let destination = &uploads[0]["body"]["destinations"][0];
-    assert_eq!(
-        destination["productDestinationId"],
-        purchase_id.as_str(),
-        "{destination:#}"
-    );
-    assert_eq!(uploads[0]["body"]["events"][0]["transactionId"], "prov-1");
+    purchase_reaches(&sb, &worker, &purchase_id).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
