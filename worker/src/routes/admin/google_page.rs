@@ -30,7 +30,7 @@ fn kind_select(event: &str, kind: &str) -> String {
 pub(super) fn section(view: &Result<Value, String>) -> String {
     let body = match view {
         Err(why) => format!(
-            "<p id=\"google-status\">The Ads account cannot be read: {}</p>",
+            "<p id=\"google-status\" class=\"scroll\">The Ads account cannot be read: {}</p>",
             esc(why)
         ),
         Ok(v) => {
@@ -60,8 +60,8 @@ pub(super) fn section(view: &Result<Value, String>) -> String {
             format!(
                 "<p id=\"google-status\">{} missing, {} in conflict. {}.</p>\
                  <form method=\"post\" action=\"/_ar/admin/google-actions\">\
-                 <table><thead><tr><th>Event</th><th>Action</th><th>Kind</th><th>In the account</th>\
-                 <th>Action id</th><th>Tag (send_to)</th></tr></thead><tbody>{rows}</tbody></table>\
+                 <div class=\"scroll\"><table><thead><tr><th>Event</th><th>Action</th><th>Kind</th><th>In the account</th>\
+                 <th>Action id</th><th>Tag (send_to)</th></tr></thead><tbody>{rows}</tbody></table></div>\
                  <button id=\"create-actions\">Create missing actions and record them</button></form>",
                 v["missing"],
                 v["conflicts"],
