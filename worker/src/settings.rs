@@ -1,5 +1,6 @@
 //! Reads `ar_shared::settings::Settings` from the worker's vars and secrets, with the console's
-//! event mappings (D1) on top of the deploy-time `EVENT_MAPPING`.
+//! event mappings (D1) on top of the deploy-time `EVENT_MAPPING`, and the conversion actions
+//! "Set up Google" recorded (D1) on top of `GOOGLE_CONVERSION_ACTIONS`, per event.
 //!
 //! The console's mappings are read at most every [`MAPPINGS_TTL_MS`] per isolate (D1 is strongly
 //! consistent; KV would lag for about a minute), and at once after a change made in this isolate,
@@ -9,10 +10,11 @@
 use std::cell::RefCell;
 
 use ar_shared::mapping::EventMapping;
+use ar_shared::platform::request::ConversionAction;
 use ar_shared::settings::{SettingProblem, Settings};
 use worker::{Env, console_error};
 
-use crate::store::mappings;
+use crate::store::{google_actions, mappings};
 use crate::{bindings, runtime};
 
 /// How long an isolate uses the console mappings it read before reading them again.
@@ -21,6 +23,7 @@ pub const MAPPINGS_TTL_MS: u64 = 2_000;
 struct Cached {
     read_at_ms: u64,
     entries: Vec<(String, EventMapping)>,
+    actions: Vec<ConversionAction>,
 }
 
 thread_local! {
@@ -50,10 +53,11 @@ pub async fn current(env: &Env) -> Result<Settings, Vec<SettingProblem>> {
     });
     if !fresh {
         match read(env).await {
-            Ok(entries) => CONSOLE_MAPPINGS.with(|c| {
+            Ok((entries, actions)) => CONSOLE_MAPPINGS.with(|c| {
                 *c.borrow_mut() = Some(Cached {
                     read_at_ms: now,
                     entries,
+                    actions,
                 });
             }),
             Err(e) => console_error!("ar: reading the console's event mappings failed: {e}"),
@@ -64,21 +68,25 @@ pub async fn current(env: &Env) -> Result<Settings, Vec<SettingProblem>> {
             settings.mappings = settings
                 .mappings
                 .with_entries(cached.entries.iter().map(|(e, m)| (e.as_str(), m)));
+            settings.conversion_actions = settings.conversion_actions.with_entries(&cached.actions);
         }
     });
     Ok(settings)
 }
 
-/// Forgets the mappings read, so this isolate's next request reads the change just made.
+/// Forgets the mappings and actions read, so this isolate's next request reads the change just made.
 pub fn mappings_changed() {
     CONSOLE_MAPPINGS.with(|c| *c.borrow_mut() = None);
 }
 
-async fn read(env: &Env) -> worker::Result<Vec<(String, EventMapping)>> {
+type Console = (Vec<(String, EventMapping)>, Vec<ConversionAction>);
+
+async fn read(env: &Env) -> worker::Result<Console> {
     let db = env.d1(bindings::DB)?;
-    Ok(mappings::list(&db)
+    let entries = mappings::list(&db)
         .await?
         .into_iter()
         .map(|m| (m.event, m.mapping))
-        .collect())
+        .collect();
+    Ok((entries, google_actions::list(&db).await?))
 }

@@ -10,7 +10,8 @@
 //! - [`meta`], [`data_manager`], [`ga4`]: the request builders.
 //! - [`verdict`]: what a platform's answer means for each event.
 //! - [`dispatch`]: plan, build and classify for any [`Platform`].
-//! - [`oauth`], [`provisioning`]: Google access tokens and conversion actions.
+//! - [`oauth`], [`provisioning`]: Google access tokens and conversion actions;
+//!   [`google_setup`]: the console's kind rule and view over provisioning.
 //! - [`request_status`]: Google's own verdict on a delivered Data Manager request, later.
 
 pub mod batch;
@@ -18,6 +19,7 @@ pub mod data_manager;
 pub mod dispatch;
 pub mod ga4;
 pub mod ga4_rules;
+pub mod google_setup;
 pub mod meta;
 pub mod oauth;
 pub mod ownership;

@@ -9,6 +9,7 @@
 
 use serde_json::{Value, json};
 
+use crate::browser::SendTo;
 use crate::event::EventName;
 use crate::mapping::{AdsCategory, standard};
 
@@ -93,7 +94,8 @@ pub fn wanted_actions(
     out
 }
 
-fn type_name(kind: ActionKind) -> &'static str {
+/// The Google Ads API `type` of a kind.
+pub fn type_name(kind: ActionKind) -> &'static str {
     match kind {
         ActionKind::Webpage => "WEBPAGE",
         ActionKind::UploadClicks => "UPLOAD_CLICKS",
@@ -118,7 +120,7 @@ pub fn search_request(
 ) -> HttpRequest {
     let mut body = json!({
         "query": "SELECT conversion_action.id, conversion_action.name, conversion_action.type, \
-                  conversion_action.status FROM conversion_action \
+                  conversion_action.status, conversion_action.tag_snippets FROM conversion_action \
                   WHERE conversion_action.status != 'REMOVED'"
     });
     if let Some(token) = page_token {
@@ -175,6 +177,26 @@ pub struct ExistingAction {
     pub name: String,
     /// Type (`WEBPAGE`, `UPLOAD_CLICKS`, …).
     pub action_type: String,
+    /// A `WEBPAGE` action's conversion tag, read from its `tagSnippets[].eventSnippet`.
+    pub send_to: Option<SendTo>,
+}
+
+/// The `send_to` target of an event snippet, `gtag('event', 'conversion', {'send_to':
+/// 'AW-123/AbC'});` (Google Ads API `TagSnippet.event_snippet`; single or double quotes).
+fn send_to_in_snippet(snippet: &str) -> Option<SendTo> {
+    let after = &snippet[snippet.find("send_to")? + "send_to".len()..];
+    let after = after.trim_start_matches(['\'', '"', ' ', ':']);
+    let end = after.find(['\'', '"'])?;
+    after[..end].parse().ok()
+}
+
+/// The first conversion tag among an action's `tagSnippets` (one per page format, all naming
+/// the same `send_to`).
+fn snippets_send_to(action: &Value) -> Option<SendTo> {
+    action["tagSnippets"]
+        .as_array()?
+        .iter()
+        .find_map(|t| send_to_in_snippet(t["eventSnippet"].as_str()?))
 }
 
 /// Why a search answer could not be read.
@@ -205,6 +227,7 @@ pub fn parse_search_response(
                 id,
                 name: a["name"].as_str()?.to_owned(),
                 action_type: a["type"].as_str().unwrap_or("").to_owned(),
+                send_to: snippets_send_to(a),
             })
         })
         .collect();
@@ -237,7 +260,8 @@ impl ProvisioningDiff {
                     event: w.event.clone(),
                     action_id: e.id.clone(),
                     kind: w.kind,
-                    send_to: None,
+                    // Only a WEBPAGE action has a tag the pixel can fire into.
+                    send_to: e.send_to.clone().filter(|_| w.kind == ActionKind::Webpage),
                 })
                 .collect(),
         )
@@ -348,8 +372,38 @@ mod tests {
             id: format!("9{i}"),
             name: w.name.clone(),
             action_type: "UPLOAD_CLICKS".into(),
+            send_to: None,
         }));
         assert!(diff(&wanted(), &all).missing.is_empty());
+    }
+
+    #[test]
+    fn a_webpage_actions_tag_is_read_from_its_event_snippet() {
+        let body = json!({"results": [{"conversionAction": {"id": "21", "name": "AR purchase",
+            "type": "WEBPAGE", "tagSnippets": [
+                {"type": "WEBPAGE", "pageFormat": "HTML", "globalSiteTag": "<script>…</script>",
+                 "eventSnippet": "<script>\n  gtag('event', 'conversion', {\n      'send_to': 'AW-123456789/AbC-D_efG',\n      'value': 1.0\n  });\n</script>"}]}}]})
+        .to_string();
+        let (existing, _) = parse_search_response(&body).unwrap_or_default();
+        assert_eq!(
+            existing[0].send_to.as_ref().map(SendTo::as_str),
+            Some("AW-123456789/AbC-D_efG")
+        );
+        assert_eq!(
+            send_to_in_snippet(r#"gtag("event", "conversion", {"send_to": "AW-1/x"});"#)
+                .map(|s| s.to_string()),
+            Some("AW-1/x".into())
+        );
+        assert_eq!(send_to_in_snippet("gtag('event', 'conversion');"), None);
+        let w = wanted_actions("AR", ActionKind::Webpage, true, &[]);
+        let routing = diff(&w, &existing).conversion_actions();
+        let purchase = routing.for_event("transaction.purchase");
+        assert_eq!(
+            purchase
+                .and_then(|a| a.send_to.as_ref())
+                .map(SendTo::as_str),
+            Some("AW-123456789/AbC-D_efG")
+        );
     }
 
     #[test]

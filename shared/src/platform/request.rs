@@ -289,6 +289,20 @@ impl ConversionActions {
     pub fn for_event(&self, event: &str) -> Option<&ConversionAction> {
         self.0.iter().find(|a| a.event == event)
     }
+
+    /// These actions with `entries` (the console's, recorded by provisioning) replacing the
+    /// entry of their event: per event, a console entry wins over `GOOGLE_CONVERSION_ACTIONS`.
+    #[must_use]
+    pub fn with_entries(&self, entries: &[ConversionAction]) -> Self {
+        let mut out: Vec<ConversionAction> = self
+            .0
+            .iter()
+            .filter(|a| !entries.iter().any(|e| e.event == a.event))
+            .cloned()
+            .collect();
+        out.extend(entries.iter().cloned());
+        Self(out)
+    }
 }
 
 /// Data Manager API settings (google.md §8).

@@ -59,10 +59,30 @@ impl ConversionAction {
             "ownerCustomer": format!("customers/{customer_id}"),
         });
         if let (Some(send_to), Some(map)) = (&self.tag_send_to, v.as_object_mut()) {
-            map.insert("tagSnippets".into(), json!([{ "type": "WEBPAGE", "eventSnippet": format!("gtag('event', 'conversion', {{'send_to': '{send_to}'}});") }]));
+            map.insert("tagSnippets".into(), tag_snippets(send_to));
         }
         v
     }
+}
+
+/// `conversion_action.tag_snippets` as Google returns them for a WEBPAGE action (`TagSnippet`:
+/// `type`, `pageFormat`, `globalSiteTag`, `eventSnippet`), one per page format: the HTML event
+/// snippet names `send_to`; the AMP one carries the id and label as `vars` instead.
+fn tag_snippets(send_to: &str) -> Value {
+    let (account, label) = send_to.split_once('/').unwrap_or((send_to, ""));
+    let id = account.trim_start_matches("AW-");
+    let site = format!(
+        "<!-- Google tag (gtag.js) -->\n<script async src=\"https://www.googletagmanager.com/gtag/js?id={account}\"></script>\n\
+         <script>\n  window.dataLayer = window.dataLayer || [];\n  function gtag(){{dataLayer.push(arguments);}}\n  \
+         gtag('js', new Date());\n\n  gtag('config', '{account}');\n</script>\n"
+    );
+    json!([
+        {"type": "WEBPAGE", "pageFormat": "HTML", "globalSiteTag": site,
+         "eventSnippet": format!("<!-- Event snippet for conversion page -->\n<script>\n  gtag('event', 'conversion', {{\n      'send_to': '{send_to}',\n      'value': 1.0,\n      'currency': 'EUR',\n      'transaction_id': ''\n  }});\n</script>\n")},
+        {"type": "WEBPAGE", "pageFormat": "AMP",
+         "globalSiteTag": format!("<amp-analytics type=\"gtag\" data-credentials=\"include\">\n<script type=\"application/json\">\n{{\"vars\": {{\"gtag_id\": \"{account}\", \"config\": {{\"{account}\": {{\"groups\": \"default\"}}}}}}}}\n</script>\n</amp-analytics>\n"),
+         "eventSnippet": format!("\"triggers\": {{\"C_conversion\": {{\"on\": \"visible\", \"vars\": {{\"event_name\": \"conversion\", \"google_conversion_id\": \"{id}\", \"google_conversion_label\": \"{label}\"}}}}}}")},
+    ])
 }
 
 /// A click the sandbox knows (registered with `POST /_sandbox/clicks`).

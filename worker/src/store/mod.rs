@@ -7,6 +7,7 @@ pub(crate) mod claims;
 pub(crate) mod codec;
 pub(crate) mod events;
 pub(crate) mod failures;
+pub(crate) mod google_actions;
 pub(crate) mod health_counters;
 pub(crate) mod mappings;
 pub(crate) mod replays;

@@ -7,13 +7,16 @@
 //! - [`report`]: the health report, as a typed value (the JSON and the page show the same);
 //! - [`health`]: reading it from D1;
 //! - [`page`]: the HTML page, charts as inline SVG, no external script;
-//! - [`sample`]: the test send.
+//! - [`sample`]: the test send;
+//! - [`google_actions`], [`google_page`]: "Set up Google", the conversion actions.
 //!
 //! Only event names, ids, platforms and reasons are shown: never PII.
 
 mod auth;
 mod failures;
 mod failures_page;
+mod google_actions;
+mod google_page;
 mod health;
 mod health_page;
 mod mapping_page;
@@ -72,10 +75,15 @@ async fn route(mut req: Request, env: &Env) -> RouteResult {
             let health = health::report(env).await?;
             // A settings problem leaves the mapping section empty; the health part names it.
             let mappings = mappings::view(env).await.unwrap_or_default();
-            Ok(Response::from_html(page::render(&health, &mappings))?)
+            let google = google_actions::section(env).await;
+            Ok(Response::from_html(page::render(
+                &health, &mappings, &google,
+            ))?)
         }
         (Method::Get, "/_ar/admin/mappings") => mappings::get(env).await,
         (Method::Post, "/_ar/admin/mappings") => mappings::form(&mut req, env).await,
+        (Method::Get, "/_ar/admin/google-actions") => google_actions::get(env).await,
+        (Method::Post, "/_ar/admin/google-actions") => google_actions::post(&mut req, env).await,
         (Method::Post, "/_ar/admin/test") => sample::send(&mut req, env).await,
         (Method::Post, "/_ar/admin/replay") => failures::replay(&mut req, env, &url).await,
         (Method::Get, "/_ar/admin/failures") => failures::list(&req, env, &url).await,
@@ -86,6 +94,7 @@ async fn route(mut req: Request, env: &Env) -> RouteResult {
             | "/_ar/admin/test"
             | "/_ar/admin/replay"
             | "/_ar/admin/mappings"
+            | "/_ar/admin/google-actions"
             | "/_ar/admin/failures",
         ) => Err(Error::MethodNotAllowed("see the admin API in README.md")),
         _ => Err(Error::NotFound("no such admin path")),
