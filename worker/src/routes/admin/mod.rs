@@ -17,6 +17,7 @@ mod failures;
 mod failures_page;
 mod google_actions;
 mod google_page;
+mod google_setup;
 mod health;
 mod health_page;
 mod mapping_page;
