@@ -61,22 +61,7 @@ async fn admin(
 
 /// The console's form, as the page posts it; returns status and the page's outcome line.
 async fn form(worker: &Worker, fields: &[(&str, &str)]) -> (u16, String) {
-    let res = common::http()
-        .post(format!("{}/_ar/admin/mappings", worker.base_url))
-        .bearer_auth(ADMIN)
-        .form(fields)
-        .send()
-        .await
-        .unwrap();
-    let status = res.status().as_u16();
-    let html = res.text().await.unwrap();
-    let outcome = html
-        .split("id=\"outcome\">")
-        .nth(1)
-        .and_then(|s| s.split("</p>").next())
-        .unwrap_or_default()
-        .to_owned();
-    (status, outcome)
+    common::console_form(&worker.base_url, "/_ar/admin/mappings", ADMIN, fields).await
 }
 
 /// The pixel's copy of `event` with GA4's cookie and no tag fired (so GA4 gets the server copy).

@@ -48,22 +48,7 @@ async fn replay_json(worker: &Worker, query: &str) -> (u16, Value) {
 
 /// The console's replay form; returns status and the page's outcome line.
 async fn replay_form(worker: &Worker, fields: &[(&str, &str)]) -> (u16, String) {
-    let res = common::http()
-        .post(format!("{}/_ar/admin/replay", worker.base_url))
-        .bearer_auth(ADMIN)
-        .form(fields)
-        .send()
-        .await
-        .unwrap();
-    let status = res.status().as_u16();
-    let html = res.text().await.unwrap();
-    let outcome = html
-        .split("id=\"outcome\">")
-        .nth(1)
-        .and_then(|s| s.split("</p>").next())
-        .unwrap_or_default()
-        .to_owned();
-    (status, outcome)
+    common::console_form(&worker.base_url, "/_ar/admin/replay", ADMIN, fields).await
 }
 
 async fn purchase(worker: &Worker, order: &str, occurred_at: i64) {

@@ -256,3 +256,29 @@ pub fn pixel_user(fields: &[(ar_shared::pii::PiiField, &str)]) -> Value {
     }
     Value::Object(out)
 }
+
+/// Posts a console form (`fields`) to `path` as the signed-in admin (`admin` token) and returns
+/// the status and the page's outcome line (`<p id="outcome">…</p>`).
+pub async fn console_form(
+    base_url: &str,
+    path: &str,
+    admin: &str,
+    fields: &[(&str, &str)],
+) -> (u16, String) {
+    let res = http()
+        .post(format!("{base_url}{path}"))
+        .bearer_auth(admin)
+        .form(fields)
+        .send()
+        .await
+        .expect("post the console form");
+    let status = res.status().as_u16();
+    let html = res.text().await.unwrap_or_default();
+    let outcome = html
+        .split("id=\"outcome\">")
+        .nth(1)
+        .and_then(|s| s.split("</p>").next())
+        .unwrap_or_default()
+        .to_owned();
+    (status, outcome)
+}
