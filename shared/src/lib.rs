@@ -25,6 +25,8 @@ pub mod pii;
 #[cfg(feature = "server")]
 pub mod adjustment;
 #[cfg(feature = "server")]
+pub mod connect;
+#[cfg(feature = "server")]
 pub mod console;
 #[cfg(feature = "server")]
 pub mod delivery;

@@ -41,6 +41,9 @@ pub enum KeyPurpose {
     EdgeEvent,
     /// Admin session cookies.
     AdminSession,
+    /// The AES-GCM key of stored platform credentials (derived from `CREDENTIALS_KEY`, not from
+    /// the server secret: the shop's backend knows that one).
+    Credentials,
 }
 
 impl KeyPurpose {
@@ -51,6 +54,7 @@ impl KeyPurpose {
             Self::Session => "active-reach/v1/session",
             Self::EdgeEvent => "active-reach/v1/edge-event",
             Self::AdminSession => "active-reach/v1/admin-session",
+            Self::Credentials => "active-reach/v1/credentials",
         }
     }
 }
