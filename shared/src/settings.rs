@@ -7,6 +7,7 @@
 //! others missing is a configuration error.
 
 mod actions;
+pub mod connect;
 pub mod pixel;
 
 use crate::consent::RegionPolicy;
@@ -95,6 +96,8 @@ pub struct Settings {
     pub google_oauth: Option<GoogleOAuth>,
     /// The pixel's settings (base tags, banner, dataLayer, lead forms).
     pub pixel: PixelSettings,
+    /// Connecting accounts from the console, and what is connected.
+    pub connect: connect::ConnectSettings,
 }
 
 /// One configuration problem, naming the setting.
@@ -229,6 +232,7 @@ impl Settings {
         });
         let Platforms {
             meta,
+            connect: apis,
             google_oauth,
             google_ads,
             data_manager,
@@ -236,6 +240,7 @@ impl Settings {
             ga4,
         } = read_platforms(&mut r);
         let pixel = pixel::read(&mut r);
+        let connect = connect::read(&mut r, apis);
         let settings = Settings {
             origin_url: origin_url.map(|o| o.trim_end_matches('/').to_owned()),
             allowed_origins: r
@@ -264,6 +269,7 @@ impl Settings {
             ga4,
             google_oauth,
             pixel,
+            connect,
         };
         if r.problems.is_empty() {
             Ok(settings)
@@ -276,6 +282,7 @@ impl Settings {
 /// The platform settings, read together because Google's depend on each other.
 struct Platforms {
     meta: Option<MetaConfig>,
+    connect: connect::Apis,
     google_oauth: Option<GoogleOAuth>,
     google_ads: Option<GoogleAdsConfig>,
     data_manager: Option<DataManagerConfig>,
@@ -294,49 +301,62 @@ fn url(r: &mut Reader<'_>, name: &'static str, default: &str) -> String {
 }
 
 fn read_platforms(r: &mut Reader<'_>) -> Platforms {
+    // The API settings are read whether or not the platform is on: connecting an account from
+    // the console turns it on with them (`connect::read`).
+    let meta_api = MetaConfig {
+        base_url: url(r, "META_BASE_URL", "https://graph.facebook.com"),
+        api_version: r.get("META_API_VERSION").unwrap_or_else(|| "v25.0".into()),
+        pixel_id: String::new(),
+        access_token: String::new(),
+        partner_agent: r.get("META_PARTNER_AGENT"),
+        test_event_code: r.get("META_TEST_EVENT_CODE"),
+    };
     let meta = r
         .group(["META_PIXEL_ID", "META_ACCESS_TOKEN"])
         .map(|[pixel_id, access_token]| MetaConfig {
-            base_url: String::new(),
-            api_version: String::new(),
             pixel_id,
             access_token,
-            partner_agent: None,
-            test_event_code: None,
+            ..meta_api.clone()
         });
-    let meta = meta.map(|m| MetaConfig {
-        base_url: url(r, "META_BASE_URL", "https://graph.facebook.com"),
-        api_version: r.get("META_API_VERSION").unwrap_or_else(|| "v25.0".into()),
-        partner_agent: r.get("META_PARTNER_AGENT"),
-        test_event_code: r.get("META_TEST_EVENT_CODE"),
-        ..m
-    });
-    let google_oauth = r
-        .group([
-            "GOOGLE_CLIENT_ID",
-            "GOOGLE_CLIENT_SECRET",
-            "GOOGLE_REFRESH_TOKEN",
-        ])
-        .map(|[client_id, client_secret, refresh_token]| GoogleOAuth {
-            token_url: String::new(),
+    let google_client = r.group(["GOOGLE_CLIENT_ID", "GOOGLE_CLIENT_SECRET"]);
+    let token_url = url(r, "GOOGLE_OAUTH_URL", "https://oauth2.googleapis.com/token");
+    // A refresh token set by hand wins over a connected account (`connect::read`).
+    let google_oauth = match (google_client.clone(), r.get("GOOGLE_REFRESH_TOKEN")) {
+        (Some([client_id, client_secret]), Some(refresh_token)) => Some(GoogleOAuth {
+            token_url: token_url.clone(),
             client_id,
             client_secret,
             refresh_token,
-        })
-        .map(|o| GoogleOAuth {
-            token_url: url(r, "GOOGLE_OAUTH_URL", "https://oauth2.googleapis.com/token"),
-            ..o
-        });
+        }),
+        (None, Some(_)) => {
+            r.problem(
+                "GOOGLE_CLIENT_ID",
+                "GOOGLE_REFRESH_TOKEN is set: it needs GOOGLE_CLIENT_ID and GOOGLE_CLIENT_SECRET (the OAuth client it was issued to)",
+            );
+            None
+        }
+        _ => None,
+    };
+    let ads_api = GoogleAdsConfig {
+        base_url: url(r, "GOOGLE_ADS_BASE_URL", "https://googleads.googleapis.com"),
+        api_version: r
+            .get("GOOGLE_ADS_API_VERSION")
+            .unwrap_or_else(|| "v22".into()),
+        customer_id: String::new(),
+        login_customer_id: None,
+        developer_token: r.get("GOOGLE_ADS_DEVELOPER_TOKEN"),
+    };
+    let data_manager_base_url = url(
+        r,
+        "DATA_MANAGER_BASE_URL",
+        "https://datamanager.googleapis.com",
+    );
     let google_ads = r
         .get("GOOGLE_ADS_CUSTOMER_ID")
         .map(|customer_id| GoogleAdsConfig {
-            base_url: url(r, "GOOGLE_ADS_BASE_URL", "https://googleads.googleapis.com"),
-            api_version: r
-                .get("GOOGLE_ADS_API_VERSION")
-                .unwrap_or_else(|| "v22".into()),
             customer_id,
             login_customer_id: r.get("GOOGLE_ADS_LOGIN_CUSTOMER_ID"),
-            developer_token: r.get("GOOGLE_ADS_DEVELOPER_TOKEN"),
+            ..ads_api.clone()
         });
     // google.md Addendum C: every Google Ads conversion goes through Data Manager, whose
     // operating account is the Ads account that owns the actions (data-manager.md §1.2). A setup
@@ -346,11 +366,7 @@ fn read_platforms(r: &mut Reader<'_>) -> Platforms {
         .get("DATA_MANAGER_OPERATING_ACCOUNT_ID")
         .or_else(|| google_ads.as_ref().map(|g| g.customer_id.clone()))
         .map(|operating_account_id| DataManagerConfig {
-            base_url: url(
-                r,
-                "DATA_MANAGER_BASE_URL",
-                "https://datamanager.googleapis.com",
-            ),
+            base_url: data_manager_base_url.clone(),
             operating_account_id,
             login_account_id: r.get("DATA_MANAGER_LOGIN_ACCOUNT_ID").or_else(|| {
                 google_ads
@@ -365,8 +381,8 @@ fn read_platforms(r: &mut Reader<'_>) -> Platforms {
             ConversionActions::default()
         }),
     };
-    if (google_ads.is_some() || data_manager.is_some()) && google_oauth.is_none() {
-        r.problem("GOOGLE_REFRESH_TOKEN", "Google Ads destinations need GOOGLE_CLIENT_ID, GOOGLE_CLIENT_SECRET and GOOGLE_REFRESH_TOKEN (wrangler secret put)");
+    if (google_ads.is_some() || data_manager.is_some()) && google_client.is_none() {
+        r.problem("GOOGLE_CLIENT_ID", "Google Ads destinations need an OAuth client: GOOGLE_CLIENT_ID and GOOGLE_CLIENT_SECRET (wrangler secret put), then Connect Google on the console or set GOOGLE_REFRESH_TOKEN");
     }
     if (google_ads.is_some() || data_manager.is_some()) && conversion_actions.0.is_empty() {
         r.problem(
@@ -385,8 +401,16 @@ fn read_platforms(r: &mut Reader<'_>) -> Platforms {
         base_url: url(r, "GA4_BASE_URL", "https://www.google-analytics.com"),
         ..g
     });
+    let connect = connect::Apis {
+        meta: meta_api,
+        google_client: google_client.map(|[client_id, client_secret]| (client_id, Secret(client_secret))),
+        token_url,
+        ads: ads_api,
+        data_manager_base_url,
+    };
     Platforms {
         meta,
+        connect,
         google_oauth,
         google_ads,
         data_manager,

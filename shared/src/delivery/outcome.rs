@@ -9,7 +9,8 @@
 //! - permanent → `failed` with the platform's reason (replayable once fixed);
 //! - configuration error → `failed` with [`FailureKind::Config`], so health shows it as a setup
 //!   problem and not as bad events;
-//! - not sendable (consent, missing context, too old) → `skipped` with the recorded reason.
+//! - not sendable (consent, missing context, too old) → `skipped` with the recorded reason;
+//! - credential refused (reconnect) → back to `pending`, not an attempt: the platform pauses.
 //!
 //! Pure: `now_ms` is an argument.
 
@@ -128,6 +129,9 @@ pub fn after_verdict(
                 Some(FailureKind::Config),
             );
         }
+        Verdict::Reconnect { reason } => {
+            return paused(&format!("waiting for reconnection: {reason}"), now_ms);
+        }
         Verdict::Retry { after_secs, reason } | Verdict::Throttled { after_secs, reason } => {
             (*after_secs, reason.clone())
         }
@@ -180,6 +184,21 @@ pub fn held(reason: &str, now_ms: u64) -> RowUpdate {
 /// and not an attempt, so deferral never counts towards giving up.
 #[must_use]
 pub fn deferred(reason: &str, now_ms: u64) -> RowUpdate {
+    RowUpdate {
+        status: RowStatus::Pending,
+        next_attempt_at_ms: now_ms,
+        last_error: Some(reason.to_owned()),
+        failure: None,
+        attempted: false,
+    }
+}
+
+/// The state of a row whose platform refused the credential, or is paused until the merchant
+/// reconnects it (`connect::status`): pending and due, but not an attempt, so waiting never
+/// counts towards giving up; the flush does not claim a paused platform's rows, and each
+/// platform's age limit still applies when they go out.
+#[must_use]
+pub fn paused(reason: &str, now_ms: u64) -> RowUpdate {
     RowUpdate {
         status: RowStatus::Pending,
         next_attempt_at_ms: now_ms,

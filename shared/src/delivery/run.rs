@@ -148,6 +148,8 @@ pub struct DeliveryRun<'s> {
     /// Whether the token in hand was refused once already (google.md §1.9): the next token asked
     /// for must be freshly minted, and a second refusal is final.
     token_refused: bool,
+    /// The platform refused the credential itself (`Verdict::Reconnect`): the rest waits.
+    credential_refused: Option<String>,
     requests: usize,
     state: State,
     outcomes: Vec<Option<RowOutcome>>,
@@ -174,6 +176,7 @@ impl<'s> DeliveryRun<'s> {
             work: Vec::new(),
             token: String::new(),
             token_refused: false,
+            credential_refused: None,
             requests: 0,
             state: State::Ready,
         };
@@ -238,6 +241,11 @@ impl<'s> DeliveryRun<'s> {
             self.finish_event(s.index, outcome::skipped(s.reason, now), None);
         }
         self.work = plan.batches;
+        // connect::status: a platform whose credential was refused waits for the merchant.
+        if let Some(reason) = self.settings.paused(self.platform, now) {
+            self.pause_remaining(&reason);
+            return;
+        }
         if self.platform.needs_google_token() && !self.work.is_empty() {
             self.state = State::NeedToken;
         }
@@ -275,6 +283,9 @@ impl<'s> DeliveryRun<'s> {
         match token {
             Ok(t) => self.token = t,
             Err(v) => {
+                if let Verdict::Reconnect { reason } = &v {
+                    self.credential_refused = Some(reason.clone());
+                }
                 for batch in core::mem::take(&mut self.work) {
                     for i in batch {
                         let attempts = self.rows[self.events[i].1].attempts;
@@ -323,6 +334,9 @@ impl<'s> DeliveryRun<'s> {
                 split.push(i);
                 continue;
             }
+            if let Verdict::Reconnect { reason } = &v {
+                self.credential_refused = Some(reason.clone());
+            }
             let attempts = self.rows[self.events[i].1].attempts;
             let u = outcome::after_verdict(&v, attempts, self.now_ms, &self.policy);
             let trace = (u.status == RowStatus::Delivered)
@@ -335,6 +349,24 @@ impl<'s> DeliveryRun<'s> {
             let (a, b) = batch::halves(&split);
             self.work
                 .extend([a, b].into_iter().filter(|h| !h.is_empty()));
+        }
+        if let Some(reason) = self.credential_refused.clone() {
+            self.pause_remaining(&reason);
+        }
+    }
+
+    /// The platform's reason when it refused the credential during this run: the caller
+    /// records the refusal, which pauses the platform until the merchant reconnects.
+    pub fn credential_refused(&self) -> Option<&str> {
+        self.credential_refused.as_deref()
+    }
+
+    /// Every batch not yet sent waits, unattempted ([`outcome::paused`]).
+    fn pause_remaining(&mut self, reason: &str) {
+        for batch in core::mem::take(&mut self.work) {
+            for i in batch {
+                self.finish_event(i, outcome::paused(reason, self.now_ms), None);
+            }
         }
     }
 
@@ -408,5 +440,7 @@ fn plain(event_id: &str, update: RowUpdate) -> RowOutcome {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod reconnect_tests;
 #[cfg(test)]
 mod token_tests;

@@ -48,6 +48,13 @@ pub enum Verdict {
         /// What to fix.
         reason: String,
     },
+    /// The platform refused the credential itself (Meta code 190, Google `invalid_grant` on
+    /// refresh): the merchant must reconnect. The row waits, unattempted, and delivery to the
+    /// platform pauses (`connect::status`) instead of burning retries.
+    Reconnect {
+        /// The platform's reason.
+        reason: String,
+    },
     /// The whole multi-event request was rejected for one bad event: send each half
     /// (`batch::halves`) on its own.
     SplitAndRetry {
@@ -160,10 +167,11 @@ pub fn classify_meta(status: u16, body: &str, n: usize) -> Vec<Verdict> {
         _ => format!("meta HTTP {status}"),
     };
     let verdict = match (code, subcode) {
-        // 190: "access token expired → new token".
-        // 190: "access token expired → new token"; 3 capability, 10 and 200-299 permissions;
-        // 100/33: pixel missing or not permitted.
-        (Some(3 | 10 | 190 | 200..=299), _) | (Some(100), Some(33)) => config(reason),
+        // 190: "access token expired → new token": the credential itself is refused (expired,
+        // revoked, password changed), so the merchant reconnects and delivery pauses meanwhile.
+        (Some(190), _) => Verdict::Reconnect { reason },
+        // 3 capability, 10 and 200-299 permissions; 100/33: pixel missing or not permitted.
+        (Some(3 | 10 | 200..=299), _) | (Some(100), Some(33)) => config(reason),
         // 4, 17, 32, 613 call-rate limits, 341 application limit, 80000-80008 Marketing API
         // business-use-case limits: throttling, retry later.
         (Some(4 | 17 | 32 | 341 | 613 | 80_000..=80_008), _) => throttled(reason),

@@ -11,6 +11,7 @@ fn kind(v: &Verdict) -> &'static str {
         Verdict::Permanent { .. } => "permanent",
         Verdict::ConfigError { .. } => "config",
         Verdict::SplitAndRetry { .. } => "split",
+        Verdict::Reconnect { .. } => "reconnect",
     }
 }
 
@@ -30,7 +31,7 @@ fn meta_error(code: i64, subcode: Option<i64>) -> String {
 #[test]
 fn meta_error_codes_map_to_documented_recovery() {
     let table: &[(u16, i64, Option<i64>, &str)] = &[
-        (400, 190, None, "config"),               // access token expired
+        (400, 190, None, "reconnect"),            // access token expired: reconnect
         (400, 10, None, "config"),                // permission
         (403, 200, None, "config"),               // permission (200-299)
         (400, 299, None, "config"),               // permission (200-299)
