@@ -5,6 +5,7 @@
 //! `Set-Cookie` on storefront responses. It holds no business rule of its own.
 
 mod bindings;
+mod crypto;
 mod delivery;
 mod error;
 mod ingest;

@@ -59,6 +59,13 @@ pub struct Flow {
     pub started_at_ms: u64,
 }
 
+/// A new `state` from 32 random bytes (base64url, 43 characters: RFC 6749 §10.10 asks for a
+/// value "infeasible for an attacker to guess").
+pub fn new_state(random: &[u8; 32]) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(random)
+}
+
 /// The key a flow is stored under: the `state` itself never reaches D1.
 pub fn state_hash(state: &str) -> String {
     hex(&Sha256::digest(format!("ar-connect-state|{state}").as_bytes()))

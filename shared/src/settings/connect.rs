@@ -59,6 +59,8 @@ pub struct ConnectSettings {
     pub google_source: Option<Source>,
     /// Where Meta's comes from.
     pub meta_source: Option<Source>,
+    /// Stored connections whose credential did not open (altered, or another `CREDENTIALS_KEY`).
+    pub unreadable: Vec<Provider>,
 }
 
 /// Reads the connect settings.
@@ -89,6 +91,7 @@ pub(super) fn read(r: &mut Reader<'_>, apis: Apis) -> ConnectSettings {
         refusals: Vec::new(),
         google_source: None,
         meta_source: None,
+        unreadable: Vec::new(),
     }
 }
 

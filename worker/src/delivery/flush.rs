@@ -56,6 +56,11 @@ pub(crate) async fn flush(env: &Env, settings: &Settings) -> worker::Result<()> 
         if !platform.enabled(settings) {
             continue;
         }
+        // connect::status: a refused credential pauses the platform; its rows wait unclaimed.
+        if let Some(why) = settings.paused(platform, runtime::now_ms()) {
+            console_log!("ar: flush platform={} paused: {why}", platform.as_str());
+            continue;
+        }
         for _ in 0..ROUNDS {
             let now = runtime::now_ms();
             let limit = platform.claim_limit();

@@ -49,3 +49,20 @@ pub(crate) async fn schedule_retries(env: &Env, outcomes: &[RowOutcome], now_ms:
         }
     }
 }
+
+/// Event ids per wake-up message.
+const WAKE_CHUNK: usize = 100;
+
+/// Sends `ids` now (no delay) through the queue's wake-up path: after a platform is reconnected,
+/// the rows that waited for it go out at once instead of at the next cron flush.
+pub(crate) async fn wake_now(env: &Env, ids: Vec<String>) {
+    let Ok(events) = env.queue(bindings::EVENTS_QUEUE) else {
+        return;
+    };
+    for chunk in ids.chunks(WAKE_CHUNK) {
+        let message = MessageBuilder::new(QueueMessage::Wake(chunk.to_vec()).to_text()).build();
+        if let Err(e) = events.send(message).await {
+            console_error!("ar: wake-up after reconnection not sent: {e}");
+        }
+    }
+}

@@ -3,6 +3,7 @@
 //! (google.md §1.1: "Cache the token … until `expires_in - 60s`"), so a flush does not mint a
 //! token per request.
 
+use ar_shared::connect::credential::fingerprint;
 use ar_shared::platform::oauth::{self, AccessToken, OAuthClient, OAuthError};
 use ar_shared::platform::verdict::{self, Verdict};
 use ar_shared::settings::Settings;
@@ -13,7 +14,8 @@ use worker::{Env, console_error};
 use super::send::fetch;
 use crate::bindings;
 
-/// KV key of the cached token.
+/// KV key prefix of the cached token; the refresh token's fingerprint follows, so a token
+/// minted from an old grant is never used after reconnecting.
 const KV_KEY: &str = "google_oauth_access_token";
 /// KV refuses expirations under 60 s.
 const KV_MIN_TTL_SECS: u64 = 60;
@@ -40,8 +42,9 @@ pub(crate) async fn access_token(
         });
     };
     let kv = env.kv(bindings::KV).ok();
+    let kv_key = format!("{KV_KEY}:{}", fingerprint(&google.refresh_token));
     if let Some(kv) = kv.as_ref().filter(|_| !fresh)
-        && let Ok(Some(cached)) = kv.get(KV_KEY).json::<Cached>().await
+        && let Ok(Some(cached)) = kv.get(&kv_key).json::<Cached>().await
     {
         let token = AccessToken {
             token: cached.token,
@@ -60,7 +63,13 @@ pub(crate) async fn access_token(
     let (status, body) = fetch(&oauth::refresh_request(&client))
         .await
         .map_err(|_| verdict::transport_failure())?;
-    let token = oauth::parse_token_response(status, &body, now_ms).map_err(|e| match e {
+    let token = oauth::parse_token_response(status, &body, now_ms).map_err(|e| match &e {
+        // google.md §1.1: `invalid_grant` is a refresh token expired or revoked: the merchant
+        // reconnects (delivery pauses meanwhile); anything else refused is the OAuth client's
+        // setup (`invalid_client`: wrong id or secret).
+        OAuthError::Refused { error } if error == "invalid_grant" => Verdict::Reconnect {
+            reason: e.to_string(),
+        },
         OAuthError::Refused { .. } => Verdict::ConfigError {
             reason: e.to_string(),
         },
@@ -72,7 +81,7 @@ pub(crate) async fn access_token(
     if let Some(kv) = kv {
         let ttl = (token.refresh_at_ms().saturating_sub(now_ms) / 1000).max(KV_MIN_TTL_SECS);
         let value = json!({"token": token.token, "expires_at_ms": token.expires_at_ms});
-        let stored = match kv.put(KV_KEY, value.to_string()) {
+        let stored = match kv.put(&kv_key, value.to_string()) {
             Ok(put) => put.expiration_ttl(ttl).execute().await.is_ok(),
             Err(_) => false,
         };

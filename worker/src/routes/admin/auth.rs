@@ -105,12 +105,7 @@ pub(super) fn check(req: &Request, url: &Url, token: &str) -> Result<Credential,
     let bearer = headers
         .get("authorization")?
         .and_then(|h| h.strip_prefix("Bearer ").map(str::to_owned));
-    let cookie = headers.get("cookie")?.unwrap_or_default();
-    let session = cookie
-        .split(';')
-        .filter_map(|c| c.trim().split_once('='))
-        .find(|(name, _)| *name == SESSION_COOKIE)
-        .map(|(_, v)| v.to_owned());
+    let session = session_cookie(req);
     let in_url = url
         .query_pairs()
         .find(|(k, _)| k == "token")
@@ -134,6 +129,16 @@ pub(super) fn check(req: &Request, url: &Url, token: &str) -> Result<Credential,
         return Err(Error::AdminUnauthorized);
     }
     Ok(Credential::Missing)
+}
+
+/// The console session cookie's value, if the request carries one (checked by [`check`]).
+pub(super) fn session_cookie(req: &Request) -> Option<String> {
+    let cookie = req.headers().get("cookie").ok().flatten().unwrap_or_default();
+    cookie
+        .split(';')
+        .filter_map(|c| c.trim().split_once('='))
+        .find(|(name, _)| *name == SESSION_COOKIE)
+        .map(|(_, v)| v.to_owned())
 }
 
 /// Counts a failed sign-in form post.

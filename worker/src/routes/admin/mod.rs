@@ -13,6 +13,10 @@
 //! Only event names, ids, platforms and reasons are shown: never PII.
 
 mod auth;
+mod connect;
+mod connect_google;
+mod connect_meta;
+mod connect_page;
 mod failures;
 mod failures_page;
 mod google_actions;
@@ -60,6 +64,10 @@ async fn route(mut req: Request, env: &Env) -> RouteResult {
         _ if page => return Ok(Response::from_html(page::login(None))?),
         _ => return Err(Error::AdminUnauthorized),
     }
+    if let Some(rest) = path.strip_prefix("/_ar/admin/connect/") {
+        let rest = rest.to_owned();
+        return connect::route(req, env, &url, &rest).await;
+    }
     if let Some(event) = path.strip_prefix("/_ar/admin/mappings/") {
         let event = event.to_owned();
         return match method {
@@ -77,8 +85,12 @@ async fn route(mut req: Request, env: &Env) -> RouteResult {
             // A settings problem leaves the mapping section empty; the health part names it.
             let mappings = mappings::view(env).await.unwrap_or_default();
             let google = google_actions::section(env).await;
+            let connections = match crate::settings::current(env).await {
+                Ok(s) => connect_page::section(&s, crate::runtime::now_ms()),
+                Err(_) => String::new(),
+            };
             Ok(Response::from_html(page::render(
-                &health, &mappings, &google,
+                &health, &mappings, &google, &connections,
             ))?)
         }
         (Method::Get, "/_ar/admin/mappings") => mappings::get(env).await,

@@ -212,7 +212,7 @@ fn test_form() -> String {
 }
 
 /// The HTML health page.
-pub(super) fn render(h: &Health, mappings: &MappingsView, google: &str) -> String {
+pub(super) fn render(h: &Health, mappings: &MappingsView, google: &str, connections: &str) -> String {
     let e = &h.events;
     let pct = |v: Option<f64>| v.map_or("–".to_owned(), |r| format!("{:.1} %", r * 100.0));
     let problems = list(&h.config.problems, |p| {
@@ -242,7 +242,7 @@ pub(super) fn render(h: &Health, mappings: &MappingsView, google: &str) -> Strin
          <style>{STYLE}</style></head><body>\
          <h1>Active Reach — health</h1>\
          <nav><a href=\"#test\">Send test</a><a href=\"#mapping\">Event mapping</a>\
-         <a href=\"#google\">Set up Google</a>\
+         <a href=\"#google\">Set up Google</a><a href=\"#connections\">Connected accounts</a>\
          <a href=\"/_ar/admin/failures\" id=\"failures-link\">Failures and replay</a></nav>\
          <div class=\"kpi\"><b>{total}</b>events</div>\
          <div class=\"kpi\"><b>{coverage}</b>events with a shop copy</div>\
@@ -254,7 +254,7 @@ pub(super) fn render(h: &Health, mappings: &MappingsView, google: &str) -> Strin
          <h2>Skipped and held</h2>{skipped}\
          <h2>Most missing match keys</h2>{missing}\
          <p>JSON: <code>GET /_ar/health</code>. Replay failed rows: <code>POST /_ar/admin/replay</code>. \
-         Send a test event: <code>POST /_ar/admin/test</code>.</p>{test}{mapping}{google}</body></html>",
+         Send a test event: <code>POST /_ar/admin/test</code>.</p>{connections}{test}{mapping}{google}</body></html>",
         test = test_form(),
         mapping = super::mapping_page::section(mappings),
         total = e.total,

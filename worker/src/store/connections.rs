@@ -1,0 +1,320 @@
+//! Connected accounts, sign-ins in progress and refused credentials (D1 `connections`,
+//! `connect_flows`, `credential_refusals`; `migrations/0013_connections.sql`). Storage only:
+//! what a flow may do next and when a platform pauses is `ar_shared::connect`'s. Sealed values
+//! are stored as their text form; nothing here sees a credential in clear.
+
+use ar_shared::connect::Provider;
+use ar_shared::connect::flow::{FLOW_TTL_MS, Flow, Stage};
+use ar_shared::connect::status::{Connection, Refusal};
+use serde::Deserialize;
+use worker::{D1Database, Result, console_error};
+
+use super::codec::{Whole, all, num, statement, text};
+
+/// A stored connection: its details and its sealed credential.
+pub(crate) struct StoredConnection {
+    /// Names, accounts, expiry.
+    pub connection: Connection,
+    /// `v1.<nonce>.<ciphertext>`.
+    pub sealed: String,
+}
+
+#[derive(Deserialize)]
+struct ConnectionRow {
+    provider: String,
+    details: String,
+    sealed: String,
+}
+
+/// Every connection.
+///
+/// # Errors
+/// D1 failures.
+pub(crate) async fn list(db: &D1Database) -> Result<Vec<StoredConnection>> {
+    let rows: Vec<ConnectionRow> = all(
+        db,
+        "SELECT provider, details, sealed FROM connections ORDER BY provider",
+        &[],
+    )
+    .await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|r| {
+            let provider = Provider::parse(&r.provider)?;
+            match serde_json::from_str::<Connection>(&r.details) {
+                Ok(mut connection) => {
+                    connection.provider = Some(provider);
+                    Some(StoredConnection { connection, sealed: r.sealed })
+                }
+                Err(e) => {
+                    console_error!("ar: stored {} connection unreadable: {e}", r.provider);
+                    None
+                }
+            }
+        })
+        .collect())
+}
+
+/// Saves `provider`'s connection (replacing any) and forgets its refusals, in one batch.
+///
+/// # Errors
+/// D1 failures.
+pub(crate) async fn save(db: &D1Database, connection: &Connection, sealed: &str) -> Result<()> {
+    let provider = connection.provider.map_or("", Provider::as_str);
+    let details = serde_json::to_string(connection).map_err(|e| worker::Error::RustError(e.to_string()))?;
+    db.batch(vec![
+        statement(
+            db,
+            "INSERT INTO connections (provider, account_id, details, sealed, connected_at) \
+             VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT(provider) DO UPDATE SET \
+             account_id = excluded.account_id, details = excluded.details, \
+             sealed = excluded.sealed, connected_at = excluded.connected_at",
+            &[
+                text(Some(provider)),
+                text(Some(&connection.account_id)),
+                text(Some(&details)),
+                text(Some(sealed)),
+                num(connection.connected_at_ms),
+            ],
+        )?,
+        statement(db, "DELETE FROM credential_refusals WHERE provider = ?1", &[text(Some(provider))])?,
+    ])
+    .await?;
+    Ok(())
+}
+
+/// Deletes `provider`'s connection and refusals.
+///
+/// # Errors
+/// D1 failures.
+pub(crate) async fn delete(db: &D1Database, provider: Provider) -> Result<()> {
+    let p = text(Some(provider.as_str()));
+    db.batch(vec![
+        statement(db, "DELETE FROM connections WHERE provider = ?1", &[p.clone()])?,
+        statement(db, "DELETE FROM credential_refusals WHERE provider = ?1", &[p])?,
+    ])
+    .await?;
+    Ok(())
+}
+
+#[derive(Deserialize)]
+struct RefusalRow {
+    provider: String,
+    fingerprint: String,
+    reason: String,
+    since: Whole,
+}
+
+/// Every refused credential.
+///
+/// # Errors
+/// D1 failures.
+pub(crate) async fn refusals(db: &D1Database) -> Result<Vec<Refusal>> {
+    let rows: Vec<RefusalRow> = all(
+        db,
+        "SELECT provider, fingerprint, reason, since FROM credential_refusals",
+        &[],
+    )
+    .await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|r| {
+            Some(Refusal {
+                provider: Provider::parse(&r.provider)?,
+                fingerprint: r.fingerprint,
+                reason: r.reason,
+                since_ms: r.since.0,
+            })
+        })
+        .collect())
+}
+
+/// Records that `provider` refused the credential with `fingerprint` (the first time is kept).
+///
+/// # Errors
+/// D1 failures.
+pub(crate) async fn refuse(db: &D1Database, refusal: &Refusal) -> Result<()> {
+    statement(
+        db,
+        "INSERT INTO credential_refusals (provider, fingerprint, reason, since) \
+         VALUES (?1, ?2, ?3, ?4) ON CONFLICT(provider) DO UPDATE SET \
+         fingerprint = excluded.fingerprint, reason = excluded.reason, since = excluded.since \
+         WHERE credential_refusals.fingerprint <> excluded.fingerprint",
+        &[
+            text(Some(refusal.provider.as_str())),
+            text(Some(&refusal.fingerprint)),
+            text(Some(&refusal.reason)),
+            num(refusal.since_ms),
+        ],
+    )?
+    .run()
+    .await?;
+    Ok(())
+}
+
+/// A stored flow and what it holds.
+pub(crate) struct StoredFlow {
+    /// Provider, session, stage, start.
+    pub flow: Flow,
+    /// The sealed verifier or grant.
+    pub sealed: Option<String>,
+    /// The choices (granted).
+    pub choices: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct FlowRow {
+    provider: String,
+    session_tag: String,
+    stage: String,
+    started_at: Whole,
+    sealed: Option<String>,
+    choices: Option<String>,
+}
+
+/// Stores a started flow, dropping flows older than [`FLOW_TTL_MS`].
+///
+/// # Errors
+/// D1 failures.
+pub(crate) async fn start_flow(
+    db: &D1Database,
+    state_hash: &str,
+    flow: &Flow,
+    sealed_verifier: Option<&str>,
+) -> Result<()> {
+    db.batch(vec![
+        statement(
+            db,
+            "DELETE FROM connect_flows WHERE started_at < ?1",
+            &[num(flow.started_at_ms.saturating_sub(FLOW_TTL_MS))],
+        )?,
+        statement(
+            db,
+            "INSERT INTO connect_flows (state_hash, provider, session_tag, stage, started_at, sealed) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            &[
+                text(Some(state_hash)),
+                text(Some(flow.provider.as_str())),
+                text(Some(&flow.session_tag)),
+                text(Some(Stage::Started.as_str())),
+                num(flow.started_at_ms),
+                text(sealed_verifier),
+            ],
+        )?,
+    ])
+    .await?;
+    Ok(())
+}
+
+/// The flow stored under `state_hash`.
+///
+/// # Errors
+/// D1 failures.
+pub(crate) async fn flow(db: &D1Database, state_hash: &str) -> Result<Option<StoredFlow>> {
+    let rows: Vec<FlowRow> = all(
+        db,
+        "SELECT provider, session_tag, stage, started_at, sealed, choices FROM connect_flows \
+         WHERE state_hash = ?1",
+        &[text(Some(state_hash))],
+    )
+    .await?;
+    Ok(rows.into_iter().next().and_then(|r| {
+        Some(StoredFlow {
+            flow: Flow {
+                provider: Provider::parse(&r.provider)?,
+                session_tag: r.session_tag,
+                stage: Stage::parse(&r.stage)?,
+                started_at_ms: r.started_at.0,
+            },
+            sealed: r.sealed,
+            choices: r.choices,
+        })
+    }))
+}
+
+/// Takes a started flow for its one exchange: `true` when this call moved it out of `started`
+/// (so a replayed callback, racing or later, finds nothing to exchange).
+///
+/// # Errors
+/// D1 failures.
+pub(crate) async fn take_started(db: &D1Database, state_hash: &str) -> Result<bool> {
+    let result = statement(
+        db,
+        "UPDATE connect_flows SET stage = 'exchanging', sealed = NULL \
+         WHERE state_hash = ?1 AND stage = ?2",
+        &[text(Some(state_hash)), text(Some(Stage::Started.as_str()))],
+    )?
+    .run()
+    .await?;
+    let changes = result.meta().ok().flatten().and_then(|m| m.changes).unwrap_or(0);
+    Ok(changes == 1)
+}
+
+/// Records the grant (sealed) and the choices of an exchanged flow.
+///
+/// # Errors
+/// D1 failures.
+pub(crate) async fn grant(db: &D1Database, state_hash: &str, sealed: &str, choices: &str) -> Result<()> {
+    statement(
+        db,
+        "UPDATE connect_flows SET stage = ?2, sealed = ?3, choices = ?4 WHERE state_hash = ?1",
+        &[
+            text(Some(state_hash)),
+            text(Some(Stage::Granted.as_str())),
+            text(Some(sealed)),
+            text(Some(choices)),
+        ],
+    )?
+    .run()
+    .await?;
+    Ok(())
+}
+
+/// Deletes a flow (picked, failed or cancelled).
+///
+/// # Errors
+/// D1 failures.
+pub(crate) async fn delete_flow(db: &D1Database, state_hash: &str) -> Result<()> {
+    statement(db, "DELETE FROM connect_flows WHERE state_hash = ?1", &[text(Some(state_hash))])?
+        .run()
+        .await?;
+    Ok(())
+}
+
+/// Makes the waiting rows of `platforms` due now (after reconnecting) and returns their event
+/// ids (at most `limit`; the cron flush sends the rest).
+///
+/// # Errors
+/// D1 failures.
+pub(crate) async fn wake_waiting(
+    db: &D1Database,
+    platforms: &[&str],
+    now_ms: u64,
+    limit: u64,
+) -> Result<Vec<String>> {
+    #[derive(Deserialize)]
+    struct Id {
+        event_id: String,
+    }
+    let mut ids = Vec::new();
+    for p in platforms {
+        statement(
+            db,
+            "UPDATE outbox SET next_attempt_at = ?2 WHERE platform = ?1 AND status = 'pending' \
+             AND next_attempt_at > ?2",
+            &[text(Some(p)), num(now_ms)],
+        )?
+        .run()
+        .await?;
+        let rows: Vec<Id> = all(
+            db,
+            "SELECT event_id FROM outbox WHERE platform = ?1 AND status = 'pending' LIMIT ?2",
+            &[text(Some(p)), num(limit)],
+        )
+        .await?;
+        ids.extend(rows.into_iter().map(|r| r.event_id));
+    }
+    ids.sort_unstable();
+    ids.dedup();
+    Ok(ids)
+}
