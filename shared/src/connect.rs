@@ -72,14 +72,10 @@ pub enum ConnectError {
     #[error("{0}")]
     NotConfigured(String),
     /// The callback's `state` matches no sign-in in progress: unknown, expired or already used.
-    #[error(
-        "this sign-in is unknown, expired or was already used: start again with Connect {0}"
-    )]
+    #[error("this sign-in is unknown, expired or was already used: start again with Connect {0}")]
     UnknownState(&'static str),
     /// The callback belongs to a sign-in started from another console session.
-    #[error(
-        "this sign-in was started from another console session: start again with Connect {0}"
-    )]
+    #[error("this sign-in was started from another console session: start again with Connect {0}")]
     OtherSession(&'static str),
     /// The merchant declined, or the platform answered the callback with an error.
     #[error("{provider} did not grant access ({error}): nothing was saved")]

@@ -300,9 +300,8 @@ fn url(r: &mut Reader<'_>, name: &'static str, default: &str) -> String {
     v.trim_end_matches('/').to_owned()
 }
 
-fn read_platforms(r: &mut Reader<'_>) -> Platforms {
-    // The API settings are read whether or not the platform is on: connecting an account from
-    // the console turns it on with them (`connect::read`).
+/// Meta's API settings (read whether or not Meta is on) and Meta when configured by hand.
+fn read_meta(r: &mut Reader<'_>) -> (MetaConfig, Option<MetaConfig>) {
     let meta_api = MetaConfig {
         base_url: url(r, "META_BASE_URL", "https://graph.facebook.com"),
         api_version: r.get("META_API_VERSION").unwrap_or_else(|| "v25.0".into()),
@@ -318,6 +317,13 @@ fn read_platforms(r: &mut Reader<'_>) -> Platforms {
             access_token,
             ..meta_api.clone()
         });
+    (meta_api, meta)
+}
+
+fn read_platforms(r: &mut Reader<'_>) -> Platforms {
+    // The API settings are read whether or not the platform is on: connecting an account from
+    // the console turns it on with them (`connect::read`).
+    let (meta_api, meta) = read_meta(r);
     let google_client = r.group(["GOOGLE_CLIENT_ID", "GOOGLE_CLIENT_SECRET"]);
     let token_url = url(r, "GOOGLE_OAUTH_URL", "https://oauth2.googleapis.com/token");
     // A refresh token set by hand wins over a connected account (`connect::read`).
@@ -403,7 +409,8 @@ fn read_platforms(r: &mut Reader<'_>) -> Platforms {
     });
     let connect = connect::Apis {
         meta: meta_api,
-        google_client: google_client.map(|[client_id, client_secret]| (client_id, Secret(client_secret))),
+        google_client: google_client
+            .map(|[client_id, client_secret]| (client_id, Secret(client_secret))),
         token_url,
         ads: ads_api,
         data_manager_base_url,

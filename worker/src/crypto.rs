@@ -65,7 +65,11 @@ pub async fn open(key: &SealingKey, aad: &[u8], sealed: &Sealed) -> Option<Strin
     let subtle = subtle().ok()?;
     let crypto_key = import(&subtle, key).await.ok()?;
     let promise = subtle
-        .decrypt_with_object_and_u8_array(&params(&sealed.nonce, aad), &crypto_key, &sealed.ciphertext)
+        .decrypt_with_object_and_u8_array(
+            &params(&sealed.nonce, aad),
+            &crypto_key,
+            &sealed.ciphertext,
+        )
         .ok()?;
     let buffer = JsFuture::from(promise).await.ok()?;
     String::from_utf8(Uint8Array::new(&buffer).to_vec()).ok()

@@ -68,7 +68,9 @@ pub fn new_state(random: &[u8; 32]) -> String {
 
 /// The key a flow is stored under: the `state` itself never reaches D1.
 pub fn state_hash(state: &str) -> String {
-    hex(&Sha256::digest(format!("ar-connect-state|{state}").as_bytes()))
+    hex(&Sha256::digest(
+        format!("ar-connect-state|{state}").as_bytes(),
+    ))
 }
 
 /// A tag of the console session cookie, so a callback is accepted only in the session that

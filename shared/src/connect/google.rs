@@ -51,7 +51,12 @@ impl core::fmt::Debug for GoogleApp {
 }
 
 /// Where the browser goes to grant access.
-pub fn authorization_url(app: &GoogleApp, redirect_uri: &str, state: &str, challenge: &str) -> String {
+pub fn authorization_url(
+    app: &GoogleApp,
+    redirect_uri: &str,
+    state: &str,
+    challenge: &str,
+) -> String {
     let query = form_urlencoded::Serializer::new(String::new())
         .append_pair("client_id", &app.client_id)
         .append_pair("redirect_uri", redirect_uri)
@@ -123,19 +128,34 @@ pub fn parse_code_exchange(status: u16, body: &str) -> Result<Grant, ConnectErro
     let json: Value = serde_json::from_str(body).unwrap_or(Value::Null);
     let what = "the authorization code";
     if status == 429 || status >= 500 {
-        return Err(ConnectError::Unavailable { provider: PROVIDER, what });
+        return Err(ConnectError::Unavailable {
+            provider: PROVIDER,
+            what,
+        });
     }
     if !(200..300).contains(&status) {
-        return Err(ConnectError::Refused { provider: PROVIDER, what, reason: oauth_error(&json) });
+        return Err(ConnectError::Refused {
+            provider: PROVIDER,
+            what,
+            reason: oauth_error(&json),
+        });
     }
-    let text = |k: &str| json[k].as_str().filter(|s| !s.is_empty()).map(str::to_owned);
-    let access_token = text("access_token")
-        .ok_or(ConnectError::Unavailable { provider: PROVIDER, what })?;
+    let text = |k: &str| {
+        json[k]
+            .as_str()
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+    };
+    let access_token = text("access_token").ok_or(ConnectError::Unavailable {
+        provider: PROVIDER,
+        what,
+    })?;
     let Some(refresh_token) = text("refresh_token") else {
         return Err(ConnectError::Refused {
             provider: PROVIDER,
             what,
-            reason: "no refresh token was issued (offline access): connect again and allow access".into(),
+            reason: "no refresh token was issued (offline access): connect again and allow access"
+                .into(),
         });
     };
     let scopes: Vec<String> = text("scope")
@@ -147,10 +167,16 @@ pub fn parse_code_exchange(status: u16, body: &str) -> Result<Grant, ConnectErro
         return Err(ConnectError::Refused {
             provider: PROVIDER,
             what,
-            reason: "the Data Manager permission was not granted: connect again and leave it ticked".into(),
+            reason:
+                "the Data Manager permission was not granted: connect again and leave it ticked"
+                    .into(),
         });
     }
-    Ok(Grant { refresh_token, access_token, scopes })
+    Ok(Grant {
+        refresh_token,
+        access_token,
+        scopes,
+    })
 }
 
 /// Google's revocation of a refresh token (disconnect).
@@ -159,7 +185,11 @@ pub fn revoke_request(token_url: &str, refresh_token: &str) -> HttpRequest {
     let form = form_urlencoded::Serializer::new(String::new())
         .append_pair("token", refresh_token)
         .finish();
-    HttpRequest::post(format!("{base}{GOOGLE_REVOKE_PATH}"), Vec::new(), Body::Form(form))
+    HttpRequest::post(
+        format!("{base}{GOOGLE_REVOKE_PATH}"),
+        Vec::new(),
+        Body::Form(form),
+    )
 }
 
 /// Where the Google Ads API is, for listing accounts.
@@ -185,7 +215,10 @@ fn ads_headers(api: &AdsApi, access_token: &str) -> Vec<(String, String)> {
 pub fn accessible_request(api: &AdsApi, access_token: &str) -> HttpRequest {
     HttpRequest {
         method: Method::Get,
-        url: format!("{}/{}/customers:listAccessibleCustomers", api.base_url, api.api_version),
+        url: format!(
+            "{}/{}/customers:listAccessibleCustomers",
+            api.base_url, api.api_version
+        ),
         headers: ads_headers(api, access_token),
         body: Body::Form(String::new()),
     }
@@ -219,7 +252,10 @@ pub fn clients_request(api: &AdsApi, access_token: &str, root: &str) -> HttpRequ
     let mut headers = ads_headers(api, access_token);
     headers.push(("login-customer-id".to_owned(), root.to_owned()));
     HttpRequest::post(
-        format!("{}/{}/customers/{root}/googleAds:search", api.base_url, api.api_version),
+        format!(
+            "{}/{}/customers/{root}/googleAds:search",
+            api.base_url, api.api_version
+        ),
         headers,
         Body::Json(serde_json::json!({ "query": CLIENTS_QUERY })),
     )
@@ -252,12 +288,17 @@ pub fn parse_clients(root: &str, status: u16, body: &str) -> Result<Vec<AdsAccou
             let id = match &c["id"] {
                 Value::String(s) => s.clone(),
                 Value::Number(n) => n.to_string(),
-                _ => c["clientCustomer"].as_str()?.strip_prefix("customers/")?.to_owned(),
+                _ => c["clientCustomer"]
+                    .as_str()?
+                    .strip_prefix("customers/")?
+                    .to_owned(),
             };
             if !is_customer_id(&id) || c["manager"].as_bool().unwrap_or(false) {
                 return None;
             }
-            let name = c["descriptiveName"].as_str().map_or_else(|| id.clone(), |n| short(n, 80));
+            let name = c["descriptiveName"]
+                .as_str()
+                .map_or_else(|| id.clone(), |n| short(n, 80));
             let login_id = (id != root).then(|| root.to_owned());
             Some(AdsAccount { id, name, login_id })
         })
@@ -268,7 +309,10 @@ pub fn parse_clients(root: &str, status: u16, body: &str) -> Result<Vec<AdsAccou
 /// Every account from every hierarchy, each once (direct access preferred), by name.
 pub fn merge_accounts(lists: impl IntoIterator<Item = Vec<AdsAccount>>) -> Vec<AdsAccount> {
     let mut all: Vec<AdsAccount> = lists.into_iter().flatten().collect();
-    all.sort_by(|a, b| a.id.cmp(&b.id).then(a.login_id.is_some().cmp(&b.login_id.is_some())));
+    all.sort_by(|a, b| {
+        a.id.cmp(&b.id)
+            .then(a.login_id.is_some().cmp(&b.login_id.is_some()))
+    });
     all.dedup_by(|b, a| a.id == b.id);
     all.sort_by(|a, b| a.name.cmp(&b.name).then(a.id.cmp(&b.id)));
     all
@@ -282,7 +326,10 @@ pub fn is_customer_id(id: &str) -> bool {
 fn ads_answer(status: u16, body: &str, what: &'static str) -> Result<Value, ConnectError> {
     let json: Value = serde_json::from_str(body).unwrap_or(Value::Null);
     if status == 429 || status >= 500 {
-        return Err(ConnectError::Unavailable { provider: PROVIDER, what });
+        return Err(ConnectError::Unavailable {
+            provider: PROVIDER,
+            what,
+        });
     }
     if !(200..300).contains(&status) {
         let e = &json["error"];
@@ -290,9 +337,20 @@ fn ads_answer(status: u16, body: &str, what: &'static str) -> Result<Value, Conn
             (Some(s), Some(m)) => format!("{s}: {}", short(m, 160)),
             _ => format!("HTTP {status}"),
         };
-        return Err(ConnectError::Refused { provider: PROVIDER, what, reason });
+        return Err(ConnectError::Refused {
+            provider: PROVIDER,
+            what,
+            reason,
+        });
     }
-    if json.is_object() { Ok(json) } else { Err(ConnectError::Unavailable { provider: PROVIDER, what }) }
+    if json.is_object() {
+        Ok(json)
+    } else {
+        Err(ConnectError::Unavailable {
+            provider: PROVIDER,
+            what,
+        })
+    }
 }
 
 #[cfg(test)]

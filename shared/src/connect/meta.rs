@@ -58,7 +58,12 @@ pub struct Graph {
 }
 
 fn get(url: String) -> HttpRequest {
-    HttpRequest { method: Method::Get, url, headers: Vec::new(), body: Body::Form(String::new()) }
+    HttpRequest {
+        method: Method::Get,
+        url,
+        headers: Vec::new(),
+        body: Body::Form(String::new()),
+    }
 }
 
 fn query(pairs: &[(&str, &str)]) -> String {
@@ -81,7 +86,12 @@ pub fn login_url(app: &MetaApp, redirect_uri: &str, state: &str) -> String {
         Some(c) => pairs.push(("config_id", c)),
         None => pairs.push(("scope", SCOPES)),
     }
-    format!("{}/{}/dialog/oauth?{}", app.dialog_url, app.api_version, query(&pairs))
+    format!(
+        "{}/{}/dialog/oauth?{}",
+        app.dialog_url,
+        app.api_version,
+        query(&pairs)
+    )
 }
 
 /// The code exchange (`GET /oauth/access_token`).
@@ -92,7 +102,10 @@ pub fn code_exchange_request(app: &MetaApp, code: &str, redirect_uri: &str) -> H
         ("client_secret", &app.app_secret),
         ("code", code),
     ]);
-    get(format!("{}/{}/oauth/access_token?{q}", app.graph_url, app.api_version))
+    get(format!(
+        "{}/{}/oauth/access_token?{q}",
+        app.graph_url, app.api_version
+    ))
 }
 
 /// The exchange of a short-lived user token for a long-lived one.
@@ -103,7 +116,10 @@ pub fn long_lived_request(app: &MetaApp, token: &str) -> HttpRequest {
         ("client_secret", &app.app_secret),
         ("fb_exchange_token", token),
     ]);
-    get(format!("{}/{}/oauth/access_token?{q}", app.graph_url, app.api_version))
+    get(format!(
+        "{}/{}/oauth/access_token?{q}",
+        app.graph_url, app.api_version
+    ))
 }
 
 /// A Meta access token and, for user tokens, when it expires.
@@ -137,12 +153,26 @@ pub fn graph_error(json: &Value, status: u16) -> String {
 fn answer(status: u16, body: &str, what: &'static str) -> Result<Value, ConnectError> {
     let json: Value = serde_json::from_str(body).unwrap_or(Value::Null);
     if status == 429 || status >= 500 {
-        return Err(ConnectError::Unavailable { provider: PROVIDER, what });
+        return Err(ConnectError::Unavailable {
+            provider: PROVIDER,
+            what,
+        });
     }
     if !(200..300).contains(&status) || json.get("error").is_some() {
-        return Err(ConnectError::Refused { provider: PROVIDER, what, reason: graph_error(&json, status) });
+        return Err(ConnectError::Refused {
+            provider: PROVIDER,
+            what,
+            reason: graph_error(&json, status),
+        });
     }
-    if json.is_object() { Ok(json) } else { Err(ConnectError::Unavailable { provider: PROVIDER, what }) }
+    if json.is_object() {
+        Ok(json)
+    } else {
+        Err(ConnectError::Unavailable {
+            provider: PROVIDER,
+            what,
+        })
+    }
 }
 
 /// Reads `{access_token, token_type, expires_in}` received at `now_ms`.
@@ -155,19 +185,28 @@ pub fn parse_token(status: u16, body: &str, now_ms: u64) -> Result<MetaToken, Co
     let token = json["access_token"]
         .as_str()
         .filter(|t| !t.is_empty())
-        .ok_or(ConnectError::Unavailable { provider: PROVIDER, what })?;
+        .ok_or(ConnectError::Unavailable {
+            provider: PROVIDER,
+            what,
+        })?;
     let expires_at_ms = json["expires_in"]
         .as_u64()
         .filter(|s| *s > 0)
         .map(|s| now_ms.saturating_add(s.saturating_mul(1000)));
-    Ok(MetaToken { token: token.to_owned(), expires_at_ms })
+    Ok(MetaToken {
+        token: token.to_owned(),
+        expires_at_ms,
+    })
 }
 
 /// `GET /debug_token` with the app token.
 pub fn debug_request(app: &MetaApp, input_token: &str) -> HttpRequest {
     let app_token = format!("{}|{}", app.app_id, app.app_secret);
     let q = query(&[("input_token", input_token), ("access_token", &app_token)]);
-    get(format!("{}/{}/debug_token?{q}", app.graph_url, app.api_version))
+    get(format!(
+        "{}/{}/debug_token?{q}",
+        app.graph_url, app.api_version
+    ))
 }
 
 /// What `debug_token` says about a token.
@@ -190,19 +229,37 @@ pub fn parse_debug(status: u16, body: &str) -> Result<TokenInfo, ConnectError> {
     let json = answer(status, body, what)?;
     let d = &json["data"];
     if d["is_valid"].as_bool() != Some(true) {
-        let reason = d["error"]["message"].as_str().map_or_else(|| "the token is not valid".into(), |m| short(m, 160));
-        return Err(ConnectError::Refused { provider: PROVIDER, what, reason });
+        let reason = d["error"]["message"]
+            .as_str()
+            .map_or_else(|| "the token is not valid".into(), |m| short(m, 160));
+        return Err(ConnectError::Refused {
+            provider: PROVIDER,
+            what,
+            reason,
+        });
     }
     Ok(TokenInfo {
         kind: d["type"].as_str().unwrap_or("USER").to_owned(),
-        expires_at_ms: d["expires_at"].as_u64().filter(|s| *s > 0).map(|s| s.saturating_mul(1000)),
-        scopes: d["scopes"].as_array().into_iter().flatten().filter_map(Value::as_str).map(str::to_owned).collect(),
+        expires_at_ms: d["expires_at"]
+            .as_u64()
+            .filter(|s| *s > 0)
+            .map(|s| s.saturating_mul(1000)),
+        scopes: d["scopes"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+            .map(str::to_owned)
+            .collect(),
     })
 }
 
 fn with_token(graph: &Graph, path: &str, fields: &str, token: &str) -> HttpRequest {
     let q = query(&[("fields", fields), ("access_token", token)]);
-    get(format!("{}/{}/{path}?{q}", graph.base_url, graph.api_version))
+    get(format!(
+        "{}/{}/{path}?{q}",
+        graph.base_url, graph.api_version
+    ))
 }
 
 /// `GET /me?fields=id,name`: who the token acts as.
@@ -216,7 +273,11 @@ pub fn me_request(graph: &Graph, token: &str) -> HttpRequest {
 /// Meta's refusal (190 for an invalid token).
 pub fn parse_me(status: u16, body: &str) -> Result<String, ConnectError> {
     let json = answer(status, body, "the access token")?;
-    Ok(json["name"].as_str().or(json["id"].as_str()).map(|n| short(n, 80)).unwrap_or_default())
+    Ok(json["name"]
+        .as_str()
+        .or(json["id"].as_str())
+        .map(|n| short(n, 80))
+        .unwrap_or_default())
 }
 
 /// `GET /me/adaccounts?fields=id,name,adspixels{id,name}`: the datasets the token reaches.
@@ -243,14 +304,32 @@ pub fn parse_datasets(status: u16, body: &str) -> Result<Vec<Dataset>, ConnectEr
     let json = answer(status, body, "listing the datasets")?;
     let mut out: Vec<Dataset> = Vec::new();
     for account in json["data"].as_array().into_iter().flatten() {
-        let ad_account = short(account["name"].as_str().or(account["id"].as_str()).unwrap_or_default(), 80);
-        for p in account["adspixels"]["data"].as_array().into_iter().flatten() {
-            let Some(id) = p["id"].as_str().filter(|id| is_dataset_id(id)) else { continue };
+        let ad_account = short(
+            account["name"]
+                .as_str()
+                .or(account["id"].as_str())
+                .unwrap_or_default(),
+            80,
+        );
+        for p in account["adspixels"]["data"]
+            .as_array()
+            .into_iter()
+            .flatten()
+        {
+            let Some(id) = p["id"].as_str().filter(|id| is_dataset_id(id)) else {
+                continue;
+            };
             if out.iter().any(|d| d.id == id) {
                 continue;
             }
-            let name = p["name"].as_str().map_or_else(|| id.to_owned(), |n| short(n, 80));
-            out.push(Dataset { id: id.to_owned(), name, ad_account: ad_account.clone() });
+            let name = p["name"]
+                .as_str()
+                .map_or_else(|| id.to_owned(), |n| short(n, 80));
+            out.push(Dataset {
+                id: id.to_owned(),
+                name,
+                ad_account: ad_account.clone(),
+            });
         }
     }
     out.sort_by(|a, b| a.name.cmp(&b.name).then(a.id.cmp(&b.id)));
@@ -268,7 +347,11 @@ pub fn dataset_check_request(graph: &Graph, token: &str, dataset_id: &str) -> Ht
 /// Meta's refusal (100/33: missing or not permitted).
 pub fn parse_dataset_check(status: u16, body: &str) -> Result<String, ConnectError> {
     let json = answer(status, body, "reading the dataset")?;
-    Ok(json["name"].as_str().or(json["id"].as_str()).map(|n| short(n, 80)).unwrap_or_default())
+    Ok(json["name"]
+        .as_str()
+        .or(json["id"].as_str())
+        .map(|n| short(n, 80))
+        .unwrap_or_default())
 }
 
 /// A dataset id: digits.

@@ -66,6 +66,9 @@ mod tests {
                 .all(|b| b.is_ascii_alphanumeric() || b"-._~".contains(&b))
         );
         assert_eq!(p.challenge, challenge_of(&p.verifier));
-        assert!(!format!("{p:?}").contains(&p.verifier), "Debug hides the verifier");
+        assert!(
+            !format!("{p:?}").contains(&p.verifier),
+            "Debug hides the verifier"
+        );
     }
 }

@@ -102,7 +102,9 @@ impl State {
     pub fn advice(&self, provider: Provider) -> String {
         let p = provider.label();
         match self {
-            Self::NotConnected => format!("Not connected: Connect {p} on the console (or set its secrets)."),
+            Self::NotConnected => {
+                format!("Not connected: Connect {p} on the console (or set its secrets).")
+            }
             Self::Connected => "Connected.".into(),
             Self::ExpiresSoon { .. } => format!(
                 "The token expires soon: connect {p} again, or use a system-user token, which does not expire."
@@ -130,7 +132,10 @@ pub fn state(
         .iter()
         .find(|r| r.provider == provider && r.fingerprint == current)
     {
-        return State::Reconnect { reason: r.reason.clone(), since_ms: r.since_ms };
+        return State::Reconnect {
+            reason: r.reason.clone(),
+            since_ms: r.since_ms,
+        };
     }
     let expires = connection
         .filter(|_| source == Some(Source::Console))
@@ -150,7 +155,12 @@ mod tests {
     use super::*;
 
     fn refusal(fp: &str) -> Refusal {
-        Refusal { provider: Provider::Meta, fingerprint: fp.into(), reason: "meta 190/460: session invalidated".into(), since_ms: 5 }
+        Refusal {
+            provider: Provider::Meta,
+            fingerprint: fp.into(),
+            reason: "meta 190/460: session invalidated".into(),
+            since_ms: 5,
+        }
     }
 
     fn user_token(expires_at_ms: u64) -> Connection {
@@ -170,14 +180,35 @@ mod tests {
     #[test]
     fn a_refused_credential_pauses_until_the_credential_changes() {
         let refusals = [refusal("aaaa")];
-        let s = state(Provider::Meta, Some("aaaa"), None, Some(Source::Secret), &refusals, 10);
+        let s = state(
+            Provider::Meta,
+            Some("aaaa"),
+            None,
+            Some(Source::Secret),
+            &refusals,
+            10,
+        );
         assert!(s.paused());
         assert_eq!(s.level(), "fail");
         // Reconnected (or a new secret): another fingerprint.
-        let s = state(Provider::Meta, Some("bbbb"), None, Some(Source::Secret), &refusals, 10);
+        let s = state(
+            Provider::Meta,
+            Some("bbbb"),
+            None,
+            Some(Source::Secret),
+            &refusals,
+            10,
+        );
         assert_eq!(s, State::Connected);
         // Google's refusals do not pause Meta.
-        let s = state(Provider::Google, Some("aaaa"), None, Some(Source::Secret), &refusals, 10);
+        let s = state(
+            Provider::Google,
+            Some("aaaa"),
+            None,
+            Some(Source::Secret),
+            &refusals,
+            10,
+        );
         assert_eq!(s, State::Connected);
     }
 
@@ -186,10 +217,27 @@ mod tests {
     fn a_user_token_is_warned_about_a_week_ahead_and_paused_once_expired() {
         let day = 86_400_000;
         let c = user_token(100 * day);
-        let at = |now| state(Provider::Meta, Some("f"), Some(&c), Some(Source::Console), &[], now);
+        let at = |now| {
+            state(
+                Provider::Meta,
+                Some("f"),
+                Some(&c),
+                Some(Source::Console),
+                &[],
+                now,
+            )
+        };
         assert_eq!(at(90 * day), State::Connected);
-        assert_eq!(at(94 * day), State::ExpiresSoon { expires_at_ms: 100 * day });
+        assert_eq!(
+            at(94 * day),
+            State::ExpiresSoon {
+                expires_at_ms: 100 * day
+            }
+        );
         assert!(at(100 * day).paused());
-        assert_eq!(state(Provider::Meta, None, None, None, &[], 0), State::NotConnected);
+        assert_eq!(
+            state(Provider::Meta, None, None, None, &[], 0),
+            State::NotConnected
+        );
     }
 }

@@ -439,8 +439,8 @@ fn plain(event_id: &str, update: RowUpdate) -> RowOutcome {
 }
 
 #[cfg(test)]
-mod tests;
-#[cfg(test)]
 mod reconnect_tests;
+#[cfg(test)]
+mod tests;
 #[cfg(test)]
 mod token_tests;

@@ -65,12 +65,15 @@ pub struct ConnectSettings {
 
 /// Reads the connect settings.
 pub(super) fn read(r: &mut Reader<'_>, apis: Apis) -> ConnectSettings {
-    let google_app = apis.google_client.clone().map(|(client_id, client_secret)| GoogleApp {
-        auth_url: url(r, "GOOGLE_AUTH_URL", GOOGLE_AUTH_URL),
-        token_url: apis.token_url.clone(),
-        client_id,
-        client_secret: client_secret.0,
-    });
+    let google_app = apis
+        .google_client
+        .clone()
+        .map(|(client_id, client_secret)| GoogleApp {
+            auth_url: url(r, "GOOGLE_AUTH_URL", GOOGLE_AUTH_URL),
+            token_url: apis.token_url.clone(),
+            client_id,
+            client_secret: client_secret.0,
+        });
     let meta_app = r
         .group(["META_APP_ID", "META_APP_SECRET"])
         .map(|[app_id, app_secret]| MetaApp {
@@ -126,9 +129,11 @@ impl Settings {
     ) -> Self {
         self.connect.google_source = self.google_oauth.as_ref().map(|_| Source::Secret);
         self.connect.meta_source = self.meta.as_ref().map(|_| Source::Secret);
-        if let (None, Some((c, refresh_token)), Some((client_id, client_secret))) =
-            (&self.google_oauth, &google, self.connect.apis.google_client.clone())
-        {
+        if let (None, Some((c, refresh_token)), Some((client_id, client_secret))) = (
+            &self.google_oauth,
+            &google,
+            self.connect.apis.google_client.clone(),
+        ) {
             self.google_oauth = Some(GoogleOAuth {
                 token_url: self.connect.apis.token_url.clone(),
                 client_id,
@@ -217,6 +222,45 @@ impl Settings {
             )),
             _ => None,
         }
+    }
+}
+
+/// One platform's credential on `/_ar/health` and the console: where it comes from, what state
+/// it is in and what to do; the account, never the credential.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ConnectionReport {
+    /// Whose.
+    pub provider: Provider,
+    /// The state (`connected`, `expires_soon`, `reconnect`, `not_connected`).
+    #[serde(flatten)]
+    pub state: State,
+    /// pass / warn / fail.
+    pub level: &'static str,
+    /// What it means and what to do.
+    pub advice: String,
+    /// `secret` or `console`.
+    pub source: Option<Source>,
+    /// The connected account or dataset, when connected from the console.
+    pub connection: Option<Connection>,
+}
+
+impl Settings {
+    /// Both platforms' [`ConnectionReport`]s at `now_ms`.
+    pub fn connection_reports(&self, now_ms: u64) -> Vec<ConnectionReport> {
+        Provider::ALL
+            .into_iter()
+            .map(|provider| {
+                let state = self.credential_state(provider, now_ms);
+                ConnectionReport {
+                    provider,
+                    level: state.level(),
+                    advice: state.advice(provider),
+                    source: self.credential_source(provider),
+                    connection: self.connection(provider).cloned(),
+                    state,
+                }
+            })
+            .collect()
     }
 }
 

@@ -108,9 +108,7 @@ fn an_ads_customer_id_alone_configures_data_manager_for_upload_clicks_actions() 
 fn google_ads_without_oauth_or_actions_is_a_configuration_error() {
     let problems = read(&[("GOOGLE_ADS_CUSTOMER_ID", "1234567890")]).unwrap_err();
     let names: Vec<_> = problems.iter().map(|p| p.name).collect();
-    assert!(
-        names.contains(&"GOOGLE_CLIENT_ID") && names.contains(&"GOOGLE_CONVERSION_ACTIONS")
-    );
+    assert!(names.contains(&"GOOGLE_CLIENT_ID") && names.contains(&"GOOGLE_CONVERSION_ACTIONS"));
 }
 
 #[test]

@@ -3,20 +3,20 @@
 
 use std::collections::BTreeMap;
 
+use ar_shared::connect::status::Refusal;
 use ar_shared::delivery::outcome::RetryPolicy;
 use ar_shared::delivery::run::{Answer, ClaimedRow, DeliveryRun, RowOutcome, Step};
 use ar_shared::platform::Platform;
 use ar_shared::platform::request::{HttpRequest, Method as HttpMethod};
 use ar_shared::record::EventRecord;
 use ar_shared::settings::Settings;
-use ar_shared::connect::status::Refusal;
 use ar_shared::settings::connect::provider_of;
 use worker::{AbortSignal, Env, Fetch, Headers, Method, Request, RequestInit, console_error};
 
 use super::oauth;
 use crate::bindings;
-use crate::store::{adjustments, connections};
 use crate::store::claims::Claimed;
+use crate::store::{adjustments, connections};
 
 /// A platform request that has not answered after this long is abandoned and retried
 /// (meta-capi.md §5.1: retry on timeouts).
@@ -140,7 +140,10 @@ impl Sender<'_> {
                 );
                 crate::settings::mappings_changed();
             }
-            Err(e) => console_error!("ar: recording the refused {} credential failed: {e}", provider.as_str()),
+            Err(e) => console_error!(
+                "ar: recording the refused {} credential failed: {e}",
+                provider.as_str()
+            ),
         }
     }
 }

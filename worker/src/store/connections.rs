@@ -44,7 +44,10 @@ pub(crate) async fn list(db: &D1Database) -> Result<Vec<StoredConnection>> {
             match serde_json::from_str::<Connection>(&r.details) {
                 Ok(mut connection) => {
                     connection.provider = Some(provider);
-                    Some(StoredConnection { connection, sealed: r.sealed })
+                    Some(StoredConnection {
+                        connection,
+                        sealed: r.sealed,
+                    })
                 }
                 Err(e) => {
                     console_error!("ar: stored {} connection unreadable: {e}", r.provider);
@@ -61,7 +64,8 @@ pub(crate) async fn list(db: &D1Database) -> Result<Vec<StoredConnection>> {
 /// D1 failures.
 pub(crate) async fn save(db: &D1Database, connection: &Connection, sealed: &str) -> Result<()> {
     let provider = connection.provider.map_or("", Provider::as_str);
-    let details = serde_json::to_string(connection).map_err(|e| worker::Error::RustError(e.to_string()))?;
+    let details =
+        serde_json::to_string(connection).map_err(|e| worker::Error::RustError(e.to_string()))?;
     db.batch(vec![
         statement(
             db,
@@ -77,7 +81,11 @@ pub(crate) async fn save(db: &D1Database, connection: &Connection, sealed: &str)
                 num(connection.connected_at_ms),
             ],
         )?,
-        statement(db, "DELETE FROM credential_refusals WHERE provider = ?1", &[text(Some(provider))])?,
+        statement(
+            db,
+            "DELETE FROM credential_refusals WHERE provider = ?1",
+            &[text(Some(provider))],
+        )?,
     ])
     .await?;
     Ok(())
@@ -90,8 +98,16 @@ pub(crate) async fn save(db: &D1Database, connection: &Connection, sealed: &str)
 pub(crate) async fn delete(db: &D1Database, provider: Provider) -> Result<()> {
     let p = text(Some(provider.as_str()));
     db.batch(vec![
-        statement(db, "DELETE FROM connections WHERE provider = ?1", &[p.clone()])?,
-        statement(db, "DELETE FROM credential_refusals WHERE provider = ?1", &[p])?,
+        statement(
+            db,
+            "DELETE FROM connections WHERE provider = ?1",
+            std::slice::from_ref(&p),
+        )?,
+        statement(
+            db,
+            "DELETE FROM credential_refusals WHERE provider = ?1",
+            &[p],
+        )?,
     ])
     .await?;
     Ok(())
@@ -246,7 +262,12 @@ pub(crate) async fn take_started(db: &D1Database, state_hash: &str) -> Result<bo
     )?
     .run()
     .await?;
-    let changes = result.meta().ok().flatten().and_then(|m| m.changes).unwrap_or(0);
+    let changes = result
+        .meta()
+        .ok()
+        .flatten()
+        .and_then(|m| m.changes)
+        .unwrap_or(0);
     Ok(changes == 1)
 }
 
@@ -254,7 +275,12 @@ pub(crate) async fn take_started(db: &D1Database, state_hash: &str) -> Result<bo
 ///
 /// # Errors
 /// D1 failures.
-pub(crate) async fn grant(db: &D1Database, state_hash: &str, sealed: &str, choices: &str) -> Result<()> {
+pub(crate) async fn grant(
+    db: &D1Database,
+    state_hash: &str,
+    sealed: &str,
+    choices: &str,
+) -> Result<()> {
     statement(
         db,
         "UPDATE connect_flows SET stage = ?2, sealed = ?3, choices = ?4 WHERE state_hash = ?1",
@@ -275,9 +301,13 @@ pub(crate) async fn grant(db: &D1Database, state_hash: &str, sealed: &str, choic
 /// # Errors
 /// D1 failures.
 pub(crate) async fn delete_flow(db: &D1Database, state_hash: &str) -> Result<()> {
-    statement(db, "DELETE FROM connect_flows WHERE state_hash = ?1", &[text(Some(state_hash))])?
-        .run()
-        .await?;
+    statement(
+        db,
+        "DELETE FROM connect_flows WHERE state_hash = ?1",
+        &[text(Some(state_hash))],
+    )?
+    .run()
+    .await?;
     Ok(())
 }
 

@@ -38,11 +38,21 @@ fn assert_waiting(outcomes: &[RowOutcome], n: usize, why: &str) {
 #[test]
 fn meta_code_190_leaves_the_rows_waiting_and_reports_the_refused_credential() {
     let s = settings(&[]);
-    let mut run = DeliveryRun::new(Platform::Meta, &s, RetryPolicy::default(), NOW, purchases(2));
-    let Step::Send(_) = run.poll() else { panic!("a request") };
+    let mut run = DeliveryRun::new(
+        Platform::Meta,
+        &s,
+        RetryPolicy::default(),
+        NOW,
+        purchases(2),
+    );
+    let Step::Send(_) = run.poll() else {
+        panic!("a request")
+    };
     let body = r#"{"error":{"message":"Error validating access token: The session has been invalidated because the user changed their password.","type":"OAuthException","code":190,"error_subcode":460,"fbtrace_id":"x"}}"#;
     run.answer(Answer::Response { status: 400, body });
-    let Step::Done(outcomes) = run.poll() else { panic!("done") };
+    let Step::Done(outcomes) = run.poll() else {
+        panic!("done")
+    };
     assert_waiting(&outcomes, 2, "190/460");
     assert!(run.credential_refused().unwrap().contains("190/460"));
 }
@@ -52,15 +62,28 @@ fn meta_code_190_leaves_the_rows_waiting_and_reports_the_refused_credential() {
 fn a_refused_google_refresh_leaves_every_row_waiting() {
     let s = settings(&[
         ("DATA_MANAGER_OPERATING_ACCOUNT_ID", "1234567890"),
-        ("GOOGLE_CONVERSION_ACTIONS", "transaction.purchase=111:webpage"),
+        (
+            "GOOGLE_CONVERSION_ACTIONS",
+            "transaction.purchase=111:webpage",
+        ),
         ("GOOGLE_CLIENT_ID", "id"),
         ("GOOGLE_CLIENT_SECRET", "secret"),
         ("GOOGLE_REFRESH_TOKEN", "refresh"),
     ]);
-    let mut run = DeliveryRun::new(Platform::DataManager, &s, RetryPolicy::default(), NOW, purchases(3));
+    let mut run = DeliveryRun::new(
+        Platform::DataManager,
+        &s,
+        RetryPolicy::default(),
+        NOW,
+        purchases(3),
+    );
     assert!(matches!(run.poll(), Step::NeedToken));
-    run.token(Err(Verdict::Reconnect { reason: "Google refused the token refresh (invalid_grant)".into() }));
-    let Step::Done(outcomes) = run.poll() else { panic!("nothing is sent") };
+    run.token(Err(Verdict::Reconnect {
+        reason: "Google refused the token refresh (invalid_grant)".into(),
+    }));
+    let Step::Done(outcomes) = run.poll() else {
+        panic!("nothing is sent")
+    };
     assert_waiting(&outcomes, 3, "invalid_grant");
     assert!(run.credential_refused().is_some());
 }
@@ -75,11 +98,25 @@ fn a_paused_platform_sends_nothing_until_its_credential_changes() {
     };
     let base = settings(&[]);
     let paused = base.clone().with_connections(None, None, vec![refusal]);
-    let mut run = DeliveryRun::new(Platform::Meta, &paused, RetryPolicy::default(), NOW, purchases(2));
-    let Step::Done(outcomes) = run.poll() else { panic!("no request while paused") };
+    let mut run = DeliveryRun::new(
+        Platform::Meta,
+        &paused,
+        RetryPolicy::default(),
+        NOW,
+        purchases(2),
+    );
+    let Step::Done(outcomes) = run.poll() else {
+        panic!("no request while paused")
+    };
     assert_waiting(&outcomes, 2, "waiting for Meta to be reconnected");
     assert_eq!(run.credential_refused(), None, "nothing new was refused");
     // GA4 has no credential to refuse: unaffected.
-    let mut ga4 = DeliveryRun::new(Platform::Ga4, &paused, RetryPolicy::default(), NOW, purchases(1));
+    let mut ga4 = DeliveryRun::new(
+        Platform::Ga4,
+        &paused,
+        RetryPolicy::default(),
+        NOW,
+        purchases(1),
+    );
     assert!(matches!(ga4.poll(), Step::Send(_) | Step::Done(_)));
 }

@@ -31,21 +31,21 @@ fn meta_error(code: i64, subcode: Option<i64>) -> String {
 #[test]
 fn meta_error_codes_map_to_documented_recovery() {
     let table: &[(u16, i64, Option<i64>, &str)] = &[
-        (400, 190, None, "reconnect"),            // access token expired: reconnect
-        (400, 10, None, "config"),                // permission
-        (403, 200, None, "config"),               // permission (200-299)
-        (400, 299, None, "config"),               // permission (200-299)
-        (400, 3, None, "config"),                 // capability
-        (400, 100, Some(33), "config"),           // pixel missing / no permission
-        (400, 4, None, "throttled"),              // too many calls
-        (400, 17, None, "throttled"),             // user too many calls
-        (400, 32, None, "throttled"),             // page-level rate limit
-        (400, 613, None, "throttled"),            // rate limit
-        (400, 341, None, "throttled"),            // application limit
-        (400, 80_004, None, "throttled"),         // business use case limit
-        (500, 1, None, "retry"),                  // API unknown
-        (503, 2, None, "retry"),                  // API service
-        (400, 368, None, "retry"),                // temporarily blocked for policy
+        (400, 190, None, "reconnect"),    // access token expired: reconnect
+        (400, 10, None, "config"),        // permission
+        (403, 200, None, "config"),       // permission (200-299)
+        (400, 299, None, "config"),       // permission (200-299)
+        (400, 3, None, "config"),         // capability
+        (400, 100, Some(33), "config"),   // pixel missing / no permission
+        (400, 4, None, "throttled"),      // too many calls
+        (400, 17, None, "throttled"),     // user too many calls
+        (400, 32, None, "throttled"),     // page-level rate limit
+        (400, 613, None, "throttled"),    // rate limit
+        (400, 341, None, "throttled"),    // application limit
+        (400, 80_004, None, "throttled"), // business use case limit
+        (500, 1, None, "retry"),          // API unknown
+        (503, 2, None, "retry"),          // API service
+        (400, 368, None, "retry"),        // temporarily blocked for policy
         (400, 100, Some(2_804_003), "permanent"), // event timestamp too old
         (400, 100, Some(2_804_001), "permanent"), // click ID incorrectly formatted
         (400, 100, Some(2_804_050), "permanent"), // insufficient customer information

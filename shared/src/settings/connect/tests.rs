@@ -40,7 +40,10 @@ fn meta_connection() -> (Connection, String) {
     (c, "EAAconnected".into())
 }
 
-const CLIENT: [(&str, &str); 2] = [("GOOGLE_CLIENT_ID", "cid"), ("GOOGLE_CLIENT_SECRET", "csecret")];
+const CLIENT: [(&str, &str); 2] = [
+    ("GOOGLE_CLIENT_ID", "cid"),
+    ("GOOGLE_CLIENT_SECRET", "csecret"),
+];
 
 #[test]
 fn a_connected_google_account_turns_data_manager_on_with_its_accounts() {
@@ -66,11 +69,16 @@ fn secrets_set_by_hand_win_over_a_connection() {
         ("META_PIXEL_ID", "999"),
         ("META_ACCESS_TOKEN", "EAAby-hand"),
     ]);
-    let s = read(&pairs)
-        .unwrap()
-        .with_connections(Some(google_connection()), Some(meta_connection()), vec![]);
+    let s = read(&pairs).unwrap().with_connections(
+        Some(google_connection()),
+        Some(meta_connection()),
+        vec![],
+    );
     assert_eq!(s.credential(Provider::Google), Some("1//by-hand"));
-    assert_eq!(s.data_manager.as_ref().unwrap().operating_account_id, "5550001111");
+    assert_eq!(
+        s.data_manager.as_ref().unwrap().operating_account_id,
+        "5550001111"
+    );
     assert_eq!(s.credential(Provider::Meta), Some("EAAby-hand"));
     assert_eq!(s.meta.as_ref().unwrap().pixel_id, "999");
     assert_eq!(s.credential_source(Provider::Meta), Some(Source::Secret));
@@ -78,7 +86,9 @@ fn secrets_set_by_hand_win_over_a_connection() {
 
 #[test]
 fn a_connected_dataset_turns_meta_on() {
-    let s = read(&[]).unwrap().with_connections(None, Some(meta_connection()), vec![]);
+    let s = read(&[])
+        .unwrap()
+        .with_connections(None, Some(meta_connection()), vec![]);
     let meta = s.meta.as_ref().unwrap();
     assert_eq!(meta.pixel_id, "111222333");
     assert_eq!(meta.base_url, "https://graph.facebook.com");
@@ -94,21 +104,30 @@ fn a_refused_credential_pauses_its_platform_only() {
         reason: "meta 190/460: session invalidated".into(),
         since_ms: 1,
     };
-    let s = read(&CLIENT)
-        .unwrap()
-        .with_connections(Some(google_connection()), Some((c.clone(), token)), vec![refusal.clone()]);
+    let s = read(&CLIENT).unwrap().with_connections(
+        Some(google_connection()),
+        Some((c.clone(), token)),
+        vec![refusal.clone()],
+    );
     let why = s.paused(Platform::Meta, 10).unwrap();
     assert!(why.contains("Meta") && why.contains("190/460"), "{why}");
     assert_eq!(s.paused(Platform::DataManager, 10), None);
     assert_eq!(s.paused(Platform::Ga4, 10), None);
     // Reconnected: another token, so the refusal no longer applies.
-    let s = read(&[]).unwrap().with_connections(None, Some((c, "EAAnew".into())), vec![refusal]);
+    let s = read(&[])
+        .unwrap()
+        .with_connections(None, Some((c, "EAAnew".into())), vec![refusal]);
     assert_eq!(s.paused(Platform::Meta, 10), None);
 }
 
 #[test]
 fn connecting_needs_its_apps_and_a_refresh_token_needs_its_client() {
-    let s = read(&[("META_APP_ID", "1"), ("META_APP_SECRET", "s"), ("META_LOGIN_CONFIG_ID", "77")]).unwrap();
+    let s = read(&[
+        ("META_APP_ID", "1"),
+        ("META_APP_SECRET", "s"),
+        ("META_LOGIN_CONFIG_ID", "77"),
+    ])
+    .unwrap();
     let app = s.connect.meta_app.as_ref().unwrap();
     assert_eq!(app.config_id.as_deref(), Some("77"));
     assert!(s.connect.google_app.is_none());

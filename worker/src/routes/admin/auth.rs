@@ -133,7 +133,12 @@ pub(super) fn check(req: &Request, url: &Url, token: &str) -> Result<Credential,
 
 /// The console session cookie's value, if the request carries one (checked by [`check`]).
 pub(super) fn session_cookie(req: &Request) -> Option<String> {
-    let cookie = req.headers().get("cookie").ok().flatten().unwrap_or_default();
+    let cookie = req
+        .headers()
+        .get("cookie")
+        .ok()
+        .flatten()
+        .unwrap_or_default();
     cookie
         .split(';')
         .filter_map(|c| c.trim().split_once('='))

@@ -89,9 +89,18 @@ impl Ctx {
     }
 
     /// Opens a sealed text; `Undecryptable` when it does not open.
-    pub async fn open(&self, provider: Provider, aad: &[u8], text: Option<&str>) -> Result<String, ConnectError> {
-        let sealed = text.and_then(Sealed::parse).ok_or(ConnectError::Undecryptable(provider.label()))?;
-        crypto::open(&self.key, aad, &sealed).await.ok_or(ConnectError::Undecryptable(provider.label()))
+    pub async fn open(
+        &self,
+        provider: Provider,
+        aad: &[u8],
+        text: Option<&str>,
+    ) -> Result<String, ConnectError> {
+        let sealed = text
+            .and_then(Sealed::parse)
+            .ok_or(ConnectError::Undecryptable(provider.label()))?;
+        crypto::open(&self.key, aad, &sealed)
+            .await
+            .ok_or(ConnectError::Undecryptable(provider.label()))
     }
 }
 
@@ -109,7 +118,9 @@ pub(super) async fn route(mut req: Request, env: &Env, url: &Url, rest: &str) ->
     };
     let answer = match (method, provider, action) {
         (Method::Post, _, "") => start(&ctx, provider).await,
-        (Method::Get, _, "callback") => return connect_page::hop(provider, url.query().unwrap_or_default()),
+        (Method::Get, _, "callback") => {
+            return connect_page::hop(provider, url.query().unwrap_or_default());
+        }
         (Method::Get, _, "finish") => finish(&ctx, provider, url).await,
         (Method::Post, _, "pick") => {
             let form = form(&mut req).await?;
@@ -120,7 +131,11 @@ pub(super) async fn route(mut req: Request, env: &Env, url: &Url, rest: &str) ->
             connect_meta::pasted(&ctx, field(&form, "token")).await
         }
         (Method::Post, _, "disconnect") => disconnect(&ctx, provider).await,
-        _ => return Err(Error::MethodNotAllowed("see \"Connect accounts\" in README.md")),
+        _ => {
+            return Err(Error::MethodNotAllowed(
+                "see \"Connect accounts\" in README.md",
+            ));
+        }
     };
     match answer {
         Ok(response) => Ok(response),
@@ -131,18 +146,24 @@ pub(super) async fn route(mut req: Request, env: &Env, url: &Url, rest: &str) ->
 
 async fn context(req: &Request, env: &Env, url: &Url) -> Result<Ctx, ConnectError> {
     let not_configured = |m: &str| ConnectError::NotConfigured(m.to_owned());
-    let settings = settings::current(env)
-        .await
-        .map_err(|p| not_configured(&format!("the settings have problems: {}", p.iter().map(|p| p.name).collect::<Vec<_>>().join(", "))))?;
+    let settings = settings::current(env).await.map_err(|p| {
+        not_configured(&format!(
+            "the settings have problems: {}",
+            p.iter().map(|p| p.name).collect::<Vec<_>>().join(", ")
+        ))
+    })?;
     let key = settings
         .connect
         .credentials_key
         .as_ref()
         .ok_or_else(|| not_configured("connecting needs CREDENTIALS_KEY: `openssl rand -base64 32 | wrangler secret put CREDENTIALS_KEY`"))
         .and_then(|k| credential::sealing_key(&k.0).map_err(ConnectError::NotConfigured))?;
-    let session = auth::session_cookie(req)
-        .ok_or_else(|| not_configured("connecting needs a console session: sign in at /_ar/admin in a browser"))?;
-    let db = env.d1(bindings::DB).map_err(|_| not_configured("the DB binding is missing"))?;
+    let session = auth::session_cookie(req).ok_or_else(|| {
+        not_configured("connecting needs a console session: sign in at /_ar/admin in a browser")
+    })?;
+    let db = env
+        .d1(bindings::DB)
+        .map_err(|_| not_configured("the DB binding is missing"))?;
     Ok(Ctx {
         env: env.clone(),
         settings,
@@ -155,15 +176,18 @@ async fn context(req: &Request, env: &Env, url: &Url) -> Result<Ctx, ConnectErro
 }
 
 async fn form(req: &mut Request) -> Result<Vec<(String, String)>, Error> {
-    let body = super::super::common::body_capped(req, 16 * 1024, "connect forms are limited to 16 KiB").await?;
+    let body =
+        super::super::common::body_capped(req, 16 * 1024, "connect forms are limited to 16 KiB")
+            .await?;
     Ok(form_urlencoded::parse(&body).into_owned().collect())
 }
 
 /// The first value of form field `name`.
 pub(super) fn field<'a>(form: &'a [(String, String)], name: &str) -> &'a str {
-    form.iter().find(|(k, _)| k == name).map_or("", |(_, v)| v.trim())
+    form.iter()
+        .find(|(k, _)| k == name)
+        .map_or("", |(_, v)| v.trim())
 }
-
 
 async fn start(ctx: &Ctx, provider: Provider) -> Connected {
     let state = flow::new_state(&runtime::random_bytes()?);
@@ -171,20 +195,38 @@ async fn start(ctx: &Ctx, provider: Provider) -> Connected {
     let (url, sealed) = match provider {
         Provider::Google => {
             let (url, verifier) = connect_google::authorization(ctx, &state)?;
-            let sealed = ctx.seal(&flow_aad(provider, &state_hash), &verifier).await?;
+            let sealed = ctx
+                .seal(&flow_aad(provider, &state_hash), &verifier)
+                .await?;
             (url, Some(sealed))
         }
         Provider::Meta => (connect_meta::login_url(ctx, &state)?, None),
     };
-    let flow = Flow { provider, session_tag: ctx.session_tag.clone(), stage: Stage::Started, started_at_ms: ctx.now_ms };
+    let flow = Flow {
+        provider,
+        session_tag: ctx.session_tag.clone(),
+        stage: Stage::Started,
+        started_at_ms: ctx.now_ms,
+    };
     connections::start_flow(&ctx.db, &state_hash, &flow, sealed.as_deref()).await?;
     Ok(connect_page::go_to(provider, &url)?)
 }
 
 /// The flow under `state_hash`, checked for `stage` in this session.
-pub(super) async fn checked_flow(ctx: &Ctx, provider: Provider, state_hash: &str, stage: Stage) -> Result<connections::StoredFlow, Fail> {
+pub(super) async fn checked_flow(
+    ctx: &Ctx,
+    provider: Provider,
+    state_hash: &str,
+    stage: Stage,
+) -> Result<connections::StoredFlow, Fail> {
     let stored = connections::flow(&ctx.db, state_hash).await?;
-    flow::check(stored.as_ref().map(|s| &s.flow), provider, stage, &ctx.session_tag, ctx.now_ms)?;
+    flow::check(
+        stored.as_ref().map(|s| &s.flow),
+        provider,
+        stage,
+        &ctx.session_tag,
+        ctx.now_ms,
+    )?;
     Ok(stored.ok_or(ConnectError::UnknownState(provider.label()))?)
 }
 
@@ -196,10 +238,17 @@ async fn finish(ctx: &Ctx, provider: Provider, url: &Url) -> Connected {
         Callback::Denied { error, state } => {
             // The merchant cancelled: forget the flow (if it is this session's).
             let hash = flow::state_hash(&state);
-            if checked_flow(ctx, provider, &hash, Stage::Started).await.is_ok() {
+            if checked_flow(ctx, provider, &hash, Stage::Started)
+                .await
+                .is_ok()
+            {
                 let _ = connections::delete_flow(&ctx.db, &hash).await;
             }
-            return Err(ConnectError::Denied { provider: provider.label(), error }.into());
+            return Err(ConnectError::Denied {
+                provider: provider.label(),
+                error,
+            }
+            .into());
         }
         Callback::Malformed => return Err(ConnectError::MalformedCallback(provider.label()).into()),
     };
@@ -211,7 +260,13 @@ async fn finish(ctx: &Ctx, provider: Provider, url: &Url) -> Connected {
     }
     let granted = match provider {
         Provider::Google => {
-            let verifier = ctx.open(provider, &flow_aad(provider, &hash), stored.sealed.as_deref()).await;
+            let verifier = ctx
+                .open(
+                    provider,
+                    &flow_aad(provider, &hash),
+                    stored.sealed.as_deref(),
+                )
+                .await;
             match verifier {
                 Ok(v) => connect_google::exchange(ctx, &code, &v).await,
                 Err(e) => Err(e.into()),
@@ -229,7 +284,13 @@ async fn finish(ctx: &Ctx, provider: Provider, url: &Url) -> Connected {
 }
 
 /// Keeps a grant (sealed) and its choices under the flow, and shows the picker.
-pub(super) async fn keep_grant(ctx: &Ctx, provider: Provider, hash: &str, secret: &str, choices: &serde_json::Value) -> Connected {
+pub(super) async fn keep_grant(
+    ctx: &Ctx,
+    provider: Provider,
+    hash: &str,
+    secret: &str,
+    choices: &serde_json::Value,
+) -> Connected {
     let sealed = ctx.seal(&flow_aad(provider, hash), secret).await?;
     connections::grant(&ctx.db, hash, &sealed, &choices.to_string()).await?;
     Ok(connect_page::picker(provider, hash, choices)?)
@@ -238,18 +299,43 @@ pub(super) async fn keep_grant(ctx: &Ctx, provider: Provider, hash: &str, secret
 async fn pick(ctx: &Ctx, provider: Provider, form: &[(String, String)]) -> Connected {
     let hash = field(form, "flow");
     let stored = checked_flow(ctx, provider, hash, Stage::Granted).await?;
-    let choices: serde_json::Value = stored.choices.as_deref().and_then(|c| serde_json::from_str(c).ok()).unwrap_or_default();
-    let secret = ctx.open(provider, &flow_aad(provider, hash), stored.sealed.as_deref()).await?;
+    let choices: serde_json::Value = stored
+        .choices
+        .as_deref()
+        .and_then(|c| serde_json::from_str(c).ok())
+        .unwrap_or_default();
+    let secret = ctx
+        .open(
+            provider,
+            &flow_aad(provider, hash),
+            stored.sealed.as_deref(),
+        )
+        .await?;
     let connection = match provider {
         Provider::Google => connect_google::chosen(ctx, &choices, field(form, "account"))?,
-        Provider::Meta => connect_meta::chosen(ctx, &choices, field(form, "account"), &secret).await?,
+        Provider::Meta => {
+            connect_meta::chosen(ctx, &choices, field(form, "account"), &secret).await?
+        }
     };
-    let sealed = ctx.seal(&credential::connection_aad(provider, &connection.account_id), &secret).await?;
+    let sealed = ctx
+        .seal(
+            &credential::connection_aad(provider, &connection.account_id),
+            &secret,
+        )
+        .await?;
     connections::save(&ctx.db, &connection, &sealed).await?;
     let _ = connections::delete_flow(&ctx.db, hash).await;
     settings::mappings_changed();
     resume(ctx, provider).await;
-    Ok(connect_page::done(provider, &format!("{} connected: {} ({}).", provider.label(), connection.account_name, connection.account_id))?)
+    Ok(connect_page::done(
+        provider,
+        &format!(
+            "{} connected: {} ({}).",
+            provider.label(),
+            connection.account_name,
+            connection.account_id
+        ),
+    )?)
 }
 
 /// After (re)connecting: rows that waited for the platform are due now, and go out with the
@@ -266,7 +352,9 @@ async fn resume(ctx: &Ctx, provider: Provider) {
 
 async fn disconnect(ctx: &Ctx, provider: Provider) -> Connected {
     let stored = connections::list(&ctx.db).await?;
-    if let Some(s) = stored.iter().find(|s| s.connection.provider == Some(provider))
+    if let Some(s) = stored
+        .iter()
+        .find(|s| s.connection.provider == Some(provider))
         && provider == Provider::Google
     {
         // Best effort: also revoke the grant at Google, so a copy of the row is worth nothing.
@@ -277,5 +365,11 @@ async fn disconnect(ctx: &Ctx, provider: Provider) -> Connected {
     }
     connections::delete(&ctx.db, provider).await?;
     settings::mappings_changed();
-    Ok(connect_page::done(provider, &format!("{} disconnected: its credential was deleted.", provider.label()))?)
+    Ok(connect_page::done(
+        provider,
+        &format!(
+            "{} disconnected: its credential was deleted.",
+            provider.label()
+        ),
+    )?)
 }

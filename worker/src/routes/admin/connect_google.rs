@@ -29,24 +29,40 @@ pub(super) fn authorization(ctx: &Ctx, state: &str) -> Result<(String, String), 
 }
 
 fn unreachable(what: &'static str) -> ConnectError {
-    ConnectError::Unavailable { provider: P.label(), what }
+    ConnectError::Unavailable {
+        provider: P.label(),
+        what,
+    }
 }
 
 /// Exchanges the code (with the verifier) and lists the accounts: the refresh token to keep
 /// sealed, and the picker's choices.
-pub(super) async fn exchange(ctx: &Ctx, code: &str, verifier: &str) -> Result<(String, Value), Fail> {
+pub(super) async fn exchange(
+    ctx: &Ctx,
+    code: &str,
+    verifier: &str,
+) -> Result<(String, Value), Fail> {
     let app = app(ctx)?;
     let req = google::code_exchange_request(app, code, verifier, &ctx.redirect_uri(P));
-    let (status, body) = ctx.call(&req).await.ok_or(unreachable("the authorization code"))?;
+    let (status, body) = ctx
+        .call(&req)
+        .await
+        .ok_or(unreachable("the authorization code"))?;
     let grant = google::parse_code_exchange(status, &body)?;
     let api = ctx.settings.connect.ads_api();
     let req = google::accessible_request(&api, &grant.access_token);
-    let (status, body) = ctx.call(&req).await.ok_or(unreachable("listing the accessible accounts"))?;
+    let (status, body) = ctx
+        .call(&req)
+        .await
+        .ok_or(unreachable("listing the accessible accounts"))?;
     let roots = google::parse_accessible(status, &body)?;
     let mut lists = Vec::new();
     for root in &roots {
         let req = google::clients_request(&api, &grant.access_token, root);
-        let (status, body) = ctx.call(&req).await.ok_or(unreachable("reading the account hierarchy"))?;
+        let (status, body) = ctx
+            .call(&req)
+            .await
+            .ok_or(unreachable("reading the account hierarchy"))?;
         lists.push(google::parse_clients(root, status, &body)?);
     }
     let accounts = google::merge_accounts(lists);
@@ -56,21 +72,38 @@ pub(super) async fn exchange(ctx: &Ctx, code: &str, verifier: &str) -> Result<(S
         )
         .into());
     }
-    Ok((grant.refresh_token, json!({ "accounts": accounts, "scopes": grant.scopes })))
+    Ok((
+        grant.refresh_token,
+        json!({ "accounts": accounts, "scopes": grant.scopes }),
+    ))
 }
 
 /// The connection for the account picked from `choices`.
-pub(super) fn chosen(ctx: &Ctx, choices: &Value, account: &str) -> Result<Connection, ConnectError> {
-    let accounts: Vec<AdsAccount> = serde_json::from_value(choices["accounts"].clone()).unwrap_or_default();
+pub(super) fn chosen(
+    ctx: &Ctx,
+    choices: &Value,
+    account: &str,
+) -> Result<Connection, ConnectError> {
+    let accounts: Vec<AdsAccount> =
+        serde_json::from_value(choices["accounts"].clone()).unwrap_or_default();
     let Some(a) = accounts.into_iter().find(|a| a.id == account) else {
         return Err(ConnectError::NotReachable(format!(
             "account {account:?} is not one this sign-in reaches: pick one from the list"
         )));
     };
-    let scopes = choices["scopes"].as_array().into_iter().flatten().filter_map(Value::as_str).map(str::to_owned).collect();
+    let scopes = choices["scopes"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .map(str::to_owned)
+        .collect();
     Ok(Connection {
         provider: Some(P),
-        connected_as: a.login_id.as_ref().map_or_else(|| a.name.clone(), |m| format!("{} through manager {m}", a.name)),
+        connected_as: a.login_id.as_ref().map_or_else(
+            || a.name.clone(),
+            |m| format!("{} through manager {m}", a.name),
+        ),
         account_id: a.id,
         account_name: a.name,
         login_id: a.login_id,
@@ -84,6 +117,8 @@ pub(super) fn chosen(ctx: &Ctx, choices: &Value, account: &str) -> Result<Connec
 /// Revokes a refresh token at Google (best effort: the row is deleted whatever Google says).
 pub(super) async fn revoke(ctx: &Ctx, refresh_token: &str) {
     if let Some(app) = &ctx.settings.connect.google_app {
-        let _ = ctx.call(&google::revoke_request(&app.token_url, refresh_token)).await;
+        let _ = ctx
+            .call(&google::revoke_request(&app.token_url, refresh_token))
+            .await;
     }
 }

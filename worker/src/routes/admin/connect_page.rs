@@ -15,8 +15,16 @@ use super::page::{confirmation, esc, shell, utc};
 use crate::error::RouteResult;
 
 fn navigate(title: &str, to: &str, link: &str) -> String {
-    let head = format!("<meta http-equiv=\"refresh\" content=\"0;url={}\">", esc(to));
-    let body = format!("{head}<h1>{}</h1><p><a id=\"continue\" href=\"{}\">{}</a></p>", esc(title), esc(to), esc(link));
+    let head = format!(
+        "<meta http-equiv=\"refresh\" content=\"0;url={}\">",
+        esc(to)
+    );
+    let body = format!(
+        "{head}<h1>{}</h1><p><a id=\"continue\" href=\"{}\">{}</a></p>",
+        esc(title),
+        esc(to),
+        esc(link)
+    );
     shell(title, &body)
 }
 
@@ -26,14 +34,22 @@ fn navigate(title: &str, to: &str, link: &str) -> String {
 /// Runtime failures building the response.
 pub(super) fn go_to(provider: Provider, url: &str) -> worker::Result<Response> {
     let p = provider.label();
-    Response::from_html(navigate(&format!("Connect {p}"), url, &format!("Continue to {p}")))
+    Response::from_html(navigate(
+        &format!("Connect {p}"),
+        url,
+        &format!("Continue to {p}"),
+    ))
 }
 
 /// The callback's answer: the same query, one same-site step further, where the console's
 /// `SameSite=Strict` session cookie is sent.
 pub(super) fn hop(provider: Provider, query: &str) -> RouteResult {
     let to = format!("/_ar/admin/connect/{}/finish?{query}", provider.as_str());
-    Ok(Response::from_html(navigate(&format!("Connect {}", provider.label()), &to, "Continue"))?)
+    Ok(Response::from_html(navigate(
+        &format!("Connect {}", provider.label()),
+        &to,
+        "Continue",
+    ))?)
 }
 
 /// What went wrong, on the console; nothing was stored.
@@ -49,7 +65,10 @@ pub(super) fn problem(provider: Provider, e: &ConnectError) -> RouteResult {
         esc(&e.to_string()),
         p = provider.label()
     );
-    Ok(Response::from_html(shell(&format!("Connect {}", provider.label()), &body))?.with_status(status))
+    Ok(
+        Response::from_html(shell(&format!("Connect {}", provider.label()), &body))?
+            .with_status(status),
+    )
 }
 
 /// Done: what was connected or disconnected.
@@ -66,15 +85,24 @@ pub(super) fn done(provider: Provider, text: &str) -> worker::Result<Response> {
 /// Runtime failures building the response.
 pub(super) fn picker(provider: Provider, flow: &str, choices: &Value) -> worker::Result<Response> {
     let (list, what) = match provider {
-        Provider::Google => ("accounts", "the Google Ads account that owns the conversion actions"),
+        Provider::Google => (
+            "accounts",
+            "the Google Ads account that owns the conversion actions",
+        ),
         Provider::Meta => ("datasets", "the dataset (pixel) the shop's events go to"),
     };
     let mut rows = String::new();
     for (i, c) in choices[list].as_array().into_iter().flatten().enumerate() {
         let id = c["id"].as_str().unwrap_or_default();
         let via = match provider {
-            Provider::Google => c["login_id"].as_str().map(|m| format!(" — through manager {}", esc(m))).unwrap_or_default(),
-            Provider::Meta => format!(" — ad account {}", esc(c["ad_account"].as_str().unwrap_or_default())),
+            Provider::Google => c["login_id"]
+                .as_str()
+                .map(|m| format!(" — through manager {}", esc(m)))
+                .unwrap_or_default(),
+            Provider::Meta => format!(
+                " — ad account {}",
+                esc(c["ad_account"].as_str().unwrap_or_default())
+            ),
         };
         let checked = if i == 0 { " checked" } else { "" };
         let _ = write!(
@@ -108,9 +136,17 @@ fn line(settings: &Settings, provider: Provider, now_ms: u64) -> String {
     let connection = settings.connection(provider);
     let mut text = match (&state, source, connection) {
         (State::NotConnected, ..) => "not connected".to_owned(),
-        (_, Some(Source::Secret), _) => "configured by hand (wrangler secrets win over a connection)".to_owned(),
+        (_, Some(Source::Secret), _) => {
+            "configured by hand (wrangler secrets win over a connection)".to_owned()
+        }
         (_, _, Some(c)) => {
-            let mut t = format!("connected as {} to {} <code>{}</code>, since {}", esc(&c.connected_as), esc(&c.account_name), esc(&c.account_id), utc(c.connected_at_ms));
+            let mut t = format!(
+                "connected as {} to {} <code>{}</code>, since {}",
+                esc(&c.connected_as),
+                esc(&c.account_name),
+                esc(&c.account_id),
+                utc(c.connected_at_ms)
+            );
             if !c.scopes.is_empty() {
                 let _ = write!(t, "; scopes {}", esc(&c.scopes.join(", ")));
             }
@@ -125,12 +161,20 @@ fn line(settings: &Settings, provider: Provider, now_ms: u64) -> String {
         text.push_str(" — the stored credential does not open (CREDENTIALS_KEY changed, or the row was altered): connect again");
     }
     let reason = match &state {
-        State::Reconnect { reason, .. } => format!(" <span id=\"{slug}-reason\">{}</span>", esc(reason)),
+        State::Reconnect { reason, .. } => {
+            format!(" <span id=\"{slug}-reason\">{}</span>", esc(reason))
+        }
         _ => String::new(),
     };
-    let button = if matches!(state, State::Reconnect { .. }) { "Reconnect" } else { "Connect" };
+    let button = if matches!(state, State::Reconnect { .. }) {
+        "Reconnect"
+    } else {
+        "Connect"
+    };
     let disconnect = if connection.is_some() {
-        format!("<form class=\"inline\" method=\"post\" action=\"/_ar/admin/connect/{slug}/disconnect\"><button id=\"{slug}-disconnect\">Disconnect</button></form>")
+        format!(
+            "<form class=\"inline\" method=\"post\" action=\"/_ar/admin/connect/{slug}/disconnect\"><button id=\"{slug}-disconnect\">Disconnect</button></form>"
+        )
     } else {
         String::new()
     };
@@ -157,6 +201,9 @@ fn line(settings: &Settings, provider: Provider, now_ms: u64) -> String {
 
 /// The section, `id="connections"`.
 pub(super) fn section(settings: &Settings, now_ms: u64) -> String {
-    let lines: String = Provider::ALL.iter().map(|p| line(settings, *p, now_ms)).collect();
+    let lines: String = Provider::ALL
+        .iter()
+        .map(|p| line(settings, *p, now_ms))
+        .collect();
     format!("<h2 id=\"connections\">Connected accounts</h2>{lines}")
 }

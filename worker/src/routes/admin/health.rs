@@ -50,7 +50,7 @@ fn ratio(part: u64, whole: u64) -> Option<f64> {
 /// # Errors
 /// D1 failures.
 pub(super) async fn report(env: &Env) -> Result<Health, Error> {
-    let loaded = settings::load(env);
+    let loaded = settings::current(env).await;
     let (problems, platforms): (Vec<SettingProblem>, _) = match &loaded {
         Ok(s) => (
             Vec::new(),
@@ -61,8 +61,15 @@ pub(super) async fn report(env: &Env) -> Result<Health, Error> {
         ),
         Err(p) => (p.clone(), BTreeMap::new()),
     };
+    let connections = loaded
+        .as_ref()
+        .map(|s| s.connection_reports(runtime::now_ms()))
+        .unwrap_or_default();
     let db = env.d1(bindings::DB).map_err(Error::Store)?;
-    read(&db, problems, platforms).await.map_err(Error::Store)
+    let mut health = read(&db, problems, platforms).await.map_err(Error::Store)?;
+    health.ok &= connections.iter().all(|c| c.level != "fail");
+    health.connections = connections;
+    Ok(health)
 }
 
 async fn read(
@@ -131,6 +138,7 @@ async fn read(
         history,
         google_processing: google_processing(db).await?,
         figures,
+        connections: Vec::new(),
     })
 }
 

@@ -90,7 +90,10 @@ async fn route(mut req: Request, env: &Env) -> RouteResult {
                 Err(_) => String::new(),
             };
             Ok(Response::from_html(page::render(
-                &health, &mappings, &google, &connections,
+                &health,
+                &mappings,
+                &google,
+                &connections,
             ))?)
         }
         (Method::Get, "/_ar/admin/mappings") => mappings::get(env).await,

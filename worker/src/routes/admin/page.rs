@@ -212,7 +212,12 @@ fn test_form() -> String {
 }
 
 /// The HTML health page.
-pub(super) fn render(h: &Health, mappings: &MappingsView, google: &str, connections: &str) -> String {
+pub(super) fn render(
+    h: &Health,
+    mappings: &MappingsView,
+    google: &str,
+    connections: &str,
+) -> String {
     let e = &h.events;
     let pct = |v: Option<f64>| v.map_or("–".to_owned(), |r| format!("{:.1} %", r * 100.0));
     let problems = list(&h.config.problems, |p| {

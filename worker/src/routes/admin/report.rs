@@ -32,6 +32,8 @@ pub(super) struct Health {
     /// The figures from the counters aggregated as events flow: 24 hours and 7 days, per event
     /// type and platform, with thresholds (`ar_shared::health_report`).
     pub figures: ar_shared::health_report::HealthFigures,
+    /// Each platform's credential: connected, expiring, or refused (delivery paused: reconnect).
+    pub connections: Vec<ar_shared::settings::connect::ConnectionReport>,
 }
 
 /// Settings and setup.
