@@ -169,10 +169,10 @@ async fn fill(sb: &Sandbox, worker: &Worker) -> Vec<Sent> {
         fails,
     };
 
-    // A lead Meta rejects for good (an expired token), then one sign-up answered 500 once.
+    // A lead Meta rejects for good (a missing permission), then one sign-up answered 500 once.
     fault(
         sb,
-        json!({"platform": "meta", "kind": "permanent", "code": 190, "count": 1}),
+        json!({"platform": "meta", "kind": "permanent", "code": 10, "count": 1}),
     )
     .await;
     server(worker, "lead.submitted", ("lead_id", "h-fail"), "granted").await;

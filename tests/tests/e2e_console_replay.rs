@@ -1,5 +1,5 @@
 //! Failures and replay end to end against the real worker (workerd via `wrangler dev`, local D1)
-//! and the fake Meta: a purchase rejected permanently (an expired token, Meta code 190) is listed
+//! and the fake Meta: a purchase rejected permanently (a missing permission, Meta code 10) is listed
 //! with its reason, filtered, and after the setup is fixed replayed once and delivered once; an
 //! event past Meta's window by the next flush is refused with the reason; a held browser-only
 //! purchase is listed but not replayed.
@@ -88,7 +88,7 @@ async fn a_permanently_failing_event_is_replayed_once_after_the_fix_and_delivere
     let faults = format!("{}/_sandbox/faults", sb.platform_url);
     let (status, body) = common::post_json(
         &faults,
-        &json!({"platform": "meta", "kind": "permanent", "code": 190, "seconds": 600}),
+        &json!({"platform": "meta", "kind": "permanent", "code": 10, "seconds": 600}),
         &[],
     )
     .await;

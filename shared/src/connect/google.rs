@@ -309,12 +309,12 @@ pub fn parse_clients(root: &str, status: u16, body: &str) -> Result<Vec<AdsAccou
 /// Every account from every hierarchy, each once (direct access preferred), by name.
 pub fn merge_accounts(lists: impl IntoIterator<Item = Vec<AdsAccount>>) -> Vec<AdsAccount> {
     let mut all: Vec<AdsAccount> = lists.into_iter().flatten().collect();
-    all.sort_by(|a, b| {
+    all.sort_unstable_by(|a, b| {
         a.id.cmp(&b.id)
             .then(a.login_id.is_some().cmp(&b.login_id.is_some()))
     });
     all.dedup_by(|b, a| a.id == b.id);
-    all.sort_by(|a, b| a.name.cmp(&b.name).then(a.id.cmp(&b.id)));
+    all.sort_unstable_by(|a, b| a.name.cmp(&b.name).then(a.id.cmp(&b.id)));
     all
 }
 

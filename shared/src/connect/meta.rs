@@ -332,7 +332,7 @@ pub fn parse_datasets(status: u16, body: &str) -> Result<Vec<Dataset>, ConnectEr
             });
         }
     }
-    out.sort_by(|a, b| a.name.cmp(&b.name).then(a.id.cmp(&b.id)));
+    out.sort_unstable_by(|a, b| a.name.cmp(&b.name).then(a.id.cmp(&b.id)));
     Ok(out)
 }
 
