@@ -106,6 +106,11 @@ pub enum ConnectError {
         /// Which call.
         what: &'static str,
     },
+    /// The sign-in's PKCE verifier is gone or altered: the code cannot be redeemed.
+    #[error(
+        "this sign-in's PKCE verifier is missing or was altered, so its code cannot be redeemed: start again with Connect {0}"
+    )]
+    MissingVerifier(&'static str),
     /// A stored credential could not be opened (tampered with, or the key changed).
     #[error(
         "the stored {0} credential cannot be decrypted (CREDENTIALS_KEY changed, or the row was altered): connect again"

@@ -244,8 +244,10 @@ pub fn parse_accessible(status: u16, body: &str) -> Result<Vec<String>, ConnectE
     Ok(ids)
 }
 
-/// The hierarchy query: the account itself (level 0) and its direct clients.
-pub const CLIENTS_QUERY: &str = "SELECT customer_client.client_customer, customer_client.id, customer_client.descriptive_name, customer_client.manager, customer_client.level FROM customer_client WHERE customer_client.level <= 1";
+/// The hierarchy query: the account itself (level 0) and every account under it, at any depth
+/// (`customer_client` "returns all … clients in the hierarchy"; `login-customer-id` may be any
+/// manager above the operating account, so the root reaches them all).
+pub const CLIENTS_QUERY: &str = "SELECT customer_client.client_customer, customer_client.id, customer_client.descriptive_name, customer_client.manager, customer_client.level FROM customer_client";
 
 /// `googleAds:search` on `root` (with `login-customer-id: root`) for [`CLIENTS_QUERY`].
 pub fn clients_request(api: &AdsApi, access_token: &str, root: &str) -> HttpRequest {

@@ -22,6 +22,7 @@ pub(crate) struct StoredConnection {
 #[derive(Deserialize)]
 struct ConnectionRow {
     provider: String,
+    account_id: String,
     details: String,
     sealed: String,
 }
@@ -33,7 +34,7 @@ struct ConnectionRow {
 pub(crate) async fn list(db: &D1Database) -> Result<Vec<StoredConnection>> {
     let rows: Vec<ConnectionRow> = all(
         db,
-        "SELECT provider, details, sealed FROM connections ORDER BY provider",
+        "SELECT provider, account_id, details, sealed FROM connections ORDER BY provider",
         &[],
     )
     .await?;
@@ -44,6 +45,8 @@ pub(crate) async fn list(db: &D1Database) -> Result<Vec<StoredConnection>> {
             match serde_json::from_str::<Connection>(&r.details) {
                 Ok(mut connection) => {
                     connection.provider = Some(provider);
+                    // The column is what the credential's associated data names.
+                    connection.account_id = r.account_id;
                     Some(StoredConnection {
                         connection,
                         sealed: r.sealed,

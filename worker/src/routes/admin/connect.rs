@@ -269,7 +269,7 @@ async fn finish(ctx: &Ctx, provider: Provider, url: &Url) -> Connected {
                 .await;
             match verifier {
                 Ok(v) => connect_google::exchange(ctx, &code, &v).await,
-                Err(e) => Err(e.into()),
+                Err(_) => Err(ConnectError::MissingVerifier(provider.label()).into()),
             }
         }
         Provider::Meta => connect_meta::exchange(ctx, &code).await,
