@@ -17,6 +17,9 @@ const ADWORDS: &str = "https://www.googleapis.com/auth/adwords";
 const DATAMANAGER: &str = "https://www.googleapis.com/auth/datamanager";
 const STATE: &str = "st8 /?&=+é";
 
+/// Parameters replacing (or, empty, removing) the defaults of [`consent_url`].
+type Extra<'a> = &'a [(&'a str, &'a str)];
+
 fn consent_url(sb: &Sandbox, extra: &[(&str, &str)]) -> String {
     let (_, challenge) = pkce("google");
     let callback = google_callback();
@@ -318,7 +321,7 @@ async fn the_exchange_must_repeat_the_redirect_uri() {
 #[tokio::test]
 async fn invalid_authorization_requests_get_an_error_page_and_no_redirect() {
     let sb = sandbox().await;
-    let cases: [(&[(&str, &str)], u16, &str); 5] = [
+    let cases: [(Extra, u16, &str); 5] = [
         (
             &[("client_id", "stranger")],
             401,
@@ -369,7 +372,7 @@ async fn cancel_redirects_with_access_denied_and_the_state() {
 async fn registered_redirect_uris_replace_the_loopback_rule() {
     let sb = sandbox_with(|c| {
         c.google_redirect_uris =
-            vec!["https://shop.example/_ar/admin/connect/google/callback".into()]
+            vec!["https://shop.example/_ar/admin/connect/google/callback".into()];
     })
     .await;
     assert_eq!(get_page(&consent_url(&sb, &[])).await.0, 400);

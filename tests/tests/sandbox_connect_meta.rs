@@ -434,10 +434,10 @@ async fn the_request_log_holds_no_meta_credentials() {
         &[("input_token", &long), ("access_token", &short)],
     );
     get_json_with(&debug, &[]).await;
-    let log = get_json(&format!("{}/_sandbox/requests", sb.platform_url))
+    let recorded = get_json(&format!("{}/_sandbox/requests", sb.platform_url))
         .await
         .to_string();
     for secret in [code.as_str(), SECRET, short.as_str(), long.as_str()] {
-        assert!(!log.contains(secret), "{secret} is in the log");
+        assert!(!recorded.contains(secret), "{secret} is in the log");
     }
 }

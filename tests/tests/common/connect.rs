@@ -55,10 +55,9 @@ pub fn form(html: &str, form_id: &str) -> (String, Vec<(String, String)>) {
         let tag = format!("<{}", tag.split('>').next().unwrap_or_default());
         let checkbox = tag.contains("type=\"checkbox\"");
         let submit = tag.starts_with("<button");
-        if (tag.starts_with("<input") && (!checkbox || tag.contains(" checked"))) || submit {
-            if let (Some(n), Some(v)) = (attr(&tag, "name"), attr(&tag, "value")) {
-                fields.push((n, v));
-            }
+        let sent = (tag.starts_with("<input") && (!checkbox || tag.contains(" checked"))) || submit;
+        if sent && let (Some(n), Some(v)) = (attr(&tag, "name"), attr(&tag, "value")) {
+            fields.push((n, v));
         }
     }
     (action, fields)
