@@ -231,10 +231,10 @@ fn validate(state: &AppState, req: &PlatformRequest) -> Result<(Value, Vec<Value
         });
     // The configured token, the system-user token, or a user token the fake login issued; a
     // token held to the connected accounts may only post to their datasets (100/33 otherwise).
-    let info = super::meta_grants::check_token(state, token.as_deref(), req.now_ms)?;
+    let info = super::meta_tokens::check_token(state, token.as_deref(), req.now_ms)?;
     let pixel = req.segments.get(1).map(String::as_str).unwrap_or_default();
-    if !super::meta_grants::may_use_dataset(state, &info, pixel) {
-        return Err(super::meta_grants::no_such_object(pixel, "post"));
+    if !super::meta_tokens::may_use_dataset(state, &info, pixel) {
+        return Err(super::meta_tokens::no_such_object(pixel, "post"));
     }
     if let Some(key) = first_unknown_key(&body, &TOP_LEVEL_KEYS) {
         return Err(unexpected_key(key, "$"));

@@ -19,10 +19,8 @@ use axum::http::StatusCode;
 use serde_json::{Map, Value, json};
 
 use super::meta::GraphError;
-use super::meta_grants::{
-    TokenCheck, TokenInfo, TokenKind, check_token, lookup, may_use_dataset, no_such_object,
-    token_error,
-};
+use super::meta_grants::{TokenCheck, TokenInfo, TokenKind};
+use super::meta_tokens::{check_token, lookup, may_use_dataset, no_such_object, token_error};
 use super::{Outcome, PlatformRequest};
 use crate::config_accounts::MetaAdAccount;
 use crate::record::Verdict;

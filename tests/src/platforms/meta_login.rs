@@ -26,8 +26,9 @@ use super::login_page::{
 };
 use super::meta::GraphError;
 use super::meta_grants::{
-    CODE_TTL_MS, LONG_LIVED_S, MetaCode, SHORT_LIVED_S, TokenCheck, TokenKind, lookup, token_error,
+    CODE_TTL_MS, LONG_LIVED_S, MetaCode, SHORT_LIVED_S, TokenCheck, TokenKind,
 };
+use super::meta_tokens::{lookup, token_error};
 use super::{Outcome, PlatformRequest};
 use crate::config::META_CALLBACK_PATH;
 use crate::html::escape;

@@ -36,6 +36,7 @@ pub mod meta_event;
 pub mod meta_grants;
 pub mod meta_graph;
 pub mod meta_login;
+pub mod meta_tokens;
 pub mod oauth;
 pub mod oauth_code;
 
