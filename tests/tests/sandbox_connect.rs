@@ -236,6 +236,12 @@ async fn the_code_flow_with_pkce_connects_and_lists_accounts_through_the_manager
     let (status, body) = search(&sb, access, "1234567890", None, actions).await;
     assert_eq!(status, 403, "{body}");
     assert_eq!(ads_error_codes(&body["error"]), ["USER_PERMISSION_DENIED"]);
+    let (status, body) = search(&sb, access, "1234567890", Some("5556667778"), actions).await;
+    assert_eq!(status, 403, "{body}");
+    assert_eq!(
+        ads_error_codes(&body["error"]),
+        ["INVALID_LOGIN_CUSTOMER_ID_SERVING_CUSTOMER_ID_COMBINATION"]
+    );
 }
 
 // RFC 6749 §4.1.2 / Google: a code is used once ("invalid_grant", "Bad Request") and lives 10

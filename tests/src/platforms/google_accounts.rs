@@ -11,7 +11,11 @@
 //!   `customers/{customer_id}/customerClients/{client_customer_id}` (`fields/customer_client`).
 //! - A connected user (a token from the consent flow) reaches a client account only through its
 //!   manager, named in `login-customer-id` (reference/google.md §1.1); otherwise
-//!   `authorizationError: USER_PERMISSION_DENIED`. The configured refresh token's user keeps
+//!   `authorizationError: USER_PERMISSION_DENIED` ("User doesn't have permission to access
+//!   customer. Note: If you're accessing a client customer, the manager's customer id must be set
+//!   in the 'login-customer-id' header."), or `INVALID_LOGIN_CUSTOMER_ID_SERVING_CUSTOMER_ID_COMBINATION`
+//!   when the header names the user's manager but the account is not under it
+//!   (`AuthorizationErrorEnum`). A malformed header is `headerError: INVALID_LOGIN_CUSTOMER_ID`. The configured refresh token's user keeps
 //!   addressing any 10-digit id, as before the hierarchy existed.
 
 use std::collections::VecDeque;
@@ -130,25 +134,31 @@ pub fn check_access(
     }
     let accounts = &state.config.google_ads_accounts;
     let direct = |id: &str| accounts.iter().any(|a| a.id == id && a.parent.is_none());
-    let reachable = match login {
-        None => direct(customer),
-        Some(login) => {
-            direct(login)
+    let refusal = match login {
+        None if direct(customer) => return Ok(()),
+        Some(login)
+            if direct(login)
                 && subtree(accounts, login)
                     .iter()
-                    .any(|(a, _)| a.id == customer)
+                    .any(|(a, _)| a.id == customer) =>
+        {
+            return Ok(());
         }
+        // The manager is the user's, the account is not under it.
+        Some(login) if direct(login) => AdsError::new(
+            "authorizationError",
+            "INVALID_LOGIN_CUSTOMER_ID_SERVING_CUSTOMER_ID_COMBINATION",
+            "The login customer specified does not have access to the account specified, so the request is invalid.",
+            Vec::new(),
+        ),
+        _ => permission_denied(),
     };
-    if reachable {
-        Ok(())
-    } else {
-        Err(Box::new(ads_rejected(
-            endpoint,
-            StatusCode::FORBIDDEN,
-            &version,
-            &[permission_denied()],
-        )))
-    }
+    Err(Box::new(ads_rejected(
+        endpoint,
+        StatusCode::FORBIDDEN,
+        &version,
+        &[refusal],
+    )))
 }
 
 /// Handles `GET /{version}/customers:listAccessibleCustomers`.
