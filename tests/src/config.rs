@@ -26,6 +26,18 @@ pub const DEFAULT_WORKER_URL: &str = "http://127.0.0.1:8787";
 pub const DEFAULT_CUSTOMER_ID: &str = "1234567890";
 /// The browser conversion tag target the demo shop fires and the seeded WEBPAGE action owns.
 pub const DEFAULT_GTAG_SEND_TO: &str = "AW-123/label";
+/// Default Meta app id (`client_id` of the login dialog and `/oauth/access_token`).
+pub const DEFAULT_META_APP_ID: &str = "100200300400500";
+/// Default Meta app secret.
+pub const DEFAULT_META_APP_SECRET: &str = "sandbox-meta-app-secret";
+/// Default Facebook Login for Business configuration (`config_id`).
+pub const DEFAULT_META_LOGIN_CONFIG_ID: &str = "700800900100200";
+/// Default system-user token (never expires; what a merchant pastes instead of logging in).
+pub const DEFAULT_META_SYSTEM_USER_TOKEN: &str = "sandbox-system-user-token";
+/// The callback path the worker's console registers for "Connect Google".
+pub const GOOGLE_CALLBACK_PATH: &str = "/_ar/admin/connect/google/callback";
+/// The callback path the worker's console registers for "Connect Meta".
+pub const META_CALLBACK_PATH: &str = "/_ar/admin/connect/meta/callback";
 
 /// How the demo shop's backend reports completed orders, sign-ups and leads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -119,13 +131,14 @@ impl Default for ShopConfig {
 /// Fake platform settings.
 #[derive(Debug, Clone)]
 pub struct SandboxConfig {
-    /// The only Meta access token accepted.
+    /// The Meta access token configured for CAPI (`META_ACCESS_TOKEN`); accepted for every
+    /// dataset, next to the tokens the fake login issues.
     pub meta_access_token: String,
     /// OAuth client id accepted by `/token`.
     pub google_client_id: String,
     /// OAuth client secret accepted by `/token`.
     pub google_client_secret: String,
-    /// Refresh token accepted by `/token`.
+    /// Refresh token accepted by `/token` (next to the ones the fake consent flow issues).
     pub google_refresh_token: String,
     /// Developer token the Google Ads endpoints require (`None`: header not checked, as the real
     /// API does since the 2026-09-09 sunset, reference/google.md §1.1).
@@ -144,6 +157,27 @@ pub struct SandboxConfig {
     pub strict_clicks: bool,
     /// How far in the future a Meta `event_time` may be (Meta does not document a tolerance).
     pub future_tolerance_s: i64,
+    /// Redirect URIs registered on the Google OAuth client. Empty: any loopback
+    /// `http://127.0.0.1:<port>` or `http://localhost:<port>` with the path
+    /// [`GOOGLE_CALLBACK_PATH`] (every test's worker listens on another port).
+    pub google_redirect_uris: Vec<String>,
+    /// The Google Ads accounts a connected user can reach (and pick).
+    pub google_ads_accounts: Vec<crate::config_accounts::AdsAccount>,
+    /// Meta app id.
+    pub meta_app_id: String,
+    /// Meta app secret.
+    pub meta_app_secret: String,
+    /// The Facebook Login for Business configuration the dialog accepts as `config_id`.
+    pub meta_login_config_id: String,
+    /// Permissions that configuration grants.
+    pub meta_login_config_scopes: Vec<String>,
+    /// Valid OAuth redirect URIs of the Meta app. Empty: the loopback rule of
+    /// `google_redirect_uris` with the path [`META_CALLBACK_PATH`].
+    pub meta_redirect_uris: Vec<String>,
+    /// A system-user token the Graph fakes accept; it never expires.
+    pub meta_system_user_token: String,
+    /// The ad accounts and datasets the Meta user (and the system user) can see.
+    pub meta_ad_accounts: Vec<crate::config_accounts::MetaAdAccount>,
     /// Demo shop settings.
     pub shop: ShopConfig,
 }
@@ -161,6 +195,17 @@ impl Default for SandboxConfig {
             google_ads_allowlisted: Vec::new(),
             strict_clicks: false,
             future_tolerance_s: 600,
+            google_redirect_uris: Vec::new(),
+            google_ads_accounts: crate::config_accounts::default_ads_accounts(),
+            meta_app_id: DEFAULT_META_APP_ID.into(),
+            meta_app_secret: DEFAULT_META_APP_SECRET.into(),
+            meta_login_config_id: DEFAULT_META_LOGIN_CONFIG_ID.into(),
+            meta_login_config_scopes: ["ads_management", "business_management", "public_profile"]
+                .map(str::to_owned)
+                .to_vec(),
+            meta_redirect_uris: Vec::new(),
+            meta_system_user_token: DEFAULT_META_SYSTEM_USER_TOKEN.into(),
+            meta_ad_accounts: crate::config_accounts::default_meta_ad_accounts(),
             shop: ShopConfig::default(),
         }
     }

@@ -160,6 +160,7 @@ impl Counts {
             Platform::DataManager,
             Platform::Ga4,
             Platform::Oauth,
+            Platform::MetaOauth,
         ]
         .into_iter()
         .map(|p| {

@@ -42,7 +42,8 @@ pub enum FaultKind {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FaultSpec {
-    /// `meta`, `google_ads`, `data_manager`, `ga4`, `oauth`, or `all`.
+    /// `meta`, `google_ads`, `data_manager`, `ga4`, `oauth`, `meta_oauth`, or `all`. The consent
+    /// and login pages a browser shows take no faults.
     pub platform: String,
     /// The failure.
     pub kind: FaultKind,

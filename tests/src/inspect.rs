@@ -1,6 +1,6 @@
 //! The sandbox's own HTTP API under `/_sandbox/` on the platform listener: inspect recorded
-//! requests and counts, reset, move the clock, register clicks, inject faults, receive the demo
-//! shop's fake browser-tag calls. Everything answers JSON and allows CORS (the shop's pages post
+//! requests and counts, reset, move the clock, register clicks, inject faults, revoke OAuth grants
+//! (`inspect_oauth`), receive the demo shop's fake browser-tag calls. Everything answers JSON and allows CORS (the shop's pages post
 //! browser tags from another origin).
 
 use std::collections::BTreeMap;
@@ -45,6 +45,7 @@ pub fn routes() -> Router<AppState> {
             get(browser_tags).post(add_browser_tag),
         )
         .merge(crate::inspect_ledger::routes())
+        .merge(crate::inspect_oauth::routes())
         .route(
             "/_sandbox/tags/{name}",
             get(crate::shop::tag_standins::script),

@@ -46,8 +46,6 @@ async fn dedup(State(state): State<AppState>, Query(q): Query<DedupQuery>) -> Re
 }
 
 async fn revoke_tokens(State(state): State<AppState>) -> Json<serde_json::Value> {
-    let mut google = lock(&state.google);
-    let revoked = google.tokens.len();
-    google.tokens.clear();
+    let revoked = lock(&state.google_oauth).revoke_access_tokens();
     Json(json!({ "revoked": revoked }))
 }

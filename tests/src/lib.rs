@@ -1,8 +1,9 @@
 //! `ar-sandbox`: what stands around the worker when it runs on one machine.
 //!
 //! - **Fake platforms** ([`platforms`]): Meta Conversions API, Google Ads API (click uploads,
-//!   conversion actions, search), Data Manager `events:ingest`, GA4 Measurement Protocol and
-//!   Google's OAuth token endpoint, validating as strictly as the real ones (per
+//!   conversion actions, search, the account list), Data Manager `events:ingest`, GA4
+//!   Measurement Protocol, and the authorization servers of both (Google's consent page and
+//!   token endpoint, Meta's login dialog and Graph reads), validating as strictly as the real ones (per
 //!   `shared/reference/*.md`) and answering with their real error shapes.
 //! - **Recording and inspection** ([`record`], [`counts`], [`inspect`], [`inspect_page`]): every
 //!   request, the platforms' own dedup counts, a `/_sandbox/` HTML page.
@@ -19,6 +20,7 @@ pub mod bench_shots;
 pub mod checks;
 pub mod clock;
 pub mod config;
+pub mod config_accounts;
 pub mod counts;
 pub mod dev_config;
 pub mod faults;
@@ -26,6 +28,7 @@ pub mod harness;
 pub mod html;
 pub mod inspect;
 pub mod inspect_ledger;
+pub mod inspect_oauth;
 pub mod inspect_page;
 pub mod load;
 pub mod platforms;

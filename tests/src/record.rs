@@ -23,20 +23,28 @@ const SECRET_HEADERS: [&str; 5] = [
 
 /// Query/form field names whose values are replaced by `[redacted]`. Not `client_id`: an OAuth
 /// client id is public, and GA4's `client_id` is the browser's identifier that inspection needs.
-pub const SECRET_FIELDS: [&str; 6] = [
+/// Authorization codes and PKCE verifiers are credentials too (a code plus the client secret
+/// mints tokens); `state` and `code_challenge` are not.
+pub const SECRET_FIELDS: [&str; 11] = [
     "access_token",
     "api_secret",
     "appsecret_proof",
     "client_secret",
     "refresh_token",
     "developer_token",
+    "code",
+    "code_verifier",
+    "fb_exchange_token",
+    "input_token",
+    "token",
 ];
 
 /// Which fake endpoint family a request went to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Platform {
-    /// Meta Conversions API (`/{version}/{pixel_id}/events`).
+    /// Meta Graph API: the Conversions API (`/{version}/{pixel_id}/events`) and the reads the
+    /// "Connect Meta" picker makes (`me`, `me/adaccounts`, `/{dataset_id}`).
     Meta,
     /// Google Ads API (click uploads, conversion actions, search).
     GoogleAds,
@@ -44,8 +52,10 @@ pub enum Platform {
     DataManager,
     /// GA4 Measurement Protocol (`/mp/collect`, `/debug/mp/collect`).
     Ga4,
-    /// Google's OAuth token endpoint (`/token`).
+    /// Google's authorization server: consent page, `/token`, `/revoke`.
     Oauth,
+    /// Meta's login: the `dialog/oauth` page, `oauth/access_token`, `debug_token`.
+    MetaOauth,
     /// The demo shop's fake `fbq` / `gtag` calls (`/_sandbox/browser-tags`).
     BrowserTags,
     /// A path no fake platform serves.
@@ -54,12 +64,13 @@ pub enum Platform {
 
 impl Platform {
     /// Every platform, in display order.
-    pub const ALL: [Self; 7] = [
+    pub const ALL: [Self; 8] = [
         Self::Meta,
         Self::GoogleAds,
         Self::DataManager,
         Self::Ga4,
         Self::Oauth,
+        Self::MetaOauth,
         Self::BrowserTags,
         Self::Unknown,
     ];
@@ -72,6 +83,7 @@ impl Platform {
             Self::DataManager => "data_manager",
             Self::Ga4 => "ga4",
             Self::Oauth => "oauth",
+            Self::MetaOauth => "meta_oauth",
             Self::BrowserTags => "browser_tags",
             Self::Unknown => "unknown",
         }

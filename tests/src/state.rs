@@ -1,5 +1,6 @@
 //! The state both listeners share: settings, clock, request log, counters, faults, the simulated
-//! Google Ads account and the demo shop's sessions.
+//! Google Ads account, the credentials the fake authorization servers issued and the demo shop's
+//! sessions.
 
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
@@ -8,6 +9,8 @@ use crate::config::SandboxConfig;
 use crate::counts::Counts;
 use crate::faults::Faults;
 use crate::platforms::google_account::GoogleAccount;
+use crate::platforms::google_grants::GoogleGrants;
+use crate::platforms::meta_grants::MetaGrants;
 use crate::record::Recorder;
 use crate::shop::session::ShopStore;
 
@@ -26,6 +29,10 @@ pub struct SandboxState {
     pub faults: Mutex<Faults>,
     /// The simulated Google Ads account.
     pub google: Mutex<GoogleAccount>,
+    /// Codes and tokens Google's fake authorization server issued.
+    pub google_oauth: Mutex<GoogleGrants>,
+    /// Codes and tokens Meta's fake login issued.
+    pub meta_oauth: Mutex<MetaGrants>,
     /// Demo shop sessions and orders.
     pub shop: Mutex<ShopStore>,
 }
@@ -43,17 +50,22 @@ impl SandboxState {
             counts: Mutex::default(),
             faults: Mutex::default(),
             google: Mutex::default(),
+            google_oauth: Mutex::default(),
+            meta_oauth: Mutex::default(),
             shop: Mutex::default(),
         })
     }
 
     /// `POST /_sandbox/reset`: forgets requests, counts, faults, clicks, order ids, created
-    /// conversion actions and the clock offset. Minted OAuth tokens and shop sessions stay valid.
+    /// conversion actions and the clock offset, and un-revokes the configured credentials.
+    /// Issued OAuth codes and tokens keep their state and shop sessions stay valid.
     pub fn reset(&self) {
         lock(&self.recorder).clear();
         lock(&self.counts).clear();
         lock(&self.faults).clear();
         lock(&self.google).reset();
+        lock(&self.google_oauth).reset();
+        lock(&self.meta_oauth).reset();
         self.clock.reset();
     }
 }

@@ -366,9 +366,11 @@ async fn oauth_rejects_bad_refresh_tokens_clients_and_grants() {
             401,
             "invalid_client",
         ),
+        // authorization_code is served now (sandbox_connect.rs); client_credentials is not a
+        // grant Google's token endpoint serves to web clients.
         (
             [
-                ("grant_type", "authorization_code"),
+                ("grant_type", "client_credentials"),
                 ("client_id", "sandbox-client-id"),
                 ("client_secret", "sandbox-client-secret"),
                 ("refresh_token", "sandbox-refresh-token"),

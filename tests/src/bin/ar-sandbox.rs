@@ -28,6 +28,10 @@ USAGE: ar-sandbox [OPTIONS]
                             accept uploadClickConversions from this customer (default: nobody,
                             CUSTOMER_NOT_ALLOWLISTED_FOR_THIS_FEATURE)
   --token-ttl <seconds>     OAuth access token lifetime (default 3599)
+  --google-redirect-uri <u> register a redirect URI on the fake Google OAuth client (repeatable;
+                            default: any http://127.0.0.1:<port> or http://localhost:<port>
+                            with the path /_ar/admin/connect/google/callback)
+  --meta-redirect-uri <u>   the same for the fake Meta app (path /_ar/admin/connect/meta/callback)
 ";
 
 struct Args {
@@ -77,6 +81,8 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Option<Args>, String>
             "--allowlist-click-uploads" => {
                 c.google_ads_allowlisted.push(value(&mut args, &flag)?);
             }
+            "--google-redirect-uri" => c.google_redirect_uris.push(value(&mut args, &flag)?),
+            "--meta-redirect-uri" => c.meta_redirect_uris.push(value(&mut args, &flag)?),
             "--token-ttl" => {
                 c.access_token_ttl_s = value(&mut args, &flag)?
                     .parse()

@@ -1,27 +1,51 @@
 //! A very small Google Ads Query Language subset for the fake `googleAds:search`: enough for a
 //! worker to list its conversion actions (reference/google.md §2, "Look up IDs: GAQL `SELECT
-//! conversion_action.id, conversion_action.name FROM conversion_action`").
+//! conversion_action.id, conversion_action.name FROM conversion_action`") and for the "Connect
+//! Google" picker to walk the account hierarchy (`SELECT customer_client.client_customer, …
+//! FROM customer_client WHERE customer_client.level <= 1`, the query of Google's
+//! get-account-hierarchy sample, developers.google.com/google-ads/api/docs/account-management/get-account-hierarchy).
 //!
-//! Supported: `SELECT a.b, … FROM conversion_action [WHERE f = 'v' AND f != 'v' AND f IN ('a','b')]
-//! [LIMIT n]`. `ORDER BY` is accepted and ignored. Anything else is a `queryError`.
+//! Supported: `SELECT r.f, … FROM conversion_action|customer_client [WHERE f = 'v' AND f != 'v'
+//! AND f IN ('a','b') AND f <= 1 …] [LIMIT n]`, every selected field of the `FROM` resource.
+//! `ORDER BY` is accepted and ignored. Anything else is a `queryError`.
 
 use serde_json::{Map, Value, json};
 
-use super::google_account::GoogleAccount;
 use super::google_error::AdsError;
 use crate::checks::snake_to_lower_camel;
+
+/// The resources the subset serves, and the key their rows sit under.
+const RESOURCES: [(&str, &str); 2] = [
+    ("conversion_action", "conversionAction"),
+    ("customer_client", "customerClient"),
+];
+
+/// A comparison operator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Op {
+    Eq,
+    Ne,
+    In,
+    NotIn,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+}
 
 /// One `WHERE` condition.
 #[derive(Debug, Clone)]
 struct Condition {
     field: String,
-    negate: bool,
+    op: Op,
     values: Vec<String>,
 }
 
 /// A parsed query.
 #[derive(Debug, Clone)]
 pub struct Query {
+    resource: &'static str,
+    row_key: &'static str,
     fields: Vec<String>,
     conditions: Vec<Condition>,
     limit: Option<usize>,
@@ -80,28 +104,36 @@ impl Query {
             Some((r, w)) => (r.trim().to_owned(), parse_conditions(w)?),
             None => (rest.trim().to_owned(), Vec::new()),
         };
-        if resource != "conversion_action" {
+        let Some((resource, row_key)) = RESOURCES.into_iter().find(|(r, _)| *r == resource) else {
             return Err(query_error(
                 "BAD_RESOURCE_TYPE_IN_FROM_CLAUSE",
-                "The sandbox only serves FROM conversion_action.",
+                "The sandbox only serves FROM conversion_action and FROM customer_client.",
             ));
-        }
+        };
         let fields: Vec<String> = select
             .split(',')
             .map(|f| f.trim().to_owned())
             .filter(|f| !f.is_empty())
             .collect();
-        if fields.is_empty() || fields.iter().any(|f| !f.starts_with("conversion_action.")) {
+        let prefix = format!("{resource}.");
+        if fields.is_empty() || fields.iter().any(|f| !f.starts_with(&prefix)) {
             return Err(query_error(
                 "PROHIBITED_FIELD_IN_SELECT_CLAUSE",
-                "Only conversion_action fields can be selected.",
+                &format!("Only {resource} fields can be selected."),
             ));
         }
         Ok(Self {
+            resource,
+            row_key,
             fields,
             conditions,
             limit,
         })
+    }
+
+    /// The `FROM` resource (`conversion_action`, `customer_client`).
+    pub fn resource(&self) -> &'static str {
+        self.resource
     }
 
     /// `conversionAction.id,conversionAction.name`
@@ -113,13 +145,13 @@ impl Query {
             .join(",")
     }
 
-    /// The matching rows, each `{"conversionAction": {resourceName, <selected fields>}}`.
-    pub fn run(&self, account: &GoogleAccount, customer: &str) -> Vec<Value> {
-        account
-            .actions
-            .iter()
-            .map(|a| a.to_json(customer))
-            .filter(|full| self.conditions.iter().all(|c| c.matches(full)))
+    /// The rows of `resources` (each a full REST resource) that match, with the selected fields
+    /// and `resourceName`, each as `{"<resource>": {…}}`.
+    pub fn run(&self, resources: impl IntoIterator<Item = Value>) -> Vec<Value> {
+        let prefix = format!("{}.", self.resource);
+        resources
+            .into_iter()
+            .filter(|full| self.conditions.iter().all(|c| c.matches(full, &prefix)))
             .take(self.limit.unwrap_or(usize::MAX))
             .map(|full| {
                 let mut picked = Map::new();
@@ -127,12 +159,12 @@ impl Query {
                     picked.insert("resourceName".into(), r.clone());
                 }
                 for f in &self.fields {
-                    let key = snake_to_lower_camel(f.trim_start_matches("conversion_action."));
+                    let key = snake_to_lower_camel(f.trim_start_matches(&prefix));
                     if let Some(v) = full.get(&key) {
                         picked.insert(key, v.clone());
                     }
                 }
-                json!({ "conversionAction": picked })
+                json!({ self.row_key: picked })
             })
             .collect()
     }
@@ -155,17 +187,15 @@ fn parse_conditions(text: &str) -> Result<Vec<Condition>, AdsError> {
 }
 
 fn parse_condition(text: &str) -> Result<Condition, AdsError> {
-    let bad = || {
-        query_error(
-            "UNEXPECTED_INPUT",
-            &format!("Cannot parse condition {text:?}."),
-        )
-    };
     let padded = format!(" {text} ");
     if let Some((field, list)) =
         split_keyword(&padded, "NOT IN").or_else(|| split_keyword(&padded, "IN"))
     {
-        let negate = padded.to_ascii_uppercase().contains(" NOT IN ");
+        let op = if padded.to_ascii_uppercase().contains(" NOT IN ") {
+            Op::NotIn
+        } else {
+            Op::In
+        };
         let values = list
             .trim()
             .trim_start_matches('(')
@@ -175,32 +205,98 @@ fn parse_condition(text: &str) -> Result<Condition, AdsError> {
             .collect();
         return Ok(Condition {
             field: field.trim().to_owned(),
-            negate,
+            op,
             values,
         });
     }
-    let (field, value, negate) = if let Some((f, v)) = text.split_once("!=") {
-        (f, v, true)
-    } else if let Some((f, v)) = text.split_once('=') {
-        (f, v, false)
-    } else {
-        return Err(bad());
+    // Two-character operators first, so `<=` is not read as `<` followed by `=`.
+    let operators = [
+        ("!=", Op::Ne),
+        ("<=", Op::Le),
+        (">=", Op::Ge),
+        ("=", Op::Eq),
+        ("<", Op::Lt),
+        (">", Op::Gt),
+    ];
+    let Some((field, value, op)) = operators
+        .iter()
+        .find_map(|(token, op)| text.split_once(token).map(|(f, v)| (f, v, *op)))
+    else {
+        return Err(query_error(
+            "UNEXPECTED_INPUT",
+            &format!("Cannot parse condition {text:?}."),
+        ));
     };
     Ok(Condition {
         field: field.trim().to_owned(),
-        negate,
+        op,
         values: vec![unquote(value)],
     })
 }
 
 impl Condition {
-    fn matches(&self, action: &Value) -> bool {
-        let key = snake_to_lower_camel(self.field.trim_start_matches("conversion_action."));
-        let actual = match action.get(&key) {
+    fn matches(&self, resource: &Value, prefix: &str) -> bool {
+        let key = snake_to_lower_camel(self.field.trim_start_matches(prefix));
+        let actual = match resource.get(&key) {
             Some(Value::String(s)) => s.clone(),
             Some(other) => other.to_string(),
             None => String::new(),
         };
-        self.values.contains(&actual) != self.negate
+        // GAQL writes booleans TRUE / FALSE; int64 fields come back as strings ("1").
+        let equal = |v: &String| {
+            v == &actual
+                || (matches!(resource.get(&key), Some(Value::Bool(_)))
+                    && v.eq_ignore_ascii_case(&actual))
+        };
+        let number = |s: &str| s.parse::<f64>().ok();
+        let compare = |want: fn(std::cmp::Ordering) -> bool| {
+            let value = self.values.first().and_then(|v| number(v));
+            match (number(&actual), value) {
+                (Some(a), Some(v)) => a.partial_cmp(&v).is_some_and(want),
+                _ => false,
+            }
+        };
+        match self.op {
+            Op::Eq | Op::In => self.values.iter().any(equal),
+            Op::Ne | Op::NotIn => !self.values.iter().any(equal),
+            Op::Lt => compare(std::cmp::Ordering::is_lt),
+            Op::Le => compare(std::cmp::Ordering::is_le),
+            Op::Gt => compare(std::cmp::Ordering::is_gt),
+            Op::Ge => compare(std::cmp::Ordering::is_ge),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn level_comparisons_filter_customer_clients() {
+        let q = Query::parse(
+            "SELECT customer_client.id, customer_client.level FROM customer_client \
+             WHERE customer_client.level <= 1 AND customer_client.manager = FALSE",
+        )
+        .unwrap_or_else(|e| panic!("{e:?}"));
+        let rows = [
+            json!({"id": "1", "level": "0", "manager": true}),
+            json!({"id": "2", "level": "1", "manager": false}),
+            json!({"id": "3", "level": "2", "manager": false}),
+        ];
+        let ids: Vec<Value> = q
+            .run(rows)
+            .into_iter()
+            .map(|r| r["customerClient"]["id"].clone())
+            .collect();
+        assert_eq!(ids, [json!("2")]);
+        assert_eq!(q.field_mask(), "customerClient.id,customerClient.level");
+    }
+
+    #[test]
+    fn fields_of_another_resource_cannot_be_selected() {
+        let e = Query::parse("SELECT conversion_action.id FROM customer_client")
+            .err()
+            .map(|e| e.code);
+        assert_eq!(e.as_deref(), Some("PROHIBITED_FIELD_IN_SELECT_CLAUSE"));
     }
 }

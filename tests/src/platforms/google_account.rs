@@ -1,5 +1,5 @@
-//! The one Google Ads account the sandbox simulates: its conversion actions, the clicks it knows,
-//! the order ids already used, and the access tokens its OAuth endpoint minted.
+//! The one Google Ads account the sandbox simulates: its conversion actions, the clicks it knows
+//! and the order ids already used (the OAuth credentials live in `google_grants`).
 //!
 //! Any 10-digit customer id addresses this account; resource names echo the id from the request
 //! path. Conversion actions are identified by their numeric id alone, as Google's validation
@@ -133,8 +133,6 @@ pub struct GoogleAccount {
     pub used_order_ids: HashSet<(u64, String)>,
     /// `(action id, click id, conversionDateTime)` already recorded (`CLICK_CONVERSION_ALREADY_EXISTS`).
     pub click_conversions: HashSet<(u64, String, String)>,
-    /// Minted access tokens → expiry (sandbox-clock Unix ms).
-    pub tokens: HashMap<String, i64>,
     /// Data Manager conversions by `(conversion action id, transactionId)`: their value, which an
     /// adjustment replaces (data-manager.md §3.1).
     pub dm_conversions: HashMap<(String, String), f64>,
@@ -153,7 +151,6 @@ impl Default for GoogleAccount {
             clicks: HashMap::new(),
             used_order_ids: HashSet::new(),
             click_conversions: HashSet::new(),
-            tokens: HashMap::new(),
             dm_conversions: HashMap::new(),
             dm_adjustments: Vec::new(),
             dm_requests: HashMap::new(),
@@ -162,14 +159,9 @@ impl Default for GoogleAccount {
 }
 
 impl GoogleAccount {
-    /// Back to the seeded actions with no clicks or order ids (minted tokens stay valid, so a
-    /// running worker's cached token keeps working across `POST /_sandbox/reset`).
+    /// Back to the seeded actions with no clicks or order ids.
     pub fn reset(&mut self) {
-        let tokens = std::mem::take(&mut self.tokens);
-        *self = Self {
-            tokens,
-            ..Self::default()
-        };
+        *self = Self::default();
     }
 
     /// The action with this numeric id.

@@ -47,7 +47,8 @@ pub fn customer_id(req: &PlatformRequest) -> String {
     raw.split(':').next().unwrap_or_default().to_owned()
 }
 
-/// Auth, developer token and customer id checks shared by every Google Ads endpoint.
+/// Auth, developer token, customer id and account-access checks shared by every Google Ads
+/// endpoint that names a customer.
 ///
 /// # Errors
 /// The outcome to answer.
@@ -58,16 +59,19 @@ pub fn check_request(
 ) -> Result<(), Box<Outcome>> {
     let version = api_version(req);
     let auth = check_bearer(state, req, Some(&version))
-        .and_then(|()| check_developer_token(state, req, &version));
-    if let Err(f) = auth {
-        return Err(Box::new(Outcome::rejected(
-            endpoint,
-            f.status,
-            f.body,
-            f.message,
-            vec![f.code],
-        )));
-    }
+        .and_then(|grantor| check_developer_token(state, req, &version).map(|()| grantor));
+    let grantor = match auth {
+        Ok(grantor) => grantor,
+        Err(f) => {
+            return Err(Box::new(Outcome::rejected(
+                endpoint,
+                f.status,
+                f.body,
+                f.message,
+                vec![f.code],
+            )));
+        }
+    };
     let customer = customer_id(req);
     // Customer ids are 10 digits without dashes (Segment strips them: reference/google.md §1.1).
     if customer.len() != 10 || !customer.bytes().all(|b| b.is_ascii_digit()) {
@@ -84,7 +88,7 @@ pub fn check_request(
             &[e],
         )));
     }
-    Ok(())
+    super::google_accounts::check_access(state, req, &grantor, &customer, endpoint)
 }
 
 /// A request-level Google Ads failure as an outcome.

@@ -1,7 +1,8 @@
 //! Fake Google Ads conversion-action management (reference/google.md §2):
 //! `POST /{version}/customers/{id}/conversionActions:mutate` (create / update / remove, with or
 //! without partial failure) and `POST /{version}/customers/{id}/googleAds:search` /
-//! `:searchStream` for `SELECT conversion_action.… FROM conversion_action [WHERE …]`.
+//! `:searchStream` for `SELECT conversion_action.… FROM conversion_action [WHERE …]` (and, for
+//! the account picker, `FROM customer_client`, served from `google_accounts`).
 //!
 //! The GAQL support is deliberately small: field selection, `=`/`!=`/`IN` conditions joined by
 //! `AND`, and `LIMIT`. Other resources answer `queryError`.
@@ -577,9 +578,21 @@ pub fn handle_search(state: &AppState, req: &PlatformRequest, stream: bool) -> O
         Ok(q) => q,
         Err(e) => return ads_rejected(endpoint, StatusCode::BAD_REQUEST, &version, &[e]),
     };
-    let account = lock(&state.google);
-    let rows = parsed.run(&account, &customer);
-    drop(account);
+    let rows = if parsed.resource() == "customer_client" {
+        parsed.run(super::google_accounts::customer_clients(
+            &state.config.google_ads_accounts,
+            &customer,
+        ))
+    } else {
+        let account = lock(&state.google);
+        let actions: Vec<Value> = account
+            .actions
+            .iter()
+            .map(|a| a.to_json(&customer))
+            .collect();
+        drop(account);
+        parsed.run(actions)
+    };
     let page = json!({ "results": rows, "fieldMask": parsed.field_mask(), "requestId": opaque_id("request", 22) });
     let response = if stream { json!([page]) } else { page };
     let mut o = Outcome::new(endpoint, StatusCode::OK, Some(response), Verdict::Accepted);

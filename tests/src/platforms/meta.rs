@@ -1,5 +1,8 @@
 //! Fake Meta Conversions API: `POST /{version}/{pixel_id}/events` (reference/meta-capi.md).
 //!
+//! Tokens are checked by `meta_grants` (configured, system-user or issued by the fake login;
+//! expired → 190/463, revoked → 190/458 or 460).
+//!
 //! Validates as strictly as Meta: one bad event rejects the whole batch (§5.1), answers in the
 //! Graph error envelope `{"error":{"message","type","code","error_subcode","fbtrace_id",…}}`
 //! (§5.2) and, on success, `{"events_received":N,"messages":[],"fbtrace_id":…}` (§1.6).
@@ -97,12 +100,17 @@ impl GraphError {
     }
 
     fn outcome(&self) -> Outcome {
+        self.outcome_at(ENDPOINT)
+    }
+
+    /// The rejection as the outcome of `endpoint`.
+    pub fn outcome_at(&self, endpoint: &str) -> Outcome {
         let error = self.user_msg.clone().map_or_else(
             || self.message.clone(),
             |m| format!("{}: {m}", self.message),
         );
         Outcome::rejected(
-            ENDPOINT,
+            endpoint,
             self.status,
             self.to_json(),
             error,
@@ -221,20 +229,12 @@ fn validate(state: &AppState, req: &PlatformRequest) -> Result<(Value, Vec<Value
                 .and_then(Value::as_str)
                 .map(str::to_owned)
         });
-    match token {
-        None => {
-            return Err(GraphError::new(
-                104,
-                "An access token is required to request this resource.",
-            ));
-        }
-        Some(t) if t != state.config.meta_access_token => {
-            return Err(GraphError::new(
-                190,
-                "Invalid OAuth access token - Cannot parse access token",
-            ));
-        }
-        Some(_) => {}
+    // The configured token, the system-user token, or a user token the fake login issued; a
+    // token held to the connected accounts may only post to their datasets (100/33 otherwise).
+    let info = super::meta_tokens::check_token(state, token.as_deref(), req.now_ms)?;
+    let pixel = req.segments.get(1).map(String::as_str).unwrap_or_default();
+    if !super::meta_tokens::may_use_dataset(state, &info, pixel) {
+        return Err(super::meta_tokens::no_such_object(pixel, "post"));
     }
     if let Some(key) = first_unknown_key(&body, &TOP_LEVEL_KEYS) {
         return Err(unexpected_key(key, "$"));

@@ -2,28 +2,43 @@
 //! way the real hosts do, applies injected faults, calls the platform module, records the request
 //! and answers.
 //!
-//! Routes (all `POST`):
-//! - Meta: `/{version}/{pixel_id}/events`
-//! - Google Ads: `/{version}/customers/{id}:uploadClickConversions`,
+//! Routes (by method and path; Graph API versions look like `v25.0`, Google Ads ones like `v22`):
+//! - Meta: `POST /{version}/{pixel_id}/events`; `GET /{version}/me`, `/{version}/me/adaccounts`,
+//!   `/{version}/{dataset_id}`
+//! - Meta login: `GET`/`POST /{version}/dialog/oauth` (HTML), `GET`/`POST
+//!   /{version}/oauth/access_token`, `GET /{version}/debug_token`
+//! - Google Ads: `POST /{version}/customers/{id}:uploadClickConversions`,
 //!   `/{version}/customers/{id}/conversionActions:mutate`,
-//!   `/{version}/customers/{id}/googleAds:search` (and `:searchStream`)
-//! - Data Manager: `/v1/events:ingest`
-//! - GA4: `/mp/collect`, `/debug/mp/collect`
-//! - OAuth: `/token`
+//!   `/{version}/customers/{id}/googleAds:search` (and `:searchStream`);
+//!   `GET /{version}/customers:listAccessibleCustomers`
+//! - Data Manager: `POST /v1/events:ingest`, `GET /v1/requestStatus:retrieve`
+//! - GA4: `POST /mp/collect`, `/debug/mp/collect`
+//! - Google OAuth: `GET`/`POST /o/oauth2/v2/auth` (HTML), `POST /token`, `POST /revoke`
+//!
+//! The two HTML pages are what a merchant's browser sees, so injected faults skip them.
 
 pub mod data_manager;
 pub mod data_manager_status;
 pub mod ga4;
 pub mod gaql;
 pub mod google_account;
+pub mod google_accounts;
 pub mod google_ads;
 pub mod google_ads_actions;
 pub mod google_ads_rows;
 pub mod google_auth;
+pub mod google_consent;
 pub mod google_error;
+pub mod google_grants;
+pub mod login_page;
 pub mod meta;
 pub mod meta_event;
+pub mod meta_grants;
+pub mod meta_graph;
+pub mod meta_login;
+pub mod meta_tokens;
 pub mod oauth;
+pub mod oauth_code;
 
 use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
@@ -130,6 +145,8 @@ pub struct Outcome {
     pub events: usize,
     /// Events accepted.
     pub accepted_events: usize,
+    /// An HTML page to answer instead of `response` (which is then only recorded).
+    pub page: Option<String>,
 }
 
 impl Outcome {
@@ -151,6 +168,7 @@ impl Outcome {
             event_ids: Vec::new(),
             events: 0,
             accepted_events: 0,
+            page: None,
         }
     }
 
@@ -169,32 +187,66 @@ impl Outcome {
     }
 }
 
-/// Which platform and operation a path belongs to.
+/// `v25.0`: a Graph API version (Google's are `v22`, without a dot).
+fn graph_version(segment: &str) -> bool {
+    segment
+        .strip_prefix('v')
+        .and_then(|v| v.split_once('.'))
+        .is_some_and(|(major, minor)| {
+            !major.is_empty()
+                && !minor.is_empty()
+                && major
+                    .bytes()
+                    .chain(minor.bytes())
+                    .all(|b| b.is_ascii_digit())
+        })
+}
+
+/// The operations that are pages a browser shows (no injected faults).
+const PAGES: [&str; 2] = ["auth", "dialog/oauth"];
+
+/// Which platform and operation a request belongs to.
 fn route(method: &Method, segments: &[&str]) -> Option<(Platform, &'static str)> {
-    if method == Method::GET && segments == ["v1", "requestStatus:retrieve"] {
-        return Some((Platform::DataManager, "requestStatus:retrieve"));
-    }
-    if method != Method::POST {
-        return None;
-    }
-    match segments {
-        ["token"] => Some((Platform::Oauth, "token")),
-        ["v1", "events:ingest"] => Some((Platform::DataManager, "events:ingest")),
-        ["mp", "collect"] => Some((Platform::Ga4, "collect")),
-        ["debug", "mp", "collect"] => Some((Platform::Ga4, "debug/collect")),
+    let get = method == Method::GET;
+    let post = method == Method::POST;
+    let routed = match segments {
+        ["v1", "requestStatus:retrieve"] if get => {
+            (Platform::DataManager, "requestStatus:retrieve")
+        }
+        ["o", "oauth2", "v2", "auth"] if get || post => (Platform::Oauth, "auth"),
+        ["token"] if post => (Platform::Oauth, "token"),
+        ["revoke"] if post => (Platform::Oauth, "revoke"),
+        [v, "customers:listAccessibleCustomers"] if get && !graph_version(v) => {
+            (Platform::GoogleAds, "listAccessibleCustomers")
+        }
+        [v, "dialog", "oauth"] if (get || post) && graph_version(v) => {
+            (Platform::MetaOauth, "dialog/oauth")
+        }
+        [v, "oauth", "access_token"] if (get || post) && graph_version(v) => {
+            (Platform::MetaOauth, "oauth/access_token")
+        }
+        [v, "debug_token"] if get && graph_version(v) => (Platform::MetaOauth, "debug_token"),
+        [v, "me"] if get && graph_version(v) => (Platform::Meta, "me"),
+        [v, "me", "adaccounts"] if get && graph_version(v) => (Platform::Meta, "me/adaccounts"),
+        [v, _] if get && graph_version(v) => (Platform::Meta, "dataset"),
+        _ if !post => return None,
+        ["v1", "events:ingest"] => (Platform::DataManager, "events:ingest"),
+        ["mp", "collect"] => (Platform::Ga4, "collect"),
+        ["debug", "mp", "collect"] => (Platform::Ga4, "debug/collect"),
         [_, "customers", c] if c.ends_with(":uploadClickConversions") => {
-            Some((Platform::GoogleAds, "uploadClickConversions"))
+            (Platform::GoogleAds, "uploadClickConversions")
         }
         [_, "customers", _, "conversionActions:mutate"] => {
-            Some((Platform::GoogleAds, "conversionActions:mutate"))
+            (Platform::GoogleAds, "conversionActions:mutate")
         }
-        [_, "customers", _, "googleAds:search"] => Some((Platform::GoogleAds, "googleAds:search")),
+        [_, "customers", _, "googleAds:search"] => (Platform::GoogleAds, "googleAds:search"),
         [_, "customers", _, "googleAds:searchStream"] => {
-            Some((Platform::GoogleAds, "googleAds:searchStream"))
+            (Platform::GoogleAds, "googleAds:searchStream")
         }
-        [_, _, "events"] => Some((Platform::Meta, "events")),
-        _ => None,
-    }
+        [_, _, "events"] => (Platform::Meta, "events"),
+        _ => return None,
+    };
+    Some(routed)
 }
 
 /// The platform listener's fallback handler: every non-`/_sandbox` path lands here.
@@ -228,7 +280,11 @@ pub async fn dispatch(State(state): State<AppState>, request: Request) -> Respon
     let (platform, outcome) = match routed {
         None => (Platform::Unknown, not_found(&req)),
         Some((platform, endpoint)) => {
-            let fault = lock(&state.faults).take(platform);
+            let fault = if PAGES.contains(&endpoint) {
+                None
+            } else {
+                lock(&state.faults).take(platform)
+            };
             let outcome = match fault {
                 Some(f) if f.kind == FaultKind::Timeout => {
                     tokio::time::sleep(f.delay()).await;
@@ -255,7 +311,13 @@ pub async fn dispatch(State(state): State<AppState>, request: Request) -> Respon
 
 fn handle(state: &AppState, platform: Platform, endpoint: &str, req: &PlatformRequest) -> Outcome {
     match (platform, endpoint) {
-        (Platform::Meta, _) => meta::handle(state, req),
+        (Platform::Meta, "events") => meta::handle(state, req),
+        (Platform::Meta, _) => meta_graph::handle_read(state, req, endpoint),
+        (Platform::MetaOauth, "dialog/oauth") => meta_login::handle_dialog(state, req),
+        (Platform::MetaOauth, "oauth/access_token") => meta_login::handle_access_token(state, req),
+        (Platform::MetaOauth, _) => meta_graph::handle_debug_token(state, req),
+        (Platform::Oauth, "auth") => google_consent::handle(state, req),
+        (Platform::Oauth, "revoke") => oauth::handle_revoke(state, req),
         (Platform::Oauth, _) => oauth::handle(state, req),
         (Platform::DataManager, "requestStatus:retrieve") => {
             data_manager_status::handle(state, req)
@@ -266,6 +328,9 @@ fn handle(state: &AppState, platform: Platform, endpoint: &str, req: &PlatformRe
         (Platform::GoogleAds, "uploadClickConversions") => google_ads::handle_upload(state, req),
         (Platform::GoogleAds, "conversionActions:mutate") => {
             google_ads_actions::handle_mutate(state, req)
+        }
+        (Platform::GoogleAds, "listAccessibleCustomers") => {
+            google_accounts::handle_list_accessible(state, req)
         }
         (Platform::GoogleAds, "googleAds:search") => {
             google_ads_actions::handle_search(state, req, false)
@@ -282,7 +347,7 @@ fn fault_outcome(
     req: &PlatformRequest,
 ) -> Outcome {
     let (status, body) = match platform {
-        Platform::Meta => meta::render_fault(fault),
+        Platform::Meta | Platform::MetaOauth => meta::render_fault(fault),
         Platform::GoogleAds => google_error::render_ads_fault(fault, &google_ads::api_version(req)),
         Platform::DataManager => data_manager::render_fault(fault),
         Platform::Ga4 => ga4::render_fault(fault),
@@ -309,7 +374,7 @@ fn not_found(req: &PlatformRequest) -> Outcome {
 }
 
 fn record(state: &AppState, platform: Platform, req: &PlatformRequest, outcome: &Outcome) {
-    let body = if platform == Platform::Oauth {
+    let body = if matches!(platform, Platform::Oauth | Platform::MetaOauth) {
         Value::String("[redacted]".into())
     } else {
         redact_body(&req.body_for_record())
@@ -339,9 +404,14 @@ fn record(state: &AppState, platform: Platform, req: &PlatformRequest, outcome: 
 }
 
 fn respond(outcome: Outcome) -> Response {
-    let mut response = match outcome.response {
-        Some(body) => (outcome.status, axum::Json(body)).into_response(),
-        None => (outcome.status, Body::empty()).into_response(),
+    let mut response = match (outcome.page, outcome.response) {
+        (Some(html), _) => (outcome.status, axum::response::Html(html)).into_response(),
+        // A redirect's `response` is only its note for the log.
+        (None, _) if outcome.status.is_redirection() => {
+            (outcome.status, Body::empty()).into_response()
+        }
+        (None, Some(body)) => (outcome.status, axum::Json(body)).into_response(),
+        (None, None) => (outcome.status, Body::empty()).into_response(),
     };
     for (name, value) in outcome.headers {
         if let Ok(value) = HeaderValue::from_str(&value) {

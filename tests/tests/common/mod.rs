@@ -5,6 +5,7 @@
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
 pub mod browser;
+pub mod connect;
 pub mod console_connect;
 
 use ar_sandbox::checks::sha256_hex;
