@@ -11,6 +11,7 @@
 #   google.md §N, Addendum X   docs/platforms/google.md
 #   peers.md §N                docs/platforms/peers.md
 #   data-manager.md §N         docs/platforms/data-manager.md
+#   oauth.md §N                docs/platforms/oauth.md
 #
 # Scans *.rs, *.js, *.toml, *.sql and *.md outside docs/, target/ and node_modules/. Prints each
 # unresolved citation as file:line and exits 1; otherwise prints how many citations resolved.
@@ -22,7 +23,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 # One citation: a file name, then one section or a list of them (", §N", " and §N", "/§N").
 section='(§[0-9]+(\.[0-9]+)*|Addendum [A-Z])'
-pattern="(\\b(DESIGN|design)(\\.md)?|\\b(meta-capi|google|peers|data-manager)\\.md)\`? ${section}((, | and |, and |/)${section})*"
+pattern="(\\b(DESIGN|design)(\\.md)?|\\b(meta-capi|google|peers|data-manager|oauth)\\.md)\`? ${section}((, | and |, and |/)${section})*"
 
 doc_for() {
   case "$1" in
@@ -31,6 +32,7 @@ doc_for() {
     google.md*) echo docs/platforms/google.md ;;
     peers.md*) echo docs/platforms/peers.md ;;
     data-manager.md*) echo docs/platforms/data-manager.md ;;
+    oauth.md*) echo docs/platforms/oauth.md ;;
   esac
 }
 

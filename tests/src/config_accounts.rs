@@ -5,7 +5,7 @@
 //! These are settings, not state: the "Connect Google" / "Connect Meta" pickers list them, and the
 //! Google Ads and Graph fakes check a connected user's calls against them. The sandbox's
 //! configured credentials (`google_refresh_token`, `meta_access_token`) predate the pickers and are
-//! not held to these lists (see `docs/platforms/oauth.md`).
+//! not held to these lists (oauth.md §9.3).
 
 use crate::config::DEFAULT_CUSTOMER_ID;
 

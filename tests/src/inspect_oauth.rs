@@ -8,7 +8,7 @@
 //!   `meta_access_token` and `meta_system_user_token`) stop working. Google refreshes then answer
 //!   `invalid_grant` "Token has been expired or revoked." and bearer calls 401; Meta answers
 //!   code 190 with subcode 458 (app removed, the default) or 460 (password changed).
-//!   `POST /_sandbox/reset` makes the configured credentials work again.
+//!   `POST /_sandbox/reset` makes the configured credentials work again (oauth.md §9.3).
 
 use axum::Json;
 use axum::Router;

@@ -3,7 +3,7 @@
 //! conversion_action.id, conversion_action.name FROM conversion_action`") and for the "Connect
 //! Google" picker to walk the account hierarchy (`SELECT customer_client.client_customer, …
 //! FROM customer_client WHERE customer_client.level <= 1`, the query of Google's
-//! get-account-hierarchy sample, developers.google.com/google-ads/api/docs/account-management/get-account-hierarchy).
+//! get-account-hierarchy sample, oauth.md §4.2).
 //!
 //! Supported: `SELECT r.f, … FROM conversion_action|customer_client [WHERE f = 'v' AND f != 'v'
 //! AND f IN ('a','b') AND f <= 1 …] [LIMIT n]`, every selected field of the `FROM` resource.

@@ -4,19 +4,21 @@
 //! - `GET /{version}/customers:listAccessibleCustomers` → `{"resourceNames":["customers/…"]}`,
 //!   the accounts the user reaches directly ("Returns resource names of customers directly
 //!   accessible by the user authenticating the call", CustomerService.ListAccessibleCustomers;
-//!   no customer id and no `login-customer-id` involved).
+//!   no customer id and no `login-customer-id` involved; oauth.md §4.1).
 //! - `customer_client` rows for `googleAds:search`: "A link between the given customer and a
 //!   client customer … All direct and indirect client customers are included, as well as the
 //!   manager itself"; `level` is the distance (0 = the account itself), `resource_name` is
-//!   `customers/{customer_id}/customerClients/{client_customer_id}` (`fields/customer_client`).
+//!   `customers/{customer_id}/customerClients/{client_customer_id}` (`fields/customer_client`,
+//!   oauth.md §4.2).
 //! - A connected user (a token from the consent flow) reaches a client account only through its
 //!   manager, named in `login-customer-id` (reference/google.md §1.1); otherwise
 //!   `authorizationError: USER_PERMISSION_DENIED` ("User doesn't have permission to access
 //!   customer. Note: If you're accessing a client customer, the manager's customer id must be set
-//!   in the 'login-customer-id' header."), or `INVALID_LOGIN_CUSTOMER_ID_SERVING_CUSTOMER_ID_COMBINATION`
-//!   when the header names the user's manager but the account is not under it
-//!   (`AuthorizationErrorEnum`). A malformed header is `headerError: INVALID_LOGIN_CUSTOMER_ID`. The configured refresh token's user keeps
-//!   addressing any 10-digit id, as before the hierarchy existed.
+//!   in the 'login-customer-id' header."), or
+//!   `INVALID_LOGIN_CUSTOMER_ID_SERVING_CUSTOMER_ID_COMBINATION` when the header names the user's
+//!   manager but the account is not under it (`AuthorizationErrorEnum`). A malformed header is
+//!   `headerError: INVALID_LOGIN_CUSTOMER_ID` (oauth.md §4.3). The configured refresh token's
+//!   user keeps addressing any 10-digit id, as before the hierarchy existed.
 
 use std::collections::VecDeque;
 

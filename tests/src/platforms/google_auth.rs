@@ -3,8 +3,8 @@
 //! live 3,600 s, reference/google.md §1.1). A token must also carry the API's scope (`adwords`
 //! for Google Ads, `datamanager` for Data Manager): the consent page lets a user untick one, and
 //! Google then answers `403 "Request had insufficient authentication scopes."` with the reason
-//! `ACCESS_TOKEN_SCOPE_INSUFFICIENT`. Google Ads also wants the `developer-token` header while the
-//! sandbox is configured with one (reference/google.md §1.1; see
+//! `ACCESS_TOKEN_SCOPE_INSUFFICIENT` (oauth.md §4.4). Google Ads also wants the `developer-token`
+//! header while the sandbox is configured with one (reference/google.md §1.1; see
 //! `SandboxConfig::google_developer_token`).
 
 use axum::http::{StatusCode, header};

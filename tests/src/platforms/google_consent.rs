@@ -1,14 +1,14 @@
 //! Google's fake consent screen: `GET /o/oauth2/v2/auth?client_id&redirect_uri&response_type=code
 //! &scope&access_type&prompt&state&code_challenge&code_challenge_method` (the web-server flow,
-//! developers.google.com/identity/protocols/oauth2/web-server, step 2) shows "Sandbox Google
-//! account", one checkbox per requested scope (Google's granular consent lets a user untick one)
-//! and two plain forms: **Allow** (`id=allow`) and **Cancel** (`id=cancel`). They post back to the
-//! same path, which checks the request again and answers (step 4):
+//! developers.google.com/identity/protocols/oauth2/web-server, step 2; oauth.md §1.1) shows
+//! "Sandbox Google account", one checkbox per requested scope (Google's granular consent lets a
+//! user untick one) and two plain forms: **Allow** (`id=allow`) and **Cancel** (`id=cancel`). They post back to the
+//! same path, which checks the request again and answers (step 4; oauth.md §1.2):
 //! - Allow → `302 redirect_uri?code=…&scope=…&state=…` (state echoed exactly);
 //! - Cancel, or every scope unticked → `302 redirect_uri?error=access_denied&state=…`.
 //!
 //! An invalid request gets Google's error page and never a redirect (sources in
-//! docs/platforms/oauth.md): `Error 400: invalid_request` (a missing parameter, a bad
+//! oauth.md §1.3): `Error 400: invalid_request` (a missing parameter, a bad
 //! `code_challenge_method`), `Error 401: invalid_client` ("The OAuth client was not found."),
 //! `Error 400: redirect_uri_mismatch`, `Error 400: unsupported_response_type`, `Error 400:
 //! invalid_scope`.

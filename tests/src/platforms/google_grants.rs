@@ -6,7 +6,7 @@
 //! carry nothing: every check is a lookup here. Revoking a refresh token revokes the access
 //! tokens minted from it, as Google's revocation endpoint does ("If the token is an access token
 //! and it has a corresponding refresh token, the refresh token will also be revoked",
-//! developers.google.com/identity/protocols/oauth2/web-server#tokenrevoke).
+//! developers.google.com/identity/protocols/oauth2/web-server#tokenrevoke; oauth.md §3).
 
 use std::collections::HashMap;
 

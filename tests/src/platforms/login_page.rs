@@ -4,7 +4,7 @@
 //!
 //! Both platforms compare the redirect URI exactly with the registered ones (Google: `Error 400:
 //! redirect_uri_mismatch`; Meta: "URL Blocked … not whitelisted in the app's Client OAuth
-//! Settings", docs/platforms/oauth.md). When nothing is registered the sandbox accepts a loopback
+//! Settings", oauth.md §1.3, §5.1). When nothing is registered the sandbox accepts a loopback
 //! callback on any port, since every test's worker listens on a port of its own.
 
 use axum::http::{StatusCode, header};

@@ -12,8 +12,9 @@
 //!   (access-tokens/debugging); an invalid input token comes back `is_valid: false` with its
 //!   `error`.
 //!
-//! The token comes as the `access_token` parameter or `Authorization: Bearer`. An unknown field
-//! answers "(#100) Tried accessing nonexisting field (…) on node type (…)".
+//! Sources: oauth.md §7. The token comes as the `access_token` parameter or `Authorization:
+//! Bearer`. An unknown field answers "(#100) Tried accessing nonexisting field (…) on node type
+//! (…)".
 
 use axum::http::StatusCode;
 use serde_json::{Map, Value, json};

@@ -1,18 +1,19 @@
-//! Meta's fake manual login flow (developers.facebook.com/docs/facebook-login/guides/advanced/manual-flow):
+//! Meta's fake manual login flow
+//! (developers.facebook.com/docs/facebook-login/guides/advanced/manual-flow):
 //!
 //! - `GET /{version}/dialog/oauth?client_id&redirect_uri&state&response_type=code&config_id=…`
 //!   (Facebook Login for Business) or `&scope=…` → "Sandbox Facebook — continue as Sandbox User"
 //!   with Continue (`id=allow`) and Cancel (`id=cancel`) forms posting back to the same path.
 //!   Continue → `302 redirect_uri?code=…&state=…#_=_`; Cancel → `redirect_uri?error=access_denied
 //!   &error_code=200&error_description=Permissions+error&error_reason=user_denied&state=…#_=_`
-//!   (Facebook appends `#_=_` to its login redirects). An unknown app or an unregistered
-//!   redirect URI gets an error page and no redirect.
+//!   (Facebook appends `#_=_` to its login redirects; oauth.md §5.1, §5.2). An unknown app or an
+//!   unregistered redirect URI gets an error page and no redirect.
 //! - `GET /{version}/oauth/access_token?client_id&redirect_uri&client_secret&code` → a short-lived
 //!   user token `{access_token, token_type:"bearer", expires_in}`;
 //!   `grant_type=fb_exchange_token&fb_exchange_token=…` → a long-lived one (about 60 days);
 //!   `grant_type=client_credentials` → the app token `{app_id}|{app_secret}`.
 //!
-//! Errors are Graph errors (sources in docs/platforms/oauth.md): 101 "Error validating
+//! Errors are Graph errors (oauth.md §6.1, §6.2): 101 "Error validating
 //! application. Invalid application ID.", 1 "Error validating client secret.", 100 "Invalid
 //! verification code format.", 100/36009 "This authorization code has been used.", 100/36008
 //! "Error validating verification code. Please make sure your `redirect_uri` is identical to the

@@ -11,7 +11,7 @@
 //!   session for security reasons.".
 //!
 //! No token at all is code 104 "An access token is required to request this resource."; a
-//! dataset the token may not use is 100/33. Sources in docs/platforms/oauth.md.
+//! dataset the token may not use is 100/33. Sources: oauth.md §8, §7.
 
 use time::{Date, Month, OffsetDateTime, UtcOffset};
 

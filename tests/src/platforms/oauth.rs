@@ -6,10 +6,11 @@
 //!   token_type:"Bearer", scope}`; minted tokens live `access_token_ttl_s` on the sandbox clock.
 //! - `grant_type=authorization_code` (with PKCE) — see `oauth_code`.
 //!
-//! `POST /revoke?token=…` revokes a refresh or access token and what is tied to it.
+//! `POST /revoke?token=…` revokes a refresh or access token and what is tied to it
+//! (oauth.md §3).
 //!
-//! Errors use OAuth 2's `{"error","error_description"}` with Google's wording (sources in
-//! docs/platforms/oauth.md): the client is authenticated first ("Could not determine client ID
+//! Errors use OAuth 2's `{"error","error_description"}` with Google's wording (oauth.md §2.2,
+//! §2.3): the client is authenticated first ("Could not determine client ID
 //! from request.", 401 `invalid_client` "The OAuth client was not found." / "Unauthorized",
 //! "`client_secret` is missing."), then the grant (`invalid_grant` "Bad Request" for an unknown
 //! refresh token, "Token has been expired or revoked." for a revoked one).

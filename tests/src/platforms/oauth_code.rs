@@ -2,7 +2,7 @@
 //! (developers.google.com/identity/protocols/oauth2/web-server, step 5) for
 //! `{access_token, expires_in, refresh_token, scope, token_type:"Bearer"}`.
 //!
-//! Rules, each with Google's answer (sources in docs/platforms/oauth.md):
+//! Rules, each with Google's answer (oauth.md §2.1, §2.2):
 //! - `code` and `redirect_uri` are required (`invalid_request` "Missing required parameter: …").
 //! - A code the server never issued: `invalid_grant` "Malformed auth code.".
 //! - A code already exchanged, or older than 10 minutes, or issued to another client:
