@@ -47,6 +47,7 @@ pub fn worker(sb: &Sandbox, extra: &[(&str, &str)]) -> Worker {
         ("META_LOGIN_CONFIG_ID", DEFAULT_META_LOGIN_CONFIG_ID),
         ("META_BASE_URL", &url),
         ("META_DIALOG_URL", &url),
+        ("META_TEST_EVENT_CODE", "TEST12345"),
     ];
     vars.retain(|(k, _)| !extra.iter().any(|(e, _)| e == k));
     vars.extend_from_slice(extra);
