@@ -16,7 +16,9 @@ fn readme() -> String {
 /// The "## Deploy" section.
 fn guide() -> String {
     let readme = readme();
-    let start = readme.find("\n## Deploy\n").expect("README has a Deploy section");
+    let start = readme
+        .find("\n## Deploy\n")
+        .expect("README has a Deploy section");
     let rest = &readme[start + 1..];
     let end = rest[3..].find("\n## ").map_or(rest.len(), |i| i + 3);
     rest[..end].to_owned()
@@ -93,20 +95,33 @@ fn every_offline_step_of_the_deploy_guide_runs_as_written() {
         }
         let out = run(&command);
         if command.contains("deploy --dry-run") {
-            for binding in ["env.DB", "env.KV", "env.EVENTS", "env.ASSETS", "env.COLLECT_LIMIT"] {
+            for binding in [
+                "env.DB",
+                "env.KV",
+                "env.EVENTS",
+                "env.ASSETS",
+                "env.COLLECT_LIMIT",
+            ] {
                 assert!(out.contains(binding), "{binding} missing:\n{out}");
             }
         }
     }
     // The migrations made the tables the console's connections need.
-    let out = run(
-        &format!(
-            "npx wrangler d1 execute DB --local --json --persist-to {} --command \"SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name\"",
-            state.0.display()
-        ),
-    );
-    for table in ["connect_flows", "connections", "credential_refusals", "events", "outbox"] {
-        assert!(out.contains(&format!("\"{table}\"")), "{table} missing:\n{out}");
+    let out = run(&format!(
+        "npx wrangler d1 execute DB --local --json --persist-to {} --command \"SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name\"",
+        state.0.display()
+    ));
+    for table in [
+        "connect_flows",
+        "connections",
+        "credential_refusals",
+        "events",
+        "outbox",
+    ] {
+        assert!(
+            out.contains(&format!("\"{table}\"")),
+            "{table} missing:\n{out}"
+        );
     }
 }
 
@@ -131,8 +146,14 @@ fn the_guides_route_on_the_shops_own_host_deploys_in_a_dry_run() {
             continue;
         }
         let line = line
-            .replace("\"worker/build/index.js\"", &format!("{:?}", root.join("worker/build/index.js")))
-            .replace("\"build/pixel\"", &format!("{:?}", root.join("build/pixel")))
+            .replace(
+                "\"worker/build/index.js\"",
+                &format!("{:?}", root.join("worker/build/index.js")),
+            )
+            .replace(
+                "\"build/pixel\"",
+                &format!("{:?}", root.join("build/pixel")),
+            )
             .replace("\"migrations\"", &format!("{:?}", root.join("migrations")));
         config.push_str(&line);
         config.push('\n');
@@ -146,13 +167,11 @@ fn the_guides_route_on_the_shops_own_host_deploys_in_a_dry_run() {
     let dir = TempDir::new("deploy-guide-route");
     let path = dir.0.join("wrangler.toml");
     std::fs::write(&path, config).unwrap();
-    let out = run(
-        &format!(
-            "npx wrangler deploy --dry-run -c {} --outdir {}",
-            path.display(),
-            dir.0.join("bundle").display()
-        ),
-    );
+    let out = run(&format!(
+        "npx wrangler deploy --dry-run -c {} --outdir {}",
+        path.display(),
+        dir.0.join("bundle").display()
+    ));
     assert!(out.contains("--dry-run: exiting now"), "{out}");
 }
 
@@ -177,16 +196,31 @@ fn the_guide_creates_what_wrangler_toml_binds_and_sets_every_secret_the_worker_n
         .filter_map(|c| c.split("wrangler secret put ").nth(1))
         .map(|n| n.trim().to_owned())
         .collect();
-    for needed in ["AR_SERVER_SECRET", "ADMIN_TOKEN", "CREDENTIALS_KEY", "GOOGLE_CLIENT_SECRET", "META_APP_SECRET"] {
-        assert!(secrets.iter().any(|s| s == needed), "the guide sets {needed}: {secrets:?}");
+    for needed in [
+        "AR_SERVER_SECRET",
+        "ADMIN_TOKEN",
+        "CREDENTIALS_KEY",
+        "GOOGLE_CLIENT_SECRET",
+        "META_APP_SECRET",
+    ] {
+        assert!(
+            secrets.iter().any(|s| s == needed),
+            "the guide sets {needed}: {secrets:?}"
+        );
     }
     // Each is refused in wrangler.toml by check-config and starred (secret) in README's table.
     let check = std::fs::read_to_string(repo_root().join("scripts/check-config.sh")).unwrap();
     let readme = readme();
     for s in &secrets {
         if s != "GOOGLE_CLIENT_ID" {
-            assert!(check.contains(s.as_str()), "scripts/check-config.sh refuses {s}");
+            assert!(
+                check.contains(s.as_str()),
+                "scripts/check-config.sh refuses {s}"
+            );
         }
-        assert!(readme.contains(&format!("`{s}`*")), "README Configuration marks {s} as a secret");
+        assert!(
+            readme.contains(&format!("`{s}`*")),
+            "README Configuration marks {s} as a secret"
+        );
     }
 }

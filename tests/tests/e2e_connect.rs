@@ -36,6 +36,10 @@ fn credential_markers() -> Vec<&'static str> {
         "1//0sbx",
         "ya29.sandbox-",
         "EAASbx",
+        // One-time authorization codes (Google `4/0Sbx…`, Meta `AQSbx…`) too.
+        "4/0Sbx",
+        "4%2F0Sbx",
+        "AQSbx",
         DEFAULT_META_SYSTEM_USER_TOKEN,
         DEFAULT_GOOGLE_CLIENT_SECRET,
         DEFAULT_META_APP_SECRET,
@@ -65,7 +69,11 @@ async fn purchase(worker: &Worker, order: &str) {
         "consent": {"ad_storage": "granted", "ad_user_data": "granted",
                     "ad_personalization": "granted", "analytics_storage": "granted"}}]});
     let (status, answer) = common::post_signed_events(&worker.base_url, SECRET, &body).await;
-    assert_eq!((status, answer["rejected"].clone()), (200, json!(0)), "{answer}");
+    assert_eq!(
+        (status, answer["rejected"].clone()),
+        (200, json!(0)),
+        "{answer}"
+    );
 }
 
 /// Accepted copies of `order` per platform: Meta events and Data Manager events.
@@ -162,16 +170,32 @@ async fn connected_accounts_deliver_pause_when_revoked_and_deliver_once_after_re
 
     // Connect: Google's shop account is reached through its manager; Meta by a system user.
     let outcome = connect_google(&client, &worker, DEFAULT_CUSTOMER_ID).await;
-    assert!(outcome.contains("Google connected: Sandbox Shop (1234567890)"), "{outcome}");
+    assert!(
+        outcome.contains("Google connected: Sandbox Shop (1234567890)"),
+        "{outcome}"
+    );
     pages.push(page_source(&client).await);
-    let outcome = paste_meta_token(&client, &worker, DEFAULT_META_SYSTEM_USER_TOKEN, DEFAULT_META_PIXEL_ID).await;
+    let outcome = paste_meta_token(
+        &client,
+        &worker,
+        DEFAULT_META_SYSTEM_USER_TOKEN,
+        DEFAULT_META_PIXEL_ID,
+    )
+    .await;
     assert!(outcome.contains("Meta connected"), "{outcome}");
     states_become(&client, &worker, ("connected", "connected")).await;
     let line = text_of(&client, "#google-connection").await;
-    assert!(line.contains(&format!("through manager {DEFAULT_MANAGER_ID}")), "{line}");
+    assert!(
+        line.contains(&format!("through manager {DEFAULT_MANAGER_ID}")),
+        "{line}"
+    );
     pages.push(page_source(&client).await);
     let h = health(&worker).await;
-    assert_eq!(connection(&h, "google")["connection"]["login_id"], DEFAULT_MANAGER_ID, "{h:#}");
+    assert_eq!(
+        connection(&h, "google")["connection"]["login_id"],
+        DEFAULT_MANAGER_ID,
+        "{h:#}"
+    );
     assert_eq!(h["config"]["platforms"]["meta"], true, "{h:#}");
 
     // Send test: every connected platform's test mode accepts the event.
@@ -183,7 +207,10 @@ async fn connected_accounts_deliver_pause_when_revoked_and_deliver_once_after_re
     pages.push(page_source(&client).await);
 
     purchase(&worker, "cx-1").await;
-    until(&worker, "cx-1 delivered to both", async || accepted(&sb, "cx-1").await == (1, 1)).await;
+    until(&worker, "cx-1 delivered to both", async || {
+        accepted(&sb, "cx-1").await == (1, 1)
+    })
+    .await;
 
     // The merchant removes access: Meta answers 190, Google's refresh invalid_grant.
     revoke(&sb, "meta").await;
@@ -191,13 +218,26 @@ async fn connected_accounts_deliver_pause_when_revoked_and_deliver_once_after_re
     purchase(&worker, "cx-2").await;
     until(&worker, "both platforms paused", async || {
         let h = health(&worker).await;
-        connection(&h, "google")["state"] == "reconnect" && connection(&h, "meta")["state"] == "reconnect"
+        connection(&h, "google")["state"] == "reconnect"
+            && connection(&h, "meta")["state"] == "reconnect"
     })
     .await;
     let h = health(&worker).await;
     assert_eq!(h["ok"], false, "{h:#}");
-    assert!(connection(&h, "meta")["reason"].as_str().unwrap().contains("190"), "{h:#}");
-    assert!(connection(&h, "google")["reason"].as_str().unwrap().contains("invalid_grant"), "{h:#}");
+    assert!(
+        connection(&h, "meta")["reason"]
+            .as_str()
+            .unwrap()
+            .contains("190"),
+        "{h:#}"
+    );
+    assert!(
+        connection(&h, "google")["reason"]
+            .as_str()
+            .unwrap()
+            .contains("invalid_grant"),
+        "{h:#}"
+    );
     states_become(&client, &worker, ("reconnect", "reconnect")).await;
     pages.push(page_source(&client).await);
     // The purchase waits: pending, no attempt counted, nothing accepted, flush after flush.
@@ -206,7 +246,10 @@ async fn connected_accounts_deliver_pause_when_revoked_and_deliver_once_after_re
     }
     let rows = rows_of(&worker, "cx-2");
     for platform in ["data_manager", "meta"] {
-        let row = rows.iter().find(|r| r.0 == platform).unwrap_or_else(|| panic!("{rows:?}"));
+        let row = rows
+            .iter()
+            .find(|r| r.0 == platform)
+            .unwrap_or_else(|| panic!("{rows:?}"));
         assert_eq!((row.1.as_str(), row.2), ("pending", 0), "{rows:?}");
     }
     assert_eq!(accepted(&sb, "cx-2").await, (0, 0));
@@ -216,7 +259,10 @@ async fn connected_accounts_deliver_pause_when_revoked_and_deliver_once_after_re
     assert!(outcome.contains("Google connected"), "{outcome}");
     let outcome = connect_meta(&client, &worker, DEFAULT_META_PIXEL_ID).await;
     assert!(outcome.contains("Meta connected"), "{outcome}");
-    until(&worker, "cx-2 delivered after reconnecting", async || accepted(&sb, "cx-2").await == (1, 1)).await;
+    until(&worker, "cx-2 delivered after reconnecting", async || {
+        accepted(&sb, "cx-2").await == (1, 1)
+    })
+    .await;
     for _ in 0..3 {
         common::cron(&worker.base_url).await;
     }

@@ -9,7 +9,9 @@
 
 mod common;
 
-use ar_sandbox::config::{DEFAULT_CUSTOMER_ID, DEFAULT_GOOGLE_CLIENT_ID, DEFAULT_META_SYSTEM_USER_TOKEN};
+use ar_sandbox::config::{
+    DEFAULT_CUSTOMER_ID, DEFAULT_GOOGLE_CLIENT_ID, DEFAULT_META_SYSTEM_USER_TOKEN,
+};
 use ar_sandbox::config_accounts::DEFAULT_META_PIXEL_ID;
 use ar_sandbox::harness::{ChromeDriver, Worker};
 use ar_shared::connect::pkce::challenge_of;
@@ -25,12 +27,18 @@ fn connections(worker: &Worker) -> u64 {
 }
 
 fn granted_flows(worker: &Worker) -> u64 {
-    count(worker, "SELECT COUNT(*) AS n FROM connect_flows WHERE stage <> 'started'")
+    count(
+        worker,
+        "SELECT COUNT(*) AS n FROM connect_flows WHERE stage <> 'started'",
+    )
 }
 
 /// Goes to `path` on the worker and returns the console's problem line.
 async fn problem_at(client: &Client, worker: &Worker, path: &str) -> String {
-    client.goto(&format!("{}{path}", worker.base_url)).await.unwrap();
+    client
+        .goto(&format!("{}{path}", worker.base_url))
+        .await
+        .unwrap();
     text_of(client, "#connect-problem").await
 }
 
@@ -44,7 +52,10 @@ fn query_param(url: &str, name: &str) -> String {
 
 /// Starts Connect Google and stops on the consent page; returns its URL (with our `state`).
 async fn consent_page(client: &Client, worker: &Worker) -> String {
-    client.goto(&format!("{}/_ar/admin", worker.base_url)).await.unwrap();
+    client
+        .goto(&format!("{}/_ar/admin", worker.base_url))
+        .await
+        .unwrap();
     common::browser::click(client, "#google-connect").await;
     wait_for(client, "#allow").await;
     client.current_url().await.unwrap().to_string()
@@ -59,7 +70,12 @@ async fn bad_sign_ins_fail_with_a_clear_message_and_store_nothing() {
     sign_in(&client, &worker).await;
 
     // RFC 6749 §10.12: a state we never issued (a forged callback) is refused.
-    let p = problem_at(&client, &worker, "/_ar/admin/connect/google/callback?code=4/0Sbxforged&state=not-ours").await;
+    let p = problem_at(
+        &client,
+        &worker,
+        "/_ar/admin/connect/google/callback?code=4/0Sbxforged&state=not-ours",
+    )
+    .await;
     assert!(p.contains("unknown, expired or was already used"), "{p}");
 
     // RFC 7636 §1: a code issued for another verifier (an attacker's, injected into our callback
@@ -67,7 +83,10 @@ async fn bad_sign_ins_fail_with_a_clear_message_and_store_nothing() {
     let ours = consent_page(&client, &worker).await;
     let our_state = query_param(&ours, "state");
     let attacker = ours
-        .replace(&query_param(&ours, "code_challenge"), &challenge_of("attacker-verifier-0123456789012345678901234"))
+        .replace(
+            &query_param(&ours, "code_challenge"),
+            &challenge_of("attacker-verifier-0123456789012345678901234"),
+        )
         .replace(&format!("state={our_state}"), "state=attacker");
     assert!(attacker.contains(DEFAULT_GOOGLE_CLIENT_ID));
     client.goto(&attacker).await.unwrap();
@@ -78,7 +97,10 @@ async fn bad_sign_ins_fail_with_a_clear_message_and_store_nothing() {
     let injected = query_param(client.current_url().await.unwrap().as_str(), "code");
     let callback = format!("/_ar/admin/connect/google/callback?code={injected}&state={our_state}");
     let p = problem_at(&client, &worker, &callback).await;
-    assert!(p.contains("Google refused the authorization code: invalid_grant"), "{p}");
+    assert!(
+        p.contains("Google refused the authorization code: invalid_grant"),
+        "{p}"
+    );
     // That flow is used up: the same callback again is refused before any exchange.
     let p = problem_at(&client, &worker, &callback).await;
     assert!(p.contains("unknown, expired or was already used"), "{p}");
@@ -113,9 +135,18 @@ async fn bad_sign_ins_fail_with_a_clear_message_and_store_nothing() {
 
     // A pasted token that is not one: refused before any call is saved.
     let p = {
-        client.goto(&format!("{}/_ar/admin", worker.base_url)).await.unwrap();
-        let field = client.find(fantoccini::Locator::Css("#meta-token")).await.unwrap();
-        field.send_keys("not-a-meta-token-but-long-enough-to-try").await.unwrap();
+        client
+            .goto(&format!("{}/_ar/admin", worker.base_url))
+            .await
+            .unwrap();
+        let field = client
+            .find(fantoccini::Locator::Css("#meta-token"))
+            .await
+            .unwrap();
+        field
+            .send_keys("not-a-meta-token-but-long-enough-to-try")
+            .await
+            .unwrap();
         common::browser::click(&client, "#meta-paste").await;
         text_of(&client, "#connect-problem").await
     };
@@ -124,7 +155,13 @@ async fn bad_sign_ins_fail_with_a_clear_message_and_store_nothing() {
 
     // AES-GCM with the account as associated data: an altered ciphertext, or one moved to
     // another dataset's row, does not open; the console says so and Meta is off.
-    let outcome = paste_meta_token(&client, &worker, DEFAULT_META_SYSTEM_USER_TOKEN, DEFAULT_META_PIXEL_ID).await;
+    let outcome = paste_meta_token(
+        &client,
+        &worker,
+        DEFAULT_META_SYSTEM_USER_TOKEN,
+        DEFAULT_META_PIXEL_ID,
+    )
+    .await;
     assert!(outcome.contains("Meta connected"), "{outcome}");
     states_become(&client, &worker, ("connected", "connected")).await;
     let sealed = worker.d1("SELECT sealed FROM connections WHERE provider = 'meta'")[0]["sealed"]
@@ -132,8 +169,14 @@ async fn bad_sign_ins_fail_with_a_clear_message_and_store_nothing() {
         .unwrap()
         .to_owned();
     let last = sealed.chars().last().unwrap();
-    let flipped = format!("{}{}", &sealed[..sealed.len() - 1], if last == 'A' { 'B' } else { 'A' });
-    worker.d1(&format!("UPDATE connections SET sealed = '{flipped}' WHERE provider = 'meta'"));
+    let flipped = format!(
+        "{}{}",
+        &sealed[..sealed.len() - 1],
+        if last == 'A' { 'B' } else { 'A' }
+    );
+    worker.d1(&format!(
+        "UPDATE connections SET sealed = '{flipped}' WHERE provider = 'meta'"
+    ));
     states_become(&client, &worker, ("connected", "not connected")).await;
     let line = text_of(&client, "#meta-connection").await;
     assert!(line.contains("does not open"), "{line}");

@@ -41,7 +41,10 @@ pub fn worker(sb: &Sandbox, extra: &[(&str, &str)]) -> Worker {
         ("GOOGLE_ADS_DEVELOPER_TOKEN", DEFAULT_GOOGLE_DEVELOPER_TOKEN),
         ("DATA_MANAGER_BASE_URL", &url),
         // The sandbox's seeded UPLOAD_CLICKS purchase action.
-        ("GOOGLE_CONVERSION_ACTIONS", "transaction.purchase=1001:upload_clicks"),
+        (
+            "GOOGLE_CONVERSION_ACTIONS",
+            "transaction.purchase=1001:upload_clicks",
+        ),
         ("META_APP_ID", DEFAULT_META_APP_ID),
         ("META_APP_SECRET", DEFAULT_META_APP_SECRET),
         ("META_LOGIN_CONFIG_ID", DEFAULT_META_LOGIN_CONFIG_ID),
@@ -119,7 +122,10 @@ pub async fn states_become(client: &Client, worker: &Worker, want: (&str, &str))
         if (g.as_str(), m.as_str()) == want {
             return;
         }
-        assert!(std::time::Instant::now() < deadline, "states stay ({g}, {m}), want {want:?}");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "states stay ({g}, {m}), want {want:?}"
+        );
         tokio::time::sleep(Duration::from_millis(300)).await;
     }
 }
@@ -155,7 +161,12 @@ pub async fn connect_meta(client: &Client, worker: &Worker, dataset: &str) -> St
 }
 
 /// Connect Meta with a pasted system-user token, then `dataset`.
-pub async fn paste_meta_token(client: &Client, worker: &Worker, token: &str, dataset: &str) -> String {
+pub async fn paste_meta_token(
+    client: &Client,
+    worker: &Worker,
+    token: &str,
+    dataset: &str,
+) -> String {
     client
         .goto(&format!("{}/_ar/admin", worker.base_url))
         .await
