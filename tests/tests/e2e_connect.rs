@@ -158,6 +158,132 @@ async fn until(worker: &Worker, what: &str, mut check: impl AsyncFnMut() -> bool
     }
 }
 
+/// Step 1: connect Google (its shop account is reached through the manager) and Meta (a
+/// system user's token, pasted); both connected, the console and `/_ar/health` say so.
+async fn connect_both(client: &Client, worker: &Worker, pages: &mut Vec<String>) {
+    states_become(client, worker, ("not connected", "not connected")).await;
+    let outcome = connect_google(client, worker, DEFAULT_CUSTOMER_ID).await;
+    assert!(
+        outcome.contains("Google connected: Sandbox Shop (1234567890)"),
+        "{outcome}"
+    );
+    pages.push(page_source(client).await);
+    let outcome = paste_meta_token(
+        client,
+        worker,
+        DEFAULT_META_SYSTEM_USER_TOKEN,
+        DEFAULT_META_PIXEL_ID,
+    )
+    .await;
+    assert!(outcome.contains("Meta connected"), "{outcome}");
+    states_become(client, worker, ("connected", "connected")).await;
+    let line = text_of(client, "#google-connection").await;
+    assert!(
+        line.contains(&format!("through manager {DEFAULT_MANAGER_ID}")),
+        "{line}"
+    );
+    pages.push(page_source(client).await);
+    let h = health(worker).await;
+    assert_eq!(
+        connection(&h, "google")["connection"]["login_id"],
+        DEFAULT_MANAGER_ID,
+        "{h:#}"
+    );
+    assert_eq!(h["config"]["platforms"]["meta"], true, "{h:#}");
+}
+
+/// Step 2: Send test reaches every connected platform's test mode; a purchase is delivered.
+async fn send_test_and_a_purchase(
+    sb: &Sandbox,
+    client: &Client,
+    worker: &Worker,
+    pages: &mut Vec<String>,
+) {
+    common::browser::click(client, "#send-test").await;
+    let answer = text_of(client, "#test-meta").await;
+    assert!(answer.contains("accepted by the test mode"), "{answer}");
+    let answer = text_of(client, "#test-data_manager").await;
+    assert!(answer.contains("accepted by the test mode"), "{answer}");
+    pages.push(page_source(client).await);
+    purchase(worker, "cx-1").await;
+    until(worker, "cx-1 delivered to both", async || {
+        accepted(sb, "cx-1").await == (1, 1)
+    })
+    .await;
+}
+
+/// Step 3: the merchant removes access (Meta answers 190, Google's refresh `invalid_grant`):
+/// both turn to "reconnect" and a purchase waits — pending, no attempt, nothing sent — flush
+/// after flush.
+async fn revoked_platforms_pause(
+    sb: &Sandbox,
+    client: &Client,
+    worker: &Worker,
+    pages: &mut Vec<String>,
+) {
+    revoke(sb, "meta").await;
+    revoke(sb, "google").await;
+    purchase(worker, "cx-2").await;
+    until(worker, "both platforms paused", async || {
+        let h = health(worker).await;
+        connection(&h, "google")["state"] == "reconnect"
+            && connection(&h, "meta")["state"] == "reconnect"
+    })
+    .await;
+    let h = health(worker).await;
+    assert_eq!(h["ok"], false, "{h:#}");
+    let reason = |p: &str| {
+        connection(&h, p)["reason"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    };
+    assert!(reason("meta").contains("190"), "{h:#}");
+    assert!(reason("google").contains("invalid_grant"), "{h:#}");
+    states_become(client, worker, ("reconnect", "reconnect")).await;
+    pages.push(page_source(client).await);
+    for _ in 0..3 {
+        common::cron(&worker.base_url).await;
+    }
+    let rows = rows_of(worker, "cx-2");
+    for platform in ["data_manager", "meta"] {
+        let row = rows
+            .iter()
+            .find(|r| r.0 == platform)
+            .unwrap_or_else(|| panic!("{rows:?}"));
+        assert_eq!((row.1.as_str(), row.2), ("pending", 0), "{rows:?}");
+    }
+    assert_eq!(accepted(sb, "cx-2").await, (0, 0));
+}
+
+/// Step 4: reconnect (Google again, Meta through Facebook Login this time): the waiting
+/// purchase goes out, exactly once per platform; the login token's expiry is shown.
+async fn reconnected_platforms_deliver_once(
+    sb: &Sandbox,
+    client: &Client,
+    worker: &Worker,
+    pages: &mut Vec<String>,
+) {
+    let outcome = connect_google(client, worker, DEFAULT_CUSTOMER_ID).await;
+    assert!(outcome.contains("Google connected"), "{outcome}");
+    let outcome = connect_meta(client, worker, DEFAULT_META_PIXEL_ID).await;
+    assert!(outcome.contains("Meta connected"), "{outcome}");
+    until(worker, "cx-2 delivered after reconnecting", async || {
+        accepted(sb, "cx-2").await == (1, 1)
+    })
+    .await;
+    for _ in 0..3 {
+        common::cron(&worker.base_url).await;
+    }
+    assert_eq!(accepted(sb, "cx-2").await, (1, 1), "exactly once");
+    assert_eq!(accepted(sb, "cx-1").await, (1, 1), "exactly once");
+    // A login user token lasts about 60 days: its expiry is shown.
+    states_become(client, worker, ("connected", "connected")).await;
+    let line = text_of(client, "#meta-connection").await;
+    assert!(line.contains("token expires"), "{line}");
+    pages.push(page_source(client).await);
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn connected_accounts_deliver_pause_when_revoked_and_deliver_once_after_reconnecting() {
     let sb = common::sandbox().await;
@@ -166,113 +292,10 @@ async fn connected_accounts_deliver_pause_when_revoked_and_deliver_once_after_re
     let client = common::browser::browser(&driver).await;
     let mut pages = Vec::new();
     sign_in(&client, &worker).await;
-    states_become(&client, &worker, ("not connected", "not connected")).await;
-
-    // Connect: Google's shop account is reached through its manager; Meta by a system user.
-    let outcome = connect_google(&client, &worker, DEFAULT_CUSTOMER_ID).await;
-    assert!(
-        outcome.contains("Google connected: Sandbox Shop (1234567890)"),
-        "{outcome}"
-    );
-    pages.push(page_source(&client).await);
-    let outcome = paste_meta_token(
-        &client,
-        &worker,
-        DEFAULT_META_SYSTEM_USER_TOKEN,
-        DEFAULT_META_PIXEL_ID,
-    )
-    .await;
-    assert!(outcome.contains("Meta connected"), "{outcome}");
-    states_become(&client, &worker, ("connected", "connected")).await;
-    let line = text_of(&client, "#google-connection").await;
-    assert!(
-        line.contains(&format!("through manager {DEFAULT_MANAGER_ID}")),
-        "{line}"
-    );
-    pages.push(page_source(&client).await);
-    let h = health(&worker).await;
-    assert_eq!(
-        connection(&h, "google")["connection"]["login_id"],
-        DEFAULT_MANAGER_ID,
-        "{h:#}"
-    );
-    assert_eq!(h["config"]["platforms"]["meta"], true, "{h:#}");
-
-    // Send test: every connected platform's test mode accepts the event.
-    common::browser::click(&client, "#send-test").await;
-    let answer = text_of(&client, "#test-meta").await;
-    assert!(answer.contains("accepted by the test mode"), "{answer}");
-    let answer = text_of(&client, "#test-data_manager").await;
-    assert!(answer.contains("accepted by the test mode"), "{answer}");
-    pages.push(page_source(&client).await);
-
-    purchase(&worker, "cx-1").await;
-    until(&worker, "cx-1 delivered to both", async || {
-        accepted(&sb, "cx-1").await == (1, 1)
-    })
-    .await;
-
-    // The merchant removes access: Meta answers 190, Google's refresh invalid_grant.
-    revoke(&sb, "meta").await;
-    revoke(&sb, "google").await;
-    purchase(&worker, "cx-2").await;
-    until(&worker, "both platforms paused", async || {
-        let h = health(&worker).await;
-        connection(&h, "google")["state"] == "reconnect"
-            && connection(&h, "meta")["state"] == "reconnect"
-    })
-    .await;
-    let h = health(&worker).await;
-    assert_eq!(h["ok"], false, "{h:#}");
-    assert!(
-        connection(&h, "meta")["reason"]
-            .as_str()
-            .unwrap()
-            .contains("190"),
-        "{h:#}"
-    );
-    assert!(
-        connection(&h, "google")["reason"]
-            .as_str()
-            .unwrap()
-            .contains("invalid_grant"),
-        "{h:#}"
-    );
-    states_become(&client, &worker, ("reconnect", "reconnect")).await;
-    pages.push(page_source(&client).await);
-    // The purchase waits: pending, no attempt counted, nothing accepted, flush after flush.
-    for _ in 0..3 {
-        common::cron(&worker.base_url).await;
-    }
-    let rows = rows_of(&worker, "cx-2");
-    for platform in ["data_manager", "meta"] {
-        let row = rows
-            .iter()
-            .find(|r| r.0 == platform)
-            .unwrap_or_else(|| panic!("{rows:?}"));
-        assert_eq!((row.1.as_str(), row.2), ("pending", 0), "{rows:?}");
-    }
-    assert_eq!(accepted(&sb, "cx-2").await, (0, 0));
-
-    // Reconnect: Google again, Meta through Facebook Login this time.
-    let outcome = connect_google(&client, &worker, DEFAULT_CUSTOMER_ID).await;
-    assert!(outcome.contains("Google connected"), "{outcome}");
-    let outcome = connect_meta(&client, &worker, DEFAULT_META_PIXEL_ID).await;
-    assert!(outcome.contains("Meta connected"), "{outcome}");
-    until(&worker, "cx-2 delivered after reconnecting", async || {
-        accepted(&sb, "cx-2").await == (1, 1)
-    })
-    .await;
-    for _ in 0..3 {
-        common::cron(&worker.base_url).await;
-    }
-    assert_eq!(accepted(&sb, "cx-2").await, (1, 1), "exactly once");
-    assert_eq!(accepted(&sb, "cx-1").await, (1, 1), "exactly once");
-    // A login user token lasts about 60 days: its expiry is shown.
-    states_become(&client, &worker, ("connected", "connected")).await;
-    let line = text_of(&client, "#meta-connection").await;
-    assert!(line.contains("token expires"), "{line}");
-    pages.push(page_source(&client).await);
+    connect_both(&client, &worker, &mut pages).await;
+    send_test_and_a_purchase(&sb, &client, &worker, &mut pages).await;
+    revoked_platforms_pause(&sb, &client, &worker, &mut pages).await;
+    reconnected_platforms_deliver_once(&sb, &client, &worker, &mut pages).await;
 
     // No credential in clear anywhere: D1, the worker's log, the pages, /_ar/health.
     assert_no_credential("D1", &d1_dump(&worker));
