@@ -304,4 +304,12 @@ async fn connected_accounts_deliver_pause_when_revoked_and_deliver_once_after_re
         assert_no_credential(&format!("page {i}"), p);
     }
     assert_no_credential("/_ar/health", &health(&worker).await.to_string());
+
+    // Disconnect deletes the credential: the row is gone, Google is off.
+    common::browser::click(&client, "#google-disconnect").await;
+    let outcome = text_of(&client, "#outcome").await;
+    assert!(outcome.contains("Google disconnected"), "{outcome}");
+    let left = worker.d1("SELECT provider FROM connections");
+    assert_eq!(left, [json!({"provider": "meta"})], "{left:?}");
+    states_become(&client, &worker, ("not connected", "connected")).await;
 }

@@ -3,7 +3,8 @@
 //! takes events from the pixel's route and the signed server route while the fake Meta and Google
 //! Ads fail for a window each — 5xx, throttling with `Retry-After`, transient codes, a request
 //! that took effect but was answered only after the worker's timeout, a revoked access token
-//! whose refresh is refused once — and then recover. Google also rejects some conversions while
+//! whose refresh is then refused (`invalid_grant`: Google pauses, its rows wait, unattempted,
+//! until the merchant says "Try again") — and then recover. Google also rejects some conversions while
 //! processing accepted requests (clicks of another account), which its request status reports. The cron runs through `GET /__scheduled` and
 //! retries wait `RETRY_BASE_SECS` = 1 s, so the windows pass in seconds.
 //!
@@ -222,11 +223,13 @@ async fn thousands_of_events_through_fault_windows_reach_each_platform_exactly_o
         )
         .await;
         let expected = all.len() as u64;
+        // A refused refresh pauses Google: its rows wait (pending, no attempt) instead of failing.
+        let paused = name == "revoked token";
         drive(
             &worker,
             &format!("rows settled after window {name:?}"),
             || delivery(&worker),
-            |d| settled(d, "meta", expected) && settled(d, "data_manager", expected),
+            |d| settled(d, "meta", expected) && (paused || settled(d, "data_manager", expected)),
         )
         .await;
         eprintln!(
@@ -234,21 +237,41 @@ async fn thousands_of_events_through_fault_windows_reach_each_platform_exactly_o
             started.elapsed()
         );
     }
-    // The refused refresh failed its rows as a setup problem (the revoked token alone did not:
-    // it was replaced by a fresh one, google.md §1.9).
-    let config = worker
+    // The refused refresh paused Google (the revoked token alone did not: it was replaced by a
+    // fresh one, google.md §1.9): health says "reconnect", and its rows wait without an attempt.
+    let health = get(&format!("{}/_ar/health", worker.base_url), Some(ADMIN)).await;
+    let google = health["connections"]
+        .as_array()
+        .and_then(|c| c.iter().find(|c| c["provider"] == "google"))
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(google["state"], "reconnect", "{google:#}");
+    let waiting = worker.d1(
+        "SELECT COUNT(*) AS n FROM outbox WHERE platform = 'data_manager' AND status = 'pending' \
+         AND last_error LIKE 'waiting for%'",
+    );
+    let waiting = waiting[0]["n"].as_u64().unwrap_or(0);
+    eprintln!("refused refresh: {waiting} Google rows waiting for the merchant, resumed next");
+    assert!(waiting > 0, "the refused refresh paused no row");
+    let failed = worker
         .d1("SELECT COUNT(*) AS n FROM outbox WHERE status = 'failed' AND failure_kind = 'config'");
-    let config = config[0]["n"].as_u64().unwrap_or(0);
-    eprintln!("refused refresh: {config} Google rows failed as a setup problem, replayed next");
-    assert!(config > 0, "the refused refresh failed no row");
-    // The merchant reconnects Google: rows that failed on the refused refresh are replayed.
+    assert_eq!(
+        failed[0]["n"].as_u64(),
+        Some(0),
+        "a refused credential fails nothing"
+    );
+    // The merchant fixed the grant and says "Try again": the waiting rows go out once.
     let (status, body) = common::post_json(
-        &format!("{}/_ar/admin/replay?platform=data_manager", worker.base_url),
+        &format!("{}/_ar/admin/connect/google/retry", worker.base_url),
         &json!({}),
         &[("authorization", &format!("Bearer {ADMIN}"))],
     )
     .await;
-    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        (status, body["resumed"].clone()),
+        (200, json!(true)),
+        "{body}"
+    );
     let expected = all.len() as u64;
     let final_rows = drive(
         &worker,

@@ -171,6 +171,21 @@ pub(crate) async fn refuse(db: &D1Database, refusal: &Refusal) -> Result<()> {
     Ok(())
 }
 
+/// Forgets `provider`'s refusal ("Try again").
+///
+/// # Errors
+/// D1 failures.
+pub(crate) async fn clear_refusal(db: &D1Database, provider: Provider) -> Result<()> {
+    statement(
+        db,
+        "DELETE FROM credential_refusals WHERE provider = ?1",
+        &[text(Some(provider.as_str()))],
+    )?
+    .run()
+    .await?;
+    Ok(())
+}
+
 /// A stored flow and what it holds.
 pub(crate) struct StoredFlow {
     /// Provider, session, stage, start.

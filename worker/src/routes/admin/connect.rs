@@ -112,6 +112,9 @@ pub(super) async fn route(mut req: Request, env: &Env, url: &Url, rest: &str) ->
         return Err(Error::NotFound("connect google or meta"));
     };
     let method = req.method();
+    if (method.clone(), action) == (Method::Post, "retry") {
+        return retry(&req, env, provider).await;
+    }
     let ctx = match context(&req, env, url).await {
         Ok(ctx) => ctx,
         Err(e) => return connect_page::problem(provider, &e),
@@ -338,13 +341,45 @@ async fn pick(ctx: &Ctx, provider: Provider, form: &[(String, String)]) -> Conne
     )?)
 }
 
+/// `POST …/{p}/retry` ("Try again", also the admin API): forgets the refusal of the credential in
+/// use, so delivery resumes with it — for a credential the platform accepts again (Meta's 190 after
+/// the app's access was restored, a Google grant re-allowed). If it is still refused, the next
+/// send pauses the platform again. A form gets the console's confirmation, the API JSON.
+async fn retry(req: &Request, env: &Env, provider: Provider) -> RouteResult {
+    let db = env.d1(bindings::DB)?;
+    connections::clear_refusal(&db, provider)
+        .await
+        .map_err(Error::Store)?;
+    settings::mappings_changed();
+    let ids = connections::wake_waiting(&db, waiting_platforms(provider), runtime::now_ms(), 1_000)
+        .await
+        .map_err(Error::Store)?;
+    let waiting = ids.len();
+    crate::delivery::wake_now(env, ids).await;
+    let text = format!(
+        "{}: delivery resumed with the credential in use; {waiting} waiting event(s) sent again. If {} still refuses it, delivery pauses again.",
+        provider.label(),
+        provider.label()
+    );
+    if req.headers().get("authorization")?.is_some() {
+        return Ok(Response::from_json(&serde_json::json!({
+            "provider": provider.as_str(), "resumed": true, "waiting": waiting,
+        }))?);
+    }
+    Ok(connect_page::done(provider, &text)?)
+}
+
+fn waiting_platforms(provider: Provider) -> &'static [&'static str] {
+    match provider {
+        Provider::Google => &["data_manager"],
+        Provider::Meta => &["meta"],
+    }
+}
+
 /// After (re)connecting: rows that waited for the platform are due now, and go out with the
 /// next send (the cron flush within five minutes, or the next event's real-time send).
 async fn resume(ctx: &Ctx, provider: Provider) {
-    let platforms: &[&str] = match provider {
-        Provider::Google => &["data_manager"],
-        Provider::Meta => &["meta"],
-    };
+    let platforms = waiting_platforms(provider);
     if let Ok(ids) = connections::wake_waiting(&ctx.db, platforms, ctx.now_ms, 1_000).await {
         crate::delivery::wake_now(&ctx.env, ids).await;
     }

@@ -171,6 +171,13 @@ fn line(settings: &Settings, provider: Provider, now_ms: u64) -> String {
     } else {
         "Connect"
     };
+    let retry = if matches!(state, State::Reconnect { .. }) {
+        format!(
+            "<form class=\"inline\" method=\"post\" action=\"/_ar/admin/connect/{slug}/retry\"><button id=\"{slug}-retry\">Try again with the same credential</button></form> "
+        )
+    } else {
+        String::new()
+    };
     let disconnect = if connection.is_some() {
         format!(
             "<form class=\"inline\" method=\"post\" action=\"/_ar/admin/connect/{slug}/disconnect\"><button id=\"{slug}-disconnect\">Disconnect</button></form>"
@@ -187,7 +194,7 @@ fn line(settings: &Settings, provider: Provider, now_ms: u64) -> String {
     };
     format!(
         "<div class=\"{level}\" id=\"{slug}-connection\"><h3>{p}</h3><p><b id=\"{slug}-state\">{state_name}</b> {text}.{reason}</p>\
-         <p>{advice}</p><form class=\"inline\" method=\"post\" action=\"/_ar/admin/connect/{slug}\"><button id=\"{slug}-connect\">{button} {p}</button></form> {disconnect}{paste}</div>",
+         <p>{advice}</p><form class=\"inline\" method=\"post\" action=\"/_ar/admin/connect/{slug}\"><button id=\"{slug}-connect\">{button} {p}</button></form> {retry}{disconnect}{paste}</div>",
         level = state.level(),
         state_name = match &state {
             State::NotConnected => "not connected",
