@@ -77,6 +77,12 @@ AR_SKIP_BUILD=1 setsid wrangler dev --ip "$HOST" --port "$DEV_PORT" --persist-to
   --var "GOOGLE_REFRESH_TOKEN:sandbox-refresh-token" \
   --var "GOOGLE_ADS_DEVELOPER_TOKEN:sandbox-developer-token" \
   --var "GA4_API_SECRET:sandbox-ga4-secret" \
+  --var "CREDENTIALS_KEY:dev-credentials-key-0123456789abcdef" \
+  --var "GOOGLE_AUTH_URL:$PLATFORMS/o/oauth2/v2/auth" \
+  --var "META_DIALOG_URL:$PLATFORMS" \
+  --var "META_APP_ID:100200300400500" \
+  --var "META_APP_SECRET:sandbox-meta-app-secret" \
+  --var "META_LOGIN_CONFIG_ID:700800900100200" \
   --var "PIXEL_LOAD_TAGS:true" \
   --var "META_TAG_URL:$PLATFORMS/_sandbox/tags/fbevents.js" \
   --var "GTAG_URL:$PLATFORMS/_sandbox/tags/gtag.js" &
