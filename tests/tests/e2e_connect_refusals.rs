@@ -60,6 +60,31 @@ async fn consent_page(client: &Client, worker: &Worker) -> String {
     client.current_url().await.unwrap().to_string()
 }
 
+/// The platform's redirect back is cross-site: no `SameSite=Strict` cookie comes with it. The
+/// callback answers without one, with a page that continues same-site to `finish`, which checks
+/// the session.
+async fn the_callback_needs_no_cookie_and_finish_does(worker: &Worker) {
+    let http = common::http();
+    let callback = format!(
+        "{}/_ar/admin/connect/google/callback?code=4%2F0Sbxabc&state=xyz",
+        worker.base_url
+    );
+    let res = http.get(&callback).send().await.unwrap();
+    assert_eq!(res.status().as_u16(), 200);
+    let page = res.text().await.unwrap();
+    assert!(
+        page.contains("url=/_ar/admin/connect/google/finish?code=4%2F0Sbxabc&amp;state=xyz"),
+        "{page}"
+    );
+    let finish = callback.replace("/callback?", "/finish?");
+    let res = http.get(&finish).send().await.unwrap();
+    assert_eq!(
+        res.status().as_u16(),
+        401,
+        "finish needs the console session"
+    );
+}
+
 /// A forged state; a code injected with our state; that callback replayed.
 async fn forged_and_injected_callbacks_are_refused(client: &Client, worker: &Worker) {
     // RFC 6749 §10.12: a state we never issued (a forged callback) is refused.
@@ -198,6 +223,7 @@ async fn bad_sign_ins_fail_with_a_clear_message_and_store_nothing() {
     let worker = common::console_connect::worker(&sb, &[]);
     let driver = ChromeDriver::start();
     let client = common::browser::browser(&driver).await;
+    the_callback_needs_no_cookie_and_finish_does(&worker).await;
     sign_in(&client, &worker).await;
     forged_and_injected_callbacks_are_refused(&client, &worker).await;
     a_lost_verifier_or_a_cancel_stores_nothing(&client, &worker).await;

@@ -47,6 +47,14 @@ pub(crate) async fn prune(db: &D1Database, retention_days: u32, now_ms: u64) -> 
             "DELETE FROM counters WHERE day < ?1",
             &[num((now_ms / DAY_MS).saturating_sub(COUNTER_RETENTION_DAYS))],
         )?,
+        // Sign-ins never finished (a sealed grant waiting for its pick included): ten minutes.
+        statement(
+            db,
+            "DELETE FROM connect_flows WHERE started_at < ?1",
+            &[num(
+                now_ms.saturating_sub(ar_shared::connect::flow::FLOW_TTL_MS)
+            )],
+        )?,
         statement(
             db,
             "DELETE FROM health_counters WHERE hour < ?1",

@@ -8,8 +8,9 @@
 //!   browser on to the platform (a page that navigates, since the console's CSP keeps forms on
 //!   this origin).
 //! - `GET …/{p}/callback` comes back cross-site, where the `SameSite=Strict` session cookie is
-//!   not sent: it answers a page that navigates, same-site, to `…/{p}/finish` with the same
-//!   query, where the cookie is sent and checked.
+//!   not sent: it is answered before the console's sign-in check (`admin::route`) with a page
+//!   that navigates, same-site, to `…/{p}/finish` with the same query, where the cookie is sent
+//!   and checked.
 //! - `GET …/{p}/finish` checks the flow, takes it for its one exchange, exchanges the code,
 //!   lists the accounts, keeps the grant sealed, and shows the picker; `POST …/{p}/pick` stores
 //!   the connection and forgets the flow. `POST …/meta/token` takes a pasted system-user token
@@ -121,9 +122,6 @@ pub(super) async fn route(mut req: Request, env: &Env, url: &Url, rest: &str) ->
     };
     let answer = match (method, provider, action) {
         (Method::Post, _, "") => start(&ctx, provider).await,
-        (Method::Get, _, "callback") => {
-            return connect_page::hop(provider, url.query().unwrap_or_default());
-        }
         (Method::Get, _, "finish") => finish(&ctx, provider, url).await,
         (Method::Post, _, "pick") => {
             let form = form(&mut req).await?;

@@ -57,6 +57,17 @@ async fn route(mut req: Request, env: &Env) -> RouteResult {
         }
         return login(&mut req, &token).await;
     }
+    // The platform's redirect back is a cross-site navigation: the `SameSite=Strict` session
+    // cookie is not sent with it. The callback only answers a page that continues, same-site,
+    // to `…/finish` (where the session is checked); it reads nothing and changes nothing.
+    if method == Method::Get
+        && let Some(provider) = path
+            .strip_prefix("/_ar/admin/connect/")
+            .and_then(|rest| rest.strip_suffix("/callback"))
+            .and_then(ar_shared::connect::Provider::parse)
+    {
+        return connect_page::hop(provider, url.query().unwrap_or_default());
+    }
     let page = method == Method::Get && path == "/_ar/admin";
     match auth::check(&req, &url, &token)? {
         auth::Credential::ValidInUrl if page => return auth::sign_in(&token),
