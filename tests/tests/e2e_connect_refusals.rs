@@ -83,6 +83,32 @@ async fn the_callback_needs_no_cookie_and_finish_does(worker: &Worker) {
         401,
         "finish needs the console session"
     );
+    // What the callback echoes is escaped: markup in the query stays text.
+    let hostile = format!(
+        "{}/_ar/admin/connect/meta/callback?state=%22%3E%3Cscript%3Ealert(1)%3C/script%3E",
+        worker.base_url
+    );
+    let page = http
+        .get(&hostile)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(!page.contains("<script"), "{page}");
+    // Everything else under connect needs the console's credential.
+    for path in [
+        "google",
+        "meta/token",
+        "google/pick",
+        "meta/retry",
+        "google/disconnect",
+    ] {
+        let url = format!("{}/_ar/admin/connect/{path}", worker.base_url);
+        let res = http.post(&url).send().await.unwrap();
+        assert_eq!(res.status().as_u16(), 401, "{path}");
+    }
 }
 
 /// A forged state; a code injected with our state; that callback replayed.
