@@ -7,7 +7,8 @@ CREATE TABLE IF NOT EXISTS dataset_quality (
   agent_name   TEXT,               -- the agent_name filter asked with (NULL: every event)
   attempted_at INTEGER NOT NULL,   -- the last attempt, answered or not, Unix ms
   fetched_at   INTEGER,            -- the last answer with grades, Unix ms
-  grades       TEXT,               -- that answer, JSON (`ar_shared::platform::dataset_quality::MetaGrades`)
+  answer       TEXT,               -- that answer as Meta sent it (JSON; read again with
+                                   -- `ar_shared::platform::dataset_quality::parse`)
   error        TEXT,               -- why the last attempt failed; NULL when it succeeded
   what_to_do   TEXT                -- what the merchant can do about it
 );

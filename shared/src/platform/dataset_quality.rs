@@ -218,16 +218,13 @@ fn event_grade(entry: &Value) -> Option<EventGrade> {
     })
 }
 
-/// A finite number, or a numeric string.
+/// A finite number (Meta's examples send numbers, never strings).
 fn number(v: &Value) -> Option<f64> {
-    v.as_f64()
-        .or_else(|| v.as_str().and_then(|s| s.trim().parse().ok()))
-        .filter(|n: &f64| n.is_finite())
+    v.as_f64().filter(|n| n.is_finite())
 }
 
 fn whole(v: &Value) -> Option<u64> {
     v.as_u64()
-        .or_else(|| v.as_str().and_then(|s| s.trim().parse().ok()))
 }
 
 fn text(v: &Value) -> String {

@@ -46,17 +46,18 @@ async fn run(env: &Env, settings: &Settings) -> worker::Result<()> {
         return Ok(());
     }
     let agent = config.partner_agent.as_deref().and_then(agent_name);
-    let answer = match fetch(&quality_request(config)).await {
-        Ok((status, body)) => parse(status, &body),
-        Err(_) => Err(QualityError::NoAnswer),
+    let (read, body) = match fetch(&quality_request(config)).await {
+        Ok((status, body)) => (parse(status, &body), body),
+        Err(_) => (Err(QualityError::NoAnswer), String::new()),
     };
-    match answer {
+    match read {
         Ok(grades) => {
             console_log!(
                 "ar: dataset quality dataset={dataset} events={}",
                 grades.events.len()
             );
-            cache::answered(&db, dataset, agent.as_deref(), now, &grades).await
+            // The answer itself is kept: it is read again for each view (`store::dataset_quality`).
+            cache::answered(&db, dataset, agent.as_deref(), now, &body).await
         }
         Err(e) => {
             console_error!("ar: dataset quality dataset={dataset} failed: {e}");

@@ -1,8 +1,8 @@
 //! The cache of Meta's Dataset Quality answers (D1 `dataset_quality`, migration 0014): per dataset
-//! the last attempt, the last grades and why the last attempt failed. Storage only: when to ask
-//! and what an answer means are `ar_shared::platform::dataset_quality`'s.
+//! the last attempt, the last answer with grades (as Meta sent it) and why the last attempt failed.
+//! Storage only: when to ask and what an answer means are `ar_shared::platform::dataset_quality`'s.
 
-use ar_shared::platform::dataset_quality::{Cached, MetaGrades};
+use ar_shared::platform::dataset_quality::{Cached, parse};
 use serde::Deserialize;
 use worker::{D1Database, Result};
 
@@ -13,19 +13,19 @@ struct Row {
     agent_name: Option<String>,
     attempted_at: Whole,
     fetched_at: Option<Whole>,
-    grades: Option<String>,
+    answer: Option<String>,
     error: Option<String>,
     what_to_do: Option<String>,
 }
 
-/// What is kept for `dataset_id` (`None`: never asked). Grades that no longer parse are dropped.
+/// What is kept for `dataset_id` (`None`: never asked), the stored answer read again.
 ///
 /// # Errors
 /// D1 failures.
 pub(crate) async fn load(db: &D1Database, dataset_id: &str) -> Result<Option<Cached>> {
     let rows: Vec<Row> = all(
         db,
-        "SELECT agent_name, attempted_at, fetched_at, grades, error, what_to_do \
+        "SELECT agent_name, attempted_at, fetched_at, answer, error, what_to_do \
          FROM dataset_quality WHERE dataset_id = ?1",
         &[text(Some(dataset_id))],
     )
@@ -34,15 +34,14 @@ pub(crate) async fn load(db: &D1Database, dataset_id: &str) -> Result<Option<Cac
         agent_name: r.agent_name,
         attempted_at_ms: r.attempted_at.0,
         fetched_at_ms: r.fetched_at.map(|w| w.0),
-        grades: r
-            .grades
-            .and_then(|g| serde_json::from_str::<MetaGrades>(&g).ok()),
+        grades: r.answer.and_then(|a| parse(200, &a).ok()),
         error: r.error,
         what_to_do: r.what_to_do,
     }))
 }
 
-/// Records an answer: its grades replace the previous ones and the error is cleared.
+/// Records an answer with grades (`answer`, as Meta sent it): it replaces the previous one and the
+/// error is cleared.
 ///
 /// # Errors
 /// D1 failures.
@@ -51,24 +50,28 @@ pub(crate) async fn answered(
     dataset_id: &str,
     agent_name: Option<&str>,
     now_ms: u64,
-    grades: &MetaGrades,
+    answer: &str,
 ) -> Result<()> {
-    let json =
-        serde_json::to_string(grades).map_err(|e| worker::Error::RustError(e.to_string()))?;
     statement(
         db,
-        "INSERT INTO dataset_quality (dataset_id, agent_name, attempted_at, fetched_at, grades) \
+        "INSERT INTO dataset_quality (dataset_id, agent_name, attempted_at, fetched_at, answer) \
          VALUES (?1, ?2, ?3, ?3, ?4) ON CONFLICT (dataset_id) DO UPDATE SET \
          agent_name = excluded.agent_name, attempted_at = excluded.attempted_at, \
-         fetched_at = excluded.fetched_at, grades = excluded.grades, error = NULL, what_to_do = NULL",
-        &[text(Some(dataset_id)), text(agent_name), num(now_ms), text(Some(&json))],
+         fetched_at = excluded.fetched_at, answer = excluded.answer, error = NULL, \
+         what_to_do = NULL",
+        &[
+            text(Some(dataset_id)),
+            text(agent_name),
+            num(now_ms),
+            text(Some(answer)),
+        ],
     )?
     .run()
     .await?;
     Ok(())
 }
 
-/// Records a failed attempt: the previous grades stay, with why this one failed.
+/// Records a failed attempt: the previous answer stays, with why this one failed.
 ///
 /// # Errors
 /// D1 failures.

@@ -9,8 +9,6 @@
 //! window; Meta's score uses the last 48 hours, ours the last 24 hours (the 7 days when the event
 //! type was not seen in the last day).
 
-use std::collections::BTreeMap;
-
 use crate::event::EventName;
 use crate::health_report::{
     COVERAGE_GOAL, Figures, HealthFigures, MATCH_QUALITY_GOAL, Window, check,
@@ -69,8 +67,8 @@ struct Ours {
     seen: i64,
     /// Match quality times events, and the events it is known for.
     mq: (f64, i64),
-    /// Events carrying each key (our name).
-    keys: BTreeMap<String, f64>,
+    /// Events carrying each key, in [`MatchKey::ALL`] order.
+    keys: [f64; MatchKey::ALL.len()],
     delivered: i64,
     both: i64,
     p95: Option<u64>,
@@ -85,8 +83,9 @@ impl Ours {
             self.mq.0 += mq * f.seen as f64;
             self.mq.1 += f.seen;
         }
-        for (key, share) in &f.identifiers {
-            *self.keys.entry(key.clone()).or_default() += share * f.seen as f64;
+        for (i, key) in MatchKey::ALL.iter().enumerate() {
+            let share = f.identifiers.get(key.meta_name()).copied().unwrap_or(0.0);
+            self.keys[i] += share * f.seen as f64;
         }
         let meta = f.platforms.get("meta");
         self.delivered += meta.map_or(0, |m| m.delivered);
@@ -104,8 +103,8 @@ impl Ours {
 }
 
 /// Our figures of `w`, by the Meta name of each event type (event types without one are left out).
-fn ours_by_name(w: &Window, mappings: &Mappings) -> BTreeMap<String, Ours> {
-    let mut out: BTreeMap<String, Ours> = BTreeMap::new();
+fn ours_by_name(w: &Window, mappings: &Mappings) -> Vec<(String, Ours)> {
+    let mut out: Vec<(String, Ours)> = Vec::new();
     for (event, f) in &w.events {
         let meta = event
             .parse::<EventName>()
@@ -114,7 +113,12 @@ fn ours_by_name(w: &Window, mappings: &Mappings) -> BTreeMap<String, Ours> {
             .map(|m| m.meta)
             .filter(|m| !m.is_empty());
         if let Some(meta) = meta {
-            out.entry(meta).or_default().add(event, f);
+            if !out.iter().any(|(name, _)| *name == meta) {
+                out.push((meta.clone(), Ours::default()));
+            }
+            if let Some((_, ours)) = out.iter_mut().find(|(name, _)| *name == meta) {
+                ours.add(event, f);
+            }
         }
     }
     out
@@ -135,19 +139,16 @@ fn compare_one(name: &str, grade: Option<&EventGrade>, day: &Ours, week: &Ours) 
     let meta_score = grade.and_then(|g| g.match_quality);
     let mut keys: Vec<KeyPair> = Vec::new();
     for k in grade.map(|g| g.match_keys.as_slice()).unwrap_or_default() {
-        let ours = MatchKey::ALL
-            .into_iter()
-            .find(|m| identifier(*m) == k.identifier);
+        let ours = (0..MatchKey::ALL.len()).find(|i| identifier(MatchKey::ALL[*i]) == k.identifier);
         keys.push(KeyPair {
             identifier: k.identifier.clone(),
-            key: ours.map(MatchKey::meta_name),
+            key: ours.map(|i| MatchKey::ALL[i].meta_name()),
             meta: ratio(k.pct),
-            ours: ours.and_then(|m| recent.share(recent.keys.get(m.meta_name()).copied()?)),
+            ours: ours.and_then(|i| recent.share(recent.keys[i])),
         });
     }
     // Keys our events carry that Meta's feedback does not list.
-    for m in MatchKey::ALL {
-        let n = recent.keys.get(m.meta_name()).copied().unwrap_or(0.0);
+    for (m, n) in MatchKey::ALL.into_iter().zip(recent.keys) {
         if n > 0.0 && !keys.iter().any(|k| k.key == Some(m.meta_name())) {
             keys.push(KeyPair {
                 identifier: identifier(m).to_owned(),
@@ -210,6 +211,10 @@ fn compare_one(name: &str, grade: Option<&EventGrade>, day: &Ours, week: &Ours) 
     }
 }
 
+fn find<'a>(ours: &'a [(String, Ours)], name: &str) -> Option<&'a Ours> {
+    ours.iter().find(|(n, _)| n == name).map(|(_, o)| o)
+}
+
 /// The comparison for `dataset_id`: the cached grades (if any) beside `figures`, per Meta event
 /// name (every name Meta graded and every one our events map to), in name order.
 pub fn view(
@@ -223,7 +228,7 @@ pub fn view(
     let day = ours_by_name(&figures.last_24h, mappings);
     let week = ours_by_name(&figures.last_7d, mappings);
     let grades = cached.and_then(|c| c.grades.as_ref());
-    let mut names: Vec<&str> = week.keys().map(String::as_str).collect();
+    let mut names: Vec<&str> = week.iter().map(|(name, _)| name.as_str()).collect();
     names.extend(
         grades
             .into_iter()
@@ -236,8 +241,8 @@ pub fn view(
         .into_iter()
         .map(|name| {
             let grade = grades.and_then(|g| g.events.iter().find(|e| e.event_name == name));
-            let d = day.get(name).unwrap_or(&none);
-            compare_one(name, grade, d, week.get(name).unwrap_or(&none))
+            let (d, w) = (find(&day, name), find(&week, name));
+            compare_one(name, grade, d.unwrap_or(&none), w.unwrap_or(&none))
         })
         .collect();
     let state = match cached {

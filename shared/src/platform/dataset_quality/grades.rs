@@ -1,19 +1,18 @@
-//! Meta's grades as answered (meta-capi.md §12.2), typed: what [`super::parse`] reads and the
-//! worker caches as JSON. Percentages are Meta's (0–100); every metric is optional.
+//! Meta's grades as answered (meta-capi.md §12.2), typed: what [`super::parse`] reads (the worker
+//! caches Meta's answer itself and reads it again). Percentages are Meta's (0–100); every metric
+//! is optional.
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 /// Meta's grades of one dataset, per event name, as answered.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-#[serde(default)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct MetaGrades {
     /// One entry per event name of `web` (meta-capi.md §12.2).
     pub events: Vec<EventGrade>,
 }
 
 /// Meta's grades of one event name. Every metric is optional: Meta leaves some out (§12.3).
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-#[serde(default)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct EventGrade {
     /// `event_name` (Meta's, e.g. `Purchase`).
     pub event_name: String,
@@ -36,8 +35,7 @@ pub struct EventGrade {
 }
 
 /// One `match_key_feedback` entry.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-#[serde(default)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct KeyCoverage {
     /// `identifier` as Meta writes it (`email`, `ip_address`, …).
     pub identifier: String,
@@ -46,8 +44,7 @@ pub struct KeyCoverage {
 }
 
 /// One `event_match_quality.diagnostics` entry.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-#[serde(default)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize)]
 pub struct Diagnostic {
     /// `name`, e.g. "Server sending mismatched IP addresses".
     pub name: String,
@@ -62,8 +59,7 @@ pub struct Diagnostic {
 }
 
 /// One `dedupe_key_feedback` entry, percentages.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-#[serde(default)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct DedupeKey {
     /// `dedupe_key`: `event_id`, `external_id`, `fbp`.
     pub key: String,
