@@ -50,7 +50,9 @@ pub struct Diagnostic {
     pub name: String,
     /// `solution`.
     pub solution: String,
-    /// `percentage` of the events affected.
+    /// `percentage` of the events affected (Meta's percent, 0–100, under its own name on
+    /// `/_ar/health`).
+    #[serde(rename = "percentage")]
     pub pct: Option<f64>,
     /// `affected_event_count`.
     pub affected_events: Option<u64>,
