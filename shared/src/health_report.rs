@@ -36,7 +36,7 @@ pub struct Check {
     pub what_to_do: &'static str,
 }
 
-fn check(value: Option<f64>, goal: f64, above: bool, what_to_do: &'static str) -> Check {
+pub(crate) fn check(value: Option<f64>, goal: f64, above: bool, what_to_do: &'static str) -> Check {
     let state = match value {
         None => "none",
         Some(v) if (above && v > goal) || (!above && v >= goal) => "pass",

@@ -12,10 +12,12 @@
 //! - [`dispatch`]: plan, build and classify for any [`Platform`].
 //! - [`oauth`], [`provisioning`]: Google access tokens and conversion actions;
 //!   [`google_setup`]: the console's kind rule and view over provisioning.
-//! - [`request_status`]: Google's own verdict on a delivered Data Manager request, later.
+//! - [`request_status`]: Google's own verdict on a delivered Data Manager request, later;
+//!   [`dataset_quality`]: Meta's own grades of our events, beside our estimates.
 
 pub mod batch;
 pub mod data_manager;
+pub mod dataset_quality;
 pub mod dispatch;
 pub mod ga4;
 pub mod ga4_rules;

@@ -67,13 +67,15 @@ const ADS_PIXEL: Node = Node {
 
 /// One requested field, with its expansion (`adspixels{id,name}`).
 #[derive(Debug, Clone, PartialEq, Eq)]
-struct Field {
-    name: String,
-    sub: Vec<Field>,
+pub(crate) struct Field {
+    /// The field's name.
+    pub name: String,
+    /// Its expansion.
+    pub sub: Vec<Field>,
 }
 
 /// Parses `id,name,adspixels{id,name}`; modifiers such as `.limit(5)` are dropped.
-fn parse_fields(text: &str) -> Vec<Field> {
+pub(crate) fn parse_fields(text: &str) -> Vec<Field> {
     let mut out = Vec::new();
     let (mut depth, mut start) = (0_usize, 0_usize);
     let mut push = |part: &str| {
@@ -172,7 +174,7 @@ fn account_json(account: &MetaAdAccount) -> Value {
 }
 
 /// The token of a Graph request: `access_token` or `Authorization: Bearer` / `OAuth`.
-fn request_token(req: &PlatformRequest) -> Option<String> {
+pub(crate) fn request_token(req: &PlatformRequest) -> Option<String> {
     req.query_param("access_token")
         .map(str::to_owned)
         .or_else(|| {

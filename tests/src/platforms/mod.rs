@@ -4,7 +4,7 @@
 //!
 //! Routes (by method and path; Graph API versions look like `v25.0`, Google Ads ones like `v22`):
 //! - Meta: `POST /{version}/{pixel_id}/events`; `GET /{version}/me`, `/{version}/me/adaccounts`,
-//!   `/{version}/{dataset_id}`
+//!   `/{version}/{dataset_id}`, `/{version}/dataset_quality`
 //! - Meta login: `GET`/`POST /{version}/dialog/oauth` (HTML), `GET`/`POST
 //!   /{version}/oauth/access_token`, `GET /{version}/debug_token`
 //! - Google Ads: `POST /{version}/customers/{id}:uploadClickConversions`,
@@ -36,6 +36,9 @@ pub mod meta_event;
 pub mod meta_grants;
 pub mod meta_graph;
 pub mod meta_login;
+pub mod meta_quality;
+pub mod meta_quality_fields;
+pub mod meta_quality_grade;
 pub mod meta_tokens;
 pub mod oauth;
 pub mod oauth_code;
@@ -228,6 +231,7 @@ fn route(method: &Method, segments: &[&str]) -> Option<(Platform, &'static str)>
         [v, "debug_token"] if get && graph_version(v) => (Platform::MetaOauth, "debug_token"),
         [v, "me"] if get && graph_version(v) => (Platform::Meta, "me"),
         [v, "me", "adaccounts"] if get && graph_version(v) => (Platform::Meta, "me/adaccounts"),
+        [v, "dataset_quality"] if get && graph_version(v) => (Platform::Meta, "dataset_quality"),
         [v, _] if get && graph_version(v) => (Platform::Meta, "dataset"),
         _ if !post => return None,
         ["v1", "events:ingest"] => (Platform::DataManager, "events:ingest"),
@@ -312,6 +316,7 @@ pub async fn dispatch(State(state): State<AppState>, request: Request) -> Respon
 fn handle(state: &AppState, platform: Platform, endpoint: &str, req: &PlatformRequest) -> Outcome {
     match (platform, endpoint) {
         (Platform::Meta, "events") => meta::handle(state, req),
+        (Platform::Meta, "dataset_quality") => meta_quality::handle(state, req),
         (Platform::Meta, _) => meta_graph::handle_read(state, req, endpoint),
         (Platform::MetaOauth, "dialog/oauth") => meta_login::handle_dialog(state, req),
         (Platform::MetaOauth, "oauth/access_token") => meta_login::handle_access_token(state, req),

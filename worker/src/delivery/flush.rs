@@ -2,8 +2,8 @@
 //! platform-sized batches (DESIGN §5: Meta 1000, Google 2000, GA4 25 per client), well inside the
 //! 1-hour promise; retry rows whose backoff has passed (normally a delayed Queue wake-up has
 //! already done so: `delivery::schedule_retries`); release claims of senders that died; ask
-//! Google about delivered Data Manager requests (`delivery::request_status`); and prune rows past
-//! the retention period.
+//! Google about delivered Data Manager requests (`delivery::request_status`); ask Meta for its own
+//! grades, hourly (`delivery::dataset_quality`); and prune rows past the retention period.
 
 use ar_shared::delivery::plan::RowStatus;
 use ar_shared::platform::Platform;
@@ -35,6 +35,7 @@ pub(crate) async fn run(env: &Env) {
         console_error!("ar: flush failed: {e}");
     }
     super::request_status::poll(env, &settings).await;
+    super::dataset_quality::poll(env, &settings).await;
     let db = env.d1(bindings::DB);
     let pruned = match db {
         Ok(db) => retention::prune(&db, settings.retention_days, runtime::now_ms()).await,

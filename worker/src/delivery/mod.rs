@@ -1,5 +1,6 @@
 //! Sending: real-time after the merge window, batched by the cron flush, retries and verdicts.
 
+pub(crate) mod dataset_quality;
 pub(crate) mod flush;
 pub(crate) mod oauth;
 pub(crate) mod realtime;

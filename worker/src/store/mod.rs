@@ -6,6 +6,7 @@ pub(crate) mod adjustments;
 pub(crate) mod claims;
 pub(crate) mod codec;
 pub(crate) mod connections;
+pub(crate) mod dataset_quality;
 pub(crate) mod events;
 pub(crate) mod failures;
 pub(crate) mod google_actions;

@@ -67,6 +67,9 @@ pub(super) async fn report(env: &Env) -> Result<Health, Error> {
         .unwrap_or_default();
     let db = env.d1(bindings::DB).map_err(Error::Store)?;
     let mut health = read(&db, problems, platforms).await.map_err(Error::Store)?;
+    if let Ok(s) = &loaded {
+        health.meta_quality = super::meta_quality::read(env, &db, s, &health.figures).await;
+    }
     health.ok &= connections.iter().all(|c| c.level != "fail");
     health.connections = connections;
     Ok(health)
@@ -137,6 +140,7 @@ async fn read(
         },
         history,
         google_processing: google_processing(db).await?,
+        meta_quality: None,
         figures,
         connections: Vec::new(),
     })

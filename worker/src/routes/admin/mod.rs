@@ -7,6 +7,7 @@
 //! - [`report`]: the health report, as a typed value (the JSON and the page show the same);
 //! - [`health`]: reading it from D1;
 //! - [`page`]: the HTML page, charts as inline SVG, no external script;
+//! - [`meta_quality`], [`meta_quality_page`]: Meta's own grades beside ours;
 //! - [`sample`]: the test send;
 //! - [`google_actions`], [`google_page`]: "Set up Google", the conversion actions.
 //!
@@ -26,6 +27,8 @@ mod health;
 mod health_page;
 mod mapping_page;
 mod mappings;
+mod meta_quality;
+mod meta_quality_page;
 mod page;
 mod report;
 mod sample;

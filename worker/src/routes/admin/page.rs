@@ -246,14 +246,14 @@ pub(super) fn render(
          <meta name=\"viewport\" content=\"width=device-width\"><title>Active Reach — health</title>\
          <style>{STYLE}</style></head><body>\
          <h1>Active Reach — health</h1>\
-         <nav><a href=\"#test\">Send test</a><a href=\"#mapping\">Event mapping</a>\
+         <nav><a href=\"#meta-quality\">Meta's grades</a><a href=\"#test\">Send test</a><a href=\"#mapping\">Event mapping</a>\
          <a href=\"#google\">Set up Google</a><a href=\"#connections\">Connected accounts</a>\
          <a href=\"/_ar/admin/failures\" id=\"failures-link\">Failures and replay</a></nav>\
          <div class=\"kpi\"><b>{total}</b>events</div>\
          <div class=\"kpi\"><b>{coverage}</b>events with a shop copy</div>\
          <div class=\"kpi\"><b>{dedup}</b>seen from pixel and shop</div>\
          <div class=\"kpi\"><b>{mq}/10</b>average match quality</div>\
-         {figures}<h2>Delivery per platform</h2>{chart}\
+         {figures}{quality}<h2>Delivery per platform</h2>{chart}\
          <h2>Configuration problems</h2>{problems}<h3>Platform setup errors</h3>{config_errors}\
          <h2>Recent failures</h2>{failures}\
          <h2>Skipped and held</h2>{skipped}\
@@ -268,5 +268,6 @@ pub(super) fn render(
         mq = h.match_quality.average_score,
         chart = delivery_chart(&h.delivery),
         figures = super::health_page::section(&h.figures),
+        quality = super::meta_quality_page::section(h.meta_quality.as_ref()),
     )
 }

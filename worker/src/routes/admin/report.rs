@@ -29,6 +29,9 @@ pub(super) struct Health {
     /// Google's own verdict on the delivered Data Manager requests (`requestStatus:retrieve`),
     /// next to what we sent.
     pub google_processing: ar_shared::platform::request_status::GoogleVerdict,
+    /// Meta's own grades of our events (Dataset Quality API, fetched hourly by the cron) beside our
+    /// estimates; `None` when Meta is not configured (`super::meta_quality`).
+    pub meta_quality: Option<ar_shared::platform::dataset_quality::MetaQuality>,
     /// The figures from the counters aggregated as events flow: 24 hours and 7 days, per event
     /// type and platform, with thresholds (`ar_shared::health_report`).
     pub figures: ar_shared::health_report::HealthFigures,
