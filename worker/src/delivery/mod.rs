@@ -7,12 +7,17 @@ pub(crate) mod realtime;
 pub(crate) mod request_status;
 pub(crate) mod send;
 
+use ar_shared::connect::status::Refusal;
 use ar_shared::delivery::message::QueueMessage;
 use ar_shared::delivery::outcome::{RetryPolicy, wake_ups};
 use ar_shared::delivery::run::RowOutcome;
+use ar_shared::platform::Platform;
+use ar_shared::settings::Settings;
+use ar_shared::settings::connect::provider_of;
 use worker::{Env, MessageBuilder, console_error};
 
 use crate::bindings;
+use crate::store::connections;
 
 /// The retry backoff; `RETRY_BASE_SECS` (dev/test only) shortens the first wait.
 pub(crate) fn retry_policy(env: &Env) -> RetryPolicy {
@@ -65,5 +70,46 @@ pub(crate) async fn wake_now(env: &Env, ids: Vec<String>) {
         if let Err(e) = events.send(message).await {
             console_error!("ar: wake-up after reconnection not sent: {e}");
         }
+    }
+}
+
+/// Records that `platform` refused the credential in use (`Verdict::Reconnect`), so it pauses
+/// (here at once, in other isolates within `settings::MAPPINGS_TTL_MS`) until the merchant
+/// reconnects. Every use of the credential reports it: sending, and Google's request status.
+pub(crate) async fn record_refusal(
+    env: &Env,
+    settings: &Settings,
+    platform: Platform,
+    reason: &str,
+    now_ms: u64,
+) {
+    let Some(provider) = provider_of(platform) else {
+        return;
+    };
+    let Some(fingerprint) = settings.credential_fingerprint(provider) else {
+        return;
+    };
+    let refusal = Refusal {
+        provider,
+        fingerprint,
+        reason: reason.chars().take(300).collect(),
+        since_ms: now_ms,
+    };
+    let saved = match env.d1(bindings::DB) {
+        Ok(db) => connections::refuse(&db, &refusal).await,
+        Err(e) => Err(e),
+    };
+    match saved {
+        Ok(()) => {
+            console_error!(
+                "ar: {} refused the credential; delivery paused until it is reconnected",
+                provider.label()
+            );
+            crate::settings::mappings_changed();
+        }
+        Err(e) => console_error!(
+            "ar: recording the refused {} credential failed: {e}",
+            provider.as_str()
+        ),
     }
 }

@@ -3,9 +3,11 @@
 //! (migration 0008), and each is asked about with `requestStatus:retrieve` when due, until its
 //! status is final or a day has passed. The counts go to `/_ar/health`. No decision is made here.
 
+use ar_shared::platform::Platform;
 use ar_shared::platform::request_status::{
     self, FIRST_CHECK_AFTER_MS, RequestStatus, next_check_at,
 };
+use ar_shared::platform::verdict::Verdict;
 use ar_shared::settings::Settings;
 use serde::Deserialize;
 use worker::{D1Database, Env, console_error, console_log};
@@ -65,9 +67,13 @@ async fn run(env: &Env, settings: &Settings) -> worker::Result<()> {
     if due.is_empty() {
         return Ok(());
     }
+    if settings.paused(Platform::DataManager, now).is_some() {
+        return Ok(());
+    }
     let mut token = match oauth::access_token(env, settings, now, false).await {
         Ok(t) => t,
         Err(v) => {
+            refused(env, settings, &v, now).await;
             console_error!("ar: request status not checked: {v:?}");
             return Ok(());
         }
@@ -79,7 +85,11 @@ async fn run(env: &Env, settings: &Settings) -> worker::Result<()> {
         // A refused cached token is replaced once (as for sending, google.md §1.9).
         if matches!(answer, Ok((401, _))) && !refreshed {
             refreshed = true;
-            if let Ok(t) = oauth::access_token(env, settings, now, true).await {
+            let fresh = oauth::access_token(env, settings, now, true).await;
+            if let Err(v) = &fresh {
+                refused(env, settings, v, now).await;
+            }
+            if let Ok(t) = fresh {
                 token = t;
                 let request = request_status::retrieve_request(config, &token, &d.request_id);
                 answer = fetch(&request).await;
@@ -163,4 +173,11 @@ async fn store(
     .run()
     .await?;
     Ok(())
+}
+
+/// A refused refresh (`invalid_grant`) pauses Google here as it does when sending.
+async fn refused(env: &Env, settings: &Settings, verdict: &Verdict, now: u64) {
+    if let Verdict::Reconnect { reason } = verdict {
+        super::record_refusal(env, settings, Platform::DataManager, reason, now).await;
+    }
 }

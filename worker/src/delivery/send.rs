@@ -3,20 +3,18 @@
 
 use std::collections::BTreeMap;
 
-use ar_shared::connect::status::Refusal;
 use ar_shared::delivery::outcome::RetryPolicy;
 use ar_shared::delivery::run::{Answer, ClaimedRow, DeliveryRun, RowOutcome, Step};
 use ar_shared::platform::Platform;
 use ar_shared::platform::request::{HttpRequest, Method as HttpMethod};
 use ar_shared::record::EventRecord;
 use ar_shared::settings::Settings;
-use ar_shared::settings::connect::provider_of;
-use worker::{AbortSignal, Env, Fetch, Headers, Method, Request, RequestInit, console_error};
+use worker::{AbortSignal, Env, Fetch, Headers, Method, Request, RequestInit};
 
 use super::oauth;
 use crate::bindings;
+use crate::store::adjustments;
 use crate::store::claims::Claimed;
-use crate::store::{adjustments, connections};
 
 /// A platform request that has not answered after this long is abandoned and retried
 /// (meta-capi.md §5.1: retry on timeouts).
@@ -105,45 +103,18 @@ impl Sender<'_> {
                 },
                 Step::Done(outcomes) => {
                     if let Some(reason) = run.credential_refused() {
-                        self.record_refusal(platform, reason).await;
+                        super::record_refusal(
+                            self.env,
+                            self.settings,
+                            platform,
+                            reason,
+                            self.now_ms,
+                        )
+                        .await;
                     }
                     return outcomes;
                 }
             }
-        }
-    }
-
-    /// Records that `platform` refused the credential in use, so it pauses (here at once, in
-    /// other isolates within `settings::MAPPINGS_TTL_MS`) until the merchant reconnects.
-    async fn record_refusal(&self, platform: Platform, reason: &str) {
-        let Some(provider) = provider_of(platform) else {
-            return;
-        };
-        let Some(fingerprint) = self.settings.credential_fingerprint(provider) else {
-            return;
-        };
-        let refusal = Refusal {
-            provider,
-            fingerprint,
-            reason: reason.chars().take(300).collect(),
-            since_ms: self.now_ms,
-        };
-        let saved = match self.env.d1(bindings::DB) {
-            Ok(db) => connections::refuse(&db, &refusal).await,
-            Err(e) => Err(e),
-        };
-        match saved {
-            Ok(()) => {
-                console_error!(
-                    "ar: {} refused the credential; delivery paused until it is reconnected",
-                    provider.label()
-                );
-                crate::settings::mappings_changed();
-            }
-            Err(e) => console_error!(
-                "ar: recording the refused {} credential failed: {e}",
-                provider.as_str()
-            ),
         }
     }
 }
