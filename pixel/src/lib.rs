@@ -18,7 +18,10 @@ mod lead_form;
 mod props;
 mod tags;
 mod track;
+mod unicode;
 mod user;
+
+pub use unicode::BrowserUnicode;
 
 use std::cell::{Cell, RefCell};
 
