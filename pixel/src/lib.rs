@@ -18,7 +18,10 @@ mod lead_form;
 mod props;
 mod tags;
 mod track;
+mod unicode;
 mod user;
+
+pub use unicode::BrowserUnicode;
 
 use std::cell::{Cell, RefCell};
 
@@ -93,6 +96,15 @@ impl State {
         )
     }
 }
+
+/// A free-list allocator instead of the standard library's dlmalloc: the pixel allocates a few
+/// kilobytes per event, and dlmalloc's bins and chunk bookkeeping were 7 KB of its code. The spin
+/// lock is never contended (a page's wasm runs on one thread); `lol_alloc`'s lock-free variant
+/// would need `unsafe`, which the workspace forbids.
+#[cfg(target_arch = "wasm32")]
+#[global_allocator]
+static ALLOCATOR: lol_alloc::LockedAllocator<lol_alloc::FreeListAllocator> =
+    lol_alloc::LockedAllocator::new(lol_alloc::FreeListAllocator::new());
 
 thread_local! {
     static STATE: RefCell<Option<State>> = const { RefCell::new(None) };

@@ -1,13 +1,14 @@
 //! Customer data on the page: `ar('identify', user)` and `user{}` in `ar('track')`, hashed with
-//! `ar_shared::pii::hash_user_data` before anything leaves the page; the hashes go to the worker
-//! in the per-platform form and, while `ad_user_data` is granted, to the tags
-//! (`ar_shared::browser::user`). An identified visitor's hashes are kept in `sessionStorage` for
+//! `ar_shared::pii::hash_user_data_with` (the worker's rules, the browser's Unicode tables) before
+//! anything leaves the page; the hashes go to the worker in the per-platform form and, while
+//! `ad_user_data` is granted, to the tags (`ar_shared::browser::user`). An identified visitor's hashes are kept in `sessionStorage` for
 //! the visit's later events; the plain values are never stored.
 
 use ar_shared::browser::user::{gtag_user_data, meta_matching, tags_may_get_user_data};
-use ar_shared::pii::{HashedUserData, PiiField, PiiValue, RawUserData, hash_user_data};
+use ar_shared::pii::{HashedUserData, PiiField, PiiValue, RawUserData, hash_user_data_with};
 use wasm_bindgen::JsValue;
 
+use crate::BrowserUnicode;
 use crate::js::{call_global, get, get_str, object, set, set_str};
 use crate::{PixelError, State};
 
@@ -47,7 +48,11 @@ fn wire(hashed: &HashedUserData) -> Result<JsValue, PixelError> {
 
 /// Hashes `user` and hands the digests to the tags when consent allows; returns the worker's form.
 pub(crate) fn hash(state: &State, user: &JsValue) -> Result<JsValue, PixelError> {
-    let (hashed, _problems) = hash_user_data(&raw(user), &state.config.default_country);
+    let (hashed, _problems) = hash_user_data_with(
+        &raw(user),
+        &state.config.default_country,
+        &BrowserUnicode::new(),
+    );
     if tags_may_get_user_data(state.consent.get()) {
         to_tags(state, &hashed)?;
     }

@@ -101,6 +101,8 @@ const COUNTRY_NAMES: &[(&str, &str)] = &[
     ("uae", "ae"),
 ];
 
+use super::unicode::Unicode;
+
 /// The international calling code (digits, no `+`) of an ISO 3166-1 alpha-2 country code, in
 /// either case.
 ///
@@ -137,8 +139,8 @@ pub fn calling_code(alpha2: &str) -> Option<&'static str> {
 
 /// The lowercase ISO 3166-1 alpha-2 code for a code in either case or a common country name
 /// (`"United States"`, `"USA"`, `"Deutschland"`); `None` when the country is not recognized.
-pub fn country_code(raw: &str) -> Option<String> {
-    let key = super::text::lowercase_filtered(raw, char::is_alphanumeric);
+pub fn country_code(unicode: &dyn Unicode, raw: &str) -> Option<String> {
+    let key = super::text::lowercase_alphanumeric(unicode, raw);
     if key.len() == 2 && calling_code(&key).is_some() {
         return Some(key);
     }
@@ -159,6 +161,7 @@ pub(crate) fn is_calling_code(digits: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::pii::unicode::StdUnicode;
 
     #[test]
     fn calling_codes_are_found_in_either_case() {
@@ -219,12 +222,18 @@ mod tests {
 
     #[test]
     fn country_names_map_to_lowercase_alpha2() {
-        assert_eq!(country_code("United States").as_deref(), Some("us"));
-        assert_eq!(country_code(" USA ").as_deref(), Some("us"));
-        assert_eq!(country_code("U.K.").as_deref(), Some("gb"));
-        assert_eq!(country_code("DE").as_deref(), Some("de"));
-        assert_eq!(country_code("Österreich").as_deref(), Some("at"));
-        assert_eq!(country_code("Atlantis"), None);
+        assert_eq!(
+            country_code(&StdUnicode, "United States").as_deref(),
+            Some("us")
+        );
+        assert_eq!(country_code(&StdUnicode, " USA ").as_deref(), Some("us"));
+        assert_eq!(country_code(&StdUnicode, "U.K.").as_deref(), Some("gb"));
+        assert_eq!(country_code(&StdUnicode, "DE").as_deref(), Some("de"));
+        assert_eq!(
+            country_code(&StdUnicode, "Österreich").as_deref(),
+            Some("at")
+        );
+        assert_eq!(country_code(&StdUnicode, "Atlantis"), None);
     }
 
     #[test]

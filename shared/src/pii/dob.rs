@@ -20,6 +20,7 @@
 //! bound is the year 2099 instead of the current year.
 
 use super::NormalizeError;
+use super::unicode::Unicode;
 
 const MIN_YEAR: u32 = 1900;
 const MAX_YEAR: u32 = 2099;
@@ -43,8 +44,9 @@ const MONTHS: [&str; 12] = [
 /// # Errors
 /// [`NormalizeError::NotADate`] when the input is not one of the accepted shapes or names a day
 /// that does not exist (`1990-02-30`).
-pub fn meta_date_of_birth(raw: &str) -> Result<String, NormalizeError> {
-    let (year, month, day) = parse(strip_time(raw.trim())).ok_or(NormalizeError::NotADate)?;
+pub fn meta_date_of_birth(unicode: &dyn Unicode, raw: &str) -> Result<String, NormalizeError> {
+    let (year, month, day) =
+        parse(unicode, strip_time(raw.trim())).ok_or(NormalizeError::NotADate)?;
     let valid = (MIN_YEAR..=MAX_YEAR).contains(&year)
         && (1..=12).contains(&month)
         && (1..=days_in_month(year, month)).contains(&day);
@@ -67,10 +69,10 @@ fn strip_time(s: &str) -> &str {
 }
 
 /// `(year, month, day)` before range checks.
-fn parse(s: &str) -> Option<(u32, u32, u32)> {
-    let separator = s.chars().find(|c| !c.is_alphanumeric());
+fn parse(unicode: &dyn Unicode, s: &str) -> Option<(u32, u32, u32)> {
+    let separator = s.chars().find(|&c| !unicode.is_alphanumeric(c));
     let parts: Vec<&str> = s
-        .split(|c: char| !c.is_alphanumeric())
+        .split(|c: char| !unicode.is_alphanumeric(c))
         .filter(|p| !p.is_empty())
         .collect();
     match parts.as_slice() {
@@ -79,8 +81,8 @@ fn parse(s: &str) -> Option<(u32, u32, u32)> {
             let (m, d) = md.split_at_checked(2)?;
             Some((number(y)?, number(m)?, number(d)?))
         }
-        [a, b, c] if parts.iter().any(|p| p.chars().all(char::is_alphabetic)) => {
-            with_month_name([a, b, c])
+        [a, b, c] if parts.iter().any(|p| alphabetic(unicode, p)) => {
+            with_month_name(unicode, [a, b, c])
         }
         [a, b, c] => {
             if a.len() == 4 {
@@ -110,11 +112,14 @@ fn parse(s: &str) -> Option<(u32, u32, u32)> {
     }
 }
 
+/// Whether every character of `part` is a letter (a month name, not a number).
+fn alphabetic(unicode: &dyn Unicode, part: &str) -> bool {
+    part.chars().all(|c| unicode.is_alphabetic(c))
+}
+
 /// Reads `[day|year, month name, year|day]` in any order (the year has four digits).
-fn with_month_name(parts: [&str; 3]) -> Option<(u32, u32, u32)> {
-    let position = parts
-        .iter()
-        .position(|p| p.chars().all(char::is_alphabetic))?;
+fn with_month_name(unicode: &dyn Unicode, parts: [&str; 3]) -> Option<(u32, u32, u32)> {
+    let position = parts.iter().position(|p| alphabetic(unicode, p))?;
     let month = month_number(parts[position])?;
     let mut numbers = parts
         .iter()
@@ -161,9 +166,10 @@ fn days_in_month(year: u32, month: u32) -> u32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::pii::unicode::StdUnicode;
 
     fn db(raw: &str) -> Result<String, NormalizeError> {
-        meta_date_of_birth(raw)
+        meta_date_of_birth(&StdUnicode, raw)
     }
 
     #[test]
@@ -238,19 +244,20 @@ mod properties {
     use proptest::prelude::*;
 
     use super::*;
+    use crate::pii::unicode::StdUnicode;
 
     proptest! {
         #[test]
         fn date_of_birth_is_idempotent_and_never_panics(raw in "\\PC{0,30}") {
-            if let Ok(once) = meta_date_of_birth(&raw) {
-                prop_assert_eq!(meta_date_of_birth(&once), Ok(once.clone()));
+            if let Ok(once) = meta_date_of_birth(&StdUnicode, &raw) {
+                prop_assert_eq!(meta_date_of_birth(&StdUnicode, &once), Ok(once.clone()));
             }
         }
 
         #[test]
         fn date_shaped_input_is_idempotent(raw in "[0-9]{1,4}[-/. ][0-9]{1,2}[-/. ][0-9]{1,4}") {
-            if let Ok(once) = meta_date_of_birth(&raw) {
-                prop_assert_eq!(meta_date_of_birth(&once), Ok(once.clone()));
+            if let Ok(once) = meta_date_of_birth(&StdUnicode, &raw) {
+                prop_assert_eq!(meta_date_of_birth(&StdUnicode, &once), Ok(once.clone()));
             }
         }
     }

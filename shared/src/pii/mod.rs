@@ -23,13 +23,15 @@ pub mod normalize_google;
 pub mod normalize_meta;
 pub mod phone;
 mod text;
+pub mod unicode;
 pub mod us_states;
 pub mod user_data;
 
 pub use hash::{NotAHash, Sha256Hex};
 pub use hashed::{GoogleUserData, HashedUserData, MetaUserData};
 pub use input::{PerPlatformValue, PiiField, PiiValue, RawUserData};
-pub use user_data::{FieldProblem, Platform, hash_user_data};
+pub use unicode::{StdUnicode, Unicode};
+pub use user_data::{FieldProblem, Platform, hash_user_data, hash_user_data_with};
 
 /// Why a field's value could not be normalized; the worker reports it next to the field's name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, thiserror::Error)]

@@ -14,6 +14,7 @@ use super::NormalizeError;
 use super::country::country_code;
 use super::normalize_meta::check_email;
 use super::text::{collapse_whitespace, lowercase_words};
+use super::unicode::Unicode;
 
 /// Honorifics dropped from a given name, as Google's Data Manager formatters drop them
 /// (`(mr|mrs|ms|dr)\.` followed by a space or the end, data-manager.md §6.2): only with the dot,
@@ -33,12 +34,12 @@ const NAME_SUFFIXES: &[&str] = &[
 ///
 /// # Errors
 /// [`NormalizeError::NotAnEmail`] unless the result is `local@domain.tld`.
-pub fn google_email(raw: &str) -> Result<String, NormalizeError> {
-    let email: String = raw
+pub fn google_email(unicode: &dyn Unicode, raw: &str) -> Result<String, NormalizeError> {
+    let kept: String = raw
         .chars()
         .filter(|c| !c.is_whitespace() && !c.is_control())
-        .flat_map(char::to_lowercase)
         .collect();
+    let email = unicode.lowercase_chars(&kept);
     check_email(&email)?;
     let Some((local, domain)) = email.split_once('@') else {
         return Err(NormalizeError::NotAnEmail);
@@ -70,8 +71,8 @@ pub fn google_email(raw: &str) -> Result<String, NormalizeError> {
 ///
 /// # Errors
 /// [`NormalizeError::Empty`] when nothing but an honorific and spaces was given.
-pub fn google_first_name(raw: &str) -> Result<String, NormalizeError> {
-    let lower = lower_collapsed(raw);
+pub fn google_first_name(unicode: &dyn Unicode, raw: &str) -> Result<String, NormalizeError> {
+    let lower = lower_collapsed(unicode, raw);
     let kept: Vec<&str> = lower
         .split(' ')
         .filter(|w| !NAME_PREFIXES.contains(w))
@@ -85,8 +86,8 @@ pub fn google_first_name(raw: &str) -> Result<String, NormalizeError> {
 ///
 /// # Errors
 /// [`NormalizeError::Empty`] when nothing but suffixes, commas and spaces was given.
-pub fn google_last_name(raw: &str) -> Result<String, NormalizeError> {
-    let mut name = lower_collapsed(raw);
+pub fn google_last_name(unicode: &dyn Unicode, raw: &str) -> Result<String, NormalizeError> {
+    let mut name = lower_collapsed(unicode, raw);
     loop {
         let trimmed = name.trim_end_matches([' ', ',']).to_owned();
         let cut = NAME_SUFFIXES.iter().find_map(|suffix| {
@@ -107,12 +108,12 @@ pub fn google_last_name(raw: &str) -> Result<String, NormalizeError> {
 }
 
 /// Lowercase, controls dropped, trimmed, inner whitespace collapsed to one space.
-fn lower_collapsed(raw: &str) -> String {
-    collapse_whitespace(raw)
+fn lower_collapsed(unicode: &dyn Unicode, raw: &str) -> String {
+    let kept: String = collapse_whitespace(raw)
         .chars()
         .filter(|c| !c.is_control())
-        .flat_map(char::to_lowercase)
-        .collect()
+        .collect();
+    unicode.lowercase_chars(&kept)
 }
 
 /// Street (hashed): symbols removed, lowercase, trimmed (GA4 `sha256_street`, Data Manager
@@ -120,24 +121,24 @@ fn lower_collapsed(raw: &str) -> String {
 ///
 /// # Errors
 /// [`NormalizeError::Empty`] when nothing remains.
-pub fn google_street(raw: &str) -> Result<String, NormalizeError> {
-    non_empty(lowercase_words(raw))
+pub fn google_street(unicode: &dyn Unicode, raw: &str) -> Result<String, NormalizeError> {
+    non_empty(lowercase_words(unicode, raw))
 }
 
 /// City (sent plain): symbols removed, lowercase, trimmed.
 ///
 /// # Errors
 /// [`NormalizeError::Empty`] when nothing remains.
-pub fn google_city(raw: &str) -> Result<String, NormalizeError> {
-    non_empty(lowercase_words(raw))
+pub fn google_city(unicode: &dyn Unicode, raw: &str) -> Result<String, NormalizeError> {
+    non_empty(lowercase_words(unicode, raw))
 }
 
 /// Region, state or province (sent plain): normalized as the city.
 ///
 /// # Errors
 /// [`NormalizeError::Empty`] when nothing remains.
-pub fn google_region(raw: &str) -> Result<String, NormalizeError> {
-    google_city(raw)
+pub fn google_region(unicode: &dyn Unicode, raw: &str) -> Result<String, NormalizeError> {
+    google_city(unicode, raw)
 }
 
 /// Postal code (sent plain): trimmed, inner whitespace collapsed, otherwise as given.
@@ -152,8 +153,8 @@ pub fn google_postal_code(raw: &str) -> Result<String, NormalizeError> {
 ///
 /// # Errors
 /// [`NormalizeError::UnknownCountry`] when neither a code nor a known name.
-pub fn google_country_code(raw: &str) -> Result<String, NormalizeError> {
-    country_code(raw)
+pub fn google_country_code(unicode: &dyn Unicode, raw: &str) -> Result<String, NormalizeError> {
+    country_code(unicode, raw)
         .map(|code| code.to_ascii_uppercase())
         .ok_or(NormalizeError::UnknownCountry)
 }
@@ -169,16 +170,17 @@ fn non_empty(s: String) -> Result<String, NormalizeError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::pii::unicode::StdUnicode;
 
     /// Google's examples, `reference/google.md` §3.
     #[test]
     fn googles_documented_email_examples_hold() {
         assert_eq!(
-            google_email("cloudy.sanfrancisco+shopping@gmail.com").as_deref(),
+            google_email(&StdUnicode, "cloudy.sanfrancisco+shopping@gmail.com").as_deref(),
             Ok("cloudysanfrancisco@gmail.com")
         );
         assert_eq!(
-            google_email("user.name+NYC@Example.com").as_deref(),
+            google_email(&StdUnicode, "user.name+NYC@Example.com").as_deref(),
             Ok("user.name+nyc@example.com")
         );
         assert_eq!(
@@ -190,9 +192,12 @@ mod tests {
     #[test]
     fn gmail_dots_are_removed_for_google_only() {
         let raw = " J.o.h.n.Smith+promo@GoogleMail.com ";
-        assert_eq!(google_email(raw).as_deref(), Ok("johnsmith@googlemail.com"));
         assert_eq!(
-            crate::pii::normalize_meta::meta_email(raw).as_deref(),
+            google_email(&StdUnicode, raw).as_deref(),
+            Ok("johnsmith@googlemail.com")
+        );
+        assert_eq!(
+            crate::pii::normalize_meta::meta_email(&StdUnicode, raw).as_deref(),
             Ok("j.o.h.n.smith+promo@googlemail.com")
         );
     }
@@ -200,7 +205,7 @@ mod tests {
     #[test]
     fn inner_whitespace_is_removed_from_emails() {
         assert_eq!(
-            google_email(" jane @ example.com").as_deref(),
+            google_email(&StdUnicode, " jane @ example.com").as_deref(),
             Ok("jane@example.com")
         );
     }
@@ -208,10 +213,13 @@ mod tests {
     #[test]
     fn a_gmail_address_that_is_only_a_tag_is_rejected() {
         assert_eq!(
-            google_email("+news@gmail.com"),
+            google_email(&StdUnicode, "+news@gmail.com"),
             Err(NormalizeError::NotAnEmail)
         );
-        assert_eq!(google_email("no-at-sign"), Err(NormalizeError::NotAnEmail));
+        assert_eq!(
+            google_email(&StdUnicode, "no-at-sign"),
+            Err(NormalizeError::NotAnEmail)
+        );
     }
 
     /// The official formatters' given-name vectors (data-manager.md §6.3, Java/.NET).
@@ -227,11 +235,15 @@ mod tests {
             ("Mary Ann", "mary ann"),
             (" Mrs. Mary-Ann ", "mary-ann"),
         ] {
-            assert_eq!(google_first_name(raw).as_deref(), Ok(want), "{raw:?}");
+            assert_eq!(
+                google_first_name(&StdUnicode, raw).as_deref(),
+                Ok(want),
+                "{raw:?}"
+            );
         }
         for raw in [" ", " Mr. "] {
             assert_eq!(
-                google_first_name(raw),
+                google_first_name(&StdUnicode, raw),
                 Err(NormalizeError::Empty),
                 "{raw:?}"
             );
@@ -254,10 +266,18 @@ mod tests {
             ("O’Neil", "o’neil"),
             ("Valéry", "valéry"),
         ] {
-            assert_eq!(google_last_name(raw).as_deref(), Ok(want), "{raw:?}");
+            assert_eq!(
+                google_last_name(&StdUnicode, raw).as_deref(),
+                Ok(want),
+                "{raw:?}"
+            );
         }
         for raw in [" ", ", Jr. ", ",Jr.,DDS "] {
-            assert_eq!(google_last_name(raw), Err(NormalizeError::Empty), "{raw:?}");
+            assert_eq!(
+                google_last_name(&StdUnicode, raw),
+                Err(NormalizeError::Empty),
+                "{raw:?}"
+            );
         }
     }
 
@@ -284,14 +304,18 @@ mod tests {
                 "cloudysanfrancisco@googlemail.com",
             ),
         ] {
-            assert_eq!(google_email(raw).as_deref(), Ok(want), "{raw:?}");
+            assert_eq!(
+                google_email(&StdUnicode, raw).as_deref(),
+                Ok(want),
+                "{raw:?}"
+            );
         }
         for raw in ["", "  ", "quinn", "@example.com"] {
-            assert!(google_email(raw).is_err(), "{raw:?}");
+            assert!(google_email(&StdUnicode, raw).is_err(), "{raw:?}");
         }
         // The official hash vector (data-manager.md §6.3).
         let hashed = crate::pii::hash::Sha256Hex::digest(
-            &google_email("  ALEXZ@example.com   ").unwrap_or_default(),
+            &google_email(&StdUnicode, "  ALEXZ@example.com   ").unwrap_or_default(),
         );
         assert_eq!(
             hashed.as_str(),
@@ -302,16 +326,19 @@ mod tests {
     #[test]
     fn address_fields_are_normalized_plain() {
         assert_eq!(
-            google_street(" 1600 Amphitheatre Pkwy. ").as_deref(),
+            google_street(&StdUnicode, " 1600 Amphitheatre Pkwy. ").as_deref(),
             Ok("1600 amphitheatre pkwy")
         );
         assert_eq!(
-            google_city("  Mountain  View ").as_deref(),
+            google_city(&StdUnicode, "  Mountain  View ").as_deref(),
             Ok("mountain view")
         );
         assert_eq!(google_postal_code(" SW1A  1AA ").as_deref(), Ok("SW1A 1AA"));
-        assert_eq!(google_country_code("united states").as_deref(), Ok("US"));
-        assert_eq!(google_country_code("gb").as_deref(), Ok("GB"));
+        assert_eq!(
+            google_country_code(&StdUnicode, "united states").as_deref(),
+            Ok("US")
+        );
+        assert_eq!(google_country_code(&StdUnicode, "gb").as_deref(), Ok("GB"));
     }
 }
 
@@ -320,6 +347,7 @@ mod properties {
     use proptest::prelude::*;
 
     use super::*;
+    use crate::pii::unicode::StdUnicode;
 
     fn assert_idempotent(
         normalize: impl Fn(&str) -> Result<String, NormalizeError>,
@@ -334,21 +362,21 @@ mod properties {
     proptest! {
         #[test]
         fn google_normalizers_are_idempotent_and_never_panic(raw in "\\PC{0,40}") {
-            assert_idempotent(google_email, &raw)?;
-            assert_idempotent(google_first_name, &raw)?;
-            assert_idempotent(google_last_name, &raw)?;
-            assert_idempotent(google_street, &raw)?;
-            assert_idempotent(google_city, &raw)?;
-            assert_idempotent(google_region, &raw)?;
+            assert_idempotent(|s| google_email(&StdUnicode, s), &raw)?;
+            assert_idempotent(|s| google_first_name(&StdUnicode, s), &raw)?;
+            assert_idempotent(|s| google_last_name(&StdUnicode, s), &raw)?;
+            assert_idempotent(|s| google_street(&StdUnicode, s), &raw)?;
+            assert_idempotent(|s| google_city(&StdUnicode, s), &raw)?;
+            assert_idempotent(|s| google_region(&StdUnicode, s), &raw)?;
             assert_idempotent(google_postal_code, &raw)?;
-            assert_idempotent(google_country_code, &raw)?;
+            assert_idempotent(|s| google_country_code(&StdUnicode, s), &raw)?;
         }
 
         #[test]
         fn gmail_shaped_input_is_idempotent(
             raw in "[ A-Za-z0-9.+_-]{1,16}@(gmail|googlemail|example)\\.com",
         ) {
-            assert_idempotent(google_email, &raw)?;
+            assert_idempotent(|s| google_email(&StdUnicode, s), &raw)?;
         }
     }
 }

@@ -14,7 +14,8 @@ pub use super::phone::meta_phone;
 
 use super::NormalizeError;
 use super::country::country_code;
-use super::text::{is_punctuation, lowercase_filtered};
+use super::text::{is_punctuation, lowercase_alphanumeric, lowercase_filtered};
+use super::unicode::Unicode;
 use super::us_states::us_state_code;
 
 /// `em`: "Trim any leading and trailing spaces. Convert all characters to lowercase."
@@ -22,8 +23,8 @@ use super::us_states::us_state_code;
 ///
 /// # Errors
 /// [`NormalizeError::NotAnEmail`] unless the result is `local@domain.tld` without spaces.
-pub fn meta_email(raw: &str) -> Result<String, NormalizeError> {
-    let email = raw.trim().to_lowercase();
+pub fn meta_email(unicode: &dyn Unicode, raw: &str) -> Result<String, NormalizeError> {
+    let email = unicode.lowercase_text(raw.trim());
     check_email(&email)?;
     Ok(email)
 }
@@ -35,8 +36,8 @@ pub fn meta_email(raw: &str) -> Result<String, NormalizeError> {
 ///
 /// # Errors
 /// [`NormalizeError::Empty`] when nothing but punctuation and spaces was given.
-pub fn meta_name(raw: &str) -> Result<String, NormalizeError> {
-    non_empty(lowercase_filtered(raw, |c| {
+pub fn meta_name(unicode: &dyn Unicode, raw: &str) -> Result<String, NormalizeError> {
+    non_empty(lowercase_filtered(unicode, raw, |c| {
         !is_punctuation(c) && !c.is_whitespace() && !c.is_control()
     }))
 }
@@ -45,8 +46,8 @@ pub fn meta_name(raw: &str) -> Result<String, NormalizeError> {
 ///
 /// # Errors
 /// [`NormalizeError::UnknownGender`] for anything else: Meta has no other value.
-pub fn meta_gender(raw: &str) -> Result<String, NormalizeError> {
-    match lowercase_filtered(raw, char::is_alphanumeric).as_str() {
+pub fn meta_gender(unicode: &dyn Unicode, raw: &str) -> Result<String, NormalizeError> {
+    match lowercase_alphanumeric(unicode, raw).as_str() {
         "f" | "female" | "woman" => Ok("f".to_owned()),
         "m" | "male" | "man" => Ok("m".to_owned()),
         _ => Err(NormalizeError::UnknownGender),
@@ -59,8 +60,8 @@ pub fn meta_gender(raw: &str) -> Result<String, NormalizeError> {
 ///
 /// # Errors
 /// [`NormalizeError::Empty`] when no letter or digit remains.
-pub fn meta_city(raw: &str) -> Result<String, NormalizeError> {
-    non_empty(lowercase_filtered(raw, char::is_alphanumeric))
+pub fn meta_city(unicode: &dyn Unicode, raw: &str) -> Result<String, NormalizeError> {
+    non_empty(lowercase_alphanumeric(unicode, raw))
 }
 
 /// `st`: "2-character ANSI abbreviation code in lowercase. Normalize states outside the U.S. in
@@ -70,10 +71,10 @@ pub fn meta_city(raw: &str) -> Result<String, NormalizeError> {
 ///
 /// # Errors
 /// [`NormalizeError::Empty`] when no letter or digit remains.
-pub fn meta_state(raw: &str) -> Result<String, NormalizeError> {
-    match us_state_code(raw) {
+pub fn meta_state(unicode: &dyn Unicode, raw: &str) -> Result<String, NormalizeError> {
+    match us_state_code(unicode, raw) {
         Some(code) => Ok(code.to_owned()),
-        None => non_empty(lowercase_filtered(raw, char::is_alphanumeric)),
+        None => non_empty(lowercase_alphanumeric(unicode, raw)),
     }
 }
 
@@ -84,8 +85,8 @@ pub fn meta_state(raw: &str) -> Result<String, NormalizeError> {
 /// # Errors
 /// [`NormalizeError::NotAUsZip`] for a US code that does not start with five digits;
 /// [`NormalizeError::Empty`] when nothing remains.
-pub fn meta_zip(raw: &str, country: &str) -> Result<String, NormalizeError> {
-    let zip = non_empty(lowercase_filtered(raw, |c| {
+pub fn meta_zip(unicode: &dyn Unicode, raw: &str, country: &str) -> Result<String, NormalizeError> {
+    let zip = non_empty(lowercase_filtered(unicode, raw, |c| {
         !c.is_whitespace() && !c.is_control() && !matches!(c, '-' | '\u{2010}'..='\u{2015}')
     }))?;
     if !country.trim().eq_ignore_ascii_case("us") {
@@ -102,8 +103,8 @@ pub fn meta_zip(raw: &str, country: &str) -> Result<String, NormalizeError> {
 ///
 /// # Errors
 /// [`NormalizeError::UnknownCountry`] when neither a code nor a known name.
-pub fn meta_country(raw: &str) -> Result<String, NormalizeError> {
-    country_code(raw).ok_or(NormalizeError::UnknownCountry)
+pub fn meta_country(unicode: &dyn Unicode, raw: &str) -> Result<String, NormalizeError> {
+    country_code(unicode, raw).ok_or(NormalizeError::UnknownCountry)
 }
 
 /// `external_id`: Meta only asks for "the same format as when sent via" other channels (§2.1).
@@ -112,8 +113,8 @@ pub fn meta_country(raw: &str) -> Result<String, NormalizeError> {
 ///
 /// # Errors
 /// [`NormalizeError::Empty`] for a blank ID.
-pub fn meta_external_id(raw: &str) -> Result<String, NormalizeError> {
-    non_empty(lowercase_filtered(raw, |c| {
+pub fn meta_external_id(unicode: &dyn Unicode, raw: &str) -> Result<String, NormalizeError> {
+    non_empty(lowercase_filtered(unicode, raw, |c| {
         !c.is_whitespace() && !c.is_control()
     }))
 }
@@ -148,6 +149,7 @@ fn non_empty(s: String) -> Result<String, NormalizeError> {
 mod tests {
     use super::*;
     use crate::pii::Sha256Hex;
+    use crate::pii::unicode::StdUnicode;
 
     fn hex(normalized: Result<String, NormalizeError>) -> String {
         Sha256Hex::digest(&normalized.unwrap_or_default()).to_string()
@@ -157,11 +159,11 @@ mod tests {
     #[test]
     fn metas_published_hashing_examples_match() {
         assert_eq!(
-            meta_email("John_Smith@gmail.com").as_deref(),
+            meta_email(&StdUnicode, "John_Smith@gmail.com").as_deref(),
             Ok("john_smith@gmail.com")
         );
         assert_eq!(
-            hex(meta_email("John_Smith@gmail.com")),
+            hex(meta_email(&StdUnicode, "John_Smith@gmail.com")),
             "62a14e44f765419d10fea99367361a727c12365e2520f32218d505ed9aa0f62f"
         );
         assert_eq!(
@@ -169,57 +171,72 @@ mod tests {
             "e323ec626319ca94ee8bff2e4c87cf613be6ea19919ed1364124e16807ab3176"
         );
         assert_eq!(
-            hex(meta_name("Mary")),
+            hex(meta_name(&StdUnicode, "Mary")),
             "6915771be1c5aa0c886870b6951b03d7eafc121fea0e80a5ea83beb7c449f4ec"
         );
         assert_eq!(
-            hex(meta_name("정")),
+            hex(meta_name(&StdUnicode, "정")),
             "8fa8cd9c440be61d0151429310034083132b35975c4bea67fdd74158eb51db14"
         );
-        assert_eq!(meta_name("Valéry").as_deref(), Ok("valéry"));
+        assert_eq!(meta_name(&StdUnicode, "Valéry").as_deref(), Ok("valéry"));
         assert_eq!(
-            hex(meta_name("Valéry")),
+            hex(meta_name(&StdUnicode, "Valéry")),
             "08e1996b5dd49e62a4b4c010d44e4345592a863bb9f8e3976219bac29417149c"
         );
         assert_eq!(
-            hex(meta_date_of_birth("2/16/1997")),
+            hex(meta_date_of_birth(&StdUnicode, "2/16/1997")),
             "01acdbf6ec7b4f478a225f1a246e5d6767eeab1a7ffa17f025265b5b94f40f0c"
         );
         assert_eq!(
-            hex(meta_country("United States")),
+            hex(meta_country(&StdUnicode, "United States")),
             "79adb2a2fce5c6ba215fe5f27f532d4e7edbac4b6a5e09e1ef3a08084a904621"
         );
     }
 
     #[test]
     fn metas_documented_city_state_and_zip_examples_hold() {
-        assert_eq!(meta_city("New York").as_deref(), Ok("newyork"));
-        assert_eq!(meta_city(" Paris ").as_deref(), Ok("paris"));
-        assert_eq!(meta_state("AZ").as_deref(), Ok("az"));
-        assert_eq!(meta_zip("94035", "US").as_deref(), Ok("94035"));
-        assert_eq!(meta_zip("1987", "AU").as_deref(), Ok("1987"));
-        assert_eq!(meta_zip("75018", "fr").as_deref(), Ok("75018"));
-        assert_eq!(meta_zip("M1 1AE", "GB").as_deref(), Ok("m11ae"));
+        assert_eq!(meta_city(&StdUnicode, "New York").as_deref(), Ok("newyork"));
+        assert_eq!(meta_city(&StdUnicode, " Paris ").as_deref(), Ok("paris"));
+        assert_eq!(meta_state(&StdUnicode, "AZ").as_deref(), Ok("az"));
+        assert_eq!(meta_zip(&StdUnicode, "94035", "US").as_deref(), Ok("94035"));
+        assert_eq!(meta_zip(&StdUnicode, "1987", "AU").as_deref(), Ok("1987"));
+        assert_eq!(meta_zip(&StdUnicode, "75018", "fr").as_deref(), Ok("75018"));
+        assert_eq!(
+            meta_zip(&StdUnicode, "M1 1AE", "GB").as_deref(),
+            Ok("m11ae")
+        );
     }
 
     #[test]
     fn us_state_names_become_two_letter_codes() {
-        assert_eq!(meta_state("California").as_deref(), Ok("ca"));
-        assert_eq!(meta_state("new york").as_deref(), Ok("ny"));
-        assert_eq!(meta_state("Île-de-France").as_deref(), Ok("îledefrance"));
+        assert_eq!(meta_state(&StdUnicode, "California").as_deref(), Ok("ca"));
+        assert_eq!(meta_state(&StdUnicode, "new york").as_deref(), Ok("ny"));
+        assert_eq!(
+            meta_state(&StdUnicode, "Île-de-France").as_deref(),
+            Ok("îledefrance")
+        );
     }
 
     #[test]
     fn us_zip_codes_keep_the_first_five_digits() {
-        assert_eq!(meta_zip("94035-1234", "us").as_deref(), Ok("94035"));
-        assert_eq!(meta_zip("9403", "US"), Err(NormalizeError::NotAUsZip));
-        assert_eq!(meta_zip(" - ", "US"), Err(NormalizeError::Empty));
+        assert_eq!(
+            meta_zip(&StdUnicode, "94035-1234", "us").as_deref(),
+            Ok("94035")
+        );
+        assert_eq!(
+            meta_zip(&StdUnicode, "9403", "US"),
+            Err(NormalizeError::NotAUsZip)
+        );
+        assert_eq!(
+            meta_zip(&StdUnicode, " - ", "US"),
+            Err(NormalizeError::Empty)
+        );
     }
 
     #[test]
     fn gmail_dots_and_plus_tags_are_kept_for_meta() {
         assert_eq!(
-            meta_email(" Cloudy.SanFrancisco+shopping@gmail.com ").as_deref(),
+            meta_email(&StdUnicode, " Cloudy.SanFrancisco+shopping@gmail.com ").as_deref(),
             Ok("cloudy.sanfrancisco+shopping@gmail.com")
         );
     }
@@ -233,34 +250,50 @@ mod tests {
             "jo hn@example.com",
             "a@b@c.de",
         ] {
-            assert_eq!(meta_email(raw), Err(NormalizeError::NotAnEmail), "{raw}");
+            assert_eq!(
+                meta_email(&StdUnicode, raw),
+                Err(NormalizeError::NotAnEmail),
+                "{raw}"
+            );
         }
     }
 
     #[test]
     fn names_lose_punctuation_and_spaces_but_keep_accents() {
-        assert_eq!(meta_name(" O’Brien-Smith ").as_deref(), Ok("obriensmith"));
-        assert_eq!(meta_name("Mary Ann").as_deref(), Ok("maryann"));
-        assert_eq!(meta_name(" .- "), Err(NormalizeError::Empty));
+        assert_eq!(
+            meta_name(&StdUnicode, " O’Brien-Smith ").as_deref(),
+            Ok("obriensmith")
+        );
+        assert_eq!(meta_name(&StdUnicode, "Mary Ann").as_deref(), Ok("maryann"));
+        assert_eq!(meta_name(&StdUnicode, " .- "), Err(NormalizeError::Empty));
     }
 
     #[test]
     fn gender_becomes_its_lowercase_initial() {
-        assert_eq!(meta_gender("Female").as_deref(), Ok("f"));
-        assert_eq!(meta_gender(" M ").as_deref(), Ok("m"));
-        assert_eq!(meta_gender("other"), Err(NormalizeError::UnknownGender));
+        assert_eq!(meta_gender(&StdUnicode, "Female").as_deref(), Ok("f"));
+        assert_eq!(meta_gender(&StdUnicode, " M ").as_deref(), Ok("m"));
+        assert_eq!(
+            meta_gender(&StdUnicode, "other"),
+            Err(NormalizeError::UnknownGender)
+        );
     }
 
     #[test]
     fn countries_become_lowercase_alpha2() {
-        assert_eq!(meta_country("US").as_deref(), Ok("us"));
-        assert_eq!(meta_country("Germany").as_deref(), Ok("de"));
-        assert_eq!(meta_country("Narnia"), Err(NormalizeError::UnknownCountry));
+        assert_eq!(meta_country(&StdUnicode, "US").as_deref(), Ok("us"));
+        assert_eq!(meta_country(&StdUnicode, "Germany").as_deref(), Ok("de"));
+        assert_eq!(
+            meta_country(&StdUnicode, "Narnia"),
+            Err(NormalizeError::UnknownCountry)
+        );
     }
 
     #[test]
     fn external_ids_are_lowercased_without_whitespace() {
-        assert_eq!(meta_external_id(" Cust 42 ").as_deref(), Ok("cust42"));
+        assert_eq!(
+            meta_external_id(&StdUnicode, " Cust 42 ").as_deref(),
+            Ok("cust42")
+        );
     }
 }
 
@@ -269,6 +302,7 @@ mod properties {
     use proptest::prelude::*;
 
     use super::*;
+    use crate::pii::unicode::StdUnicode;
 
     fn assert_idempotent(
         normalize: impl Fn(&str) -> Result<String, NormalizeError>,
@@ -283,20 +317,20 @@ mod properties {
     proptest! {
         #[test]
         fn meta_normalizers_are_idempotent_and_never_panic(raw in "\\PC{0,40}") {
-            assert_idempotent(meta_email, &raw)?;
-            assert_idempotent(meta_name, &raw)?;
-            assert_idempotent(meta_gender, &raw)?;
-            assert_idempotent(meta_city, &raw)?;
-            assert_idempotent(meta_state, &raw)?;
-            assert_idempotent(|s| meta_zip(s, "US"), &raw)?;
-            assert_idempotent(|s| meta_zip(s, "GB"), &raw)?;
-            assert_idempotent(meta_country, &raw)?;
-            assert_idempotent(meta_external_id, &raw)?;
+            assert_idempotent(|s| meta_email(&StdUnicode, s), &raw)?;
+            assert_idempotent(|s| meta_name(&StdUnicode, s), &raw)?;
+            assert_idempotent(|s| meta_gender(&StdUnicode, s), &raw)?;
+            assert_idempotent(|s| meta_city(&StdUnicode, s), &raw)?;
+            assert_idempotent(|s| meta_state(&StdUnicode, s), &raw)?;
+            assert_idempotent(|s| meta_zip(&StdUnicode, s, "US"), &raw)?;
+            assert_idempotent(|s| meta_zip(&StdUnicode, s, "GB"), &raw)?;
+            assert_idempotent(|s| meta_country(&StdUnicode, s), &raw)?;
+            assert_idempotent(|s| meta_external_id(&StdUnicode, s), &raw)?;
         }
 
         #[test]
         fn email_shaped_input_is_idempotent(raw in "[ A-Za-z0-9._+-]{1,12}@[A-Za-z0-9.-]{1,12} ?") {
-            assert_idempotent(meta_email, &raw)?;
+            assert_idempotent(|s| meta_email(&StdUnicode, s), &raw)?;
         }
     }
 }

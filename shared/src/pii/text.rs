@@ -7,8 +7,13 @@
 //! combining marks and digits are kept, so `Valéry` and `정` survive as Meta's examples require
 //! (`reference/meta-capi.md` §2.1).
 //!
+//! Lower-casing and the letter/digit class come from a [`Unicode`] implementation (Rust's tables
+//! in the worker, the browser's in the pixel); every rule about what is kept stays here.
+//!
 //! What it deliberately does not do: Unicode normalization (NFC). That would need tables far
 //! larger than the pixel's size budget allows.
+
+use super::unicode::Unicode;
 
 /// True for characters both platforms mean by "punctuation" or "symbol characters".
 pub(crate) fn is_punctuation(c: char) -> bool {
@@ -42,20 +47,30 @@ pub(crate) fn is_punctuation(c: char) -> bool {
     )
 }
 
-/// Lowercases (Unicode) and keeps only the characters `keep` accepts.
-pub(crate) fn lowercase_filtered(raw: &str, keep: impl Fn(char) -> bool) -> String {
-    raw.chars()
-        .flat_map(char::to_lowercase)
+/// Lowercases (Unicode, character by character) and keeps only the characters `keep` accepts.
+pub(crate) fn lowercase_filtered(
+    unicode: &dyn Unicode,
+    raw: &str,
+    keep: impl Fn(char) -> bool,
+) -> String {
+    unicode
+        .lowercase_chars(raw)
+        .chars()
         .filter(|&c| keep(c))
         .collect()
 }
 
+/// Lowercases and keeps letters and digits only (`U.K.` → `uk`): the key of the name tables.
+pub(crate) fn lowercase_alphanumeric(unicode: &dyn Unicode, raw: &str) -> String {
+    lowercase_filtered(unicode, raw, |c| unicode.is_alphanumeric(c))
+}
+
 /// Lowercases, drops punctuation, trims and collapses inner whitespace runs to one space.
-pub(crate) fn lowercase_words(raw: &str) -> String {
+pub(crate) fn lowercase_words(unicode: &dyn Unicode, raw: &str) -> String {
     let mut out = String::with_capacity(raw.len());
     for word in raw
         .split(|c: char| c.is_whitespace() || c.is_control())
-        .map(|w| lowercase_filtered(w, |c| !is_punctuation(c) && !c.is_control()))
+        .map(|w| lowercase_filtered(unicode, w, |c| !is_punctuation(c) && !c.is_control()))
         .filter(|w| !w.is_empty())
     {
         if !out.is_empty() {
@@ -77,6 +92,7 @@ pub(crate) fn collapse_whitespace(raw: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::pii::unicode::StdUnicode;
 
     #[test]
     fn accents_and_other_scripts_are_not_punctuation() {
@@ -90,6 +106,9 @@ mod tests {
 
     #[test]
     fn words_are_lowercased_and_collapsed() {
-        assert_eq!(lowercase_words("  Mary -  Ann\tO’Neil "), "mary ann oneil");
+        assert_eq!(
+            lowercase_words(&StdUnicode, "  Mary -  Ann\tO’Neil "),
+            "mary ann oneil"
+        );
     }
 }

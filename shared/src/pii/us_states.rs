@@ -8,6 +8,8 @@
 //!
 //! Covered: the 50 states, the District of Columbia and the inhabited territories with USPS codes.
 
+use super::unicode::Unicode;
+
 /// Names keyed by their lowercase alphanumeric form (spaces and punctuation removed), with the
 /// lowercase code.
 const US_STATES: &[(&str, &str)] = &[
@@ -74,8 +76,8 @@ const US_STATES: &[(&str, &str)] = &[
 /// The lowercase two-letter code of a US state, district or territory spelled out in any case,
 /// with any spacing or punctuation (`"New York"`, `"new-york"`, `"Washington, D.C."`); `None`
 /// for anything else, including codes that are already abbreviated.
-pub fn us_state_code(name: &str) -> Option<&'static str> {
-    let key = super::text::lowercase_filtered(name, char::is_alphanumeric);
+pub fn us_state_code(unicode: &dyn Unicode, name: &str) -> Option<&'static str> {
+    let key = super::text::lowercase_alphanumeric(unicode, name);
     US_STATES
         .iter()
         .find(|(state, _)| *state == key)
@@ -85,20 +87,21 @@ pub fn us_state_code(name: &str) -> Option<&'static str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::pii::unicode::StdUnicode;
 
     #[test]
     fn state_names_map_to_codes_in_any_spelling() {
-        assert_eq!(us_state_code("California"), Some("ca"));
-        assert_eq!(us_state_code("new york"), Some("ny"));
-        assert_eq!(us_state_code("NEW-YORK"), Some("ny"));
-        assert_eq!(us_state_code(" Washington, D.C. "), Some("dc"));
-        assert_eq!(us_state_code("Puerto Rico"), Some("pr"));
+        assert_eq!(us_state_code(&StdUnicode, "California"), Some("ca"));
+        assert_eq!(us_state_code(&StdUnicode, "new york"), Some("ny"));
+        assert_eq!(us_state_code(&StdUnicode, "NEW-YORK"), Some("ny"));
+        assert_eq!(us_state_code(&StdUnicode, " Washington, D.C. "), Some("dc"));
+        assert_eq!(us_state_code(&StdUnicode, "Puerto Rico"), Some("pr"));
     }
 
     #[test]
     fn codes_and_foreign_regions_are_not_names() {
-        assert_eq!(us_state_code("CA"), None);
-        assert_eq!(us_state_code("Bayern"), None);
+        assert_eq!(us_state_code(&StdUnicode, "CA"), None);
+        assert_eq!(us_state_code(&StdUnicode, "Bayern"), None);
     }
 
     #[test]

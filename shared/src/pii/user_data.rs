@@ -18,6 +18,7 @@ use super::hashed::{GoogleUserData, HashedUserData, MetaUserData};
 use super::input::{PiiField, PiiValue, RawUserData};
 use super::normalize_google as google;
 use super::normalize_meta as meta;
+use super::unicode::{StdUnicode, Unicode};
 use super::{NormalizeError, Sha256Hex};
 
 /// The two platforms that receive user data.
@@ -55,27 +56,42 @@ pub struct FieldProblem {
 ///
 /// `default_country` (ISO 3166-1 alpha-2, either case) applies to phones without a country code
 /// and to the ZIP rule when the address has no readable country.
+///
+/// Lower-casing and character classes are Rust's ([`StdUnicode`]); the pixel passes the
+/// browser's to [`hash_user_data_with`].
 #[must_use]
 pub fn hash_user_data(
     raw: &RawUserData,
     default_country: &str,
 ) -> (HashedUserData, Vec<FieldProblem>) {
+    hash_user_data_with(raw, default_country, &StdUnicode)
+}
+
+/// [`hash_user_data`] with the lower-casing and character classes of `unicode`, which must
+/// answer as [`StdUnicode`] does for the hashes to match the worker's.
+#[must_use]
+pub fn hash_user_data_with(
+    raw: &RawUserData,
+    default_country: &str,
+    unicode: &dyn Unicode,
+) -> (HashedUserData, Vec<FieldProblem>) {
     use PiiField as F;
     use Platform::{Google, Meta};
 
-    let country = address_country(raw).unwrap_or_else(|| default_country.trim().to_owned());
+    let u = unicode;
+    let country = address_country(u, raw).unwrap_or_else(|| default_country.trim().to_owned());
     let mut p = Problems(Vec::new());
     let mut m = MetaUserData::default();
     let mut g = GoogleUserData::default();
     let get = |field| raw.get(field);
     let phone_m = |s: &str| meta::meta_phone(s, &country);
     let phone_g = |s: &str| google::google_phone(s, &country);
-    let zip_m = |s: &str| meta::meta_zip(s, &country);
+    let zip_m = |s: &str| meta::meta_zip(u, s, &country);
 
     (m.em, g.email) = p.both(
         F::Email,
-        hashed(get(F::Email), Meta, meta::meta_email),
-        hashed(get(F::Email), Google, google::google_email),
+        hashed(get(F::Email), Meta, |s| meta::meta_email(u, s)),
+        hashed(get(F::Email), Google, |s| google::google_email(u, s)),
     );
     (m.ph, g.phone) = p.both(
         F::Phone,
@@ -84,32 +100,39 @@ pub fn hash_user_data(
     );
     (m.fn_, g.first_name) = p.both(
         F::FirstName,
-        hashed(get(F::FirstName), Meta, meta::meta_name),
-        hashed(get(F::FirstName), Google, google::google_first_name),
+        hashed(get(F::FirstName), Meta, |s| meta::meta_name(u, s)),
+        hashed(get(F::FirstName), Google, |s| {
+            google::google_first_name(u, s)
+        }),
     );
     (m.ln, g.last_name) = p.both(
         F::LastName,
-        hashed(get(F::LastName), Meta, meta::meta_name),
-        hashed(get(F::LastName), Google, google::google_last_name),
+        hashed(get(F::LastName), Meta, |s| meta::meta_name(u, s)),
+        hashed(get(F::LastName), Google, |s| google::google_last_name(u, s)),
     );
-    m.ge = p.one(F::Gender, hashed(get(F::Gender), Meta, meta::meta_gender));
+    m.ge = p.one(
+        F::Gender,
+        hashed(get(F::Gender), Meta, |s| meta::meta_gender(u, s)),
+    );
     m.db = p.one(
         F::DateOfBirth,
-        hashed(get(F::DateOfBirth), Meta, meta::meta_date_of_birth),
+        hashed(get(F::DateOfBirth), Meta, |s| {
+            meta::meta_date_of_birth(u, s)
+        }),
     );
     g.street = p.one(
         F::Street,
-        hashed(get(F::Street), Google, google::google_street),
+        hashed(get(F::Street), Google, |s| google::google_street(u, s)),
     );
     (m.ct, g.city) = p.both(
         F::City,
-        hashed(get(F::City), Meta, meta::meta_city),
-        plain(get(F::City), Google, google::google_city),
+        hashed(get(F::City), Meta, |s| meta::meta_city(u, s)),
+        plain(get(F::City), Google, |s| google::google_city(u, s)),
     );
     (m.st, g.region) = p.both(
         F::State,
-        hashed(get(F::State), Meta, meta::meta_state),
-        plain(get(F::State), Google, google::google_region),
+        hashed(get(F::State), Meta, |s| meta::meta_state(u, s)),
+        plain(get(F::State), Google, |s| google::google_region(u, s)),
     );
     (m.zp, g.postal_code) = p.both(
         F::Zip,
@@ -118,12 +141,14 @@ pub fn hash_user_data(
     );
     (m.country, g.country_code) = p.both(
         F::Country,
-        hashed(get(F::Country), Meta, meta::meta_country),
-        plain(get(F::Country), Google, google::google_country_code),
+        hashed(get(F::Country), Meta, |s| meta::meta_country(u, s)),
+        plain(get(F::Country), Google, |s| {
+            google::google_country_code(u, s)
+        }),
     );
     m.external_id = p.one(
         F::ExternalId,
-        hashed(get(F::ExternalId), Meta, meta::meta_external_id),
+        hashed(get(F::ExternalId), Meta, |s| meta::meta_external_id(u, s)),
     );
 
     (HashedUserData { meta: m, google: g }, p.0)
@@ -168,13 +193,13 @@ fn plain(
 }
 
 /// The address's own country as a lowercase alpha-2 code, from whichever side is plain.
-fn address_country(raw: &RawUserData) -> Option<String> {
+fn address_country(unicode: &dyn Unicode, raw: &RawUserData) -> Option<String> {
     let value = raw.country.as_ref()?;
     [Platform::Google, Platform::Meta]
         .into_iter()
         .filter_map(|platform| value.for_platform(platform))
         .filter(|text| !Sha256Hex::looks_hashed(text.trim()))
-        .find_map(country_code)
+        .find_map(|text| country_code(unicode, text))
 }
 
 struct Problems(Vec<FieldProblem>);
