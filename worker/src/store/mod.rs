@@ -5,6 +5,7 @@
 pub(crate) mod adjustments;
 pub(crate) mod claims;
 pub(crate) mod codec;
+pub(crate) mod connect_flows;
 pub(crate) mod connections;
 pub(crate) mod dataset_quality;
 pub(crate) mod events;

@@ -18,14 +18,14 @@
 //!
 //! Failures never store anything and say what happened on the console (`connect_page`).
 
-use ar_shared::connect::credential::{self, Sealed, SealingKey, flow_aad};
-use ar_shared::connect::flow::{self, Callback, Flow, Stage};
+use ar_shared::connect::credential::{self, Sealed, SealingKey};
+use ar_shared::connect::flow;
 use ar_shared::connect::{ConnectError, Provider};
 use ar_shared::platform::request::HttpRequest;
 use ar_shared::settings::Settings;
 use worker::{D1Database, Env, Method, Request, Response, Url};
 
-use super::{auth, connect_google, connect_meta, connect_page};
+use super::{auth, connect_flow, connect_meta, connect_page};
 use crate::delivery::send::fetch;
 use crate::error::{Error, RouteResult};
 use crate::store::connections;
@@ -121,17 +121,17 @@ pub(super) async fn route(mut req: Request, env: &Env, url: &Url, rest: &str) ->
         Err(e) => return connect_page::problem(provider, &e),
     };
     let answer = match (method, provider, action) {
-        (Method::Post, _, "") => start(&ctx, provider).await,
-        (Method::Get, _, "finish") => finish(&ctx, provider, url).await,
+        (Method::Post, _, "") => connect_flow::start(&ctx, provider).await,
+        (Method::Get, _, "finish") => connect_flow::finish(&ctx, provider, url).await,
         (Method::Post, _, "pick") => {
             let form = form(&mut req).await?;
-            pick(&ctx, provider, &form).await
+            connect_flow::pick(&ctx, provider, &form).await
         }
         (Method::Post, Provider::Meta, "token") => {
             let form = form(&mut req).await?;
             connect_meta::pasted(&ctx, field(&form, "token")).await
         }
-        (Method::Post, _, "disconnect") => disconnect(&ctx, provider).await,
+        (Method::Post, _, "disconnect") => connect_flow::disconnect(&ctx, provider).await,
         _ => {
             return Err(Error::MethodNotAllowed(
                 "see \"Connect accounts\" in README.md",
@@ -190,155 +190,6 @@ pub(super) fn field<'a>(form: &'a [(String, String)], name: &str) -> &'a str {
         .map_or("", |(_, v)| v.trim())
 }
 
-async fn start(ctx: &Ctx, provider: Provider) -> Connected {
-    let state = flow::new_state(&runtime::random_bytes()?);
-    let state_hash = flow::state_hash(&state);
-    let (url, sealed) = match provider {
-        Provider::Google => {
-            let (url, verifier) = connect_google::authorization(ctx, &state)?;
-            let sealed = ctx
-                .seal(&flow_aad(provider, &state_hash), &verifier)
-                .await?;
-            (url, Some(sealed))
-        }
-        Provider::Meta => (connect_meta::login_url(ctx, &state)?, None),
-    };
-    let flow = Flow {
-        provider,
-        session_tag: ctx.session_tag.clone(),
-        stage: Stage::Started,
-        started_at_ms: ctx.now_ms,
-    };
-    connections::start_flow(&ctx.db, &state_hash, &flow, sealed.as_deref()).await?;
-    Ok(connect_page::go_to(provider, &url)?)
-}
-
-/// The flow under `state_hash`, checked for `stage` in this session.
-pub(super) async fn checked_flow(
-    ctx: &Ctx,
-    provider: Provider,
-    state_hash: &str,
-    stage: Stage,
-) -> Result<connections::StoredFlow, Fail> {
-    let stored = connections::flow(&ctx.db, state_hash).await?;
-    flow::check(
-        stored.as_ref().map(|s| &s.flow),
-        provider,
-        stage,
-        &ctx.session_tag,
-        ctx.now_ms,
-    )?;
-    Ok(stored.ok_or(ConnectError::UnknownState(provider.label()))?)
-}
-
-async fn finish(ctx: &Ctx, provider: Provider, url: &Url) -> Connected {
-    let pairs: Vec<(String, String)> = url.query_pairs().into_owned().collect();
-    let callback = Callback::from_query(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())));
-    let (code, state) = match callback {
-        Callback::Code { code, state } => (code, state),
-        Callback::Denied { error, state } => {
-            // The merchant cancelled: forget the flow (if it is this session's).
-            let hash = flow::state_hash(&state);
-            if checked_flow(ctx, provider, &hash, Stage::Started)
-                .await
-                .is_ok()
-            {
-                let _ = connections::delete_flow(&ctx.db, &hash).await;
-            }
-            return Err(ConnectError::Denied {
-                provider: provider.label(),
-                error,
-            }
-            .into());
-        }
-        Callback::Malformed => return Err(ConnectError::MalformedCallback(provider.label()).into()),
-    };
-    let hash = flow::state_hash(&state);
-    let stored = checked_flow(ctx, provider, &hash, Stage::Started).await?;
-    // One exchange per flow: a replayed or racing callback loses here.
-    if !connections::take_started(&ctx.db, &hash).await? {
-        return Err(ConnectError::UnknownState(provider.label()).into());
-    }
-    let granted = match provider {
-        Provider::Google => {
-            let verifier = ctx
-                .open(
-                    provider,
-                    &flow_aad(provider, &hash),
-                    stored.sealed.as_deref(),
-                )
-                .await;
-            match verifier {
-                Ok(v) => connect_google::exchange(ctx, &code, &v).await,
-                Err(_) => Err(ConnectError::MissingVerifier(provider.label()).into()),
-            }
-        }
-        Provider::Meta => connect_meta::exchange(ctx, &code).await,
-    };
-    match granted {
-        Ok((secret, choices)) => keep_grant(ctx, provider, &hash, &secret, &choices).await,
-        Err(e) => {
-            let _ = connections::delete_flow(&ctx.db, &hash).await;
-            Err(e)
-        }
-    }
-}
-
-/// Keeps a grant (sealed) and its choices under the flow, and shows the picker.
-pub(super) async fn keep_grant(
-    ctx: &Ctx,
-    provider: Provider,
-    hash: &str,
-    secret: &str,
-    choices: &serde_json::Value,
-) -> Connected {
-    let sealed = ctx.seal(&flow_aad(provider, hash), secret).await?;
-    connections::grant(&ctx.db, hash, &sealed, &choices.to_string()).await?;
-    Ok(connect_page::picker(provider, hash, choices)?)
-}
-
-async fn pick(ctx: &Ctx, provider: Provider, form: &[(String, String)]) -> Connected {
-    let hash = field(form, "flow");
-    let stored = checked_flow(ctx, provider, hash, Stage::Granted).await?;
-    let choices: serde_json::Value = stored
-        .choices
-        .as_deref()
-        .and_then(|c| serde_json::from_str(c).ok())
-        .unwrap_or_default();
-    let secret = ctx
-        .open(
-            provider,
-            &flow_aad(provider, hash),
-            stored.sealed.as_deref(),
-        )
-        .await?;
-    let connection = match provider {
-        Provider::Google => connect_google::chosen(ctx, &choices, field(form, "account"))?,
-        Provider::Meta => {
-            connect_meta::chosen(ctx, &choices, field(form, "account"), &secret).await?
-        }
-    };
-    let sealed = ctx
-        .seal(
-            &credential::connection_aad(provider, &connection.account_id),
-            &secret,
-        )
-        .await?;
-    connections::save(&ctx.db, &connection, &sealed).await?;
-    let _ = connections::delete_flow(&ctx.db, hash).await;
-    settings::mappings_changed();
-    resume(ctx, provider).await;
-    Ok(connect_page::done(
-        provider,
-        &format!(
-            "{} connected: {} ({}).",
-            provider.label(),
-            connection.account_name,
-            connection.account_id
-        ),
-    )?)
-}
-
 /// `POST …/{p}/retry` ("Try again", also the admin API): forgets the refusal of the credential in
 /// use, so delivery resumes with it — for a credential the platform accepts again (Meta's 190 after
 /// the app's access was restored, a Google grant re-allowed). If it is still refused, the next
@@ -349,9 +200,14 @@ async fn retry(req: &Request, env: &Env, provider: Provider) -> RouteResult {
         .await
         .map_err(Error::Store)?;
     settings::mappings_changed();
-    let ids = connections::wake_waiting(&db, waiting_platforms(provider), runtime::now_ms(), 1_000)
-        .await
-        .map_err(Error::Store)?;
+    let ids = connections::wake_waiting(
+        &db,
+        connect_flow::waiting_platforms(provider),
+        runtime::now_ms(),
+        1_000,
+    )
+    .await
+    .map_err(Error::Store)?;
     let waiting = ids.len();
     crate::delivery::wake_now(env, ids).await;
     let text = format!(
@@ -365,44 +221,4 @@ async fn retry(req: &Request, env: &Env, provider: Provider) -> RouteResult {
         }))?);
     }
     Ok(connect_page::done(provider, &text)?)
-}
-
-fn waiting_platforms(provider: Provider) -> &'static [&'static str] {
-    match provider {
-        Provider::Google => &["data_manager"],
-        Provider::Meta => &["meta"],
-    }
-}
-
-/// After (re)connecting: rows that waited for the platform are due now, and go out with the
-/// next send (the cron flush within five minutes, or the next event's real-time send).
-async fn resume(ctx: &Ctx, provider: Provider) {
-    let platforms = waiting_platforms(provider);
-    if let Ok(ids) = connections::wake_waiting(&ctx.db, platforms, ctx.now_ms, 1_000).await {
-        crate::delivery::wake_now(&ctx.env, ids).await;
-    }
-}
-
-async fn disconnect(ctx: &Ctx, provider: Provider) -> Connected {
-    let stored = connections::list(&ctx.db).await?;
-    if let Some(s) = stored
-        .iter()
-        .find(|s| s.connection.provider == Some(provider))
-        && provider == Provider::Google
-    {
-        // Best effort: also revoke the grant at Google, so a copy of the row is worth nothing.
-        let aad = credential::connection_aad(provider, &s.connection.account_id);
-        if let Ok(refresh) = ctx.open(provider, &aad, Some(&s.sealed)).await {
-            connect_google::revoke(ctx, &refresh).await;
-        }
-    }
-    connections::delete(&ctx.db, provider).await?;
-    settings::mappings_changed();
-    Ok(connect_page::done(
-        provider,
-        &format!(
-            "{} disconnected: its credential was deleted.",
-            provider.label()
-        ),
-    )?)
 }

@@ -8,9 +8,10 @@ use ar_shared::connect::status::Connection;
 use ar_shared::connect::{ConnectError, Provider};
 use serde_json::{Value, json};
 
-use super::connect::{Connected, Ctx, Fail, keep_grant};
+use super::connect::{Connected, Ctx, Fail};
+use super::connect_flow::keep_grant;
 use crate::runtime;
-use crate::store::connections;
+use crate::store::connect_flows;
 
 const P: Provider = Provider::Meta;
 
@@ -118,7 +119,7 @@ pub(super) async fn pasted(ctx: &Ctx, token: &str) -> Connected {
         stage: Stage::Started,
         started_at_ms: ctx.now_ms,
     };
-    connections::start_flow(&ctx.db, &hash, &started, None).await?;
+    connect_flows::start_flow(&ctx.db, &hash, &started, None).await?;
     keep_grant(ctx, P, &hash, token, &choices).await
 }
 

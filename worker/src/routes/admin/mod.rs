@@ -15,6 +15,7 @@
 
 mod auth;
 mod connect;
+mod connect_flow;
 mod connect_google;
 mod connect_meta;
 mod connect_page;
