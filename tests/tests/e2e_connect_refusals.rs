@@ -189,14 +189,12 @@ async fn a_replayed_callback_and_a_bad_token_are_refused(client: &Client, worker
             .goto(&format!("{}/_ar/admin", worker.base_url))
             .await
             .unwrap();
-        let field = client
-            .find(fantoccini::Locator::Css("#meta-token"))
-            .await
-            .unwrap();
-        field
-            .send_keys("not-a-meta-token-but-long-enough-to-try")
-            .await
-            .unwrap();
+        common::console_connect::type_into(
+            client,
+            "#meta-token",
+            "not-a-meta-token-but-long-enough-to-try",
+        )
+        .await;
         common::browser::click(client, "#meta-paste").await;
         text_of(client, "#connect-problem").await
     };

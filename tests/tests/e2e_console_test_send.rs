@@ -177,24 +177,7 @@ async fn send_test_reaches_every_enabled_platforms_test_mode_with_make_devs_conf
 
 /// Signs the browser in through the console's form.
 async fn sign_in(client: &Client, worker: &Worker, admin: &str) {
-    client
-        .goto(&format!("{}/_ar/admin", worker.base_url))
-        .await
-        .unwrap();
-    let field = client
-        .wait()
-        .at_most(Duration::from_secs(20))
-        .for_element(Locator::Css("input[name=token]"))
-        .await
-        .unwrap();
-    field.send_keys(admin).await.unwrap();
-    common::browser::click(client, "form[action='/_ar/admin/login'] button").await;
-    client
-        .wait()
-        .at_most(Duration::from_secs(20))
-        .for_element(Locator::Css("#send-test"))
-        .await
-        .expect("the console after signing in");
+    common::console_connect::sign_in_with(client, &worker.base_url, admin, "#send-test").await;
 }
 
 /// Writes a PNG of the current page at `width` × `height` to the test artifacts.

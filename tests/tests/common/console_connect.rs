@@ -57,21 +57,29 @@ pub fn worker(sb: &Sandbox, extra: &[(&str, &str)]) -> Worker {
     Worker::start(&vars)
 }
 
-/// Signs the browser in through the console's form and waits for the console.
+/// Signs the browser in through the console's form with `token` and waits for `ready` on the
+/// console.
+pub async fn sign_in_with(client: &Client, base_url: &str, token: &str, ready: &str) {
+    client.goto(&format!("{base_url}/_ar/admin")).await.unwrap();
+    type_into(client, "input[name=token]", token).await;
+    super::browser::click(client, "form[action='/_ar/admin/login'] button").await;
+    wait_for(client, ready).await;
+}
+
+/// Signs the browser in with these tests' token and waits for the console.
 pub async fn sign_in(client: &Client, worker: &Worker) {
-    client
-        .goto(&format!("{}/_ar/admin", worker.base_url))
-        .await
-        .unwrap();
+    sign_in_with(client, &worker.base_url, ADMIN, "#connections").await;
+}
+
+/// Types `text` into the field `css` once the page has it.
+pub async fn type_into(client: &Client, css: &str, text: &str) {
     let field = client
         .wait()
         .at_most(Duration::from_secs(20))
-        .for_element(Locator::Css("input[name=token]"))
+        .for_element(Locator::Css(css))
         .await
-        .unwrap();
-    field.send_keys(ADMIN).await.unwrap();
-    super::browser::click(client, "form[action='/_ar/admin/login'] button").await;
-    wait_for(client, "#connections").await;
+        .unwrap_or_else(|e| panic!("waiting for {css}: {e}"));
+    field.send_keys(text).await.unwrap();
 }
 
 /// Waits for `css` on the current page.
@@ -171,13 +179,7 @@ pub async fn paste_meta_token(
         .goto(&format!("{}/_ar/admin", worker.base_url))
         .await
         .unwrap();
-    let field = client
-        .wait()
-        .at_most(Duration::from_secs(20))
-        .for_element(Locator::Css("#meta-token"))
-        .await
-        .unwrap();
-    field.send_keys(token).await.unwrap();
+    type_into(client, "#meta-token", token).await;
     super::browser::click(client, "#meta-paste").await;
     pick(client, dataset).await
 }
