@@ -118,13 +118,7 @@ async fn page_source(client: &Client) -> String {
 }
 
 async fn health(worker: &Worker) -> Value {
-    let res = common::http()
-        .get(format!("{}/_ar/health", worker.base_url))
-        .bearer_auth(ADMIN)
-        .send()
-        .await
-        .unwrap();
-    res.json().await.unwrap()
+    common::admin_health(&worker.base_url, ADMIN).await
 }
 
 fn connection<'a>(health: &'a Value, provider: &str) -> &'a Value {

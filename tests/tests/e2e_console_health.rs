@@ -74,15 +74,7 @@ async fn pixel(worker: &Worker, event: &str, key: (&str, &str), fired_meta: bool
 }
 
 async fn health(worker: &Worker) -> Value {
-    common::http()
-        .get(format!("{}/_ar/health", worker.base_url))
-        .bearer_auth(ADMIN)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap()
+    common::admin_health(&worker.base_url, ADMIN).await
 }
 
 async fn fault(sb: &Sandbox, spec: Value) {

@@ -60,15 +60,7 @@ async fn fbq(sb: &Sandbox, args: Value) {
 }
 
 async fn health(worker: &Worker) -> Value {
-    common::http()
-        .get(format!("{}/_ar/health", worker.base_url))
-        .bearer_auth(ADMIN)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap()
+    common::admin_health(&worker.base_url, ADMIN).await
 }
 
 async fn console(worker: &Worker) -> String {

@@ -140,15 +140,7 @@ where
 }
 
 async fn health(worker: &Worker) -> Value {
-    common::http()
-        .get(format!("{}/_ar/health", worker.base_url))
-        .bearer_auth(ADMIN)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap()
+    common::admin_health(&worker.base_url, ADMIN).await
 }
 
 fn row(worker: &Worker, event_id: &EventId, platform: &str) -> Value {

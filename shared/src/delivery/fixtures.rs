@@ -56,3 +56,28 @@ pub const PURCHASE: &str = r#"{"event":"transaction.purchase","order_id":"1001",
     "page":{"url":"https://shop.example.com/thanks"},"user":{"email":"a@example.com"},"occurred_at":1763999990000}"#;
 pub const CART: &str = r#"{"event":"cart.added","cart_id":"c1","items":[{"id":"sku"}],
     "page":{"url":"https://shop.example.com/p"},"occurred_at":1763999990000}"#;
+
+/// `n` claimed server purchases (order ids `{prefix}-0`, …) with a hashed email, each after
+/// `attempts` attempts.
+pub fn purchase_rows(
+    n: usize,
+    prefix: &str,
+    attempts: u32,
+) -> Vec<crate::delivery::run::ClaimedRow> {
+    (0..n)
+        .map(|i| {
+            let json = format!(
+                r#"{{"event":"transaction.purchase","order_id":"{prefix}-{i}","value":10,"currency":"USD",
+                "page":{{"url":"https://shop.example.com/thanks"}},"user":{{"email":"a@example.com"}},
+                "occurred_at":1763999990000}}"#
+            );
+            let r = record(&json, Source::Server);
+            crate::delivery::run::ClaimedRow {
+                event_id: r.event_id.to_string(),
+                attempts,
+                record: Some(r),
+                purchase: None,
+            }
+        })
+        .collect()
+}

@@ -284,3 +284,16 @@ pub async fn console_form(
         .to_owned();
     (status, outcome)
 }
+
+/// `GET /_ar/health` with the admin token.
+pub async fn admin_health(base_url: &str, admin: &str) -> Value {
+    http()
+        .get(format!("{base_url}/_ar/health"))
+        .bearer_auth(admin)
+        .send()
+        .await
+        .expect("GET /_ar/health")
+        .json()
+        .await
+        .expect("health is JSON")
+}

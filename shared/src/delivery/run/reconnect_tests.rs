@@ -6,21 +6,10 @@ use super::*;
 use crate::connect::Provider;
 use crate::connect::credential::fingerprint;
 use crate::connect::status::Refusal;
-use crate::delivery::fixtures::{NOW, record, settings};
-use crate::record::Source;
+use crate::delivery::fixtures::{NOW, purchase_rows, settings};
 
 fn purchases(n: usize) -> Vec<ClaimedRow> {
-    (0..n)
-        .map(|i| {
-            let json = format!(
-                r#"{{"event":"transaction.purchase","order_id":"r-{i}","value":10,"currency":"USD",
-                "page":{{"url":"https://shop.example.com/thanks"}},"user":{{"email":"a@example.com"}},
-                "occurred_at":1763999990000}}"#
-            );
-            let r = record(&json, Source::Server);
-            ClaimedRow { event_id: r.event_id.to_string(), attempts: 3, record: Some(r), purchase: None }
-        })
-        .collect()
+    purchase_rows(n, "r", 3)
 }
 
 fn assert_waiting(outcomes: &[RowOutcome], n: usize, why: &str) {

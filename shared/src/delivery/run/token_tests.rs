@@ -2,9 +2,8 @@
 //! and sends the same batch again; a second refusal fails the rows as a setup problem.
 
 use super::*;
-use crate::delivery::fixtures::{NOW, record, settings};
+use crate::delivery::fixtures::{NOW, purchase_rows, settings};
 use crate::delivery::outcome::FailureKind;
-use crate::record::Source;
 
 const DM: &[(&str, &str)] = &[
     ("DATA_MANAGER_OPERATING_ACCOUNT_ID", "1234567890"),
@@ -20,22 +19,7 @@ const DM: &[(&str, &str)] = &[
 const UNAUTHENTICATED: &str = r#"{"error":{"code":401,"message":"Request had invalid authentication credentials.","status":"UNAUTHENTICATED"}}"#;
 
 fn rows(n: usize) -> Vec<ClaimedRow> {
-    (0..n)
-        .map(|i| {
-            let json = format!(
-                r#"{{"event":"transaction.purchase","order_id":"t-{i}","value":10,"currency":"USD",
-                "page":{{"url":"https://shop.example.com/thanks"}},"user":{{"email":"a@example.com"}},
-                "occurred_at":1763999990000}}"#
-            );
-            let r = record(&json, Source::Server);
-            ClaimedRow {
-                event_id: r.event_id.to_string(),
-                attempts: 0,
-                record: Some(r),
-                purchase: None,
-            }
-        })
-        .collect()
+    purchase_rows(n, "t", 0)
 }
 
 fn bearer(request: &HttpRequest) -> String {
