@@ -13,7 +13,7 @@
 //! windows are dropped, and if every key is current the table is cleared (failing open rather
 //! than refusing shoppers). Pure: the caller passes the time.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 use std::net::IpAddr;
 
 /// The key a client is counted under: its IPv4 address, or the /64 network of its IPv6 address
@@ -120,6 +120,74 @@ impl RateLimiter {
     }
 }
 
+/// Failures counted over any minute, not per calendar minute: at most `limit` in any
+/// [`WINDOW_MS`] span. For guesses at a secret (the admin token), where a fixed window would let
+/// a guesser make twice the limit across a window's edge. Each client keeps the times of its
+/// last `limit` failures, so memory is bounded by [`RateLimiter::MAX_CLIENTS`] × `limit`; past
+/// that, clients with no failure in the last minute are dropped, then the table is cleared
+/// (failing open). Pure: the caller passes the time.
+#[derive(Debug, Clone)]
+pub struct FailureLimiter {
+    limit: u32,
+    times: BTreeMap<String, VecDeque<u64>>,
+}
+
+impl FailureLimiter {
+    /// A limiter refusing a client once it has `limit` failures in the last minute.
+    pub const fn new(limit: u32) -> Self {
+        Self {
+            limit,
+            times: BTreeMap::new(),
+        }
+    }
+
+    /// Counts one failure from `client` at `now_ms`.
+    pub fn record(&mut self, client: &str, now_ms: u64) {
+        if !self.times.contains_key(client) && self.times.len() >= RateLimiter::MAX_CLIENTS {
+            self.times
+                .retain(|_, t| t.back().is_some_and(|&last| now_ms < last + WINDOW_MS));
+            if self.times.len() >= RateLimiter::MAX_CLIENTS {
+                self.times.clear();
+            }
+        }
+        let times = self.times.entry(client.to_owned()).or_default();
+        times.push_back(now_ms);
+        while times.len() > self.limit as usize {
+            times.pop_front();
+        }
+    }
+
+    /// Whether `client` is refused at `now_ms`: `limit` failures within the last minute. The
+    /// wait runs until the oldest of them is a minute old.
+    pub fn peek(&self, client: &str, now_ms: u64) -> RateDecision {
+        let Some(times) = self.times.get(client) else {
+            return RateDecision::Allow;
+        };
+        let recent = times.iter().filter(|&&t| now_ms < t + WINDOW_MS).count();
+        match times.front() {
+            Some(&oldest) if self.limit > 0 && recent >= self.limit as usize => {
+                RateDecision::Limited {
+                    retry_after_secs: (oldest + WINDOW_MS)
+                        .saturating_sub(now_ms)
+                        .div_ceil(1000)
+                        .max(1),
+                }
+            }
+            _ => RateDecision::Allow,
+        }
+    }
+
+    /// How many clients are tracked.
+    pub fn len(&self) -> usize {
+        self.times.len()
+    }
+
+    /// Whether no client is tracked.
+    pub fn is_empty(&self) -> bool {
+        self.times.is_empty()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -188,5 +256,43 @@ mod tests {
         }
         assert_eq!(rl.check("late", T0 + WINDOW_MS), RateDecision::Allow);
         assert!(rl.len() <= RateLimiter::MAX_CLIENTS);
+    }
+    #[test]
+    fn failures_are_counted_over_any_minute_not_per_calendar_minute() {
+        let mut f = FailureLimiter::new(10);
+        // Five just before a window's edge, five just after: a fixed window would allow more.
+        for i in 0..5 {
+            f.record("a", T0 - 2_000 + i);
+        }
+        for i in 0..4 {
+            f.record("a", T0 + 1_000 + i);
+        }
+        assert_eq!(f.peek("a", T0 + 1_500), RateDecision::Allow, "nine so far");
+        f.record("a", T0 + 1_600);
+        assert_eq!(
+            f.peek("a", T0 + 2_000),
+            RateDecision::Limited {
+                retry_after_secs: 56
+            },
+            "until the oldest failure is a minute old"
+        );
+        assert_eq!(f.peek("b", T0 + 2_000), RateDecision::Allow);
+        assert_eq!(f.peek("a", T0 + 58_000), RateDecision::Allow);
+    }
+
+    #[test]
+    fn failure_memory_stays_bounded() {
+        let mut f = FailureLimiter::new(3);
+        for _ in 0..50 {
+            f.record("a", T0);
+        }
+        assert_eq!(f.times["a"].len(), 3);
+        for i in 1..RateLimiter::MAX_CLIENTS {
+            f.record(&i.to_string(), T0);
+        }
+        assert_eq!(f.len(), RateLimiter::MAX_CLIENTS);
+        f.record("late", T0 + WINDOW_MS);
+        assert_eq!(f.len(), 1, "stale clients dropped first");
+        assert!(!f.is_empty());
     }
 }

@@ -10,12 +10,13 @@
 //! - `ADMIN_TOKEN` must be at least [`MIN_TOKEN_LEN`] characters; the admin is off (503) until
 //!   it is. Set it with `wrangler secret put`: the runtime cannot tell a secret from a `[vars]`
 //!   entry, so `scripts/check-config.sh` refuses secrets in `wrangler.toml`.
-//! - Failed attempts are counted per client address: after [`FAILURES_PER_MINUTE`] the client
-//!   gets 429 until the minute ends, whatever it sends.
+//! - Failed attempts are counted per client address over any minute (not per calendar minute,
+//!   which would allow twice as many across a minute's edge): after [`FAILURES_PER_MINUTE`] the
+//!   client gets 429, whatever it sends, until the oldest of those failures is a minute old.
 
 use std::cell::RefCell;
 
-use ar_shared::rate_limit::{RateDecision, RateLimiter, client_key};
+use ar_shared::rate_limit::{FailureLimiter, RateDecision, client_key};
 use ar_shared::signature::{DerivedKey, KeyPurpose, derive_key};
 use ar_shared::tokens::{is_admin_session, mint_admin_session};
 use ar_shared::visit::client_ip_from;
@@ -35,8 +36,8 @@ const SESSION_COOKIE: &str = "_ar_admin";
 const SESSION_SECS: u64 = 60 * 60;
 
 thread_local! {
-    static FAILURES: RefCell<RateLimiter> = const {
-        RefCell::new(RateLimiter::new(FAILURES_PER_MINUTE))
+    static FAILURES: RefCell<FailureLimiter> = const {
+        RefCell::new(FailureLimiter::new(FAILURES_PER_MINUTE))
     };
 }
 
@@ -125,7 +126,7 @@ pub(super) fn check(req: &Request, url: &Url, token: &str) -> Result<Credential,
         return Ok(Credential::ValidInUrl);
     }
     if bearer.is_some() || in_url.is_some() {
-        FAILURES.with(|l| l.borrow_mut().check(&client, now));
+        FAILURES.with(|l| l.borrow_mut().record(&client, now));
         return Err(Error::AdminUnauthorized);
     }
     Ok(Credential::Missing)
@@ -149,7 +150,7 @@ pub(super) fn session_cookie(req: &Request) -> Option<String> {
 /// Counts a failed sign-in form post.
 pub(super) fn failed(req: &Request) {
     let client = client(req);
-    FAILURES.with(|l| l.borrow_mut().check(&client, runtime::now_ms()));
+    FAILURES.with(|l| l.borrow_mut().record(&client, runtime::now_ms()));
 }
 
 /// Whether `presented` (a posted token) is the admin token.
