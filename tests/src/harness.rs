@@ -17,11 +17,31 @@ pub fn repo_root() -> PathBuf {
         .join("..")
 }
 
-/// A free TCP port on 127.0.0.1.
+/// A free TCP port on 127.0.0.1, picked at random below the kernel's ephemeral range.
+///
+/// A port the kernel hands out for `bind(0)` is released before the service binds it again, and
+/// in between any connection's source port or any other `bind(0)` on the machine can take it (seen
+/// in CI: `wrangler dev` failing with "Address already in use" while many tests ran at once).
+/// Below the ephemeral range only another explicit choice can collide, and [`Worker::start`]
+/// retries that rare case on a new port.
 ///
 /// # Panics
 /// When no port can be bound (the machine is out of ports).
 pub fn free_port() -> u16 {
+    use std::hash::{BuildHasher, Hasher};
+    let ephemeral_from = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
+        .ok()
+        .and_then(|r| r.split_whitespace().next()?.parse::<u16>().ok())
+        .unwrap_or(32_768);
+    let (low, high) = (10_000u16, ephemeral_from.max(20_000));
+    for attempt in 0..200u64 {
+        let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+        h.write_u64(attempt);
+        let port = low + u16::try_from(h.finish() % u64::from(high - low)).unwrap_or(0);
+        if TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
     #[allow(clippy::expect_used)] // test harness: failing loudly is the point
     TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
@@ -125,6 +145,24 @@ impl Drop for Service {
 /// # Panics
 /// After `timeout`.
 pub fn wait_http_ok(url: &str, timeout: Duration, service: &Service) {
+    if let Err(PortTaken) = wait_ready(url, timeout, service) {
+        panic!(
+            "{url}: the port was taken; {} output:\n{}",
+            service.name,
+            service.output().join("\n")
+        );
+    }
+}
+
+/// The service printed that its port is in use: start it again elsewhere.
+#[derive(Debug)]
+pub struct PortTaken;
+
+/// Polls `url` until it answers 2xx, or until `service` prints "Address already in use".
+///
+/// # Panics
+/// After `timeout`.
+fn wait_ready(url: &str, timeout: Duration, service: &Service) -> Result<(), PortTaken> {
     let deadline = Instant::now() + timeout;
     loop {
         let ok = std::process::Command::new("curl")
@@ -132,7 +170,14 @@ pub fn wait_http_ok(url: &str, timeout: Duration, service: &Service) {
             .status()
             .is_ok_and(|s| s.success());
         if ok {
-            return;
+            return Ok(());
+        }
+        if service
+            .output()
+            .iter()
+            .any(|l| l.contains("Address already in use"))
+        {
+            return Err(PortTaken);
         }
         assert!(
             Instant::now() < deadline,
@@ -157,18 +202,35 @@ impl Worker {
     /// Applies the D1 migrations to a fresh local state directory and starts `wrangler dev`.
     /// Expects the worker to be built already (`make test` builds it first).
     ///
+    /// A port found taken (see [`free_port`]) is given up for a new one.
+    ///
     /// # Panics
-    /// When wrangler cannot apply migrations or does not come up within 60 s.
+    /// When wrangler cannot apply migrations or does not come up within 90 s.
     pub fn start(extra_vars: &[(&str, &str)]) -> Self {
-        Self::start_on(free_port(), extra_vars)
+        for _ in 0..3 {
+            if let Ok(worker) = Self::try_start_on(free_port(), extra_vars) {
+                return worker;
+            }
+        }
+        panic!("wrangler dev found its port taken three times");
     }
 
     /// Like [`Worker::start`], on a given port (for a sandbox shop that must know the worker's
-    /// URL before the worker starts).
+    /// URL before the worker starts). A port found taken is tried again, then given up.
     ///
     /// # Panics
-    /// When wrangler cannot apply migrations or does not come up within 60 s.
+    /// When wrangler cannot apply migrations or does not come up within 90 s.
     pub fn start_on(port: u16, extra_vars: &[(&str, &str)]) -> Self {
+        for _ in 0..3 {
+            if let Ok(worker) = Self::try_start_on(port, extra_vars) {
+                return worker;
+            }
+            std::thread::sleep(Duration::from_secs(1));
+        }
+        panic!("port {port} stayed taken");
+    }
+
+    fn try_start_on(port: u16, extra_vars: &[(&str, &str)]) -> Result<Self, PortTaken> {
         let state = TempDir::new("wrangler");
         let root = repo_root();
         let status = Command::new("wrangler")
@@ -199,16 +261,16 @@ impl Worker {
         }
         let process = Service::spawn("wrangler", cmd);
         let base_url = format!("http://127.0.0.1:{port}");
-        wait_http_ok(
+        wait_ready(
             &format!("{base_url}/_ar/pixel.js"),
             Duration::from_secs(90),
             &process,
-        );
-        Self {
+        )?;
+        Ok(Self {
             base_url,
             process,
             state,
-        }
+        })
     }
 }
 
