@@ -67,7 +67,9 @@ async fn cron(base: &str) {
 }
 
 /// Alternating rounds of `shot` against the product and the floor.
-async fn race<F>(name: &str, ours: &str, floor: &str, make: F) -> (Vec<Run>, Vec<Run>)
+/// A round with failed requests prints the last lines the product's `wrangler dev` printed, so a
+/// worker that stopped answering says why.
+async fn race<F>(name: &str, ours: (&str, &Service), floor: &str, make: F) -> (Vec<Run>, Vec<Run>)
 where
     F: Fn(String, u64) -> load::Shot + Send + Sync + Copy + 'static,
 {
@@ -77,6 +79,7 @@ where
         env("AR_BENCH_CONNECTIONS", 16),
     );
     let conns = usize::try_from(conns).unwrap_or(16);
+    let (ours, log) = ours;
     let (mut o, mut f) = (Vec::new(), Vec::new());
     for r in 0..rounds {
         for (target, url, out) in [("floor", floor, &mut f), ("ours", ours, &mut o)] {
@@ -89,6 +92,15 @@ where
                 "bench: {name} {target} round {r}: {} ok, {} failed",
                 run.ok, run.failed
             );
+            if run.failed > 0 && target == "ours" {
+                let lines = log.output();
+                let tail = &lines[lines.len().saturating_sub(30)..];
+                eprintln!(
+                    "bench: {name} round {r}: first failure {:?}; the worker's last lines:\n{}",
+                    run.first_failure,
+                    tail.join("\n")
+                );
+            }
             out.push(run);
         }
     }
@@ -233,7 +245,7 @@ async fn main() {
     let ours = worker.base_url.clone();
     let mut table = Vec::new();
 
-    let (ours_runs, floor_runs) = race("collect", &ours, &floor_url, |t, n| {
+    let (ours_runs, floor_runs) = race("collect", (&ours, &worker.process), &floor_url, |t, n| {
         bench_shots::collect(&t, n)
     })
     .await;
@@ -254,15 +266,16 @@ async fn main() {
         .send()
         .await;
 
-    let (ours_runs, floor_runs) = race("events1", &ours, &floor_url, |t, n| {
+    let (ours_runs, floor_runs) = race("events1", (&ours, &worker.process), &floor_url, |t, n| {
         bench_shots::events(&t, n, 1)
     })
     .await;
     table.extend(rows("`/_ar/events` (1 purchase)", &ours_runs, &floor_runs));
-    let (ours_runs, floor_runs) = race("events100", &ours, &floor_url, |t, n| {
-        bench_shots::events(&t, n, 100)
-    })
-    .await;
+    let (ours_runs, floor_runs) =
+        race("events100", (&ours, &worker.process), &floor_url, |t, n| {
+            bench_shots::events(&t, n, 100)
+        })
+        .await;
     table.extend(rows(
         "`/_ar/events` (100 purchases)",
         &ours_runs,
