@@ -70,7 +70,11 @@ const arHooks = {
       b.onclick = () => choose(granted);
       box.appendChild(b);
     }
-    box.onkeydown = (e) => e.key === 'Escape' && box.remove();
+    // A statement, not `e.key === 'Escape' && …`: a handler returning false cancels the key, so
+    // Tab and Enter would stop working inside the banner.
+    box.onkeydown = (e) => {
+      if (e.key === 'Escape') box.remove();
+    };
     const show = () => {
       document.body.appendChild(box);
       box.querySelector('button').focus();

@@ -147,3 +147,114 @@ async fn without_consent_the_default_comes_first_meta_stays_silent_and_the_banne
         "{added_dm:?}"
     );
 }
+
+/// The focused element's `data-ar-consent` (which banner button has the keyboard), once the
+/// banner is on the page.
+async fn focused_choice(client: &fantoccini::Client) -> Option<String> {
+    let el = client.active_element().await.ok()?;
+    el.attr("data-ar-consent").await.ok().flatten()
+}
+
+/// Waits until the banner button `want` has the keyboard focus.
+async fn focus_on(client: &fantoccini::Client, worker: &ar_sandbox::harness::Worker, want: &str) {
+    until(worker, Duration::from_secs(20), || async {
+        (focused_choice(client).await.as_deref() == Some(want)).then_some(())
+    })
+    .await
+    .unwrap_or_else(|| panic!("the banner's {want} button never had the focus"));
+}
+
+/// Presses and releases `key` as a keyboard would (WebDriver actions: the page's focus moves on
+/// Tab, which element send-keys does not do).
+async fn press(client: &fantoccini::Client, key: fantoccini::key::Key) {
+    use fantoccini::actions::{InputSource, KeyAction, KeyActions};
+    let key = char::from(key);
+    let keys = KeyActions::new("keyboard".into())
+        .then(KeyAction::Down { value: key })
+        .then(KeyAction::Up { value: key });
+    client.perform_actions(keys).await.unwrap();
+}
+
+/// Issue 11 item 3: the built-in banner is keyboard-accessible. It opens with "accept" focused,
+/// Tab reaches "reject", Enter chooses it (`_ar_consent` = all denied, the banner gone, and no
+/// banner on the next page); Escape closes it without writing a choice.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_banner_is_used_from_the_keyboard() {
+    use fantoccini::key::Key;
+    let port = free_port();
+    let sb = shop_sandbox(port, ReportMode::None).await;
+    let worker = shop_worker(
+        &sb,
+        port,
+        &[("GEO_OVERRIDE", "DE"), ("CONSENT_BANNER", "on")],
+    );
+    let driver = ChromeDriver::start();
+    let client = browser(&driver).await;
+    let base = worker.base_url.clone();
+    client
+        .goto(&format!("{base}/products/sku-1"))
+        .await
+        .unwrap();
+    focus_on(&client, &worker, "accept").await;
+    press(&client, Key::Tab).await;
+    focus_on(&client, &worker, "reject").await;
+    press(&client, Key::Enter).await;
+    let cookie = until(&worker, Duration::from_secs(10), || async {
+        client
+            .get_named_cookie("_ar_consent")
+            .await
+            .ok()
+            .map(|c| c.value().to_owned())
+    })
+    .await;
+    assert_eq!(
+        cookie.as_deref(),
+        Some("1.dddd"),
+        "Enter on reject denies all"
+    );
+    assert!(
+        client
+            .find_all(fantoccini::Locator::Css("#ar-banner"))
+            .await
+            .unwrap()
+            .is_empty(),
+        "the banner is gone after the choice"
+    );
+    // The next page has the choice: the pixel settles without asking again.
+    client
+        .goto(&format!("{base}/products/sku-2"))
+        .await
+        .unwrap();
+    shown_event_id(&client, "#add-to-cart").await;
+    assert!(
+        client
+            .find_all(fantoccini::Locator::Css("#ar-banner"))
+            .await
+            .unwrap()
+            .is_empty(),
+        "a visitor who chose is not asked again"
+    );
+    // Without a choice, Escape closes the banner and writes nothing.
+    client.delete_cookie("_ar_consent").await.unwrap();
+    client
+        .goto(&format!("{base}/products/sku-1"))
+        .await
+        .unwrap();
+    focus_on(&client, &worker, "accept").await;
+    press(&client, Key::Escape).await;
+    until(&worker, Duration::from_secs(10), || async {
+        client
+            .find_all(fantoccini::Locator::Css("#ar-banner"))
+            .await
+            .ok()
+            .filter(Vec::is_empty)
+            .map(|_| ())
+    })
+    .await
+    .expect("Escape closes the banner");
+    assert!(
+        client.get_named_cookie("_ar_consent").await.is_err(),
+        "Escape writes no choice"
+    );
+    client.close().await.unwrap();
+}
