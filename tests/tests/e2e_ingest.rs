@@ -224,6 +224,18 @@ async fn assert_each_event_gets_its_own_result(worker: &Worker) {
     // PII never reaches the logs.
     let log = worker.process.output().join("\n");
     assert!(!log.to_lowercase().contains("jane.doe"), "raw email logged");
+    // One line for the request, not one per event (`routes::events::log_request`).
+    let line = worker
+        .process
+        .wait_for_line("ar: server events=2 ", Duration::from_secs(5));
+    assert!(
+        line.contains("(lead.submitted=2)") && line.contains("rejected=4"),
+        "{line}"
+    );
+    assert!(
+        !log.contains("ar: server event=lead.submitted"),
+        "no line per event: {log}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -62,13 +62,25 @@ async fn try_deliver(env: &Env, settings: &Settings, event_ids: &[String]) -> wo
         for chunk in rows.chunks(limit) {
             let outcomes = sender.send(platform, chunk, &records).await;
             let done = runtime::now_ms();
+            // One line per request sent, not per event (see `routes::events::log_request`).
+            let mut statuses = std::collections::BTreeMap::<&str, usize>::new();
             for o in &outcomes {
-                console_log!(
+                *statuses.entry(o.update.status.as_str()).or_default() += 1;
+            }
+            let statuses: Vec<String> = statuses.iter().map(|(s, n)| format!("{s}={n}")).collect();
+            match outcomes.as_slice() {
+                [one] => console_log!(
                     "ar: event_id={} platform={} status={}",
-                    o.event_id,
+                    one.event_id,
                     platform.as_str(),
-                    o.update.status.as_str()
-                );
+                    one.update.status.as_str()
+                ),
+                _ => console_log!(
+                    "ar: sent platform={} events={} {}",
+                    platform.as_str(),
+                    outcomes.len(),
+                    statuses.join(" ")
+                ),
             }
             let counts = ar_shared::health_counters::outcomes(platform, &outcomes, &records, done);
             claims::apply(&db, platform, &outcomes, &counts, now, done).await?;
