@@ -37,6 +37,8 @@ pub(crate) async fn prune(db: &D1Database, retention_days: u32, now_ms: u64) -> 
             "DELETE FROM sessions WHERE updated_at < ?1",
             &[num(cutoff)],
         )?,
+        // Totals whose rows are all gone (migrations/0015_health_totals.sql).
+        statement(db, "DELETE FROM outbox_totals WHERE n <= 0", &[])?,
         statement(
             db,
             "DELETE FROM request_macs WHERE expires_at < ?1",

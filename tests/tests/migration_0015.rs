@@ -1,0 +1,162 @@
+//! Migration 0015 on a local D1 (`wrangler d1 execute --local`): the health totals start from the
+//! rows already stored, and the triggers keep them equal to a count of the rows through every kind
+//! of write the worker makes (insert, merge upsert, claim, outcome, replay, retention delete).
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::Path;
+use std::process::Command;
+
+use ar_sandbox::harness::{TempDir, repo_root};
+use serde_json::{Value, json};
+
+fn d1(state: &Path, args: &[&str]) -> Vec<Value> {
+    let out = Command::new("wrangler")
+        .current_dir(repo_root())
+        .args(["d1", "execute", "DB", "--local", "--json", "--persist-to"])
+        .arg(state)
+        .args(args)
+        .env("AR_SKIP_BUILD", "1")
+        .output()
+        .expect("run wrangler d1 execute");
+    assert!(
+        out.status.success(),
+        "wrangler d1 execute {args:?} failed: {}{}",
+        String::from_utf8_lossy(&out.stderr),
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let json: Value = serde_json::from_slice(&out.stdout).expect("wrangler prints JSON");
+    json.as_array()
+        .and_then(|a| a.last())
+        .and_then(|r| r["results"].as_array())
+        .cloned()
+        .unwrap_or_default()
+}
+
+fn sql(state: &Path, command: &str) -> Vec<Value> {
+    d1(state, &["--command", command])
+}
+
+/// Applies the migrations numbered `from..below`, in order.
+fn migrate(state: &Path, from: u32, below: u32) {
+    let dir = repo_root().join("migrations");
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .filter(|n| Path::new(n).extension().is_some_and(|e| e == "sql"))
+        .collect();
+    files.sort();
+    for name in files {
+        let n: u32 = name[..4].parse().unwrap();
+        if (from..below).contains(&n) {
+            let path = dir.join(&name);
+            d1(state, &["--file", path.to_str().unwrap()]);
+        }
+    }
+}
+
+/// What the health report used to count per view, counted from the rows, beside the totals.
+fn assert_totals_match_the_rows(state: &Path, step: &str) {
+    let counted = sql(
+        state,
+        "SELECT platform, status, \
+           CASE WHEN status = 'failed' THEN COALESCE(failure_kind, '') ELSE '' END AS kind, \
+           CASE WHEN status IN ('skipped', 'held') OR (status = 'failed' AND failure_kind = 'config') \
+             THEN COALESCE(last_error, '') ELSE '' END AS reason, COUNT(*) AS n \
+         FROM outbox GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4",
+    );
+    let kept = sql(
+        state,
+        "SELECT platform, status, kind, reason, n FROM outbox_totals WHERE n != 0 \
+         ORDER BY 1, 2, 3, 4",
+    );
+    assert_eq!(kept, counted, "outbox totals after {step}");
+    let counted = sql(
+        state,
+        "SELECT COUNT(*) AS total, COALESCE(SUM(from_shop), 0) AS shop, \
+           COALESCE(SUM(from_pixel), 0) AS pixel, COALESCE(SUM(from_shop * from_pixel), 0) AS both, \
+           COALESCE(SUM(match_quality), 0) AS mq FROM events",
+    );
+    let kept = sql(
+        state,
+        "SELECT total, shop, pixel, both, CAST(mq_sum AS INTEGER) AS mq FROM event_totals",
+    );
+    assert_eq!(kept, counted, "event totals after {step}");
+}
+
+fn event(id: &str, pixel: u8, shop: u8, mq: u8) -> String {
+    format!(
+        "INSERT INTO events (event_id, event, record, path, status, match_quality, from_pixel, \
+         from_shop, created_at, updated_at) VALUES ('{id}', 'transaction.purchase', '{{}}', \
+         'real_time', 'pending', {mq}, {pixel}, {shop}, 1000, 1000)"
+    )
+}
+
+#[test]
+fn health_totals_follow_every_write_of_their_rows() {
+    let state = TempDir::new("migration-0015");
+    migrate(&state.0, 1, 15);
+    // Rows stored before the migration: the totals start from them.
+    sql(
+        &state.0,
+        &format!(
+            "{}; {}; INSERT INTO outbox (event_id, platform, status, next_attempt_at, last_error, \
+             updated_at) VALUES ('e1', 'meta', 'delivered', 0, NULL, 1), \
+             ('e1', 'ga4', 'skipped', 0, 'no client id', 1), \
+             ('e2', 'meta', 'pending', 0, NULL, 1)",
+            event("e1", 1, 1, 7),
+            event("e2", 0, 1, 4)
+        ),
+    );
+    migrate(&state.0, 15, 16);
+    assert_totals_match_the_rows(&state.0, "the migration");
+    let totals = sql(&state.0, "SELECT * FROM event_totals");
+    assert_eq!(totals[0]["total"], json!(2), "{totals:?}");
+
+    // New events and rows, the merge-write's upserts (a pixel copy joining a shop copy).
+    sql(
+        &state.0,
+        &format!(
+            "{}; INSERT INTO outbox (event_id, platform, status, next_attempt_at, updated_at) \
+             VALUES ('e3', 'meta', 'pending', 0, 2), ('e3', 'data_manager', 'held', 0, 2); \
+             INSERT INTO events (event_id, event, record, path, status, match_quality, from_pixel, \
+               from_shop, created_at, updated_at) VALUES ('e2', 'transaction.purchase', '{{}}', \
+               'real_time', 'pending', 9, 1, 1, 1000, 3) ON CONFLICT (event_id) DO UPDATE SET \
+               from_pixel = excluded.from_pixel, match_quality = excluded.match_quality; \
+             INSERT INTO outbox (event_id, platform, status, next_attempt_at, last_error, updated_at) \
+               VALUES ('e2', 'meta', 'skipped', 0, 'consent denied', 3) \
+               ON CONFLICT (event_id, platform) DO UPDATE SET status = excluded.status, \
+               last_error = excluded.last_error",
+            event("e3", 1, 0, 5)
+        ),
+    );
+    assert_totals_match_the_rows(&state.0, "inserts and upserts");
+
+    // Claims, outcomes (a configuration error, an event error), a replay, an unchanged update.
+    sql(
+        &state.0,
+        "UPDATE outbox SET status = 'sending' WHERE event_id = 'e3'; \
+         UPDATE outbox SET status = 'failed', failure_kind = 'config', last_error = 'bad pixel id' \
+           WHERE event_id = 'e3' AND platform = 'meta'; \
+         UPDATE outbox SET status = 'failed', failure_kind = 'event', last_error = 'bad value' \
+           WHERE event_id = 'e3' AND platform = 'data_manager'; \
+         UPDATE outbox SET attempts = attempts + 1 WHERE event_id = 'e1'",
+    );
+    assert_totals_match_the_rows(&state.0, "claims and outcomes");
+    sql(
+        &state.0,
+        "UPDATE outbox SET status = 'pending', failure_kind = NULL, last_error = NULL \
+         WHERE event_id = 'e3' AND platform = 'data_manager'",
+    );
+    assert_totals_match_the_rows(&state.0, "a replay");
+
+    // Retention deletes rows, then events.
+    sql(
+        &state.0,
+        "DELETE FROM outbox WHERE event_id IN ('e1', 'e2'); \
+         DELETE FROM events WHERE event_id IN ('e1', 'e2')",
+    );
+    assert_totals_match_the_rows(&state.0, "retention");
+    let totals = sql(&state.0, "SELECT * FROM event_totals");
+    assert_eq!(totals[0]["total"], json!(1), "{totals:?}");
+}
