@@ -72,11 +72,10 @@ CREATE TABLE IF NOT EXISTS event_totals (
   mq_count INTEGER NOT NULL
 );
 
-INSERT INTO event_totals (id, total, shop, pixel, both, mq_sum, mq_count)
+INSERT OR IGNORE INTO event_totals (id, total, shop, pixel, both, mq_sum, mq_count)
 SELECT 1, COUNT(*), COALESCE(SUM(from_shop), 0), COALESCE(SUM(from_pixel), 0),
        COALESCE(SUM(from_shop * from_pixel), 0), COALESCE(SUM(match_quality), 0), COUNT(match_quality)
-FROM events
-ON CONFLICT (id) DO NOTHING;
+FROM events;
 
 CREATE TRIGGER IF NOT EXISTS event_totals_insert AFTER INSERT ON events
 BEGIN

@@ -37,7 +37,7 @@ fn sql(state: &Path, command: &str) -> Vec<Value> {
     d1(state, &["--command", command])
 }
 
-/// Applies the migrations numbered `from..below`, in order.
+/// Applies the migrations numbered `from..below`, in order, as one file (one wrangler start).
 fn migrate(state: &Path, from: u32, below: u32) {
     let dir = repo_root().join("migrations");
     let mut files: Vec<_> = std::fs::read_dir(&dir)
@@ -46,13 +46,17 @@ fn migrate(state: &Path, from: u32, below: u32) {
         .filter(|n| Path::new(n).extension().is_some_and(|e| e == "sql"))
         .collect();
     files.sort();
+    let mut all = String::new();
     for name in files {
         let n: u32 = name[..4].parse().unwrap();
         if (from..below).contains(&n) {
-            let path = dir.join(&name);
-            d1(state, &["--file", path.to_str().unwrap()]);
+            all.push_str(&std::fs::read_to_string(dir.join(&name)).unwrap());
+            all.push('\n');
         }
     }
+    let file = state.join(format!("migrations-{from}-{below}.sql"));
+    std::fs::write(&file, all).unwrap();
+    d1(state, &["--file", file.to_str().unwrap()]);
 }
 
 /// What the health report used to count per view, counted from the rows, beside the totals.
