@@ -2,7 +2,9 @@
 -- kept by triggers on every write of the rows they count, so `/_ar/health` reads a few dozen rows
 -- instead of scanning the whole outbox and events tables. A trigger runs inside the statement
 -- that writes the row, so a total can never disagree with its rows, whichever code path
--- (merge-write, claim, send outcome, replay, retention) wrote them.
+-- (merge-write, claim, send outcome, replay, retention) wrote them. D1's `meta.changes` counts
+-- the triggers' writes too: count what a statement on `outbox` or `events` changed with
+-- `RETURNING`, never with `changes`.
 
 -- Outbox rows per platform and status; a failed row keeps its failure kind, and the rows that
 -- say why (skipped, held, failed for a configuration error) keep their reason, so the report's

@@ -124,7 +124,7 @@ pub(crate) async fn replay(
                 &format!(
                     "UPDATE outbox SET status = ?3, attempts = 0, next_attempt_at = ?1, \
                      failure_kind = NULL, updated_at = ?1 WHERE status = ?4 AND \
-                     (event_id, platform) IN ({chosen})"
+                     (event_id, platform) IN ({chosen}) RETURNING event_id"
                 ),
                 &[
                     num(now_ms),
@@ -135,10 +135,11 @@ pub(crate) async fn replay(
             )?,
         ])
         .await?;
-    let changes = results
-        .get(1)
-        .and_then(|r| r.meta().ok().flatten())
-        .and_then(|m| m.changes)
-        .unwrap_or(0);
-    Ok(changes as u64)
+    // The rows the UPDATE returned, not D1's `changes`: that also counts the writes of the
+    // outbox's triggers (migrations/0015_health_totals.sql).
+    let requeued = match results.get(1) {
+        Some(r) => r.results::<serde_json::Value>()?.len(),
+        None => 0,
+    };
+    Ok(requeued as u64)
 }
