@@ -307,6 +307,63 @@ impl Worker {
     }
 }
 
+/// Runs `wrangler d1 execute DB --local --json` with `args` against the local state in `state`;
+/// returns the result rows of the last statement.
+///
+/// # Panics
+/// When wrangler fails or prints something that is not its JSON result.
+#[allow(clippy::expect_used)] // test harness: failing loudly is the point
+pub fn local_d1(state: &Path, args: &[&str]) -> Vec<serde_json::Value> {
+    let out = Command::new("wrangler")
+        .current_dir(repo_root())
+        .args(["d1", "execute", "DB", "--local", "--json", "--persist-to"])
+        .arg(state)
+        .args(args)
+        .env("AR_SKIP_BUILD", "1")
+        .output()
+        .expect("run wrangler d1 execute");
+    assert!(
+        out.status.success(),
+        "wrangler d1 execute {args:?} failed: {}{}",
+        String::from_utf8_lossy(&out.stderr),
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let json: serde_json::Value =
+        serde_json::from_slice(&out.stdout).expect("wrangler prints JSON");
+    json.as_array()
+        .and_then(|a| a.last())
+        .and_then(|r| r["results"].as_array())
+        .cloned()
+        .unwrap_or_default()
+}
+
+/// Applies the migrations numbered `from..below` (`migrations/NNNN_*.sql`) to the local D1 in
+/// `state`, in order, as one file (one wrangler start), for tests of a migration on old rows.
+///
+/// # Panics
+/// When the migrations cannot be read or wrangler fails.
+#[allow(clippy::expect_used)] // test harness: failing loudly is the point
+pub fn migrate_local(state: &Path, from: u32, below: u32) {
+    let dir = repo_root().join("migrations");
+    let mut files: Vec<String> = std::fs::read_dir(&dir)
+        .expect("read migrations/")
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter(|n| Path::new(n).extension().is_some_and(|e| e == "sql"))
+        .collect();
+    files.sort();
+    let mut all = String::new();
+    for name in files {
+        let n: u32 = name.get(..4).and_then(|n| n.parse().ok()).unwrap_or(0);
+        if (from..below).contains(&n) {
+            all.push_str(&std::fs::read_to_string(dir.join(&name)).expect("read a migration"));
+            all.push('\n');
+        }
+    }
+    let file = state.join(format!("migrations-{from}-{below}.sql"));
+    std::fs::write(&file, all).expect("write the migrations file");
+    local_d1(state, &["--file", &file.to_string_lossy()]);
+}
+
 /// ChromeDriver driving headless Debian Chromium.
 pub struct ChromeDriver {
     /// `http://127.0.0.1:<port>`

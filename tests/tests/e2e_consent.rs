@@ -12,7 +12,7 @@ mod common;
 use std::time::Duration;
 
 use ar_sandbox::ReportMode;
-use ar_sandbox::harness::{ChromeDriver, free_port};
+use ar_sandbox::harness::{ChromeDriver, Worker, free_port};
 use common::browser::{
     browser, click, server_events, shop_sandbox, shop_worker, shown_event_id, tag_calls, until,
 };
@@ -29,11 +29,16 @@ fn page_calls(tags: &[Value], page: &str, tag: &str) -> Vec<Value> {
     calls
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn without_consent_the_default_comes_first_meta_stays_silent_and_the_banner_grants_it() {
+/// The demo shop behind the worker for a visitor in an opt-in region (DE) with the built-in
+/// banner on, and a headless Chromium session (the driver must outlive it).
+async fn banner_shop() -> (
+    ar_sandbox::Sandbox,
+    Worker,
+    ChromeDriver,
+    fantoccini::Client,
+) {
     let port = free_port();
     let sb = shop_sandbox(port, ReportMode::None).await;
-    let p = sb.platform_url.clone();
     let worker = shop_worker(
         &sb,
         port,
@@ -41,6 +46,13 @@ async fn without_consent_the_default_comes_first_meta_stays_silent_and_the_banne
     );
     let driver = ChromeDriver::start();
     let client = browser(&driver).await;
+    (sb, worker, driver, client)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn without_consent_the_default_comes_first_meta_stays_silent_and_the_banner_grants_it() {
+    let (sb, worker, _driver, client) = banner_shop().await;
+    let p = sb.platform_url.clone();
     let base = worker.base_url.clone();
     client
         .goto(&format!("{base}/products/sku-1?gclid=Cj0-consent"))
@@ -156,7 +168,7 @@ async fn focused_choice(client: &fantoccini::Client) -> Option<String> {
 }
 
 /// Waits until the banner button `want` has the keyboard focus.
-async fn focus_on(client: &fantoccini::Client, worker: &ar_sandbox::harness::Worker, want: &str) {
+async fn focus_on(client: &fantoccini::Client, worker: &Worker, want: &str) {
     until(worker, Duration::from_secs(20), || async {
         (focused_choice(client).await.as_deref() == Some(want)).then_some(())
     })
@@ -181,15 +193,7 @@ async fn press(client: &fantoccini::Client, key: fantoccini::key::Key) {
 #[tokio::test(flavor = "multi_thread")]
 async fn the_banner_is_used_from_the_keyboard() {
     use fantoccini::key::Key;
-    let port = free_port();
-    let sb = shop_sandbox(port, ReportMode::None).await;
-    let worker = shop_worker(
-        &sb,
-        port,
-        &[("GEO_OVERRIDE", "DE"), ("CONSENT_BANNER", "on")],
-    );
-    let driver = ChromeDriver::start();
-    let client = browser(&driver).await;
+    let (_sb, worker, _driver, client) = banner_shop().await;
     let base = worker.base_url.clone();
     client
         .goto(&format!("{base}/products/sku-1"))

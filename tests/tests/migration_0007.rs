@@ -4,52 +4,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::path::Path;
-use std::process::Command;
-
-use ar_sandbox::harness::{TempDir, repo_root};
-use serde_json::Value;
-
-fn d1(state: &Path, args: &[&str]) -> Vec<Value> {
-    let out = Command::new("wrangler")
-        .current_dir(repo_root())
-        .args(["d1", "execute", "DB", "--local", "--json", "--persist-to"])
-        .arg(state)
-        .args(args)
-        .env("AR_SKIP_BUILD", "1")
-        .output()
-        .expect("run wrangler d1 execute");
-    assert!(
-        out.status.success(),
-        "wrangler d1 execute {args:?} failed: {}{}",
-        String::from_utf8_lossy(&out.stderr),
-        String::from_utf8_lossy(&out.stdout)
-    );
-    let json: Value = serde_json::from_slice(&out.stdout).expect("wrangler prints JSON");
-    json.as_array()
-        .and_then(|a| a.last())
-        .and_then(|r| r["results"].as_array())
-        .cloned()
-        .unwrap_or_default()
-}
-
-/// Applies the migrations numbered `from..below`, in order.
-fn migrate(state: &Path, from: u32, below: u32) {
-    let dir = repo_root().join("migrations");
-    let mut files: Vec<_> = std::fs::read_dir(&dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().into_string().unwrap())
-        .filter(|n| Path::new(n).extension().is_some_and(|e| e == "sql"))
-        .collect();
-    files.sort();
-    for name in files {
-        let n: u32 = name[..4].parse().unwrap();
-        if (from..below).contains(&n) {
-            let path = dir.join(&name);
-            d1(state, &["--file", path.to_str().unwrap()]);
-        }
-    }
-}
+use ar_sandbox::harness::{TempDir, local_d1 as d1, migrate_local as migrate};
 
 #[test]
 fn outbox_rows_under_google_ads_move_to_data_manager() {

@@ -5,58 +5,12 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::Path;
-use std::process::Command;
 
-use ar_sandbox::harness::{TempDir, repo_root};
+use ar_sandbox::harness::{TempDir, local_d1 as d1, migrate_local as migrate};
 use serde_json::{Value, json};
-
-fn d1(state: &Path, args: &[&str]) -> Vec<Value> {
-    let out = Command::new("wrangler")
-        .current_dir(repo_root())
-        .args(["d1", "execute", "DB", "--local", "--json", "--persist-to"])
-        .arg(state)
-        .args(args)
-        .env("AR_SKIP_BUILD", "1")
-        .output()
-        .expect("run wrangler d1 execute");
-    assert!(
-        out.status.success(),
-        "wrangler d1 execute {args:?} failed: {}{}",
-        String::from_utf8_lossy(&out.stderr),
-        String::from_utf8_lossy(&out.stdout)
-    );
-    let json: Value = serde_json::from_slice(&out.stdout).expect("wrangler prints JSON");
-    json.as_array()
-        .and_then(|a| a.last())
-        .and_then(|r| r["results"].as_array())
-        .cloned()
-        .unwrap_or_default()
-}
 
 fn sql(state: &Path, command: &str) -> Vec<Value> {
     d1(state, &["--command", command])
-}
-
-/// Applies the migrations numbered `from..below`, in order, as one file (one wrangler start).
-fn migrate(state: &Path, from: u32, below: u32) {
-    let dir = repo_root().join("migrations");
-    let mut files: Vec<_> = std::fs::read_dir(&dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().into_string().unwrap())
-        .filter(|n| Path::new(n).extension().is_some_and(|e| e == "sql"))
-        .collect();
-    files.sort();
-    let mut all = String::new();
-    for name in files {
-        let n: u32 = name[..4].parse().unwrap();
-        if (from..below).contains(&n) {
-            all.push_str(&std::fs::read_to_string(dir.join(&name)).unwrap());
-            all.push('\n');
-        }
-    }
-    let file = state.join(format!("migrations-{from}-{below}.sql"));
-    std::fs::write(&file, all).unwrap();
-    d1(state, &["--file", file.to_str().unwrap()]);
 }
 
 /// What the health report used to count per view, counted from the rows, beside the totals.
