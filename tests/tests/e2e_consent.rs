@@ -71,14 +71,7 @@ async fn without_consent_the_default_comes_first_meta_stays_silent_and_the_banne
     .expect("the view_item gtag call was recorded");
     click(&client, "#ar-banner button[data-ar-consent='accept']").await;
     // The choice is written before the next page asks for it.
-    let cookie = until(&worker, Duration::from_secs(10), || async {
-        client
-            .get_named_cookie("_ar_consent")
-            .await
-            .ok()
-            .map(|c| c.value().to_owned())
-    })
-    .await;
+    let cookie = written_choice(&client, &worker).await;
     assert_eq!(cookie.as_deref(), Some("1.gggg"));
     click(&client, "#add-to-cart").await;
     let added = shown_event_id(&client, "#checkout").await;
@@ -160,6 +153,18 @@ async fn without_consent_the_default_comes_first_meta_stays_silent_and_the_banne
     );
 }
 
+/// The `_ar_consent` cookie once the page has written it (at most 10 s).
+async fn written_choice(client: &fantoccini::Client, worker: &Worker) -> Option<String> {
+    until(worker, Duration::from_secs(10), || async {
+        client
+            .get_named_cookie("_ar_consent")
+            .await
+            .ok()
+            .map(|c| c.value().to_owned())
+    })
+    .await
+}
+
 /// The focused element's `data-ar-consent` (which banner button has the keyboard), once the
 /// banner is on the page.
 async fn focused_choice(client: &fantoccini::Client) -> Option<String> {
@@ -203,14 +208,7 @@ async fn the_banner_is_used_from_the_keyboard() {
     press(&client, Key::Tab).await;
     focus_on(&client, &worker, "reject").await;
     press(&client, Key::Enter).await;
-    let cookie = until(&worker, Duration::from_secs(10), || async {
-        client
-            .get_named_cookie("_ar_consent")
-            .await
-            .ok()
-            .map(|c| c.value().to_owned())
-    })
-    .await;
+    let cookie = written_choice(&client, &worker).await;
     assert_eq!(
         cookie.as_deref(),
         Some("1.dddd"),
