@@ -62,15 +62,7 @@ async fn pixel(worker: &Worker, event: &str, key: (&str, &str), fired_meta: bool
         e["value"] = json!(10);
         e["currency"] = json!("EUR");
     }
-    let res = common::http()
-        .post(format!("{}/_ar/collect", worker.base_url))
-        .header("content-type", "text/plain")
-        .header("user-agent", UA)
-        .json(&e)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status().as_u16(), 204, "{}", res.text().await.unwrap());
+    common::post_pixel_event(&worker.base_url, UA, &e).await;
 }
 
 async fn health(worker: &Worker) -> Value {

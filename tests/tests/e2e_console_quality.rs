@@ -41,15 +41,7 @@ async fn server(worker: &Worker, event: &str, key: (&str, &str)) {
 async fn pixel_purchase(worker: &Worker, order: &str) {
     let e = json!({"event": "transaction.purchase", "order_id": order, "value": 10,
                    "currency": "EUR", "page": {"url": PAGE}, "fired": {"meta": true, "google": false}});
-    let res = common::http()
-        .post(format!("{}/_ar/collect", worker.base_url))
-        .header("content-type", "text/plain")
-        .header("user-agent", UA)
-        .json(&e)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status().as_u16(), 204, "{}", res.text().await.unwrap());
+    common::post_pixel_event(&worker.base_url, UA, &e).await;
 }
 
 /// A call of the stand-in `fbq`, as the page would record it at the sandbox.

@@ -201,6 +201,25 @@ pub async fn post_signed_events(base_url: &str, secret: &str, body: &Value) -> (
     (status, res.json().await.unwrap_or(Value::Null))
 }
 
+/// Posts one pixel event to the worker's `/_ar/collect` as the pixel does (`text/plain`, the
+/// browser's user agent) and expects it taken (204).
+pub async fn post_pixel_event(base_url: &str, user_agent: &str, event: &Value) {
+    let res = http()
+        .post(format!("{base_url}/_ar/collect"))
+        .header("content-type", "text/plain")
+        .header("user-agent", user_agent)
+        .json(event)
+        .send()
+        .await
+        .expect("post /_ar/collect");
+    assert_eq!(
+        res.status().as_u16(),
+        204,
+        "{}",
+        res.text().await.unwrap_or_default()
+    );
+}
+
 /// Runs the worker's cron trigger once (`wrangler dev --test-scheduled`).
 pub async fn cron(base_url: &str) {
     let res = http()
