@@ -14,7 +14,6 @@ use std::time::{Duration, Instant};
 use ar_sandbox::Sandbox;
 use ar_sandbox::config::DEFAULT_GA4_API_SECRET;
 use ar_sandbox::harness::Worker;
-use ar_shared::browser::PixelConfig;
 use serde_json::{Value, json};
 
 const ADMIN: &str = "admin-e2e-console-0123456789abc";
@@ -118,25 +117,18 @@ fn ga4_names(requests: &[Value]) -> Vec<String> {
         .collect()
 }
 
-async fn config(worker: &Worker) -> PixelConfig {
-    let text = common::http()
-        .get(format!("{}/_ar/config", worker.base_url))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    PixelConfig::parse(&text).unwrap()
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn a_mapping_added_in_the_console_reaches_meta_ga4_and_the_pixel_without_a_restart() {
     let sb = common::sandbox().await;
     let worker = start(&sb);
     let log = || worker.process.output().join("\n");
     let survey: ar_shared::EventName = "survey.answered".parse().unwrap();
-    assert!(config(&worker).await.event(&survey).is_none());
+    assert!(
+        common::pixel_config(&worker.base_url)
+            .await
+            .event(&survey)
+            .is_none()
+    );
 
     // Before: not mapped, so refused with the reason.
     let res = common::http()
@@ -170,11 +162,15 @@ async fn a_mapping_added_in_the_console_reaches_meta_ga4_and_the_pixel_without_a
 
     // The pixel's configuration has it within seconds (a condition, not a sleep).
     let deadline = Instant::now() + Duration::from_secs(30);
-    while config(&worker).await.event(&survey).is_none() {
+    while common::pixel_config(&worker.base_url)
+        .await
+        .event(&survey)
+        .is_none()
+    {
         assert!(Instant::now() < deadline, "never in /_ar/config\n{}", log());
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
-    let served = config(&worker).await;
+    let served = common::pixel_config(&worker.base_url).await;
     let served = served.event(&survey).unwrap();
     assert_eq!(served.meta, "SurveyAnswered");
 
@@ -319,7 +315,11 @@ async fn queued_events_keep_their_mapping_through_a_change_and_a_removal() {
     assert_eq!(status, 200, "{answer}");
     let poll: ar_shared::EventName = "poll.voted".parse().unwrap();
     let deadline = Instant::now() + Duration::from_secs(30);
-    while config(&worker).await.event(&poll).is_none() {
+    while common::pixel_config(&worker.base_url)
+        .await
+        .event(&poll)
+        .is_none()
+    {
         assert!(Instant::now() < deadline, "never served");
         tokio::time::sleep(Duration::from_millis(200)).await;
     }

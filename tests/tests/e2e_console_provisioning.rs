@@ -16,7 +16,6 @@ use ar_sandbox::config::{
     DEFAULT_GOOGLE_DEVELOPER_TOKEN, DEFAULT_GOOGLE_REFRESH_TOKEN,
 };
 use ar_sandbox::harness::Worker;
-use ar_shared::browser::PixelConfig;
 use serde_json::{Value, json};
 
 const ADMIN: &str = "admin-e2e-provisioning-0123456789";
@@ -118,24 +117,12 @@ fn state_of<'a>(view: &'a Value, event: &str) -> &'a Value {
         .unwrap_or(&Value::Null)
 }
 
-async fn config(worker: &Worker) -> PixelConfig {
-    let text = common::http()
-        .get(format!("{}/_ar/config", worker.base_url))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    PixelConfig::parse(&text).unwrap()
-}
-
 /// Waits until the pixel's configuration names `send_to` for the purchase (a minute at most).
 async fn purchase_send_to(worker: &Worker, want: &str) -> Option<String> {
     let purchase: ar_shared::EventName = "transaction.purchase".parse().unwrap();
     let deadline = Instant::now() + Duration::from_mins(1);
     loop {
-        let got = config(worker)
+        let got = common::pixel_config(&worker.base_url)
             .await
             .event(&purchase)
             .and_then(|e| e.send_to.as_ref().map(ToString::to_string));

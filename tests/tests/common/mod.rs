@@ -201,6 +201,19 @@ pub async fn post_signed_events(base_url: &str, secret: &str, body: &Value) -> (
     (status, res.json().await.unwrap_or(Value::Null))
 }
 
+/// The configuration the worker serves the pixel (`/_ar/config`), parsed by the pixel's own rules.
+pub async fn pixel_config(base_url: &str) -> ar_shared::browser::PixelConfig {
+    let text = http()
+        .get(format!("{base_url}/_ar/config"))
+        .send()
+        .await
+        .expect("get /_ar/config")
+        .text()
+        .await
+        .expect("read /_ar/config");
+    ar_shared::browser::PixelConfig::parse(&text).expect("a pixel configuration")
+}
+
 /// Posts one pixel event to the worker's `/_ar/collect` as the pixel does (`text/plain`, the
 /// browser's user agent) and expects it taken (204).
 pub async fn post_pixel_event(base_url: &str, user_agent: &str, event: &Value) {
