@@ -24,6 +24,9 @@ pub struct Seen {
     pub target: String,
     /// The body as text.
     pub body: String,
+    /// Its `Sec-Fetch-Mode` header: `no-cors` for `navigator.sendBeacon`, `cors` for the
+    /// pixel's own `fetch`.
+    pub fetch_mode: Option<String>,
 }
 
 /// A running proxy; dropping it stops it.
@@ -70,10 +73,12 @@ impl RecordingProxy {
                 }
                 if lock(&gate.failing).as_deref() == Some(req.uri().path()) {
                     let target = req.uri().to_string();
+                    let fetch_mode = fetch_mode(req.headers());
                     let body = to_bytes(req.into_body(), 1 << 20).await.unwrap_or_default();
                     lock(&log).push(Seen {
                         target,
                         body: String::from_utf8_lossy(&body).into_owned(),
+                        fetch_mode,
                     });
                     return error(StatusCode::SERVICE_UNAVAILABLE);
                 }
@@ -139,6 +144,7 @@ async fn forward(
     lock(log).push(Seen {
         target: target.clone(),
         body: String::from_utf8_lossy(&bytes).into_owned(),
+        fetch_mode: fetch_mode(&parts.headers),
     });
     let mut out = client.request(parts.method, format!("{upstream}{target}"));
     for (name, value) in &parts.headers {
@@ -159,6 +165,13 @@ async fn forward(
     response
         .body(Body::from(body))
         .unwrap_or_else(|_| error(StatusCode::BAD_GATEWAY))
+}
+
+fn fetch_mode(headers: &axum::http::HeaderMap) -> Option<String> {
+    headers
+        .get("sec-fetch-mode")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
 }
 
 fn error(status: StatusCode) -> Response {

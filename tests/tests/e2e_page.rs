@@ -6,6 +6,8 @@
 //!   went out and Meta's server copy carries the browser's hash.
 //! - Calls queued before `pixel.js` arrives (the proxy holds it) resolve in order.
 //! - An event the network lost is retried, then sent from the next page of the visit.
+//! - An event still unconfirmed when the shopper leaves the shop goes out by `sendBeacon` at
+//!   `pagehide`, and the worker keeps one copy.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -196,6 +198,57 @@ async fn an_event_the_network_lost_is_retried_then_sent_from_the_next_page() {
     .await;
     client.close().await.unwrap();
     assert!(stored.is_some(), "the next page sent the lost event");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_event_unconfirmed_when_the_shopper_leaves_goes_out_by_beacon() {
+    // browser::delivery: at `pagehide` every event of the outbox not yet confirmed is handed to
+    // `navigator.sendBeacon`, which the browser sends after the page is gone. The proxy holds
+    // every answer from /_ar/collect, so the event is still unconfirmed when the shopper leaves
+    // for a page without the pixel (`about:blank`): only the pixel's own fetch (if it started)
+    // and the beacon can carry it.
+    let port = free_port();
+    let sb = shop_sandbox(port, ReportMode::None).await;
+    let worker = shop_worker(&sb, port, &[]);
+    let proxy = RecordingProxy::start(&worker.base_url).await.unwrap();
+    proxy.hold("/_ar/collect");
+    let driver = ChromeDriver::start();
+    let client = browser(&driver).await;
+    client
+        .goto(&format!("{}/products/sku-1", proxy.url))
+        .await
+        .unwrap();
+    let id = shown_event_id(&client, "#add-to-cart").await;
+    client.goto("about:blank").await.unwrap();
+    proxy.release();
+    let beacon = until(&worker, Duration::from_secs(30), || async {
+        proxy
+            .seen()
+            .into_iter()
+            .find(|s| {
+                s.target.starts_with("/_ar/collect")
+                    && s.body.contains(&id)
+                    && s.fetch_mode.as_deref() == Some("no-cors")
+            })
+    })
+    .await;
+    let stored = until(&worker, Duration::from_secs(30), || async {
+        let rows = worker.d1(&format!(
+            "SELECT event_id FROM events WHERE event_id = '{id}'"
+        ));
+        (!rows.is_empty()).then_some(rows.len())
+    })
+    .await;
+    client.close().await.unwrap();
+    let beacon = beacon.expect("a beacon carried the unconfirmed event after the page was gone");
+    let sent: serde_json::Value = serde_json::from_str(&beacon.body).unwrap_or_default();
+    assert_eq!(
+        (sent["event"].as_str(), sent["event_id"].as_str()),
+        (Some("product.viewed"), Some(id.as_str())),
+        "the beacon carries the event as collect takes it: {}",
+        beacon.body
+    );
+    assert_eq!(stored, Some(1), "the worker keeps one copy of {id}");
 }
 
 #[tokio::test(flavor = "multi_thread")]
