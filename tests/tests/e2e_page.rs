@@ -222,14 +222,11 @@ async fn an_event_unconfirmed_when_the_shopper_leaves_goes_out_by_beacon() {
     client.goto("about:blank").await.unwrap();
     proxy.release();
     let beacon = until(&worker, Duration::from_secs(30), || async {
-        proxy
-            .seen()
-            .into_iter()
-            .find(|s| {
-                s.target.starts_with("/_ar/collect")
-                    && s.body.contains(&id)
-                    && s.fetch_mode.as_deref() == Some("no-cors")
-            })
+        proxy.seen().into_iter().find(|s| {
+            s.target.starts_with("/_ar/collect")
+                && s.body.contains(&id)
+                && s.fetch_mode.as_deref() == Some("no-cors")
+        })
     })
     .await;
     let stored = until(&worker, Duration::from_secs(30), || async {

@@ -266,9 +266,8 @@ fn from_json<T: serde::de::DeserializeOwned>(json: &[u8]) -> Result<T, Validatio
             let mut de = serde_json::Deserializer::from_slice(json);
             let value = serde_path_to_error::deserialize(&mut de).map_err(path_error)?;
             // What follows the document (`{…} x`): refused by both parsers.
-            de.end().map_err(|e| {
-                ValidationError::new("body", redact_values(&e.to_string()))
-            })?;
+            de.end()
+                .map_err(|e| ValidationError::new("body", redact_values(&e.to_string())))?;
             Ok(value)
         }
     }
