@@ -312,8 +312,17 @@ impl Worker {
 ///
 /// # Panics
 /// When wrangler fails or prints something that is not its JSON result.
-#[allow(clippy::expect_used)] // test harness: failing loudly is the point
 pub fn local_d1(state: &Path, args: &[&str]) -> Vec<serde_json::Value> {
+    local_d1_each(state, args).pop().unwrap_or_default()
+}
+
+/// [`local_d1`] with the result rows of every statement, in order: several queries for one
+/// wrangler start (about two seconds of CPU each).
+///
+/// # Panics
+/// When wrangler fails or prints something that is not its JSON result.
+#[allow(clippy::expect_used)] // test harness: failing loudly is the point
+pub fn local_d1_each(state: &Path, args: &[&str]) -> Vec<Vec<serde_json::Value>> {
     let out = Command::new("wrangler")
         .current_dir(repo_root())
         .args(["d1", "execute", "DB", "--local", "--json", "--persist-to"])
@@ -331,9 +340,11 @@ pub fn local_d1(state: &Path, args: &[&str]) -> Vec<serde_json::Value> {
     let json: serde_json::Value =
         serde_json::from_slice(&out.stdout).expect("wrangler prints JSON");
     json.as_array()
-        .and_then(|a| a.last())
-        .and_then(|r| r["results"].as_array())
-        .cloned()
+        .map(|all| {
+            all.iter()
+                .map(|r| r["results"].as_array().cloned().unwrap_or_default())
+                .collect()
+        })
         .unwrap_or_default()
 }
 
