@@ -44,28 +44,28 @@ dev: build
 
 test: bootstrap-test
 	@$(ENV); start=$$SECONDS
-	echo "== fmt";            cargo fmt --all -- --check
-	echo "== pixel build";    scripts/build-pixel.sh
-	echo "== clippy host";    cargo clippy --locked --workspace --all-targets -- -D warnings
-	echo "== clippy wasm32";  cargo clippy --locked $(WASM) -p ar-shared -p ar-pixel -p ar-worker --all-targets -- -D warnings
-	echo "== deps check";     scripts/deps-check.sh
-	echo "== citations";      scripts/check-citations.sh
-	echo "== config";         scripts/check-config.sh
-	echo "== worker build";   scripts/build-worker.sh --worker-only
+	echo "== fmt (at $$((SECONDS - start)) s)";            cargo fmt --all -- --check
+	echo "== pixel build (at $$((SECONDS - start)) s)";    scripts/build-pixel.sh
+	echo "== clippy host (at $$((SECONDS - start)) s)";    cargo clippy --locked --workspace --all-targets -- -D warnings
+	echo "== clippy wasm32 (at $$((SECONDS - start)) s)";  cargo clippy --locked $(WASM) -p ar-shared -p ar-pixel -p ar-worker --all-targets -- -D warnings
+	echo "== deps check (at $$((SECONDS - start)) s)";     scripts/deps-check.sh
+	echo "== citations (at $$((SECONDS - start)) s)";      scripts/check-citations.sh
+	echo "== config (at $$((SECONDS - start)) s)";         scripts/check-config.sh
+	echo "== worker build (at $$((SECONDS - start)) s)";   scripts/build-worker.sh --worker-only
 	scripts/sizes.sh
-	echo "== browser tests (headless Chromium, wasm32)"
+	echo "== browser tests (headless Chromium, wasm32) (at $$((SECONDS - start)) s)"
 	CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner WASM_BINDGEN_TEST_TIMEOUT=60 \
 	  cargo test --locked $(WASM) -p ar-pixel
-	echo "== unit + end-to-end tests (workerd via wrangler dev, headless Chromium)"
+	echo "== unit + end-to-end tests (workerd via wrangler dev, headless Chromium) (at $$((SECONDS - start)) s)"
 	if cargo nextest --version >/dev/null 2>&1; then
 	  AR_SKIP_BUILD=1 cargo nextest run --locked --workspace --exclude ar-worker --exclude ar-pixel
-	  cargo nextest run --locked -p ar-pixel --no-tests=pass
+	  cargo nextest run --locked --profile pixel -p ar-pixel --no-tests=pass
 	else
 	  echo "(cargo-nextest not found: cargo test runs one test binary at a time)"
 	  AR_SKIP_BUILD=1 cargo test --locked --workspace --exclude ar-worker --exclude ar-pixel
 	  cargo test --locked -p ar-pixel
 	fi
-	echo "== fault windows (thousands of events through failing platforms; prints the counts)"
+	echo "== fault windows (thousands of events through failing platforms; prints the counts) (at $$((SECONDS - start)) s)"
 	AR_SKIP_BUILD=1 cargo test --locked -p ar-sandbox --test e2e_faults -- --ignored --nocapture
 	echo "make test: all passed in $$((SECONDS - start)) s"
 

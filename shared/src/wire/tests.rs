@@ -83,24 +83,6 @@ fn anything_after_the_event_is_refused() {
 }
 
 #[test]
-fn a_refusal_names_the_same_field_whether_the_event_came_alone_or_in_a_batch() {
-    // An event is parsed once without tracking its path; only a refusal is parsed again with it.
-    for json in [
-        r#"{"event":"product.viewed","items":[{"id":"a","price":"12"}]}"#,
-        r#"{"event":"cart.added","cart_id":"c","items":[{"id":"a","prize":1}]}"#,
-        r#"{"event":"product.viewed","user":{"email":7}}"#,
-    ] {
-        let alone = parse_event(json.as_bytes()).unwrap_err().to_string();
-        let value: serde_json::Value = serde_json::from_str(json).unwrap();
-        let batched = event_from_value(value).unwrap_err().to_string();
-        // (The text parser adds where in the body; a batch element has no line of its own.)
-        let field = |m: &str| m.split(':').next().unwrap_or_default().to_owned();
-        assert_eq!(field(&alone), field(&batched), "{alone} / {batched}");
-        assert!(!alone.starts_with("body"), "{alone}");
-    }
-}
-
-#[test]
 fn events_that_need_a_business_key_are_rejected_without_it() {
     assert_eq!(
         err(r#"{"event":"transaction.purchase","value":1,"currency":"USD"}"#),
