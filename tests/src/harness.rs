@@ -233,17 +233,8 @@ impl Worker {
     fn try_start_on(port: u16, extra_vars: &[(&str, &str)]) -> Result<Self, PortTaken> {
         let state = TempDir::new("wrangler");
         let root = repo_root();
-        let status = Command::new("wrangler")
-            .current_dir(&root)
-            .args(["d1", "migrations", "apply", "DB", "--local", "--persist-to"])
-            .arg(&state.0)
-            .env("AR_SKIP_BUILD", "1")
-            .stdout(Stdio::null())
-            .status();
-        assert!(
-            status.is_ok_and(|s| s.success()),
-            "wrangler d1 migrations apply failed"
-        );
+        #[allow(clippy::expect_used)]
+        copy_tree(&migrated_state(), &state.0).expect("copy the migrated D1 state");
         let mut cmd = Command::new("wrangler");
         cmd.current_dir(&root)
             .args(["dev", "--ip", "127.0.0.1", "--port", &port.to_string()])
@@ -272,6 +263,78 @@ impl Worker {
             state,
         })
     }
+}
+
+/// A local D1 with every migration applied, made once per set of migrations and copied into
+/// each worker's state: `wrangler d1 migrations apply` costs several seconds of CPU per start
+/// (about 8 s under `make test`'s load), and a copy a few milliseconds. The template is keyed
+/// by the migrations and `wrangler.toml` (which names the database file), so a changed
+/// migration makes a new one.
+fn migrated_state() -> PathBuf {
+    use sha2::{Digest, Sha256};
+    let root = repo_root();
+    let dir = root.join("migrations");
+    let mut names: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .map(|entries| entries.filter_map(|e| Some(e.ok()?.path())).collect())
+        .unwrap_or_default();
+    names.sort();
+    let mut key = Sha256::new();
+    for path in names.iter().chain([&root.join("wrangler.toml")]) {
+        key.update(
+            path.file_name()
+                .map(std::ffi::OsStr::as_encoded_bytes)
+                .unwrap_or_default(),
+        );
+        key.update(std::fs::read(path).unwrap_or_default());
+    }
+    let digest = key.finalize();
+    let key = format!(
+        "{:016x}",
+        u64::from_be_bytes(digest[..8].try_into().unwrap_or_default())
+    );
+    let template = std::env::temp_dir().join(format!("ar-d1-migrated-{key}"));
+    if template.join("ready").exists() {
+        return template;
+    }
+    // Made beside it, then renamed into place: a test running at the same moment either sees
+    // no template (and makes its own) or a complete one.
+    let making = TempDir::new("d1-migrating");
+    let status = Command::new("wrangler")
+        .current_dir(&root)
+        .args(["d1", "migrations", "apply", "DB", "--local", "--persist-to"])
+        .arg(&making.0)
+        .env("AR_SKIP_BUILD", "1")
+        .stdout(Stdio::null())
+        .status();
+    assert!(
+        status.is_ok_and(|s| s.success()),
+        "wrangler d1 migrations apply failed"
+    );
+    #[allow(clippy::expect_used)]
+    std::fs::write(making.0.join("ready"), key).expect("mark the migrated state");
+    // Losing the race to another test's rename is fine: its template is as good.
+    let _ = std::fs::rename(&making.0, &template);
+    assert!(
+        template.join("ready").exists(),
+        "could not keep the migrated D1 state at {}",
+        template.display()
+    );
+    template
+}
+
+/// Copies the directory tree `from` into `to`.
+fn copy_tree(from: &Path, to: &Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(to)?;
+    for entry in std::fs::read_dir(from)? {
+        let entry = entry?;
+        let target = to.join(entry.file_name());
+        if entry.file_type()?.is_dir() {
+            copy_tree(&entry.path(), &target)?;
+        } else {
+            std::fs::copy(entry.path(), target)?;
+        }
+    }
+    Ok(())
 }
 
 impl Worker {
