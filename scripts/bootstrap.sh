@@ -172,9 +172,9 @@ if [ "$WITH_BENCH" = 1 ] && [ "$(twiggy --version 2>/dev/null | cut -d' ' -f2)" 
   cargo install twiggy --version "$TWIGGY_VERSION" --locked --force || die "installing twiggy failed"
 fi
 
-# ---- 5. Browser for the tests ------------------------------------------------------------------
+# ---- 5. Browser and SQLite shell for the tests ------------------------------------------------
 if [ "$WITH_TEST" = 1 ]; then
-  apt_install chromium chromium-driver
+  apt_install chromium chromium-driver sqlite3
   [ -x "$CHROMIUM" ] || die "chromium not found at $CHROMIUM"
   [ -x "$CHROMEDRIVER" ] || die "chromedriver not found at $CHROMEDRIVER"
 fi

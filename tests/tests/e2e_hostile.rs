@@ -62,19 +62,22 @@ async fn meta_events(sb: &Sandbox, id: &str) -> Vec<Value> {
 
 /// Waits until the Meta row of `id` is final (delivered, failed, skipped or held; triggering the
 /// cron while it waits, for batched events), then returns Meta's accepted events for `id`. An
-/// event that never gets a row (refused, or withheld at planning) counts as final once nothing
-/// of it is pending after the queue had time to store it.
+/// event stored without a Meta row was withheld at planning (its rows are written with it, in one
+/// batch), which is final too. An event never stored (refused) counts as final once the queue had
+/// time to store it: three times its batch timeout (`max_batch_timeout = 5` in `wrangler.toml`).
 async fn settled_meta_events(sb: &Sandbox, worker: &Worker, id: &str) -> Vec<Value> {
-    let deadline = Instant::now() + Duration::from_mins(1);
-    let mut rowless_checks = 0;
+    let start = Instant::now();
+    let deadline = start + Duration::from_mins(1);
     loop {
         let rows = worker.d1(&format!(
-            "select status from outbox where platform = 'meta' and event_id = '{id}'"
+            "select (select status from outbox where platform = 'meta' and event_id = '{id}') \
+               as status, exists (select 1 from events where event_id = '{id}') as stored"
         ));
         let status = rows
             .first()
             .and_then(|r| r["status"].as_str())
             .map(str::to_owned);
+        let stored = rows.first().is_some_and(|r| r["stored"] == 1);
         match status.as_deref() {
             Some("delivered" | "failed" | "skipped" | "held") => {
                 let why = worker.d1(&format!(
@@ -83,9 +86,10 @@ async fn settled_meta_events(sb: &Sandbox, worker: &Worker, id: &str) -> Vec<Val
                 println!("{id}: {why:?}");
                 return meta_events(sb, id).await;
             }
-            None if rowless_checks >= 8 => return meta_events(sb, id).await,
-            None => rowless_checks += 1,
-            Some(_) => {}
+            None if stored || start.elapsed() > Duration::from_secs(15) => {
+                return meta_events(sb, id).await;
+            }
+            _ => {}
         }
         assert!(
             Instant::now() < deadline,
