@@ -60,12 +60,13 @@ pub fn meta_date_of_birth(unicode: &dyn Unicode, raw: &str) -> Result<String, No
 /// Cuts a time of day off a timestamp: everything from the space or `T` that precedes the hour
 /// of the first `hh:mm`.
 fn strip_time(s: &str) -> &str {
-    let Some(colon) = s.find(':') else { return s };
-    let head = &s[..colon];
-    match head.rfind([' ', 'T', 't']) {
-        Some(cut) => &head[..cut],
-        None => s,
-    }
+    // Split, not sliced at found indexes: nothing here can panic (a panicking slice links its
+    // message formatting into the pixel's wasm).
+    let Some((head, _)) = s.split_once(':') else {
+        return s;
+    };
+    head.rsplit_once([' ', 'T', 't'])
+        .map_or(s, |(date, _)| date)
 }
 
 /// `(year, month, day)` before range checks.

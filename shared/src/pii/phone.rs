@@ -101,8 +101,11 @@ fn international_digits(raw: &str, default_country: &str) -> Result<String, Norm
     let default_code = calling_code(default_country);
     let international = if explicit_plus || digits.starts_with("00") {
         digits.trim_start_matches('0').to_owned()
-    } else if default_code == Some("1") && digits.starts_with("011") {
-        digits["011".len()..].trim_start_matches('0').to_owned()
+    } else if let Some(rest) = digits
+        .strip_prefix("011")
+        .filter(|_| default_code == Some("1"))
+    {
+        rest.trim_start_matches('0').to_owned()
     } else {
         let national = digits.trim_start_matches('0');
         let code = default_code.ok_or(NormalizeError::NoCountryCode)?;
