@@ -4,6 +4,8 @@
 //!
 //! - `/_ar/collect`, `/_ar/events` with 1 and with 100 purchases per request: throughput, p50 and
 //!   p99, each a ratio to the floor answering the same requests; rounds alternate between the two;
+//! - `/_ar/collect` refused at validation (a 400 before any storage): the part of a collect's time
+//!   spent before the session read, the queue send and the session write;
 //! - D1: events stored per second through the real write path (`/_ar/events`, 100 per request);
 //! - batching: events per Meta request once the browse events of the collect load are flushed;
 //! - purchase to platform: a signed purchase to the fake Meta's receipt, minus the merge window.
@@ -261,6 +263,19 @@ async fn main() {
     } else {
         table.push("| batching: events per Meta request | not measured: the flush did not settle within 4 min | — | — |".into());
     }
+    // After the flush, so the queue's and cron's work on the accepted load does not overlap it.
+    let (refused_runs, floor_runs) = race(
+        "collect-refused",
+        (&ours, &worker.process),
+        &floor_url,
+        |t, n| bench_shots::collect_refused(&t, n),
+    )
+    .await;
+    table.extend(rows(
+        "`/_ar/collect` refused at validation (400: nothing stored, no queue)",
+        &refused_runs,
+        &floor_runs,
+    ));
     let _ = reqwest::Client::new()
         .post(format!("{url}/_sandbox/reset"))
         .send()
