@@ -199,8 +199,9 @@ pub struct Worker {
 }
 
 impl Worker {
-    /// Applies the D1 migrations to a fresh local state directory and starts `wrangler dev`.
-    /// Expects the worker to be built already (`make test` builds it first).
+    /// Starts `wrangler dev` on a fresh local state directory holding a copy of the migrated
+    /// local D1 (`migrated_state`). Expects the worker to be built already (`make test` builds it
+    /// first).
     ///
     /// A port found taken (see [`free_port`]) is given up for a new one.
     ///
