@@ -15,13 +15,14 @@ mod common;
 
 use std::time::Duration;
 
-use ar_sandbox::ReportMode;
-use ar_sandbox::harness::{ChromeDriver, free_port};
+use ar_sandbox::harness::{ChromeDriver, Worker, free_port};
 use ar_sandbox::recording_proxy::RecordingProxy;
+use ar_sandbox::{ReportMode, Sandbox};
 use ar_shared::pii::{PiiField, RawUserData, hash_user_data};
 use common::browser::{
     browser, click, server_events, shop_sandbox, shop_worker, shown_event_id, tag_calls, until,
 };
+use fantoccini::Client;
 
 /// The demo checkout's default identity, as typed.
 const RAW: [&str; 5] = [
@@ -159,14 +160,24 @@ async fn calls_queued_before_the_pixel_loads_resolve_in_order() {
     );
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn an_event_the_network_lost_is_retried_then_sent_from_the_next_page() {
-    // browser::delivery: bounded retry while the page lives, the sessionStorage outbox after.
+/// The demo shop behind a recording proxy, in Chromium, on a product page whose view the pixel
+/// reported: the proxy was set up by `before` (a path failing or held) before the first page.
+struct ProxiedShop {
+    worker: Worker,
+    proxy: RecordingProxy,
+    client: Client,
+    /// The product view's event ID.
+    id: String,
+    _sandbox: Sandbox,
+    _driver: ChromeDriver,
+}
+
+async fn product_page_behind_a_proxy(before: impl FnOnce(&RecordingProxy)) -> ProxiedShop {
     let port = free_port();
-    let sb = shop_sandbox(port, ReportMode::None).await;
-    let worker = shop_worker(&sb, port, &[]);
+    let sandbox = shop_sandbox(port, ReportMode::None).await;
+    let worker = shop_worker(&sandbox, port, &[]);
     let proxy = RecordingProxy::start(&worker.base_url).await.unwrap();
-    proxy.fail("/_ar/collect");
+    before(&proxy);
     let driver = ChromeDriver::start();
     let client = browser(&driver).await;
     client
@@ -174,29 +185,50 @@ async fn an_event_the_network_lost_is_retried_then_sent_from_the_next_page() {
         .await
         .unwrap();
     let id = shown_event_id(&client, "#add-to-cart").await;
-    let posts = |proxy: &RecordingProxy, id: &str| {
+    ProxiedShop {
+        worker,
+        proxy,
+        client,
+        id,
+        _sandbox: sandbox,
+        _driver: driver,
+    }
+}
+
+/// How many copies of `id` the worker stored, once it stored one (at most 30 s).
+async fn stored_copies(worker: &Worker, id: &str) -> Option<usize> {
+    until(worker, Duration::from_secs(30), || async {
+        let rows = worker.d1(&format!(
+            "SELECT event_id FROM events WHERE event_id = '{id}'"
+        ));
+        (!rows.is_empty()).then_some(rows.len())
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_event_the_network_lost_is_retried_then_sent_from_the_next_page() {
+    // browser::delivery: bounded retry while the page lives, the sessionStorage outbox after.
+    let shop = product_page_behind_a_proxy(|p| p.fail("/_ar/collect")).await;
+    let (proxy, id) = (&shop.proxy, shop.id.as_str());
+    let posts = || {
         proxy
             .seen()
             .iter()
             .filter(|s| s.target.starts_with("/_ar/collect") && s.body.contains(id))
             .count()
     };
-    let retried = until(&worker, Duration::from_secs(30), || async {
-        (posts(&proxy, &id) >= 2).then_some(())
+    let retried = until(&shop.worker, Duration::from_secs(30), || async {
+        (posts() >= 2).then_some(())
     })
     .await;
     assert!(retried.is_some(), "the failed send was retried");
+    let client = &shop.client;
     client.goto(&format!("{}/signup", proxy.url)).await.unwrap();
     proxy.heal();
     client.goto(&format!("{}/lead", proxy.url)).await.unwrap();
-    let stored = until(&worker, Duration::from_secs(30), || async {
-        let rows = worker.d1(&format!(
-            "SELECT event_id FROM events WHERE event_id = '{id}'"
-        ));
-        (!rows.is_empty()).then_some(())
-    })
-    .await;
-    client.close().await.unwrap();
+    let stored = stored_copies(&shop.worker, id).await;
+    shop.client.clone().close().await.unwrap();
     assert!(stored.is_some(), "the next page sent the lost event");
 }
 
@@ -207,41 +239,25 @@ async fn an_event_unconfirmed_when_the_shopper_leaves_goes_out_by_beacon() {
     // every answer from /_ar/collect, so the event is still unconfirmed when the shopper leaves
     // for a page without the pixel (`about:blank`): only the pixel's own fetch (if it started)
     // and the beacon can carry it.
-    let port = free_port();
-    let sb = shop_sandbox(port, ReportMode::None).await;
-    let worker = shop_worker(&sb, port, &[]);
-    let proxy = RecordingProxy::start(&worker.base_url).await.unwrap();
-    proxy.hold("/_ar/collect");
-    let driver = ChromeDriver::start();
-    let client = browser(&driver).await;
-    client
-        .goto(&format!("{}/products/sku-1", proxy.url))
-        .await
-        .unwrap();
-    let id = shown_event_id(&client, "#add-to-cart").await;
-    client.goto("about:blank").await.unwrap();
+    let shop = product_page_behind_a_proxy(|p| p.hold("/_ar/collect")).await;
+    let (proxy, id) = (&shop.proxy, shop.id.as_str());
+    shop.client.goto("about:blank").await.unwrap();
     proxy.release();
-    let beacon = until(&worker, Duration::from_secs(30), || async {
+    let beacon = until(&shop.worker, Duration::from_secs(30), || async {
         proxy.seen().into_iter().find(|s| {
             s.target.starts_with("/_ar/collect")
-                && s.body.contains(&id)
+                && s.body.contains(id)
                 && s.fetch_mode.as_deref() == Some("no-cors")
         })
     })
     .await;
-    let stored = until(&worker, Duration::from_secs(30), || async {
-        let rows = worker.d1(&format!(
-            "SELECT event_id FROM events WHERE event_id = '{id}'"
-        ));
-        (!rows.is_empty()).then_some(rows.len())
-    })
-    .await;
-    client.close().await.unwrap();
+    let stored = stored_copies(&shop.worker, id).await;
+    shop.client.clone().close().await.unwrap();
     let beacon = beacon.expect("a beacon carried the unconfirmed event after the page was gone");
     let sent: serde_json::Value = serde_json::from_str(&beacon.body).unwrap_or_default();
     assert_eq!(
         (sent["event"].as_str(), sent["event_id"].as_str()),
-        (Some("product.viewed"), Some(id.as_str())),
+        (Some("product.viewed"), Some(id)),
         "the beacon carries the event as collect takes it: {}",
         beacon.body
     );
