@@ -269,8 +269,8 @@ impl Worker {
 /// A local D1 with every migration applied, made once per set of migrations and copied into
 /// each worker's state: `wrangler d1 migrations apply` costs several seconds of CPU per start
 /// (about 8 s under `make test`'s load), and a copy a few milliseconds. The template is keyed
-/// by the migrations and `wrangler.toml` (which names the database file), so a changed
-/// migration makes a new one.
+/// by the migrations, `wrangler.toml` (which names the database file) and `package-lock.json`
+/// (the wrangler version, which lays the files out), so a change to any makes a new one.
 fn migrated_state() -> PathBuf {
     use sha2::{Digest, Sha256};
     let root = repo_root();
@@ -280,7 +280,8 @@ fn migrated_state() -> PathBuf {
         .unwrap_or_default();
     names.sort();
     let mut key = Sha256::new();
-    for path in names.iter().chain([&root.join("wrangler.toml")]) {
+    let config = [root.join("wrangler.toml"), root.join("package-lock.json")];
+    for path in names.iter().chain(&config) {
         key.update(
             path.file_name()
                 .map(std::ffi::OsStr::as_encoded_bytes)
