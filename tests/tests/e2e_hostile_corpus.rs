@@ -89,6 +89,19 @@ fn collect_cases() -> Vec<Case> {
             "invalid_event",
         ));
     }
+    // One JSON document per body: a valid event followed by anything is refused whole.
+    for (name, tail) in [
+        ("a second event after the event", VALID),
+        ("text after the event", " x"),
+        ("a bracket after the event", "]"),
+    ] {
+        cases.push(collect(
+            name,
+            format!("{VALID}{tail}"),
+            400,
+            "invalid_event",
+        ));
+    }
     let wrong_types = [
         ("value", json!("12")),
         ("value", json!([1])),
