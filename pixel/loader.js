@@ -24,6 +24,16 @@ const arText = (path) =>
     if (!r.ok) throw new Error(`ar: ${path} answered HTTP ${r.status}`);
     return r.text();
   });
+// The hashing module (ar-pixel-hash), fetched once, only for pages that pass customer data.
+let arHashFn;
+let arHashing;
+const arHasher = () =>
+  (arHashing =
+    arHashing ||
+    import(arUrl('pixel-hash.js')).then(async (m) => {
+      await m.default({ module_or_path: arUrl('pixel-hash.wasm') });
+      arHashFn = arTimed(m.hash);
+    }));
 const arScripts = [];
 const arPending = [];
 const arHooks = {
@@ -81,6 +91,10 @@ const arHooks = {
     };
     document.body ? show() : addEventListener('DOMContentLoaded', show, { once: true });
   },
+  // The hashing module's answer for a user{}; undefined while it is not loaded.
+  hash(user, country) {
+    return arHashFn && arHashFn(user, country);
+  },
   // The tags' own queueing stubs (meta-capi.md §11.2, google.md §11.2), marked as ours.
   stub(kind) {
     if (kind === 'fbq') {
@@ -120,6 +134,11 @@ const arReady = Promise.all([
     Array.prototype.forEach.call(arguments, take);
     return push.apply(dl, arguments);
   };
+  // A lead form's submit cannot wait for the hashing module: it is fetched ahead when the page
+  // has one, or when the shopper focuses a field inside one (a form added later).
+  const ahead = (target) => arHashFn || (leadForm(target) && arHasher().catch(() => {}));
+  document.readyState === 'loading' ? addEventListener('DOMContentLoaded', () => ahead(), { once: true }) : ahead();
+  addEventListener('focusin', (e) => ahead(e.target), true);
   // Lead forms report on submit; capturing, and without preventDefault, so the form goes on.
   addEventListener(
     'submit',
@@ -202,17 +221,26 @@ addEventListener('pagehide', () => {
 });
 // What an earlier page of the visit could not confirm.
 arReady.then(() => arOutbox((l) => l).forEach((json) => arPost(json, 1)));
+// Commands run one after another, in the order they were made: one that waits for the hashing
+// module holds back the ones after it. If the module cannot load, the command still runs and
+// says what it could not do (an event goes without its customer data).
+const arNeedsHasher = (a) => needsHasher(a[0], a.slice(1));
+const arAfterHasher = () => arHasher().catch((e) => console.warn('ar: the hashing module did not load:', e.message));
 // Stub entries are [arguments, resolve, reject] (the snippet in README.md); they run in order,
 // before any later call.
 const arQueued = (window.ar && window.ar.q) || [];
-arReady.then(
-  arTimed(() => replay(arQueued)),
-  (e) => arQueued.forEach((entry) => entry[2](e)),
-);
+let arChain = arReady
+  .then(() => arQueued.some((entry) => arNeedsHasher(Array.prototype.slice.call(entry[0]))) && arAfterHasher())
+  .then(
+    arTimed(() => replay(arQueued)),
+    (e) => arQueued.forEach((entry) => entry[2](e)),
+  );
 const arCommand = arTimed((a) => command(a[0], a.slice(1)));
 window.ar = function () {
   const a = Array.prototype.slice.call(arguments);
-  return arReady.then(() => arCommand(a));
+  const run = arChain.then(() => arReady).then(() => (arNeedsHasher(a) ? arAfterHasher() : undefined)).then(() => arCommand(a));
+  arChain = run.catch(() => {});
+  return run;
 };
 // The loader's own evaluation counts as the first slice.
 arClock.busy = performance.now() - arClock.busy;

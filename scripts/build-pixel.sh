@@ -1,23 +1,33 @@
 #!/usr/bin/env bash
 # Builds the browser pixel: release wasm -> wasm-bindgen (ES module) -> wasm-opt -Oz, then appends
-# the loader. Output: build/pixel/pixel.js + build/pixel/pixel.wasm (served by the worker).
+# the loader. Two modules: the main one (build/pixel/pixel.js + pixel.wasm, on every page) and the
+# hashing one (pixel-hash.js + pixel-hash.wasm, fetched by the loader only for pages that pass
+# customer data). Both are served by the worker.
 set -euo pipefail
 . "$(dirname "$0")/env.sh"
 [ -n "${AR_PATH_FIRST:-}" ] && PATH="$AR_PATH_FIRST:$PATH"
 cd "$AR_ROOT"
 cargo build --locked --release -p ar-pixel --target wasm32-unknown-unknown
+# A separate build: with the main module's in one invocation, cargo would unify features.
+cargo build --locked --release -p ar-pixel-hash --features allocator --target wasm32-unknown-unknown
 raw="$CARGO_TARGET_DIR/pixel-bindgen"
 rm -rf "$raw"; mkdir -p "$raw" build/pixel
-"$WASM_BINDGEN_BIN" --target web --no-typescript --out-name pixel --out-dir "$raw" \
-  "$CARGO_TARGET_DIR/wasm32-unknown-unknown/release/ar_pixel.wasm"
-# --converge reruns the passes until the module stops shrinking (-597 B gzip of the pixel, about a second of build).
-wasm-opt -Oz --converge --strip-debug --strip-producers \
-  --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
-  --enable-mutable-globals --enable-reference-types --enable-multivalue \
-  "$raw/pixel_bg.wasm" -o build/pixel/pixel.wasm.tmp
-cat "$raw/pixel.js" pixel/loader.js > "$raw/pixel-full.js"
-"$ESBUILD_BIN" "$raw/pixel-full.js" --minify --format=esm --target=es2020 --log-level=warning --outfile=build/pixel/pixel.js.tmp
-mv build/pixel/pixel.wasm.tmp build/pixel/pixel.wasm
-mv build/pixel/pixel.js.tmp build/pixel/pixel.js
-echo "pixel: build/pixel/pixel.wasm $(wc -c < build/pixel/pixel.wasm) B ($(gzip -9c build/pixel/pixel.wasm | wc -c) B gzip)," \
-  "pixel.js $(wc -c < build/pixel/pixel.js) B ($(gzip -9c build/pixel/pixel.js | wc -c) B gzip)"
+# $1 crate file stem, $2 output name, $3.. JS appended to the glue.
+module() {
+  local crate=$1 out=$2; shift 2
+  "$WASM_BINDGEN_BIN" --target web --no-typescript --out-name "$out" --out-dir "$raw" \
+    "$CARGO_TARGET_DIR/wasm32-unknown-unknown/release/$crate.wasm"
+  # --converge reruns the passes until the module stops shrinking (-597 B gzip of the pixel, about a second of build).
+  wasm-opt -Oz --converge --strip-debug --strip-producers \
+    --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
+    --enable-mutable-globals --enable-reference-types --enable-multivalue \
+    "$raw/${out}_bg.wasm" -o "build/pixel/$out.wasm.tmp"
+  cat "$raw/$out.js" "$@" > "$raw/$out-full.js"
+  "$ESBUILD_BIN" "$raw/$out-full.js" --minify --format=esm --target=es2020 --log-level=warning --outfile="build/pixel/$out.js.tmp"
+  mv "build/pixel/$out.wasm.tmp" "build/pixel/$out.wasm"
+  mv "build/pixel/$out.js.tmp" "build/pixel/$out.js"
+  echo "pixel: build/pixel/$out.wasm $(wc -c < "build/pixel/$out.wasm") B ($(gzip -9c "build/pixel/$out.wasm" | wc -c) B gzip)," \
+    "$out.js $(wc -c < "build/pixel/$out.js") B ($(gzip -9c "build/pixel/$out.js" | wc -c) B gzip)"
+}
+module ar_pixel pixel pixel/loader.js
+module ar_pixel_hash pixel-hash

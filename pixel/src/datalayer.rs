@@ -55,7 +55,7 @@ pub(crate) fn push(state: &State, entry: &JsValue) -> Result<JsValue, PixelError
     let page = props::page_event(&p, event.key);
     // The keyless rule: no random-ID copy beside the shop's keyed one.
     if !reported(event, &page.keys) {
-        web_sys_warn(&format!(
+        crate::js::warn(&format!(
             "ar: dataLayer {name} has no {}: not reported (it would count twice)",
             event.key.field_name()
         ));
@@ -63,11 +63,4 @@ pub(crate) fn push(state: &State, entry: &JsValue) -> Result<JsValue, PixelError
     }
     let fire = state.config.datalayer == DataLayerMode::Fire;
     track::report(state, event.name.as_str(), &p, fire)
-}
-
-fn web_sys_warn(message: &str) {
-    let console = get(&js_sys::global(), "console");
-    if let Ok(warn) = wasm_bindgen::JsCast::dyn_into::<js_sys::Function>(get(&console, "warn")) {
-        let _ = warn.call1(&console, &JsValue::from_str(message));
-    }
 }

@@ -75,3 +75,11 @@ pub(crate) fn call_global(name: &str, args: &[JsValue]) -> bool {
     let list: Array = args.iter().collect();
     f.apply(&JsValue::NULL, &list).is_ok()
 }
+
+/// `console.warn(message)`.
+pub(crate) fn warn(message: &str) {
+    let console = get(&js_sys::global(), "console");
+    if let Ok(warn) = get(&console, "warn").dyn_into::<Function>() {
+        let _ = warn.call1(&console, &JsValue::from_str(message));
+    }
+}

@@ -51,6 +51,21 @@ pub(crate) fn submitted(state: &State, form: &JsValue) -> Result<JsValue, PixelE
     track::track(state, "lead.submitted", &props)
 }
 
+/// Whether `target` (an element; `undefined` for the whole page) is in, or has, a lead form.
+pub(crate) fn ahead(state: &State, target: &JsValue) -> bool {
+    if !state.config.lead_forms {
+        return false;
+    }
+    let selector = format!("form[{LEAD_FORM_ATTRIBUTE}]");
+    if let Some(element) = target.dyn_ref::<web_sys::Element>() {
+        return element.closest(&selector).ok().flatten().is_some();
+    }
+    web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.query_selector(&selector).ok().flatten())
+        .is_some()
+}
+
 fn hidden_field(form: &web_sys::HtmlFormElement, id: &str) -> Result<(), PixelError> {
     let document = web_sys::window()
         .and_then(|w| w.document())

@@ -18,10 +18,7 @@ mod lead_form;
 mod props;
 mod tags;
 mod track;
-mod unicode;
 mod user;
-
-pub use unicode::BrowserUnicode;
 
 use std::cell::{Cell, RefCell};
 
@@ -55,6 +52,9 @@ pub enum PixelError {
     /// A command the pixel does not know.
     #[error("ar: unknown command \"{0}\" (use track, identify or consent)")]
     UnknownCommand(String),
+    /// Customer data to hash before the hashing module (`ar-pixel-hash`) loaded.
+    #[error("ar: the hashing module has not loaded (customer data is never sent unhashed)")]
+    NoHasher,
     /// No `window` (not running in a page).
     #[error("no window: the pixel runs only in a browser page")]
     NoWindow,
@@ -78,13 +78,15 @@ pub(crate) fn browser(e: &JsValue) -> PixelError {
 }
 
 /// What [`boot`] set up: the worker's configuration, the visitor's region default, the tags, the
-/// consent in force, and the loader's `send` hook.
+/// consent in force, and the loader's `send` and `hash` hooks.
 pub(crate) struct State {
     pub(crate) config: PixelConfig,
     pub(crate) region: Option<RegionAnswer>,
     pub(crate) tags: TagSetup,
     pub(crate) consent: Cell<ConsentState>,
     pub(crate) send: Function,
+    /// The hashing module's `hash(user, country)`, `undefined` until the loader has it.
+    pub(crate) hash: Function,
 }
 
 impl State {
@@ -126,7 +128,8 @@ fn hook(hooks: &JsValue, name: &str) -> Result<Function, PixelError> {
 /// visitor's region answer (`GET /_ar/region`, `None` when it did not arrive), tells the tags the
 /// consent in force where the snippet had to be strict, brings up the page's tags, and shows the
 /// banner when it asks. `hooks` are the loader's: `send(body, called)`, `load(src)`,
-/// `stub(kind)`, `banner(text, accept, reject)`.
+/// `stub(kind)`, `banner(text, accept, reject)`, `hash(user, country)` (the hashing module's,
+/// `undefined` while it is not loaded).
 ///
 /// # Errors
 /// An unreadable configuration, or a hook missing.
@@ -158,6 +161,7 @@ pub fn boot(config: &str, region: Option<String>, hooks: &JsValue) -> Result<(),
             .map_err(|e| browser(&e))?;
     }
     let send = hook(hooks, "send")?;
+    let hash = hook(hooks, "hash")?;
     STATE.with(|s| {
         *s.borrow_mut() = Some(State {
             config,
@@ -165,6 +169,7 @@ pub fn boot(config: &str, region: Option<String>, hooks: &JsValue) -> Result<(),
             tags,
             consent: Cell::new(consent),
             send,
+            hash,
         });
     });
     Ok(())
@@ -250,6 +255,21 @@ pub fn command(name: &str, args: &Array) -> Result<JsValue, JsValue> {
         other => Err(PixelError::UnknownCommand(other.to_owned())),
     };
     Ok(result?)
+}
+
+/// Whether `ar(name, ...args)` needs the hashing module (`identify`, or `track` with `user{}`):
+/// the loader fetches it first.
+#[wasm_bindgen(js_name = needsHasher)]
+pub fn needs_hasher(name: &str, args: &Array) -> bool {
+    user::needs_hash(name, args)
+}
+
+/// Whether the hashing module should be fetched ahead for `target`: a lead form's submit
+/// handler cannot wait for it, so the loader asks at boot (`target` undefined: is there a lead
+/// form on the page?) and when the shopper focuses a field (is it inside one?).
+#[wasm_bindgen(js_name = leadForm)]
+pub fn lead_form(target: &JsValue) -> bool {
+    with_state(|s| Ok(lead_form::ahead(s, target))).unwrap_or(false)
 }
 
 /// Runs the commands the snippet queued before the pixel loaded, in order: each entry is

@@ -48,6 +48,7 @@ fn recording_hooks() -> JsValue {
          window.gtag = function () { calls.push(['gtag'].concat([].slice.call(arguments))); };
          window.google_tag_manager = {};
          ({ send: function (b, c) { sent.push([b, c]); }, load: function () {}, stub: function () {},
+            hash: function (u, c) { return window.arHash && window.arHash(u, c); },
             banner: function () { calls.push(['banner'].concat([].slice.call(arguments))); } })",
     )
 }

@@ -5,6 +5,8 @@
 //!   made and of every call the stand-in tags received finds none of them raw, while the hashes
 //!   went out and Meta's server copy carries the browser's hash.
 //! - Calls queued before `pixel.js` arrives (the proxy holds it) resolve in order.
+//! - The hashing module is fetched only by pages that pass customer data (or have a lead form),
+//!   and a call waiting for it holds back the calls made after it.
 //! - An event the network lost is retried, then sent from the next page of the visit.
 //! - An event still unconfirmed when the shopper leaves the shop goes out by `sendBeacon` at
 //!   `pagehide`, and the worker keeps one copy.
@@ -309,5 +311,100 @@ async fn the_time_from_the_pixel_to_the_first_event_sent_is_reported() {
     assert!(
         (0.0..=sent).contains(&busy) && (0.0..=busy).contains(&longest),
         "the pixel's busy time is part of the time to the first event: {timing:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_hashing_module_is_fetched_only_for_customer_data_and_holds_later_calls_in_order() {
+    // The hashing module (`ar-pixel-hash`) is the pixel's second module: a product page without
+    // customer data never fetches it; a `track` with `user{}` fetches it first, and a call made
+    // after that one settles after it (one command chain), although it needs no module.
+    let shop = product_page_behind_a_proxy(|_| {}).await;
+    let (proxy, client) = (&shop.proxy, &shop.client);
+    let hasher_fetched = || {
+        proxy
+            .seen()
+            .iter()
+            .any(|s| s.target.starts_with("/_ar/pixel-hash"))
+    };
+    assert!(
+        !hasher_fetched(),
+        "a page without customer data fetched the hashing module"
+    );
+    client
+        .execute(
+            "window.results = [];
+             function note(n) { return [function (v) { results.push([n, 'ok', v]); },
+                                        function (e) { results.push([n, 'err', e.message]); }]; }
+             ar('track', 'transaction.purchase', {order_id: 'h-1', value: 5, currency: 'EUR',
+                user: {email: 'Order@Example.com'}}).then(...note(1));
+             ar('eventId', 'transaction.purchase', 'h-2').then(...note(2));",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let settled = until(&shop.worker, Duration::from_secs(30), || async {
+        let r = client
+            .execute(
+                "return results.length === 2 ? JSON.stringify(results) : null;",
+                vec![],
+            )
+            .await
+            .ok()?;
+        r.as_str().map(str::to_owned)
+    })
+    .await
+    .expect("both calls settled");
+    let purchase = ar_shared::EventId::from_business_key(&ar_shared::EventName::Purchase, "h-1");
+    let next = ar_shared::EventId::from_business_key(&ar_shared::EventName::Purchase, "h-2");
+    assert_eq!(
+        settled,
+        format!(r#"[[1,"ok","{purchase}"],[2,"ok","{next}"]]"#),
+        "calls settle in the order they were made"
+    );
+    assert!(
+        hasher_fetched(),
+        "the purchase with customer data fetched the hashing module"
+    );
+    let (email, _) = hash_user_data(
+        &RawUserData::default().with(PiiField::Email, "Order@Example.com"),
+        "US",
+    );
+    let em = email.meta.em.unwrap();
+    let body = until(&shop.worker, Duration::from_secs(30), || async {
+        proxy
+            .seen()
+            .into_iter()
+            .find(|s| s.target.starts_with("/_ar/collect") && s.body.contains(purchase.as_str()))
+    })
+    .await
+    .expect("the purchase was sent")
+    .body;
+    shop.client.clone().close().await.unwrap();
+    assert!(
+        body.contains(&format!(r#""email":{{"meta":"{}""#, em.as_str())),
+        "hashed in the browser: {body}"
+    );
+    assert!(!body.to_lowercase().contains("order@example.com"), "{body}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_page_with_a_lead_form_fetches_the_hashing_module_before_any_submit() {
+    // A lead form's submit handler cannot wait for the module, so a page that has one fetches it
+    // as soon as the pixel is up.
+    let shop = product_page_behind_a_proxy(|_| {}).await;
+    let (proxy, client) = (&shop.proxy, &shop.client);
+    client.goto(&format!("{}/lead", proxy.url)).await.unwrap();
+    let fetched = until(&shop.worker, Duration::from_secs(30), || async {
+        proxy
+            .seen()
+            .into_iter()
+            .find(|s| s.target.starts_with("/_ar/pixel-hash.wasm"))
+    })
+    .await;
+    shop.client.clone().close().await.unwrap();
+    assert!(
+        fetched.is_some(),
+        "the lead page fetched the hashing module ahead"
     );
 }

@@ -4,7 +4,7 @@
 //! Why a parameter: Rust's implementations link the standard library's case-mapping and
 //! property tables (about 15 KB of wasm), and the browser already has the same tables
 //! (`String.prototype.toLowerCase`, `\p{Alphabetic}`). The worker passes [`StdUnicode`]; the pixel
-//! passes the browser's implementation (`ar_pixel::BrowserUnicode`). Both must answer alike for
+//! passes the browser's implementation (`ar_pixel_hash::BrowserUnicode`). Both must answer alike for
 //! every input, or a browser hash would not match the server's: the pixel's browser tests
 //! compare the two on every code point and on the normalizers' tricky inputs.
 //!

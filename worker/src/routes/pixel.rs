@@ -1,4 +1,5 @@
-//! `/_ar/pixel.js` and `/_ar/pixel.wasm`, read from the worker's static assets (`[assets]` in
+//! `/_ar/pixel.js` and `/_ar/pixel.wasm` (the pixel's main module), `/_ar/pixel-hash.js` and
+//! `/_ar/pixel-hash.wasm` (its hashing module, fetched only by pages that pass customer data), read from the worker's static assets (`[assets]` in
 //! `wrangler.toml`: `build/pixel/`, uploaded beside the worker by `wrangler deploy`). Served
 //! through the worker rather than by the assets layer itself, so that our headers apply and no
 //! storefront path is ever answered from the assets (`run_worker_first`). Kept out of the worker's
@@ -18,6 +19,14 @@ pub(crate) async fn script(env: &Env) -> RouteResult {
 
 pub(crate) async fn wasm(env: &Env) -> RouteResult {
     asset(env, "pixel.wasm", "application/wasm").await
+}
+
+pub(crate) async fn hash_script(env: &Env) -> RouteResult {
+    asset(env, "pixel-hash.js", "text/javascript; charset=utf-8").await
+}
+
+pub(crate) async fn hash_wasm(env: &Env) -> RouteResult {
+    asset(env, "pixel-hash.wasm", "application/wasm").await
 }
 
 async fn asset(env: &Env, file: &str, content_type: &str) -> RouteResult {

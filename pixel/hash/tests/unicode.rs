@@ -1,4 +1,4 @@
-//! Runs in real headless Chromium: the browser's Unicode answers (`ar_pixel::BrowserUnicode`,
+//! Runs in real headless Chromium: the browser's Unicode answers (`ar_pixel_hash::BrowserUnicode`,
 //! which the pixel hashes with) must equal Rust's (`ar_shared::pii::StdUnicode`, which the worker
 //! hashes with) on every code point, and the whole hashing must give the same digests on inputs
 //! chosen to break case mapping: Turkish dotted and dotless i, German sharp s, final sigma,
@@ -6,7 +6,7 @@
 #![cfg(target_arch = "wasm32")]
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use ar_pixel::BrowserUnicode;
+use ar_pixel_hash::BrowserUnicode;
 use ar_shared::pii::{
     PiiField, RawUserData, StdUnicode, Unicode, hash_user_data, hash_user_data_with,
 };
