@@ -36,6 +36,18 @@ async fn a_shop_served_elsewhere_reports_through_a_collect_host_on_its_subdomain
         .await
         .unwrap();
     let id = shown_event_id(&client, "#add-to-cart").await;
+    // The hashing module comes from the collect host too (a cross-origin module and its wasm).
+    let identified = client
+        .execute_async(
+            "var done = arguments[arguments.length - 1];
+             ar('identify', {email: 'Sub@Example.com'}).then(
+               function () { done(sessionStorage.getItem('ar:user')); },
+               function (e) { done('refused: ' + e.message); });",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let identified = identified.as_str().unwrap_or_default().to_owned();
     let event = until(&worker, Duration::from_mins(1), || async {
         let meta = server_events(&p, "meta", "data").await;
         meta.into_iter().find(|e| e["event_id"] == id.as_str())
@@ -49,6 +61,10 @@ async fn a_shop_served_elsewhere_reports_through_a_collect_host_on_its_subdomain
             worker.process.output().join("\n")
         )
     });
+    assert!(
+        identified.contains(r#""email":{"meta":""#) && !identified.contains("example.com"),
+        "the hashing module loaded from the collect host: {identified}"
+    );
     // meta-capi.md §3.1: the fbclid verbatim, from the shop's own page URL.
     let fbc = event["user_data"]["fbc"].as_str().unwrap_or_default();
     assert!(fbc.ends_with(".IwAR-sub_1"), "{event}");
