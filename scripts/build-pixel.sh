@@ -18,10 +18,15 @@ module() {
   "$WASM_BINDGEN_BIN" --target web --no-typescript --out-name "$out" --out-dir "$raw" \
     "$CARGO_TARGET_DIR/wasm32-unknown-unknown/release/$crate.wasm"
   # --converge reruns the passes until the module stops shrinking (-597 B gzip of the pixel, about a second of build).
-  wasm-opt -Oz --converge --strip-debug --strip-producers \
-    --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
-    --enable-mutable-globals --enable-reference-types --enable-multivalue \
-    "$raw/${out}_bg.wasm" -o "build/pixel/$out.wasm.tmp"
+  local features=(--enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext
+    --enable-mutable-globals --enable-reference-types --enable-multivalue)
+  wasm-opt -Oz --converge --strip-debug --strip-producers "${features[@]}" \
+    "$raw/${out}_bg.wasm" -o "$raw/$out-opt.wasm"
+  # One- and two-letter import, export and module names instead of wasm-bindgen's hashed ones,
+  # in the wasm and in its glue (scripts/minify-wasm-names.mjs).
+  wasm-opt --minify-imports-and-exports-and-modules "${features[@]}" \
+    "$raw/$out-opt.wasm" -o "build/pixel/$out.wasm.tmp" > "$raw/$out-names.json"
+  node scripts/minify-wasm-names.mjs "$raw/$out-names.json" "build/pixel/$out.wasm.tmp" "$raw/$out.js"
   cat "$raw/$out.js" "$@" > "$raw/$out-full.js"
   "$ESBUILD_BIN" "$raw/$out-full.js" --minify --format=esm --target=es2020 --log-level=warning --outfile="build/pixel/$out.js.tmp"
   mv "build/pixel/$out.wasm.tmp" "build/pixel/$out.wasm"
