@@ -47,7 +47,7 @@ test: bootstrap-test
 	echo "== fmt (at $$((SECONDS - start)) s)";            cargo fmt --all -- --check
 	echo "== pixel build (at $$((SECONDS - start)) s)";    scripts/build-pixel.sh
 	echo "== clippy host (at $$((SECONDS - start)) s)";    cargo clippy --locked --workspace --all-targets -- -D warnings
-	echo "== clippy wasm32 (at $$((SECONDS - start)) s)";  cargo clippy --locked $(WASM) -p ar-shared -p ar-pixel -p ar-pixel-hash -p ar-worker --all-targets -- -D warnings
+	echo "== clippy wasm32 (at $$((SECONDS - start)) s)";  cargo clippy --locked $(WASM) -p ar-shared -p ar-pixel -p ar-pixel-hash -p ar-pixel-capture -p ar-worker --all-targets -- -D warnings
 	echo "== deps check (at $$((SECONDS - start)) s)";     scripts/deps-check.sh
 	echo "== citations (at $$((SECONDS - start)) s)";      scripts/check-citations.sh
 	echo "== config (at $$((SECONDS - start)) s)";         scripts/check-config.sh
@@ -55,7 +55,7 @@ test: bootstrap-test
 	scripts/sizes.sh
 	echo "== browser tests (headless Chromium, wasm32) (at $$((SECONDS - start)) s)"
 	CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner WASM_BINDGEN_TEST_TIMEOUT=60 \
-	  cargo test --locked $(WASM) -p ar-pixel -p ar-pixel-hash
+	  cargo test --locked $(WASM) -p ar-pixel -p ar-pixel-hash -p ar-pixel-capture
 	echo "== unit + end-to-end tests (workerd via wrangler dev, headless Chromium) (at $$((SECONDS - start)) s)"
 	if cargo nextest --version >/dev/null 2>&1; then
 	  AR_SKIP_BUILD=1 cargo nextest run --locked --workspace --exclude ar-worker --exclude ar-pixel

@@ -24,16 +24,21 @@ const arText = (path) =>
     if (!r.ok) throw new Error(`ar: ${path} answered HTTP ${r.status}`);
     return r.text();
   });
-// The hashing module (ar-pixel-hash), fetched once, only for pages that pass customer data.
-let arHashFn;
-let arHashing;
-const arHasher = () =>
-  (arHashing =
-    arHashing ||
-    import(arUrl('pixel-hash.js')).then(async (m) => {
-      await m.default({ module_or_path: arUrl('pixel-hash.wasm') });
-      arHashFn = arTimed(m.hash);
+// The pixel's other modules, each fetched once and only for a page that needs it: pixel-hash
+// (ar-pixel-hash) for customer data, pixel-capture (ar-pixel-capture) for click-ID cookies.
+const arModules = {};
+const arModule = (name) =>
+  (arModules[name] =
+    arModules[name] ||
+    import(arUrl(name + '.js')).then(async (m) => {
+      await m.default({ module_or_path: arUrl(name + '.wasm') });
+      return m;
     }));
+let arHashFn;
+const arHasher = () =>
+  arModule('pixel-hash').then((m) => {
+    arHashFn = arTimed(m.hash);
+  });
 const arScripts = [];
 const arPending = [];
 const arHooks = {
@@ -90,6 +95,16 @@ const arHooks = {
       box.querySelector('button').focus();
     };
     document.body ? show() : addEventListener('DOMContentLoaded', show, { once: true });
+  },
+  // The capture module's cookies for this page (the main module asked only where the edge's
+  // rules may write one); events wait for them like for a base tag.
+  capture(args) {
+    arScripts.push(
+      arModule('pixel-capture').then(
+        arTimed((m) => m.capture.apply(null, args).forEach((c) => (document.cookie = c))),
+        (e) => console.warn('ar: the capture module did not load:', e.message),
+      ),
+    );
   },
   // The hashing module's answer for a user{}; undefined while it is not loaded.
   hash(user, country) {

@@ -17,15 +17,17 @@ row() { # $1 label, $2.. files, last arg budget bytes
   echo "| size: $label, gzip (raw) | $(kb $g) ($(kb $r)) | budget: $(kb $budget) | $(awk -v g=$g -v b=$budget 'BEGIN { printf "%.2f", g / b }')× the budget |"
 }
 row "pixel, every page (js + wasm)" build/pixel/pixel.js build/pixel/pixel.wasm $((20 * 1024))
-# The hashing module is fetched only by pages that pass customer data: the pixel's budget holds
-# for both together on those pages.
+# The other modules are fetched only by pages that need them: the pixel's budget holds for the
+# main module with each on those pages.
 row "pixel with its hashing module (pages with customer data)" build/pixel/pixel.js build/pixel/pixel.wasm \
   build/pixel/pixel-hash.js build/pixel/pixel-hash.wasm $((20 * 1024))
+row "pixel with its capture module (pages where a click-ID cookie may be written)" build/pixel/pixel.js \
+  build/pixel/pixel.wasm build/pixel/pixel-capture.js build/pixel/pixel-capture.wasm $((20 * 1024))
 row "worker (js + wasm)" worker/build/index.js worker/build/index_bg.wasm $((600 * 1024))
 if command -v twiggy >/dev/null 2>&1; then
   # The worker ships without its name section; the build keeps a named copy for this.
   named="$CARGO_TARGET_DIR/worker-named.wasm"
-  for f in worker/build/index_bg.wasm build/pixel/pixel.wasm build/pixel/pixel-hash.wasm; do
+  for f in worker/build/index_bg.wasm build/pixel/pixel.wasm build/pixel/pixel-hash.wasm build/pixel/pixel-capture.wasm; do
     [ -f "$f" ] || continue
     [ "$f" = worker/build/index_bg.wasm ] && [ -f "$named" ] && f=$named
     top=$(twiggy top -n 6 "$f" 2>/dev/null | awk -F'┊' 'NR > 2 && NF == 3 && $3 !~ /(\.\.\. and|Σ)/ {

@@ -1,15 +1,16 @@
 #!/usr/bin/env bash
 # Builds the browser pixel: release wasm -> wasm-bindgen (ES module) -> wasm-opt -Oz, then appends
-# the loader. Two modules: the main one (build/pixel/pixel.js + pixel.wasm, on every page) and the
-# hashing one (pixel-hash.js + pixel-hash.wasm, fetched by the loader only for pages that pass
-# customer data). Both are served by the worker.
+# the loader. Three modules: the main one (build/pixel/pixel.js + pixel.wasm, on every page), the
+# hashing one (pixel-hash.*, fetched by the loader only for pages that pass customer data) and the
+# capture one (pixel-capture.*, only where a click-ID cookie may be written). The worker serves all.
 set -euo pipefail
 . "$(dirname "$0")/env.sh"
 [ -n "${AR_PATH_FIRST:-}" ] && PATH="$AR_PATH_FIRST:$PATH"
 cd "$AR_ROOT"
 cargo build --locked --release -p ar-pixel --target wasm32-unknown-unknown
-# A separate build: with the main module's in one invocation, cargo would unify features.
+# Separate builds: with the main module's in one invocation, cargo would unify features.
 cargo build --locked --release -p ar-pixel-hash --features allocator --target wasm32-unknown-unknown
+cargo build --locked --release -p ar-pixel-capture --features allocator --target wasm32-unknown-unknown
 raw="$CARGO_TARGET_DIR/pixel-bindgen"
 rm -rf "$raw"; mkdir -p "$raw" build/pixel
 # $1 crate file stem, $2 output name, $3.. JS appended to the glue.
@@ -36,3 +37,4 @@ module() {
 }
 module ar_pixel pixel pixel/loader.js
 module ar_pixel_hash pixel-hash
+module ar_pixel_capture pixel-capture

@@ -7,7 +7,7 @@ set -euo pipefail
 [ -n "${AR_PATH_FIRST:-}" ] && PATH="$AR_PATH_FIRST:$PATH"
 cd "$AR_ROOT"
 if [ "${AR_SKIP_BUILD:-0}" = 1 ]; then
-  for f in worker/build/index.js build/pixel/pixel.js build/pixel/pixel.wasm build/pixel/pixel-hash.js build/pixel/pixel-hash.wasm; do
+  for f in worker/build/index.js build/pixel/pixel.js build/pixel/pixel.wasm build/pixel/pixel-hash.js build/pixel/pixel-hash.wasm build/pixel/pixel-capture.js build/pixel/pixel-capture.wasm; do
     [ -f "$f" ] || { echo "$f missing: run 'make build'" >&2; exit 1; }
   done
   exit 0

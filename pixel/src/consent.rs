@@ -169,7 +169,7 @@ fn apply(state: &State, c: Choice) -> Result<JsValue, PixelError> {
     update_tags(now)?;
     state.consent.set(now);
     // Consent to ad storage may have just arrived: the click IDs can be kept now.
-    crate::capture(now);
+    crate::capture(&state.capture, now);
     Ok(JsValue::from_str(&value))
 }
 

@@ -87,6 +87,8 @@ pub(crate) struct State {
     pub(crate) send: Function,
     /// The hashing module's `hash(user, country)`, `undefined` until the loader has it.
     pub(crate) hash: Function,
+    /// The loader's `capture(args)`: fetches the capture module and writes what it answers.
+    pub(crate) capture: Function,
 }
 
 impl State {
@@ -129,7 +131,7 @@ fn hook(hooks: &JsValue, name: &str) -> Result<Function, PixelError> {
 /// consent in force where the snippet had to be strict, brings up the page's tags, and shows the
 /// banner when it asks. `hooks` are the loader's: `send(body, called)`, `load(src)`,
 /// `stub(kind)`, `banner(text, accept, reject)`, `hash(user, country)` (the hashing module's,
-/// `undefined` while it is not loaded).
+/// `undefined` while it is not loaded), `capture(args)` (the capture module's cookies written).
 ///
 /// # Errors
 /// An unreadable configuration, or a hook missing.
@@ -144,7 +146,8 @@ pub fn boot(config: &str, region: Option<String>, hooks: &JsValue) -> Result<(),
         consent::update_tags(consent)?;
     }
     // Click IDs by the edge's rules when the worker did not set them (browser::capture).
-    capture(consent);
+    let capture_hook = hook(hooks, "capture")?;
+    capture(&capture_hook, consent);
     let tags = setup(&config, tags::page_tags());
     tags::bring_up(&config, &tags, &hook(hooks, "stub")?, &hook(hooks, "load")?)?;
     let tcf = js::global_fn("__tcfapi").is_some();
@@ -170,6 +173,7 @@ pub fn boot(config: &str, region: Option<String>, hooks: &JsValue) -> Result<(),
             consent: Cell::new(consent),
             send,
             hash,
+            capture: capture_hook,
         });
     });
     Ok(())
@@ -197,33 +201,38 @@ pub fn form_submitted(form: &JsValue) -> Result<JsValue, JsValue> {
     Ok(with_state(|s| lead_form::submitted(s, form))?)
 }
 
-/// Writes the identifier cookies the page lacks (`ar_shared::browser::capture`).
-pub(crate) fn capture(consent: ConsentState) {
+/// Hands the capture module what it needs to write the identifier cookies the page lacks
+/// (`ar_shared::browser::capture`), through the loader's `capture(args)` hook, which fetches the
+/// module: only where `may_write` says the edge's rules may write one.
+pub(crate) fn capture(hook: &Function, consent: ConsentState) {
     let global = js_sys::global();
-    let url = js::get_str(&js::get(&global, "location"), "href").unwrap_or_default();
+    let location = js::get(&global, "location");
+    let url = js::get_str(&location, "href").unwrap_or_default();
     let referrer = js::get_str(&js::get(&global, "document"), "referrer").filter(|r| !r.is_empty());
-    let mut random = [0u8; 8];
-    if let Ok(r) = random_bytes() {
-        random.copy_from_slice(&r[..8]);
-    }
-    // Milliseconds since 1970 fit u64; Date.now() is never negative.
-    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-    let now = js_sys::Date::now() as u64;
     let all = consent::document_cookie();
+    let granted = consent.ad_storage.is_granted();
     let jar = ar_shared::cookies::CookieJar::parse(&all);
-    let scope = consent::cookie_scope();
-    let document = js::get(&global, "document");
-    for c in ar_shared::browser::capture::cookies_to_write(
-        &jar,
-        &url,
-        referrer.as_deref(),
-        now,
-        random,
-        &scope,
-        consent.ad_storage.is_granted(),
-    ) {
-        let _ = js::set_str(&document, "cookie", &c.to_header_value());
+    if !ar_shared::browser::capture::may_write(&jar, &url, referrer.as_deref(), granted) {
+        return;
     }
+    let random = random_bytes().unwrap_or_default();
+    let scope = consent::cookie_scope();
+    let args = Array::new();
+    for value in [
+        JsValue::from_str(&url),
+        referrer.map_or(JsValue::UNDEFINED, |r| JsValue::from_str(&r)),
+        JsValue::from_str(&all),
+        JsValue::from_f64(js_sys::Date::now()),
+        js_sys::Uint8Array::from(&random[..8]).into(),
+        scope
+            .domain_attribute()
+            .map_or(JsValue::UNDEFINED, JsValue::from_str),
+        js::get(&location, "hostname"),
+        JsValue::from_bool(granted),
+    ] {
+        args.push(&value);
+    }
+    let _ = hook.call1(&JsValue::NULL, &args);
 }
 
 /// What a TCF CMP's `__tcfapi` listener reported (`tcloaded` or `useractioncomplete`): followed

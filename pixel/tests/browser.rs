@@ -8,7 +8,7 @@ use js_sys::{Array, Reflect};
 use wasm_bindgen::JsValue;
 use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
 
-mod hasher;
+mod modules;
 
 wasm_bindgen_test_configure!(run_in_browser);
 
@@ -30,7 +30,7 @@ fn eval(js: &str) -> JsValue {
 
 /// Recording stand-ins for the page's own tags, and loader hooks that record what is sent.
 fn page_with_tags() -> JsValue {
-    hasher::install();
+    modules::install();
     eval(
         "window.calls = []; window.sent = [];
          window.fbq = function () { calls.push(['fbq'].concat([].slice.call(arguments))); };
@@ -41,6 +41,7 @@ fn page_with_tags() -> JsValue {
          document.cookie = '_ar_oo=; Max-Age=0; Path=/';
          ({ send: function (b, c) { sent.push([b, c]); }, load: function () {}, stub: function () {},
             hash: function (u, c) { return window.arHash && window.arHash(u, c); },
+            capture: function (a) { window.arCapture && window.arCapture(a); },
             banner: function () { calls.push(['banner'].concat([].slice.call(arguments))); } })",
     )
 }
@@ -182,6 +183,7 @@ fn a_stub_whose_library_never_loaded_did_not_fire() {
         "window.fbq = function () { fbq.queue.push(arguments); }; fbq.queue = [['init', '1']]; fbq._ar = 1;
          delete window.gtag; delete window.google_tag_manager; window.loads = [];
          ({ send: function () {}, load: function (s) { loads.push(s); }, stub: function () {}, hash: function (u, c) { return window.arHash && window.arHash(u, c); },
+            capture: function (a) { window.arCapture && window.arCapture(a); },
             banner: function () {} })",
     );
     ar_pixel::boot(CONFIG, None, &hooks).unwrap();
@@ -278,7 +280,7 @@ fn without_ad_user_data_the_tags_get_no_customer_data() {
 
 /// Like [`page_with_tags`], without clearing the consent cookie.
 fn page_with_tags_keeping_cookie() -> JsValue {
-    hasher::install();
+    modules::install();
     eval(
         "window.calls = []; window.sent = [];
          window.fbq = function () { calls.push(['fbq'].concat([].slice.call(arguments))); };
@@ -287,6 +289,7 @@ fn page_with_tags_keeping_cookie() -> JsValue {
          window.google_tag_manager = {};
          ({ send: function (b, c) { sent.push([b, c]); }, load: function () {}, stub: function () {},
             hash: function (u, c) { return window.arHash && window.arHash(u, c); },
+            capture: function (a) { window.arCapture && window.arCapture(a); },
             banner: function () {} })",
     )
 }

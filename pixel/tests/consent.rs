@@ -10,6 +10,8 @@ use js_sys::Array;
 use wasm_bindgen::JsValue;
 use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
 
+mod modules;
+
 wasm_bindgen_test_configure!(run_in_browser);
 
 const CONFIG: &str = "ar=1&version=test&country=US\n\
@@ -42,6 +44,7 @@ fn page_with_snippet(cookie: Option<&str>, before: &str) {
 
 /// Recording tags on top of the snippet's stubs (the libraries "loaded").
 fn recording_hooks() -> JsValue {
+    modules::install();
     eval(
         "window.calls = []; window.sent = [];
          fbq.callMethod = function () { calls.push(['fbq'].concat([].slice.call(arguments))); };
@@ -49,6 +52,7 @@ fn recording_hooks() -> JsValue {
          window.google_tag_manager = {};
          ({ send: function (b, c) { sent.push([b, c]); }, load: function () {}, stub: function () {},
             hash: function (u, c) { return window.arHash && window.arHash(u, c); },
+            capture: function (a) { window.arCapture && window.arCapture(a); },
             banner: function () { calls.push(['banner'].concat([].slice.call(arguments))); } })",
     )
 }
@@ -267,4 +271,30 @@ fn a_tcf_cmp_is_followed_instead_of_the_banner() {
     );
     assert!(text("JSON.stringify(calls)").contains(r#"["fbq","consent","grant"]"#));
     eval("delete window.__tcfapi");
+}
+
+#[wasm_bindgen_test]
+fn a_page_the_edge_already_served_does_not_fetch_the_capture_module() {
+    // browser::capture::may_write: behind the worker `_fbp` is set and a page without a click ID
+    // has nothing to write, so the capture hook (which fetches the module) is not called.
+    let clear = "['_fbc', '_fbp', '_ar_gclk', '_gcl_aw'].forEach(function (n) { document.cookie = n + '=; Max-Age=0; Path=/'; });";
+    eval(&format!(
+        "{clear} document.cookie = '_fbp=fb.0.1764000000000.1234567890; Path=/';
+         history.replaceState(null, '', '?utm_source=news');"
+    ));
+    page_with_snippet(Some("1.gggg"), "");
+    let hooks = recording_hooks();
+    eval(
+        "window.captures = 0; window.arCaptureKept = window.arCapture; window.arCapture = function () { captures++; };",
+    );
+    ar_pixel::boot(CONFIG, Some("consent=1.gggg&banner=0".into()), &hooks).unwrap();
+    let without = text("String(captures)");
+    eval("history.replaceState(null, '', '?gclid=Cj0-edge');");
+    ar_pixel::boot(CONFIG, Some("consent=1.gggg&banner=0".into()), &hooks).unwrap();
+    let with_click = text("String(captures)");
+    eval(&format!(
+        "{clear} window.arCapture = window.arCaptureKept; history.replaceState(null, '', location.pathname);"
+    ));
+    assert_eq!(without, "0", "nothing to write: no capture module");
+    assert_eq!(with_click, "1", "a landing with a click ID fetches it");
 }

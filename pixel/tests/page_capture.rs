@@ -10,7 +10,7 @@ use ar_shared::{EventId, EventName};
 use wasm_bindgen::JsValue;
 use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
 
-mod hasher;
+mod modules;
 
 wasm_bindgen_test_configure!(run_in_browser);
 
@@ -31,7 +31,7 @@ fn eval(js: &str) -> JsValue {
 }
 
 fn boot(mode: &str) {
-    hasher::install();
+    modules::install();
     let hooks = eval(
         "window.calls = []; window.sent = [];
          window.fbq = function () { calls.push(['fbq'].concat([].slice.call(arguments))); };
@@ -41,6 +41,7 @@ fn boot(mode: &str) {
          document.cookie = '_ar_consent=1.gggg; Path=/';
          ({ send: function (b, c) { sent.push([b, c]); }, load: function () {}, stub: function () {},
             hash: function (u, c) { return window.arHash && window.arHash(u, c); },
+            capture: function (a) { window.arCapture && window.arCapture(a); },
             banner: function () {} })",
     );
     ar_pixel::boot(

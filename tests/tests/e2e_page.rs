@@ -6,7 +6,8 @@
 //!   went out and Meta's server copy carries the browser's hash.
 //! - Calls queued before `pixel.js` arrives (the proxy holds it) resolve in order.
 //! - The hashing module is fetched only by pages that pass customer data (or have a lead form),
-//!   and a call waiting for it holds back the calls made after it.
+//!   and a call waiting for it holds back the calls made after it; a page the edge served
+//!   without a click ID never fetches the capture module.
 //! - An event the network lost is retried, then sent from the next page of the visit.
 //! - An event still unconfirmed when the shopper leaves the shop goes out by `sendBeacon` at
 //!   `pagehide`, and the worker keeps one copy.
@@ -330,6 +331,15 @@ async fn the_hashing_module_is_fetched_only_for_customer_data_and_holds_later_ca
     assert!(
         !hasher_fetched(),
         "a page without customer data fetched the hashing module"
+    );
+    // Behind the worker the edge set the click-ID cookies: nothing for the capture module.
+    let capture = proxy
+        .seen()
+        .into_iter()
+        .find(|s| s.target.starts_with("/_ar/pixel-capture"));
+    assert!(
+        capture.is_none(),
+        "a page the edge served fetched the capture module: {capture:?}"
     );
     client
         .execute(

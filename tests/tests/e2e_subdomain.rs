@@ -36,6 +36,25 @@ async fn a_shop_served_elsewhere_reports_through_a_collect_host_on_its_subdomain
         .await
         .unwrap();
     let id = shown_event_id(&client, "#add-to-cart").await;
+    // The page's own cookie writing (browser::capture): the edge never saw this landing, so the
+    // capture module comes from the collect host and writes `_fbc` from the page's fbclid.
+    let captured = until(&worker, Duration::from_secs(30), || async {
+        let v = client
+            .execute(
+                "var fetched = performance.getEntriesByType('resource').some(function (e) {
+                   return e.name.indexOf('/_ar/pixel-capture.wasm') >= 0; });
+                 return fetched && /(^|; )_fbc=fb\\.1\\.\\d+\\.IwAR-sub_1(;|$)/.test(document.cookie);",
+                vec![],
+            )
+            .await
+            .ok()?;
+        v.as_bool().filter(|b| *b)
+    })
+    .await;
+    assert!(
+        captured.is_some(),
+        "the capture module wrote _fbc on the shop's page"
+    );
     // The hashing module comes from the collect host too (a cross-origin module and its wasm).
     let identified = client
         .execute_async(

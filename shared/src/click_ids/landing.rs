@@ -52,6 +52,20 @@ impl LandingClickIds {
         Self { fbclid, google }
     }
 
+    /// Whether `landing_url` or `referrer` has a click-ID parameter at all, valid or not (the
+    /// names decoded as [`Self::from_urls`] decodes them): a page where this is false carries no
+    /// click ID, and `from_urls` finds none there.
+    pub fn named_in(landing_url: &str, referrer: Option<&str>) -> bool {
+        const NAMES: [&str; 4] = [Fbclid::PARAM, Gclid::PARAM, Gbraid::PARAM, Wbraid::PARAM];
+        [Some(landing_url), referrer]
+            .into_iter()
+            .flatten()
+            .any(|url| {
+                form_urlencoded::parse(query_of(url).as_bytes())
+                    .any(|(key, _)| NAMES.contains(&&*key))
+            })
+    }
+
     /// Whether the page view carries no click ID at all.
     pub const fn is_empty(&self) -> bool {
         self.fbclid.is_none() && self.google.is_none()
