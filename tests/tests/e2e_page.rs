@@ -141,18 +141,9 @@ async fn calls_queued_before_the_pixel_loads_resolve_in_order() {
         .unwrap();
     assert_eq!(queued, 3, "the calls wait in the snippet's queue");
     proxy.release();
-    let settled = until(&worker, Duration::from_secs(30), || async {
-        let r = client
-            .execute(
-                "return results.length === 3 ? JSON.stringify(results) : null;",
-                vec![],
-            )
-            .await
-            .ok()?;
-        r.as_str().map(str::to_owned)
-    })
-    .await
-    .expect("the queued calls settled");
+    let settled = settled_results(&worker, &client, 3)
+        .await
+        .expect("the queued calls settled");
     client.close().await.unwrap();
     let id = ar_shared::EventId::from_business_key(&ar_shared::EventName::Purchase, "q-1");
     assert_eq!(
@@ -161,6 +152,22 @@ async fn calls_queued_before_the_pixel_loads_resolve_in_order() {
             r#"[[1,"ok","{id}"],[2,"err","cart_id and items[0].id: required for cart.added"],[3,"ok","{id}"]]"#
         )
     );
+}
+
+/// The page's `results` (the `note` callbacks' `[n, 'ok' | 'err', value]`) as JSON once `n` calls
+/// have settled (at most 30 s).
+async fn settled_results(worker: &Worker, client: &Client, n: usize) -> Option<String> {
+    until(worker, Duration::from_secs(30), || async {
+        let r = client
+            .execute(
+                &format!("return results.length === {n} ? JSON.stringify(results) : null;"),
+                vec![],
+            )
+            .await
+            .ok()?;
+        r.as_str().map(str::to_owned)
+    })
+    .await
 }
 
 /// The demo shop behind a recording proxy, in Chromium, on a product page whose view the pixel
@@ -353,18 +360,9 @@ async fn the_hashing_module_is_fetched_only_for_customer_data_and_holds_later_ca
         )
         .await
         .unwrap();
-    let settled = until(&shop.worker, Duration::from_secs(30), || async {
-        let r = client
-            .execute(
-                "return results.length === 2 ? JSON.stringify(results) : null;",
-                vec![],
-            )
-            .await
-            .ok()?;
-        r.as_str().map(str::to_owned)
-    })
-    .await
-    .expect("both calls settled");
+    let settled = settled_results(&shop.worker, client, 2)
+        .await
+        .expect("both calls settled");
     let purchase = ar_shared::EventId::from_business_key(&ar_shared::EventName::Purchase, "h-1");
     let next = ar_shared::EventId::from_business_key(&ar_shared::EventName::Purchase, "h-2");
     assert_eq!(
