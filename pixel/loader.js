@@ -40,6 +40,23 @@ const arHasher = () =>
     arHashFn = arTimed(m.hash);
   });
 const arScripts = [];
+// The configuration text in use and when it was fetched. An open page revalidates it (a 304 while
+// unchanged) when it is shown again and after a command once it is 30 s old, so a mapping change
+// reaches it before its next event after that (reconfigure).
+let arConfig = ['', 0];
+const arRevalidate = () =>
+  arText('config').then(
+    (text) => {
+      const changed = text !== arConfig[0];
+      arConfig = [text, performance.now()];
+      try {
+        if (changed) reconfigure(text);
+      } catch (e) {
+        console.warn(e.message);
+      }
+    },
+    () => {},
+  );
 const arPending = [];
 const arHooks = {
   // The event, and which tags the pixel called for it.
@@ -133,6 +150,7 @@ const arReady = Promise.all([
   arText('region').catch(() => undefined),
 ]).then(arTimed(([, config, region]) => {
   boot(config, region, arHooks);
+  arConfig = [config, performance.now()];
   // GA4 e-commerce pushes, past and future (ar-shared browser::datalayer decides which count).
   const dl = (window.dataLayer = window.dataLayer || []);
   const take = arTimed((entry) => {
@@ -254,9 +272,12 @@ const arCommand = arTimed((a) => command(a[0], a.slice(1)));
 window.ar = function () {
   const a = Array.prototype.slice.call(arguments);
   const run = arChain.then(() => arReady).then(() => (arNeedsHasher(a) ? arAfterHasher() : undefined)).then(() => arCommand(a));
-  arChain = run.catch(() => {});
+  arChain = run.catch(() => {}).then(() => performance.now() - arConfig[1] > 30000 && arRevalidate());
   return run;
 };
+document.addEventListener('visibilitychange', () => {
+  if (document.visibilityState === 'visible') arChain = arChain.then(() => arReady).then(arRevalidate, () => {});
+});
 // The loader's own evaluation counts as the first slice.
 arClock.busy = performance.now() - arClock.busy;
 arClock.longest = arClock.busy;

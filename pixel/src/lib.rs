@@ -179,6 +179,26 @@ pub fn boot(config: &str, region: Option<String>, hooks: &JsValue) -> Result<(),
     Ok(())
 }
 
+/// Takes a newer configuration text (the loader revalidates `/_ar/config` while the page stays
+/// open: when it is shown again, and after a command once the copy is 30 s old): later events use
+/// its event mapping and conversion tags, so an open page and the worker derive event IDs from
+/// the same mapping. The tags the page brought up (ids, base tags) and the banner stay as booted
+/// until the next page.
+///
+/// # Errors
+/// An unreadable configuration (the one in use stays), or a call before [`boot`].
+#[wasm_bindgen]
+pub fn reconfigure(config: &str) -> Result<(), JsValue> {
+    let config = PixelConfig::parse(config).map_err(PixelError::from)?;
+    STATE.with(|s| match s.borrow_mut().as_mut() {
+        Some(state) => {
+            state.config = config;
+            Ok(())
+        }
+        None => Err(PixelError::NotBooted.into()),
+    })
+}
+
 /// One `window.dataLayer` push (the loader hands each past and future one here): a GA4
 /// e-commerce event becomes a reported event (`ar_shared::browser::datalayer`); resolves to its ID,
 /// or `undefined` when the push is not reported.

@@ -293,3 +293,32 @@ fn page_with_tags_keeping_cookie() -> JsValue {
             banner: function () {} })",
     )
 }
+
+#[wasm_bindgen_test]
+fn a_newer_configuration_maps_the_events_after_it() {
+    // An open page takes a mapping change (the loader revalidates /_ar/config), so it never
+    // reports under a mapping the worker no longer has.
+    boot_granted();
+    let before = track("survey.answered", "{lead_id: 's-1'}");
+    assert!(before.is_err(), "not mapped yet");
+    assert!(
+        ar_pixel::reconfigure("not a configuration").is_err(),
+        "an unreadable one is refused"
+    );
+    let newer = format!(
+        "{CONFIG}event=survey.answered&meta=SurveyAnswered&ga4=survey_answered&key=lead_id\n"
+    );
+    ar_pixel::reconfigure(&newer).unwrap();
+    let id = track("survey.answered", "{lead_id: 's-1'}").unwrap();
+    let expected =
+        ar_shared::EventId::from_business_key(&"survey.answered".parse().unwrap(), "s-1");
+    assert_eq!(id.as_string().as_deref(), Some(expected.as_str()));
+    assert!(
+        calls()
+            .iter()
+            .any(|c| c.starts_with(r#"["fbq","trackCustom","SurveyAnswered""#)),
+        "{:?}",
+        calls()
+    );
+    ar_pixel::reconfigure(CONFIG).unwrap();
+}

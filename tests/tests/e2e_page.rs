@@ -11,6 +11,7 @@
 //! - An event the network lost is retried, then sent from the next page of the visit.
 //! - An event still unconfirmed when the shopper leaves the shop goes out by `sendBeacon` at
 //!   `pagehide`, and the worker keeps one copy.
+//! - A page that stays open takes a mapping change made in the console when it is shown again.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -414,5 +415,68 @@ async fn a_page_with_a_lead_form_fetches_the_hashing_module_before_any_submit() 
     assert!(
         fetched.is_some(),
         "the lead page fetched the hashing module ahead"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_open_page_takes_a_mapping_change_when_it_is_shown_again() {
+    // The pixel revalidates /_ar/config while the page stays open (when it is shown again, and
+    // after a command once its copy is 30 s old): an event mapped after the page loaded is
+    // reported under the new mapping, as the worker maps it, without a reload.
+    const ADMIN: &str = "admin-e2e-page-0123456789abcdef";
+    let port = free_port();
+    let sb = shop_sandbox(port, ReportMode::None).await;
+    let worker = shop_worker(&sb, port, &[("ADMIN_TOKEN", ADMIN)]);
+    let driver = ChromeDriver::start();
+    let client = browser(&driver).await;
+    client
+        .goto(&format!("{}/products/sku-1", worker.base_url))
+        .await
+        .unwrap();
+    shown_event_id(&client, "#add-to-cart").await;
+    let survey: ar_shared::EventName = "survey.answered".parse().unwrap();
+    let (status, outcome) = common::console_form(
+        &worker.base_url,
+        "/_ar/admin/mappings",
+        ADMIN,
+        &[
+            ("event", "survey.answered"),
+            ("meta", "SurveyAnswered"),
+            ("ga4", "survey_answered"),
+            ("ads_category", ""),
+            ("path", "real_time"),
+            ("key", "lead_id"),
+            ("action", "save"),
+        ],
+    )
+    .await;
+    assert_eq!(status, 200, "{outcome}");
+    let served = until(&worker, Duration::from_secs(30), || async {
+        common::pixel_config(&worker.base_url)
+            .await
+            .event(&survey)
+            .map(|_| ())
+    })
+    .await;
+    assert!(served.is_some(), "the worker serves the new mapping");
+    client
+        .execute(
+            "window.results = [];
+             function note(n) { return [function (v) { results.push([n, 'ok', v]); },
+                                        function (e) { results.push([n, 'err', e.message]); }]; }
+             document.dispatchEvent(new Event('visibilitychange'));
+             ar('track', 'survey.answered', {lead_id: 's-9'}).then(...note(1));
+             return document.visibilityState;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let settled = settled_results(&worker, &client, 1).await;
+    client.close().await.unwrap();
+    let id = ar_shared::EventId::from_business_key(&survey, "s-9");
+    assert_eq!(
+        settled.as_deref(),
+        Some(format!(r#"[[1,"ok","{id}"]]"#).as_str()),
+        "the open page reported under the new mapping"
     );
 }
