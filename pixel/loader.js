@@ -19,6 +19,17 @@ const arTimed = (f) =>
   };
 const arBase = new URL('./', import.meta.url);
 const arUrl = (path) => new URL(path, arBase).href;
+// The version of each file this loader was built with (scripts/build-pixel.sh writes them;
+// ar_shared::browser::files): the worker answers only that version, so this glue never runs
+// another build's wasm.
+const arVersions = {
+  'pixel.wasm': '@AR_V:pixel.wasm@',
+  'pixel-hash.js': '@AR_V:pixel-hash.js@',
+  'pixel-hash.wasm': '@AR_V:pixel-hash.wasm@',
+  'pixel-capture.js': '@AR_V:pixel-capture.js@',
+  'pixel-capture.wasm': '@AR_V:pixel-capture.wasm@',
+};
+const arFile = (name) => arUrl(name + '?v=' + arVersions[name]);
 const arText = (path) =>
   fetch(arUrl(path), { credentials: 'include' }).then((r) => {
     if (!r.ok) throw new Error(`ar: ${path} answered HTTP ${r.status}`);
@@ -30,8 +41,8 @@ const arModules = {};
 const arModule = (name) =>
   (arModules[name] =
     arModules[name] ||
-    import(arUrl(name + '.js')).then(async (m) => {
-      await m.default({ module_or_path: arUrl(name + '.wasm') });
+    import(arFile(name + '.js')).then(async (m) => {
+      await m.default({ module_or_path: arFile(name + '.wasm') });
       return m;
     }));
 let arHashFn;
@@ -40,29 +51,34 @@ const arHasher = () =>
     arHashFn = arTimed(m.hash);
   });
 const arScripts = [];
+// At most `ms` of waiting for `p` (a fetch that hangs must not hold events or commands back).
+const arWithin = (p, ms) => Promise.race([p, new Promise((r) => setTimeout(r, ms))]);
+// The capture module's cookie writing, for events to wait on (boot's, then any after a consent
+// change).
+let arCaptured = Promise.resolve();
 // The configuration text in use and when it was fetched. An open page revalidates it (a 304 while
-// unchanged) when it is shown again and after a command once it is 30 s old, so a mapping change
-// reaches it before its next event after that (reconfigure).
+// unchanged) when it is shown again and after a command once it is 30 s old, one fetch at a time
+// and with no command waiting for it, so a mapping change reaches the page's events after that
+// (reconfigure).
 let arConfig = ['', 0];
+let arRevalidating;
 const arRevalidate = () =>
-  arText('config').then(
-    (text) => {
-      const changed = text !== arConfig[0];
-      arConfig = [text, performance.now()];
-      try {
+  (arRevalidating =
+    arRevalidating ||
+    arText('config')
+      .then((text) => {
+        const changed = text !== arConfig[0];
+        arConfig = [text, performance.now()];
         if (changed) reconfigure(text);
-      } catch (e) {
-        console.warn(e.message);
-      }
-    },
-    () => {},
-  );
+      })
+      .catch((e) => console.warn('ar: the configuration was not revalidated:', e.message))
+      .then(() => (arRevalidating = undefined)));
 const arPending = [];
 const arHooks = {
   // The event, and which tags the pixel called for it.
   send(body, called) {
     arPending.push([body, called]);
-    arSettled.then(arFlush, arFlush);
+    arSettled.then(() => arCaptured).then(arFlush, arFlush);
   },
   // A base tag script; the event waits for it to load or fail.
   load(src) {
@@ -114,14 +130,15 @@ const arHooks = {
     document.body ? show() : addEventListener('DOMContentLoaded', show, { once: true });
   },
   // The capture module's cookies for this page (the main module asked only where the edge's
-  // rules may write one); events wait for them like for a base tag.
+  // rules may write one); events wait for them. The cookies are read again once the module is
+  // there: a tag that loaded meanwhile may have written its own, which are then kept.
   capture(args) {
-    arScripts.push(
-      arModule('pixel-capture').then(
-        arTimed((m) => m.capture.apply(null, args).forEach((c) => (document.cookie = c))),
-        (e) => console.warn('ar: the capture module did not load:', e.message),
-      ),
-    );
+    const write = arTimed((m) => {
+      args[2] = document.cookie;
+      m.capture.apply(null, args).forEach((c) => (document.cookie = c));
+    });
+    const done = arModule('pixel-capture').then(write, (e) => console.warn('ar: the capture module did not load:', e.message));
+    arCaptured = arCaptured.then(() => arWithin(done, 4000));
   },
   // The hashing module's answer for a user{}; undefined while it is not loaded.
   hash(user, country) {
@@ -144,7 +161,7 @@ const arHooks = {
   },
 };
 const arReady = Promise.all([
-  __wbg_init({ module_or_path: new URL('pixel.wasm', import.meta.url) }),
+  __wbg_init({ module_or_path: arFile('pixel.wasm') }),
   arText('config'),
   // The visitor's region default; without it the snippet's strict default stays.
   arText('region').catch(() => undefined),
@@ -257,8 +274,12 @@ arReady.then(() => arOutbox((l) => l).forEach((json) => arPost(json, 1)));
 // Commands run one after another, in the order they were made: one that waits for the hashing
 // module holds back the ones after it. If the module cannot load, the command still runs and
 // says what it could not do (an event goes without its customer data).
-const arNeedsHasher = (a) => needsHasher(a[0], a.slice(1));
-const arAfterHasher = () => arHasher().catch((e) => console.warn('ar: the hashing module did not load:', e.message));
+const arNeedsHasher = (a) => needsHasher(String(a[0]), a.slice(1));
+const arAfterHasher = () =>
+  arWithin(
+    arHasher().catch((e) => console.warn('ar: the hashing module did not load:', e.message)),
+    5000,
+  );
 // Stub entries are [arguments, resolve, reject] (the snippet in README.md); they run in order,
 // before any later call.
 const arQueued = (window.ar && window.ar.q) || [];
@@ -268,15 +289,17 @@ let arChain = arReady
     arTimed(() => replay(arQueued)),
     (e) => arQueued.forEach((entry) => entry[2](e)),
   );
-const arCommand = arTimed((a) => command(a[0], a.slice(1)));
+const arCommand = arTimed((a) => command(String(a[0]), a.slice(1)));
 window.ar = function () {
   const a = Array.prototype.slice.call(arguments);
   const run = arChain.then(() => arReady).then(() => (arNeedsHasher(a) ? arAfterHasher() : undefined)).then(() => arCommand(a));
-  arChain = run.catch(() => {}).then(() => performance.now() - arConfig[1] > 30000 && arRevalidate());
+  arChain = run.catch(() => {});
+  // Off the chain: no command waits for the revalidation.
+  run.then(() => performance.now() - arConfig[1] > 30000 && arRevalidate(), () => {});
   return run;
 };
 document.addEventListener('visibilitychange', () => {
-  if (document.visibilityState === 'visible') arChain = arChain.then(() => arReady).then(arRevalidate, () => {});
+  if (document.visibilityState === 'visible') arReady.then(arRevalidate, () => {});
 });
 // The loader's own evaluation counts as the first slice.
 arClock.busy = performance.now() - arClock.busy;

@@ -35,6 +35,16 @@ module() {
   echo "pixel: build/pixel/$out.wasm $(wc -c < "build/pixel/$out.wasm") B ($(gzip -9c "build/pixel/$out.wasm" | wc -c) B gzip)," \
     "$out.js $(wc -c < "build/pixel/$out.js") B ($(gzip -9c "build/pixel/$out.js" | wc -c) B gzip)"
 }
-module ar_pixel pixel pixel/loader.js
 module ar_pixel_hash pixel-hash
 module ar_pixel_capture pixel-capture
+module ar_pixel pixel pixel/loader.js
+# The loader names the other files with their versions (ar_shared::browser::files: the first 16
+# hex digits of the SHA-256); the worker answers only those.
+for f in pixel.wasm pixel-hash.js pixel-hash.wasm pixel-capture.js pixel-capture.wasm; do
+  v=$(sha256sum "build/pixel/$f" | cut -c1-16)
+  sed -i "s/@AR_V:$f@/$v/" build/pixel/pixel.js
+done
+if grep -q '@AR_V:' build/pixel/pixel.js; then
+  echo "build-pixel: pixel.js names a file whose version was not written: $(grep -o '@AR_V:[^@]*@' build/pixel/pixel.js | head -1)" >&2
+  exit 1
+fi

@@ -122,3 +122,38 @@ async fn the_region_default_is_answered_per_visitor_and_never_cached() {
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_pixel_names_its_other_files_by_version_and_the_worker_answers_only_that_version() {
+    // ar_shared::browser::files: pixel.js carries each file's version; the worker serves a
+    // versioned request only with that version (cacheable for good), so a glue from before a
+    // deploy never runs the new wasm.
+    let worker = Worker::start(&vars(MAPPING, "US"));
+    let base = format!("{}/_ar", worker.base_url);
+    let js = get(&format!("{base}/pixel.js"), None).await;
+    assert_eq!(header(&js, "cache-control"), "public, max-age=300");
+    let js = js.text().await.unwrap();
+    for file in ar_shared::browser::files::FILES.into_iter().skip(1) {
+        let key = format!("\"{file}\":\"");
+        let (_, rest) = js
+            .split_once(&key)
+            .unwrap_or_else(|| panic!("pixel.js names no version of {file}"));
+        let version: String = rest.chars().take_while(char::is_ascii_hexdigit).collect();
+        let current = get(&format!("{base}/{file}?v={version}"), None).await;
+        assert_eq!(current.status().as_u16(), 200, "{file}?v={version}");
+        assert_eq!(
+            header(&current, "cache-control"),
+            "public, max-age=31536000, immutable"
+        );
+        let bytes = current.bytes().await.unwrap();
+        assert_eq!(
+            ar_shared::browser::files::version(&bytes),
+            version,
+            "{file}"
+        );
+        let stale = get(&format!("{base}/{file}?v=0123456789abcdef"), None).await;
+        assert_eq!(stale.status().as_u16(), 404, "{file} of another build");
+        let plain = get(&format!("{base}/{file}"), None).await;
+        assert_eq!(plain.status().as_u16(), 200, "{file} unversioned");
+    }
+}

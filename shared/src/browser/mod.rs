@@ -8,6 +8,7 @@
 //! - [`datalayer`]: GA4 e-commerce pushes as events, and the keyless rule.
 //! - [`delivery`]: how an event gets to the worker from a shopper's device.
 //! - [`event`]: what the page reports with `ar('track', …)`, checked, with its ID.
+//! - [`files`]: the pixel's files and the versions that tie `pixel.js` to its modules.
 //! - [`lead_form`]: `<form data-ar-lead>` forms and their lead id.
 //! - [`region`]: the per-request consent region default (`GET /_ar/region`).
 //! - [`tags`]: the `fbq` / `gtag` calls for an event, with the shared event ID.
@@ -23,6 +24,7 @@ pub mod consent;
 pub mod datalayer;
 pub mod delivery;
 pub mod event;
+pub mod files;
 pub mod lead_form;
 pub mod region;
 pub mod send_to;

@@ -27,7 +27,9 @@ pub(crate) async fn handle(req: Request, env: &Env, ctx: &Context) -> Result<Res
         .then(|| cors::allowed_origin(&req, env))
         .flatten();
     let answer = match (req.method(), path.as_str()) {
-        (Method::Get | Method::Head, p) if pixel::file(p).is_some() => pixel::serve(env, p).await,
+        (Method::Get | Method::Head, p) if pixel::file(p).is_some() => {
+            pixel::serve(&req, env).await
+        }
         (Method::Get | Method::Head, "/_ar/config") => config::config(&req, env).await,
         (Method::Get | Method::Head, "/_ar/region") => config::region(&req, env),
         (Method::Options, "/_ar/config" | "/_ar/region" | "/_ar/collect") => {

@@ -1,29 +1,25 @@
 //! The pixel's files (`/_ar/pixel.js` and `/_ar/pixel.wasm`, its main module, and the modules the
-//! loader fetches only where a page needs them), read from the worker's static assets (`[assets]` in
-//! `wrangler.toml`: `build/pixel/`, uploaded beside the worker by `wrangler deploy`). Served
-//! through the worker rather than by the assets layer itself, so that our headers apply and no
-//! storefront path is ever answered from the assets (`run_worker_first`). Kept out of the worker's
-//! own bundle, the pixel costs it nothing (docs/decisions.md "Sizes").
+//! loader fetches only where a page needs them; `ar_shared::browser::files`), read from the
+//! worker's static assets (`[assets]` in `wrangler.toml`: `build/pixel/`, uploaded beside the
+//! worker by `wrangler deploy`). Served through the worker rather than by the assets layer itself,
+//! so that our headers apply and no storefront path is ever answered from the assets
+//! (`run_worker_first`). Kept out of the worker's own bundle, the pixel costs it nothing
+//! (docs/decisions.md "Sizes").
+//!
+//! `pixel.js` names the others with their version (`pixel.wasm?v=…`): such a request is answered
+//! only with the file of that version, which may then be cached for good; another version is a
+//! 404, so a page whose `pixel.js` predates a deploy never runs the new wasm with the old glue.
 
-use worker::{Env, Response};
+use ar_shared::browser::files::{FILES, is_version_of};
+use worker::{Env, Request, Response};
 
 use crate::bindings;
 use crate::error::{Error, RouteResult};
 
-/// Browsers may cache the pixel briefly; a deploy changes it within five minutes.
+/// Browsers may cache an unversioned file briefly; a deploy changes it within five minutes.
 const CACHE_CONTROL: &str = "public, max-age=300";
-
-/// The pixel's files: its main module (every page), its hashing module (pages that pass
-/// customer data) and its capture module (pages where a click-ID cookie may be written), each a
-/// wasm-bindgen ES module and its wasm.
-const FILES: [&str; 6] = [
-    "pixel.js",
-    "pixel.wasm",
-    "pixel-hash.js",
-    "pixel-hash.wasm",
-    "pixel-capture.js",
-    "pixel-capture.wasm",
-];
+/// A versioned file never changes.
+const CACHE_CONTROL_VERSIONED: &str = "public, max-age=31536000, immutable";
 
 /// The pixel file `path` names (`/_ar/pixel.js`), if it names one.
 pub(crate) fn file(path: &str) -> Option<&'static str> {
@@ -31,8 +27,21 @@ pub(crate) fn file(path: &str) -> Option<&'static str> {
     FILES.into_iter().find(|f| *f == name)
 }
 
-pub(crate) async fn serve(env: &Env, path: &str) -> RouteResult {
-    let file = file(path).ok_or(Error::NotFound("no such path under /_ar/"))?;
+pub(crate) async fn serve(req: &Request, env: &Env) -> RouteResult {
+    let file = file(&req.path()).ok_or(Error::NotFound("no such path under /_ar/"))?;
+    let version = req
+        .url()?
+        .query_pairs()
+        .find(|(k, _)| k == "v")
+        .map(|(_, v)| v.into_owned());
+    let bytes = asset(env, file).await?;
+    if let Some(v) = &version
+        && !is_version_of(v, &bytes)
+    {
+        return Err(Error::NotFound(
+            "this version of the pixel is gone (a newer one was deployed): reload the page",
+        ));
+    }
     // The names are ours (FILES), all lower case.
     #[allow(clippy::case_sensitive_file_extension_comparisons)]
     let content_type = if file.ends_with(".wasm") {
@@ -40,10 +49,22 @@ pub(crate) async fn serve(env: &Env, path: &str) -> RouteResult {
     } else {
         "text/javascript; charset=utf-8"
     };
-    asset(env, file, content_type).await
+    let response = Response::from_bytes(bytes)?;
+    let headers = response.headers();
+    headers.set("content-type", content_type)?;
+    let cache = if version.is_some() {
+        CACHE_CONTROL_VERSIONED
+    } else {
+        CACHE_CONTROL
+    };
+    headers.set("cache-control", cache)?;
+    // A shop served elsewhere loads the pixel from its collect host (DESIGN §4 "Deployment"): a
+    // module script and its wasm are CORS requests. All are public and carry no credentials.
+    headers.set("access-control-allow-origin", "*")?;
+    Ok(response)
 }
 
-async fn asset(env: &Env, file: &str, content_type: &str) -> RouteResult {
+async fn asset(env: &Env, file: &str) -> Result<Vec<u8>, Error> {
     let assets = env.assets(bindings::ASSETS).map_err(|_| {
         Error::Internal("the ASSETS binding is missing (wrangler.toml [assets])".into())
     })?;
@@ -57,11 +78,5 @@ async fn asset(env: &Env, file: &str, content_type: &str) -> RouteResult {
             found.status_code()
         )));
     }
-    let response = Response::from_bytes(found.bytes().await?)?;
-    response.headers().set("content-type", content_type)?;
-    response.headers().set("cache-control", CACHE_CONTROL)?;
-    // A shop served elsewhere loads the pixel from its collect host (DESIGN §4 "Deployment"): a
-    // module script and its wasm are CORS requests. Both are public and carry no credentials.
-    response.headers().set("access-control-allow-origin", "*")?;
-    Ok(response)
+    Ok(found.bytes().await?)
 }
