@@ -61,6 +61,7 @@ let arCaptured = Promise.resolve();
 // and with no command waiting for it, so a mapping change reaches the page's events after that
 // (reconfigure).
 let arConfig = ['', 0];
+let arBooted = false;
 let arRevalidating;
 const arRevalidate = () =>
   (arRevalidating =
@@ -167,6 +168,7 @@ const arReady = Promise.all([
   arText('region').catch(() => undefined),
 ]).then(arTimed(([, config, region]) => {
   boot(config, region, arHooks);
+  arBooted = true;
   arConfig = [config, performance.now()];
   // GA4 e-commerce pushes, past and future (ar-shared browser::datalayer decides which count).
   const dl = (window.dataLayer = window.dataLayer || []);
@@ -263,6 +265,12 @@ function arPost(json, attempt) {
   );
 }
 addEventListener('pagehide', () => {
+  // Commands still waiting (for the hashing module) run now, without it: the shopper is leaving,
+  // and an event without its customer data beats none.
+  if (arBooted) {
+    arReplay();
+    arJobs.slice().forEach((job) => arRun(job).catch(() => {}));
+  }
   arFlush();
   for (const json of arOutbox((l) => l)) {
     const beacon = navigator.sendBeacon && navigator.sendBeacon(arUrl('collect'), new Blob([json], { type: 'text/plain' }));
@@ -283,16 +291,38 @@ const arAfterHasher = () =>
 // Stub entries are [arguments, resolve, reject] (the snippet in README.md); they run in order,
 // before any later call.
 const arQueued = (window.ar && window.ar.q) || [];
+let arReplayed = false;
+const arReplay = arTimed(() => {
+  if (!arReplayed) {
+    arReplayed = true;
+    replay(arQueued);
+  }
+});
 let arChain = arReady
   .then(() => arQueued.some((entry) => arNeedsHasher(Array.prototype.slice.call(entry[0]))) && arAfterHasher())
-  .then(
-    arTimed(() => replay(arQueued)),
-    (e) => arQueued.forEach((entry) => entry[2](e)),
-  );
+  .then(arReplay, (e) => arQueued.forEach((entry) => entry[2](e)));
 const arCommand = arTimed((a) => command(String(a[0]), a.slice(1)));
+// The commands made and not run yet, oldest first; each runs once (in the chain, or at pagehide)
+// and keeps its outcome.
+const arJobs = [];
+const arRun = (job) => {
+  if (!job.out) {
+    arJobs.splice(arJobs.indexOf(job), 1);
+    try {
+      job.out = Promise.resolve(arCommand(job.a));
+    } catch (e) {
+      job.out = Promise.reject(e);
+    }
+  }
+  return job.out;
+};
 window.ar = function () {
-  const a = Array.prototype.slice.call(arguments);
-  const run = arChain.then(() => arReady).then(() => (arNeedsHasher(a) ? arAfterHasher() : undefined)).then(() => arCommand(a));
+  const job = { a: Array.prototype.slice.call(arguments) };
+  arJobs.push(job);
+  const run = arChain
+    .then(() => arReady)
+    .then(() => (!job.out && arNeedsHasher(job.a) ? arAfterHasher() : undefined))
+    .then(() => arRun(job));
   arChain = run.catch(() => {});
   // Off the chain: no command waits for the revalidation.
   run.then(() => performance.now() - arConfig[1] > 30000 && arRevalidate(), () => {});

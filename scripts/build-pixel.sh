@@ -48,3 +48,4 @@ if grep -q '@AR_V:' build/pixel/pixel.js; then
   echo "build-pixel: pixel.js names a file whose version was not written: $(grep -o '@AR_V:[^@]*@' build/pixel/pixel.js | head -1)" >&2
   exit 1
 fi
+echo "pixel: build/pixel/pixel.js with the versions $(wc -c < build/pixel/pixel.js) B ($(gzip -9c build/pixel/pixel.js | wc -c) B gzip)"

@@ -7,7 +7,8 @@
 //! - Calls queued before `pixel.js` arrives (the proxy holds it) resolve in order.
 //! - The hashing module is fetched only by pages that pass customer data (or have a lead form),
 //!   and a call waiting for it holds back the calls made after it; a page the edge served
-//!   without a click ID never fetches the capture module.
+//!   without a click ID never fetches the capture module; a call still waiting for it when the
+//!   shopper leaves runs at `pagehide` without it.
 //! - An event the network lost is retried, then sent from the next page of the visit.
 //! - An event still unconfirmed when the shopper leaves the shop goes out by `sendBeacon` at
 //!   `pagehide`, and the worker keeps one copy.
@@ -489,5 +490,39 @@ async fn an_open_page_takes_a_mapping_change_when_it_is_shown_again() {
         reported.as_deref(),
         Some(id.as_str()),
         "the open page reported under the new mapping"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_event_waiting_for_the_hashing_module_when_the_shopper_leaves_still_goes_out() {
+    // A `track` with `user{}` waits for the hashing module (the proxy holds it). A shopper who
+    // leaves before it arrives must not lose the event: at `pagehide` the waiting command runs
+    // without the module, so the event goes without its customer data (never raw).
+    let shop = product_page_behind_a_proxy(|p| p.hold("/_ar/pixel-hash.js")).await;
+    let (proxy, client) = (&shop.proxy, &shop.client);
+    client
+        .execute(
+            "ar('track', 'transaction.purchase', {order_id: 'leave-1', value: 5, currency: 'EUR',
+                user: {email: 'Leaving@Example.com'}});",
+            vec![],
+        )
+        .await
+        .unwrap();
+    client.goto("about:blank").await.unwrap();
+    let id = ar_shared::EventId::from_business_key(&ar_shared::EventName::Purchase, "leave-1");
+    let stored = stored_copies(&shop.worker, id.as_str()).await;
+    proxy.release();
+    let sent: Vec<String> = proxy
+        .seen()
+        .into_iter()
+        .filter(|s| s.target.starts_with("/_ar/collect") && s.body.contains(id.as_str()))
+        .map(|s| s.body)
+        .collect();
+    shop.client.clone().close().await.unwrap();
+    assert!(stored.is_some(), "the purchase was lost with the page");
+    assert!(
+        sent.iter()
+            .all(|b| !b.to_lowercase().contains("leaving@example.com") && !b.contains("\"user\"")),
+        "{sent:?}"
     );
 }
