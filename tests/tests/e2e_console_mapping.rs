@@ -140,19 +140,7 @@ async fn a_mapping_added_in_the_console_reaches_meta_ga4_and_the_pixel_without_a
         .unwrap();
     assert_eq!(res.status().as_u16(), 400);
 
-    let (status, outcome) = form(
-        &worker,
-        &[
-            ("event", "survey.answered"),
-            ("meta", "SurveyAnswered"),
-            ("ga4", "survey_answered"),
-            ("ads_category", ""),
-            ("path", "real_time"),
-            ("key", "lead_id"),
-            ("action", "save"),
-        ],
-    )
-    .await;
+    let (status, outcome) = common::console_save_survey_mapping(&worker.base_url, ADMIN).await;
     assert_eq!(status, 200, "{outcome}");
     assert!(
         outcome.contains("Saved survey.answered → Meta SurveyAnswered, GA4 survey_answered")

@@ -438,21 +438,7 @@ async fn an_open_page_takes_a_mapping_change_when_it_is_shown_again() {
         .unwrap();
     shown_event_id(&client, "#add-to-cart").await;
     let survey: ar_shared::EventName = "survey.answered".parse().unwrap();
-    let (status, outcome) = common::console_form(
-        &worker.base_url,
-        "/_ar/admin/mappings",
-        ADMIN,
-        &[
-            ("event", "survey.answered"),
-            ("meta", "SurveyAnswered"),
-            ("ga4", "survey_answered"),
-            ("ads_category", ""),
-            ("path", "real_time"),
-            ("key", "lead_id"),
-            ("action", "save"),
-        ],
-    )
-    .await;
+    let (status, outcome) = common::console_save_survey_mapping(&worker.base_url, ADMIN).await;
     assert_eq!(status, 200, "{outcome}");
     let served = until(&worker, Duration::from_secs(30), || async {
         common::pixel_config(&worker.base_url)

@@ -291,6 +291,27 @@ pub fn pixel_user(fields: &[(ar_shared::pii::PiiField, &str)]) -> Value {
     Value::Object(out)
 }
 
+/// Saves the custom mapping of `survey.answered` (Meta `SurveyAnswered`, GA4 `survey_answered`,
+/// keyed by `lead_id`, real time) through the console's mapping form; returns status and the
+/// page's outcome line.
+pub async fn console_save_survey_mapping(base_url: &str, admin: &str) -> (u16, String) {
+    console_form(
+        base_url,
+        "/_ar/admin/mappings",
+        admin,
+        &[
+            ("event", "survey.answered"),
+            ("meta", "SurveyAnswered"),
+            ("ga4", "survey_answered"),
+            ("ads_category", ""),
+            ("path", "real_time"),
+            ("key", "lead_id"),
+            ("action", "save"),
+        ],
+    )
+    .await
+}
+
 /// Posts a console form (`fields`) to `path` as the signed-in admin (`admin` token) and returns
 /// the status and the page's outcome line (`<p id="outcome">…</p>`).
 pub async fn console_form(
