@@ -61,6 +61,7 @@ let arCaptured = Promise.resolve();
 // and with no command waiting for it, so a mapping change reaches the page's events after that
 // (reconfigure).
 let arConfig = ['', 0];
+// Whether boot ran (commands can run: at pagehide, those still waiting do).
 let arBooted = false;
 let arRevalidating;
 const arRevalidate = () =>
@@ -300,7 +301,8 @@ const arReplay = arTimed(() => {
 });
 let arChain = arReady
   .then(() => arQueued.some((entry) => arNeedsHasher(Array.prototype.slice.call(entry[0]))) && arAfterHasher())
-  .then(arReplay, (e) => arQueued.forEach((entry) => entry[2](e)));
+  .then(arReplay, (e) => arQueued.forEach((entry) => entry[2](e)))
+  .catch((e) => console.warn(e.message));
 const arCommand = arTimed((a) => command(String(a[0]), a.slice(1)));
 // The commands made and not run yet, oldest first; each runs once (in the chain, or at pagehide)
 // and keeps its outcome.
