@@ -187,9 +187,17 @@ struct ProxiedShop {
 }
 
 async fn product_page_behind_a_proxy(before: impl FnOnce(&RecordingProxy)) -> ProxiedShop {
+    product_page_behind_a_proxy_with(&[], before).await
+}
+
+/// [`product_page_behind_a_proxy`] with the worker's extra settings `vars`.
+async fn product_page_behind_a_proxy_with(
+    vars: &[(&str, &str)],
+    before: impl FnOnce(&RecordingProxy),
+) -> ProxiedShop {
     let port = free_port();
     let sandbox = shop_sandbox(port, ReportMode::None).await;
-    let worker = shop_worker(&sandbox, port, &[]);
+    let worker = shop_worker(&sandbox, port, vars);
     let proxy = RecordingProxy::start(&worker.base_url).await.unwrap();
     before(&proxy);
     let driver = ChromeDriver::start();
@@ -427,20 +435,12 @@ async fn an_open_page_takes_a_mapping_change_when_it_is_shown_again() {
     // after a command once its copy is 30 s old): an event mapped after the page loaded is
     // reported under the new mapping, as the worker maps it, without a reload.
     const ADMIN: &str = "admin-e2e-page-0123456789abcdef";
-    let port = free_port();
-    let sb = shop_sandbox(port, ReportMode::None).await;
-    let worker = shop_worker(&sb, port, &[("ADMIN_TOKEN", ADMIN)]);
-    let driver = ChromeDriver::start();
-    let client = browser(&driver).await;
-    client
-        .goto(&format!("{}/products/sku-1", worker.base_url))
-        .await
-        .unwrap();
-    shown_event_id(&client, "#add-to-cart").await;
+    let shop = product_page_behind_a_proxy_with(&[("ADMIN_TOKEN", ADMIN)], |_| {}).await;
+    let (worker, client) = (&shop.worker, &shop.client);
     let survey: ar_shared::EventName = "survey.answered".parse().unwrap();
     let (status, outcome) = common::console_save_survey_mapping(&worker.base_url, ADMIN).await;
     assert_eq!(status, 200, "{outcome}");
-    let served = until(&worker, Duration::from_secs(30), || async {
+    let served = until(worker, Duration::from_secs(30), || async {
         common::pixel_config(&worker.base_url)
             .await
             .event(&survey)
@@ -459,7 +459,7 @@ async fn an_open_page_takes_a_mapping_change_when_it_is_shown_again() {
     // The revalidation runs beside the page's commands: wait for its effect (a track of the newly
     // mapped event is accepted; until then each try is refused before anything fires).
     let id = ar_shared::EventId::from_business_key(&survey, "s-9");
-    let reported = until(&worker, Duration::from_secs(30), || async {
+    let reported = until(worker, Duration::from_secs(30), || async {
         let r = client
             .execute_async(
                 "var done = arguments[arguments.length - 1];
@@ -471,7 +471,7 @@ async fn an_open_page_takes_a_mapping_change_when_it_is_shown_again() {
         r.as_str().map(str::to_owned)
     })
     .await;
-    client.close().await.unwrap();
+    shop.client.clone().close().await.unwrap();
     assert_eq!(
         reported.as_deref(),
         Some(id.as_str()),
