@@ -76,6 +76,10 @@ use_rustup() {
   for c in clippy rustfmt; do
     rustup component list --installed 2>/dev/null | grep -q "^$c" || timeout 300 rustup component add "$c" || return 1
   done
+  # The std source the pixel's size build rebuilds std from (scripts/build-pixel.sh); without it
+  # the pixel builds with the prebuilt std, larger.
+  rustup component list --installed 2>/dev/null | grep -q "^rust-src" || timeout 300 rustup component add rust-src \
+    || say "rust-src could not be added: the pixel builds with the prebuilt std (about 3 KB larger)"
   probe_wasm32
 }
 

@@ -7,10 +7,29 @@ set -euo pipefail
 . "$(dirname "$0")/env.sh"
 [ -n "${AR_PATH_FIRST:-}" ] && PATH="$AR_PATH_FIRST:$PATH"
 cd "$AR_ROOT"
-cargo build --locked --release -p ar-pixel --target wasm32-unknown-unknown
+# The standard library is rebuilt for the pixel from its source, for size (std's
+# `optimize_for_size`), with panics that abort without formatting a message or recording where
+# (`-Cpanic=immediate-abort`, `-Zlocation-detail=none`: the release profile's `panic = "abort"`
+# still links std's message formatting). These are unstable flags of the stable compiler
+# (RUSTC_BOOTSTRAP, as the wasm32 sysroot of DESIGN §8 is built); the pixel's only panics are
+# bugs, and the page sees one as a rejected command either way. Own target and build folders:
+# other flags for the same dependencies would rebuild the worker's copies each time. Where the
+# std source is missing (a toolchain without rust-src), the prebuilt std is used and every page
+# loads about 3 KB more.
+pixel_cargo=(cargo build --locked --release --target wasm32-unknown-unknown)
+if [ -f "$(rustc --print sysroot)/lib/rustlib/src/rust/library/Cargo.lock" ]; then
+  export RUSTC_BOOTSTRAP=1
+  export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="-Zunstable-options -Cpanic=immediate-abort -Zlocation-detail=none"
+  export CARGO_TARGET_DIR="$CARGO_TARGET_DIR/pixel-std" CARGO_BUILD_BUILD_DIR="$AR_CACHE/build-dir-pixel-std"
+  pixel_cargo+=(-Zbuild-std=std,panic_abort -Zbuild-std-features=optimize_for_size)
+else
+  echo "pixel: no std source in $(rustc --print sysroot) (rustup component add rust-src):" \
+    "building with the prebuilt std, about 3 KB larger" >&2
+fi
+"${pixel_cargo[@]}" -p ar-pixel
 # Separate builds: with the main module's in one invocation, cargo would unify features.
-cargo build --locked --release -p ar-pixel-hash --features allocator --target wasm32-unknown-unknown
-cargo build --locked --release -p ar-pixel-capture --features allocator --target wasm32-unknown-unknown
+"${pixel_cargo[@]}" -p ar-pixel-hash --features allocator
+"${pixel_cargo[@]}" -p ar-pixel-capture --features allocator
 raw="$CARGO_TARGET_DIR/pixel-bindgen"
 rm -rf "$raw"; mkdir -p "$raw" build/pixel
 # $1 crate file stem, $2 output name, $3.. JS appended to the glue.
@@ -21,7 +40,7 @@ module() {
   # --converge reruns the passes until the module stops shrinking (-597 B gzip of the pixel, about a second of build).
   local features=(--enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext
     --enable-mutable-globals --enable-reference-types --enable-multivalue)
-  wasm-opt -Oz --converge --strip-debug --strip-producers "${features[@]}" \
+  wasm-opt -Oz --converge --strip-debug --strip-producers --strip-target-features "${features[@]}" \
     "$raw/${out}_bg.wasm" -o "$raw/$out-opt.wasm"
   # One- and two-letter import, export and module names instead of wasm-bindgen's hashed ones,
   # in the wasm and in its glue (scripts/minify-wasm-names.mjs).
