@@ -188,16 +188,36 @@ const arReady = Promise.all([
     return push.apply(dl, arguments);
   };
   // A lead form's submit cannot wait for the hashing module: it is fetched ahead when the page
-  // has one, or when the shopper focuses a field inside one (a form added later).
-  const ahead = (target) => arHashFn || (leadForm(target) && arHasher().catch(() => {}));
+  // has one, or when the shopper focuses a field inside one (a form added later). leadForms()
+  // names what a lead form is found by (ar-shared browser::lead_form); undefined while off.
+  const ahead = (target) => {
+    const names = leadForms();
+    const found = names && (target ? target.closest && target.closest(names[0]) : document.querySelector(names[0]));
+    return arHashFn || (found && arHasher().catch(() => {}));
+  };
   document.readyState === 'loading' ? addEventListener('DOMContentLoaded', () => ahead(), { once: true }) : ahead();
   addEventListener('focusin', (e) => ahead(e.target), true);
-  // Lead forms report on submit; capturing, and without preventDefault, so the form goes on.
+  // Lead forms report on submit; capturing, and without preventDefault, so the form goes on. The
+  // lead id the pixel minted goes into a hidden field before the form's data is read, for the
+  // shop's backend to report the same lead.
   addEventListener(
     'submit',
     arTimed((e) => {
+      const form = e.target;
+      const names = leadForms();
+      if (!names || !(form instanceof HTMLFormElement) || !form.matches(names[0])) return;
       try {
-        formSubmitted(e.target);
+        const inputs = Array.prototype.filter
+          .call(form.elements, (i) => i instanceof HTMLInputElement)
+          .map((i) => [i.name, i.type, i.getAttribute(names[1]), i.value]);
+        const minted = formSubmitted(inputs);
+        if (minted && minted[1] !== undefined) {
+          const hidden = document.createElement('input');
+          hidden.type = 'hidden';
+          hidden.name = names[2];
+          hidden.value = minted[1];
+          form.appendChild(hidden);
+        }
       } catch (err) {
         console.warn(err.message);
       }

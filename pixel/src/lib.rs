@@ -210,15 +210,16 @@ pub fn data_layer_push(entry: &JsValue) -> Result<JsValue, JsValue> {
     Ok(with_state(|s| datalayer::push(s, entry))?)
 }
 
-/// A submitted form (the loader's capturing `submit` listener): a `<form data-ar-lead>` reports
-/// `lead.submitted` and gets its hidden `ar_lead_id`; resolves to the event ID, or `undefined`
-/// for other forms.
+/// A submitted lead form's inputs, as the loader's capturing `submit` listener read them
+/// (`[[name, type, data-ar-field, value], …]`): reports `lead.submitted` and resolves to
+/// `[event ID, lead id for the hidden ar_lead_id field]` (`undefined` when the form had one), or
+/// `undefined` while lead forms are off.
 ///
 /// # Errors
 /// The event's own error.
 #[wasm_bindgen(js_name = formSubmitted)]
-pub fn form_submitted(form: &JsValue) -> Result<JsValue, JsValue> {
-    Ok(with_state(|s| lead_form::submitted(s, form))?)
+pub fn form_submitted(inputs: &JsValue) -> Result<JsValue, JsValue> {
+    Ok(with_state(|s| lead_form::submitted(s, inputs))?)
 }
 
 /// Hands the capture module what it needs to write the identifier cookies the page lacks
@@ -293,12 +294,13 @@ pub fn needs_hasher(name: &str, args: &Array) -> bool {
     user::needs_hash(name, args)
 }
 
-/// Whether the hashing module should be fetched ahead for `target`: a lead form's submit
-/// handler cannot wait for it, so the loader asks at boot (`target` undefined: is there a lead
-/// form on the page?) and when the shopper focuses a field (is it inside one?).
-#[wasm_bindgen(js_name = leadForm)]
-pub fn lead_form(target: &JsValue) -> bool {
-    with_state(|s| Ok(lead_form::ahead(s, target))).unwrap_or(false)
+/// What the loader finds lead forms by (`[form selector, contact field attribute, lead id
+/// field]`, `undefined` while they are off): a lead form's submit handler cannot wait for the
+/// hashing module, so the loader fetches it ahead when the page has one, or when the shopper
+/// focuses a field inside one.
+#[wasm_bindgen(js_name = leadForms)]
+pub fn lead_forms() -> JsValue {
+    with_state(|s| Ok(lead_form::names(s))).unwrap_or(JsValue::UNDEFINED)
 }
 
 /// Runs the commands the snippet queued before the pixel loaded, in order: each entry is

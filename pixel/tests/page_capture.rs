@@ -109,24 +109,28 @@ fn a_push_without_its_business_key_is_not_reported() {
     assert!(ar_pixel::data_layer_push(&other).unwrap().is_undefined());
 }
 
+/// A lead form's inputs as the loader reads them: `[name, type, data-ar-field, value]`.
+fn submitted(inputs: &str) -> JsValue {
+    ar_pixel::form_submitted(&eval(inputs)).unwrap()
+}
+
 #[wasm_bindgen_test]
 fn a_lead_form_reports_its_lead_with_hashed_contacts_and_hands_the_id_to_the_backend() {
     boot("off");
-    let form = eval(
-        "window.f = document.createElement('form'); f.setAttribute('data-ar-lead', '');
-         f.innerHTML = '<input type=\"email\" name=\"email\" value=\"Lead@Example.com\">' +
-           '<input type=\"tel\" name=\"phone\" value=\"+49 30 123456\">' +
-           '<input name=\"message\" value=\"call me\">' +
-           '<input name=\"surname\" data-ar-field=\"last_name\" value=\"Muster\">';
-         document.body.appendChild(f); f",
-    );
-    let id = ar_pixel::form_submitted(&form).unwrap();
-    let lead = eval("f.querySelector('input[name=ar_lead_id]').value")
+    let answer = js_sys::Array::from(&submitted(
+        "[['email', 'email', null, 'Lead@Example.com'], ['phone', 'tel', null, '+49 30 123456'],
+          ['message', 'text', null, 'call me'], ['surname', 'text', 'last_name', 'Muster']]",
+    ));
+    let lead = answer
+        .get(1)
         .as_string()
-        .unwrap();
+        .expect("a minted lead id for the hidden field");
     assert!(lead.starts_with("lead_"), "{lead}");
     let expected = EventId::from_business_key(&EventName::LeadSubmitted, &lead);
-    assert_eq!(id.as_string().as_deref(), Some(expected.as_str()));
+    assert_eq!(
+        answer.get(0).as_string().as_deref(),
+        Some(expected.as_str())
+    );
     let body = eval("JSON.stringify(sent[0][0])").as_string().unwrap();
     assert!(body.contains(&format!(r#""lead_id":"{lead}""#)), "{body}");
     for raw in ["lead@example.com", "123456", "muster", "call me"] {
@@ -136,9 +140,26 @@ fn a_lead_form_reports_its_lead_with_hashed_contacts_and_hands_the_id_to_the_bac
         );
     }
     assert!(body.contains(r#""last_name":{"meta":"#));
-    let other = eval("document.createElement('form')");
-    assert!(ar_pixel::form_submitted(&other).unwrap().is_undefined());
-    eval("f.remove()");
+    // A form whose ar_lead_id the shop filled keeps it: nothing to add.
+    let kept = js_sys::Array::from(&submitted(
+        "[['ar_lead_id', 'hidden', null, 'lead_shop_7']]",
+    ));
+    assert!(kept.get(1).is_undefined());
+    let body = eval("JSON.stringify(sent[1][0])").as_string().unwrap();
+    assert!(body.contains(r#""lead_id":"lead_shop_7""#), "{body}");
+}
+
+#[wasm_bindgen_test]
+fn the_loader_finds_lead_forms_by_the_shared_names() {
+    boot("off");
+    let names = js_sys::Array::from(&ar_pixel::lead_forms());
+    let names: Vec<String> = names.iter().filter_map(|n| n.as_string()).collect();
+    assert_eq!(names, ["form[data-ar-lead]", "data-ar-field", "ar_lead_id"]);
+    let off = config("off").replace("leads=1\n", "");
+    ar_pixel::reconfigure(&off).unwrap();
+    assert!(ar_pixel::lead_forms().is_undefined(), "lead forms off");
+    assert!(submitted("[['email', 'email', null, 'a@example.com']]").is_undefined());
+    ar_pixel::reconfigure(&config("off")).unwrap();
 }
 
 #[wasm_bindgen_test]
@@ -147,26 +168,15 @@ fn a_lead_form_submitted_before_the_hashing_module_loaded_goes_without_its_conta
     // lead goes with its id only (the shop's backend reports the same lead with its contacts).
     boot("off");
     eval("window.keptHash = window.arHash; delete window.arHash");
-    let form = eval(
-        "window.g = document.createElement('form'); g.setAttribute('data-ar-lead', '');
-         g.innerHTML = '<input type=\"email\" name=\"email\" value=\"early@example.com\">';
-         document.body.appendChild(g); g",
-    );
-    assert!(
-        ar_pixel::lead_form(&form),
-        "a lead form asks for the module ahead"
-    );
-    assert!(ar_pixel::lead_form(&JsValue::UNDEFINED), "the page has one");
-    let id = ar_pixel::form_submitted(&form).unwrap();
+    let answer = submitted("[['email', 'email', null, 'early@example.com']]");
     let body = eval("JSON.stringify(sent[0][0])").as_string().unwrap();
-    eval("g.remove(); window.arHash = window.keptHash");
-    assert!(id.is_string(), "the lead is still reported");
+    eval("window.arHash = window.keptHash");
+    assert!(
+        js_sys::Array::from(&answer).get(0).is_string(),
+        "the lead is still reported"
+    );
     assert!(!body.contains("early@example.com"), "{body}");
     assert!(!body.contains(r#""user""#), "{body}");
-    assert!(
-        !ar_pixel::lead_form(&JsValue::UNDEFINED),
-        "no lead form left"
-    );
 }
 
 #[wasm_bindgen_test]
