@@ -48,13 +48,12 @@ pub(crate) fn submitted(state: &State, inputs: &JsValue) -> Result<JsValue, Pixe
             set_str(&user, field.as_str(), &value)?;
         }
     }
-    let (lead_id, minted) = match lead_id {
-        Some(id) => (id, JsValue::UNDEFINED),
-        None => {
-            let id = mint_lead_id(random_bytes()?);
-            let minted = JsValue::from_str(&id);
-            (id, minted)
-        }
+    let (lead_id, minted) = if let Some(id) = lead_id {
+        (id, JsValue::UNDEFINED)
+    } else {
+        let id = mint_lead_id(random_bytes()?);
+        let minted = JsValue::from_str(&id);
+        (id, minted)
     };
     let props = object();
     set_str(&props, "lead_id", &lead_id)?;
