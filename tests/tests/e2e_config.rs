@@ -124,15 +124,32 @@ async fn the_region_default_is_answered_per_visitor_and_never_cached() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn the_pixel_names_its_other_files_by_version_and_the_worker_answers_only_that_version() {
+async fn pixel_js_is_revalidated_on_every_page_and_names_its_files_by_the_only_version_served() {
     // ar_shared::browser::files: pixel.js carries each file's version; the worker serves a
     // versioned request only with that version (cacheable for good), so a glue from before a
     // deploy never runs the new wasm.
     let worker = Worker::start(&vars(MAPPING, "US"));
     let base = format!("{}/_ar", worker.base_url);
     let js = get(&format!("{base}/pixel.js"), None).await;
-    assert_eq!(header(&js, "cache-control"), "public, max-age=300");
+    // Revalidated on every page, so no page keeps a pixel.js whose files a deploy took away.
+    assert_eq!(header(&js, "cache-control"), "no-cache");
+    let etag = header(&js, "etag");
     let js = js.text().await.unwrap();
+    assert_eq!(
+        etag,
+        format!("\"{}\"", ar_shared::browser::files::version(js.as_bytes())),
+        "pixel.js's ETag is its version"
+    );
+    let unchanged = get(&format!("{base}/pixel.js"), Some(&etag)).await;
+    assert_eq!(unchanged.status().as_u16(), 304);
+    assert_eq!(header(&unchanged, "cache-control"), "no-cache");
+    assert!(unchanged.bytes().await.unwrap().is_empty());
+    let earlier = get(&format!("{base}/pixel.js"), Some("\"0123456789abcdef\"")).await;
+    assert_eq!(
+        earlier.status().as_u16(),
+        200,
+        "an earlier deploy's pixel.js is replaced"
+    );
     for file in ar_shared::browser::files::FILES.into_iter().skip(1) {
         let key = format!("\"{file}\":\"");
         let (_, rest) = js

@@ -98,3 +98,16 @@ pub(crate) fn update_session_later(
 pub(crate) fn random() -> Result<[u8; 16], Error> {
     runtime::random_bytes().map_err(|e| Error::Internal(format!("randomness: {e}")))
 }
+
+/// Whether the request's `If-None-Match` names `etag` (a quoted version; weak or strong, one of
+/// a list): the answer is then a `304` (RFC 9110 §13.1.2).
+pub(crate) fn not_modified(req: &Request, etag: &str) -> bool {
+    req.headers()
+        .get("if-none-match")
+        .ok()
+        .flatten()
+        .is_some_and(|v| {
+            v.split(',')
+                .any(|t| t.trim().trim_start_matches("W/") == etag)
+        })
+}

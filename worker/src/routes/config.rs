@@ -24,15 +24,7 @@ pub(crate) async fn config(req: &Request, env: &Env) -> RouteResult {
     let settings = common::settings(env).await?;
     let (text, version) = served_config(&settings);
     let etag = format!("\"{version}\"");
-    let unchanged = req
-        .headers()
-        .get("if-none-match")
-        .ok()
-        .flatten()
-        .is_some_and(|v| {
-            v.split(',')
-                .any(|t| t.trim().trim_start_matches("W/") == etag)
-        });
+    let unchanged = common::not_modified(req, &etag);
     let response = if unchanged {
         Response::empty()?.with_status(304)
     } else {

@@ -9,15 +9,20 @@
 //! `pixel.js` names the others with their version (`pixel.wasm?v=…`): such a request is answered
 //! only with the file of that version, which may then be cached for good; another version is a
 //! 404, so a page whose `pixel.js` predates a deploy never runs the new wasm with the old glue.
+//! The unversioned `pixel.js` is revalidated on every page (`no-cache`, its version as the
+//! `ETag`, a `304` while unchanged): a page never holds a `pixel.js` whose files a deploy took
+//! away, which with a cache lifetime it would until that ran out.
 
-use ar_shared::browser::files::{FILES, is_version_of};
+use ar_shared::browser::files::{FILES, version as version_of};
 use worker::{Env, Request, Response};
 
+use super::common;
 use crate::bindings;
 use crate::error::{Error, RouteResult};
 
-/// Browsers may cache an unversioned file briefly; a deploy changes it within five minutes.
-const CACHE_CONTROL: &str = "public, max-age=300";
+/// An unversioned file is revalidated on every use (by its `ETag`), so a deploy reaches the next
+/// page at once.
+const CACHE_CONTROL: &str = "no-cache";
 /// A versioned file never changes.
 const CACHE_CONTROL_VERSIONED: &str = "public, max-age=31536000, immutable";
 
@@ -35,8 +40,10 @@ pub(crate) async fn serve(req: &Request, env: &Env) -> RouteResult {
         .find(|(k, _)| k == "v")
         .map(|(_, v)| v.into_owned());
     let bytes = asset(env, file).await?;
+    // The worker answers a versioned request only with that version (browser::files).
+    let current = version_of(&bytes);
     if let Some(v) = &version
-        && !is_version_of(v, &bytes)
+        && *v != current
     {
         return Err(Error::NotFound(
             "this version of the pixel is gone (a newer one was deployed): reload the page",
@@ -49,9 +56,16 @@ pub(crate) async fn serve(req: &Request, env: &Env) -> RouteResult {
     } else {
         "text/javascript; charset=utf-8"
     };
-    let response = Response::from_bytes(bytes)?;
+    let etag = format!("\"{current}\"");
+    let response = if version.is_none() && common::not_modified(req, &etag) {
+        Response::empty()?.with_status(304)
+    } else {
+        let r = Response::from_bytes(bytes)?;
+        r.headers().set("content-type", content_type)?;
+        r
+    };
     let headers = response.headers();
-    headers.set("content-type", content_type)?;
+    headers.set("etag", &etag)?;
     let cache = if version.is_some() {
         CACHE_CONTROL_VERSIONED
     } else {
