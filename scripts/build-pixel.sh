@@ -14,22 +14,28 @@ cd "$AR_ROOT"
 # (RUSTC_BOOTSTRAP, as the wasm32 sysroot of DESIGN §8 is built); the pixel's only panics are
 # bugs, and the page sees one as a rejected command either way. Own target and build folders:
 # other flags for the same dependencies would rebuild the worker's copies each time. Where the
-# std source is missing (a toolchain without rust-src), the prebuilt std is used and every page
-# loads about 3 KB more.
-pixel_cargo=(cargo build --locked --release --target wasm32-unknown-unknown)
-if [ -f "$(rustc --print sysroot)/lib/rustlib/src/rust/library/Cargo.lock" ]; then
-  export RUSTC_BOOTSTRAP=1
-  export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="-Zunstable-options -Cpanic=immediate-abort -Zlocation-detail=none"
-  export CARGO_TARGET_DIR="$CARGO_TARGET_DIR/pixel-std" CARGO_BUILD_BUILD_DIR="$AR_CACHE/build-dir-pixel-std"
-  pixel_cargo+=(-Zbuild-std=std,panic_abort -Zbuild-std-features=optimize_for_size)
+# std source is missing (a toolchain without rust-src) or that build fails, the prebuilt std is
+# used, loudly: every page then loads about 3 KB more.
+pixel_builds() { # $@: the cargo command
+  "$@" -p ar-pixel &&
+    # Separate builds: with the main module's in one invocation, cargo would unify features.
+    "$@" -p ar-pixel-hash --features allocator &&
+    "$@" -p ar-pixel-capture --features allocator
+}
+plain=(cargo build --locked --release --target wasm32-unknown-unknown)
+std_lock="$(rustc --print sysroot)/lib/rustlib/src/rust/library/Cargo.lock"
+if [ -f "$std_lock" ] && (
+  export RUSTC_BOOTSTRAP=1 CARGO_TARGET_DIR="$CARGO_TARGET_DIR/pixel-std" \
+    CARGO_BUILD_BUILD_DIR="$AR_CACHE/build-dir-pixel-std" \
+    CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="-Zunstable-options -Cpanic=immediate-abort -Zlocation-detail=none"
+  pixel_builds "${plain[@]}" -Zbuild-std=std,panic_abort -Zbuild-std-features=optimize_for_size
+); then
+  CARGO_TARGET_DIR="$CARGO_TARGET_DIR/pixel-std"
 else
-  echo "pixel: no std source in $(rustc --print sysroot) (rustup component add rust-src):" \
-    "building with the prebuilt std, about 3 KB larger" >&2
+  if [ -f "$std_lock" ]; then why="the build with std from source failed (above)"; else why="no std source ($std_lock; rustup component add rust-src)"; fi
+  echo "pixel: WARNING: $why: building with the prebuilt std; every page loads about 3 KB more" >&2
+  pixel_builds "${plain[@]}"
 fi
-"${pixel_cargo[@]}" -p ar-pixel
-# Separate builds: with the main module's in one invocation, cargo would unify features.
-"${pixel_cargo[@]}" -p ar-pixel-hash --features allocator
-"${pixel_cargo[@]}" -p ar-pixel-capture --features allocator
 raw="$CARGO_TARGET_DIR/pixel-bindgen"
 rm -rf "$raw"; mkdir -p "$raw" build/pixel
 # $1 crate file stem, $2 output name, $3.. JS appended to the glue.
