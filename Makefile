@@ -47,7 +47,7 @@ test: bootstrap-test
 	echo "== fmt (at $$((SECONDS - start)) s)";            cargo fmt --all -- --check
 	echo "== pixel build (at $$((SECONDS - start)) s)";    scripts/build-pixel.sh
 	echo "== clippy host (at $$((SECONDS - start)) s)";    cargo clippy --locked --workspace --all-targets -- -D warnings
-	echo "== clippy wasm32 (at $$((SECONDS - start)) s)";  cargo clippy --locked $(WASM) -p ar-shared -p ar-pixel -p ar-pixel-hash -p ar-pixel-capture -p ar-worker --all-targets -- -D warnings
+	echo "== clippy wasm32 (at $$((SECONDS - start)) s)";  cargo clippy --locked $(WASM) -p ar-shared -p ar-pixel -p ar-pixel-alloc -p ar-pixel-hash -p ar-pixel-capture -p ar-worker --all-targets -- -D warnings
 	echo "== deps check (at $$((SECONDS - start)) s)";     scripts/deps-check.sh
 	echo "== citations (at $$((SECONDS - start)) s)";      scripts/check-citations.sh
 	echo "== config (at $$((SECONDS - start)) s)";         scripts/check-config.sh

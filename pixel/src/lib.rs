@@ -101,14 +101,9 @@ impl State {
     }
 }
 
-/// A free-list allocator instead of the standard library's dlmalloc: the pixel allocates a few
-/// kilobytes per event, and dlmalloc's bins and chunk bookkeeping were 7 KB of its code. The spin
-/// lock is never contended (a page's wasm runs on one thread); `lol_alloc`'s lock-free variant
-/// would need `unsafe`, which the workspace forbids.
+// The pixel's allocator (`ar-pixel-alloc`: a free list, 7 KB smaller than dlmalloc).
 #[cfg(target_arch = "wasm32")]
-#[global_allocator]
-static ALLOCATOR: lol_alloc::LockedAllocator<lol_alloc::FreeListAllocator> =
-    lol_alloc::LockedAllocator::new(lol_alloc::FreeListAllocator::new());
+use ar_pixel_alloc as _;
 
 thread_local! {
     static STATE: RefCell<Option<State>> = const { RefCell::new(None) };

@@ -13,11 +13,9 @@ use ar_shared::browser::capture::cookies_to_write;
 use ar_shared::cookies::{CookieJar, CookieScope};
 use wasm_bindgen::prelude::*;
 
-/// The shipped module's allocator: a free list, as in the main module (`ar-pixel`).
+// The shipped module's allocator, the main module's (`ar-pixel-alloc`).
 #[cfg(all(target_arch = "wasm32", feature = "allocator"))]
-#[global_allocator]
-static ALLOCATOR: lol_alloc::LockedAllocator<lol_alloc::FreeListAllocator> =
-    lol_alloc::LockedAllocator::new(lol_alloc::FreeListAllocator::new());
+use ar_pixel_alloc as _;
 
 /// The identifier cookies to write on the page at `url` (its `referrer`, its `document.cookie`
 /// text `cookies`), at `now_ms`, with 8 bytes of browser randomness for a new `_fbp`, in the

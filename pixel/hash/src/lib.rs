@@ -19,11 +19,9 @@ use ar_shared::pii::{HashedUserData, PiiField, PiiValue, RawUserData, hash_user_
 use js_sys::{Object, Reflect};
 use wasm_bindgen::prelude::*;
 
-/// The shipped module's allocator: a free list, as in the main module (`ar-pixel`).
+// The shipped module's allocator, the main module's (`ar-pixel-alloc`).
 #[cfg(all(target_arch = "wasm32", feature = "allocator"))]
-#[global_allocator]
-static ALLOCATOR: lol_alloc::LockedAllocator<lol_alloc::FreeListAllocator> =
-    lol_alloc::LockedAllocator::new(lol_alloc::FreeListAllocator::new());
+use ar_pixel_alloc as _;
 
 /// `obj[key]` as a string; numbers are written as JavaScript writes them, since pages pass
 /// phone numbers and postal codes as either.
