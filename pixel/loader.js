@@ -346,8 +346,10 @@ window.ar = function () {
     .then(() => (!job.out && arNeedsHasher(job.a) ? arAfterHasher() : undefined))
     .then(() => arRun(job));
   arChain = run.catch(() => {});
-  // Off the chain: no command waits for the revalidation.
-  run.then(() => performance.now() - arConfig[1] > 30000 && arRevalidate(), () => {});
+  // Off the chain: no command waits for the revalidation. After a refused command too: a track
+  // of an event mapped since the page loaded is refused until the page has the new mapping.
+  const stale = () => performance.now() - arConfig[1] > 30000 && arRevalidate();
+  run.then(stale, stale);
   return run;
 };
 document.addEventListener('visibilitychange', () => {

@@ -429,37 +429,34 @@ async fn a_page_with_a_lead_form_fetches_the_hashing_module_before_any_submit() 
     );
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn an_open_page_takes_a_mapping_change_when_it_is_shown_again() {
-    // The pixel revalidates /_ar/config while the page stays open (when it is shown again, and
-    // after a command once its copy is 30 s old): an event mapped after the page loaded is
-    // reported under the new mapping, as the worker maps it, without a reload.
+/// A product page left open while the console maps the custom `survey.answered`: returned once
+/// the worker serves the new mapping (the page still holds the old one).
+async fn open_page_then_survey_mapped() -> ProxiedShop {
     const ADMIN: &str = "admin-e2e-page-0123456789abcdef";
     let shop = product_page_behind_a_proxy_with(&[("ADMIN_TOKEN", ADMIN)], |_| {}).await;
-    let (worker, client) = (&shop.worker, &shop.client);
-    let survey: ar_shared::EventName = "survey.answered".parse().unwrap();
+    let worker = &shop.worker;
     let (status, outcome) = common::console_save_survey_mapping(&worker.base_url, ADMIN).await;
     assert_eq!(status, 200, "{outcome}");
     let served = until(worker, Duration::from_secs(30), || async {
         common::pixel_config(&worker.base_url)
             .await
-            .event(&survey)
+            .event(&survey())
             .map(|_| ())
     })
     .await;
     assert!(served.is_some(), "the worker serves the new mapping");
-    let shown = client
-        .execute(
-            "document.dispatchEvent(new Event('visibilitychange')); return document.visibilityState;",
-            vec![],
-        )
-        .await
-        .unwrap();
-    assert_eq!(shown, "visible");
-    // The revalidation runs beside the page's commands: wait for its effect (a track of the newly
-    // mapped event is accepted; until then each try is refused before anything fires).
-    let id = ar_shared::EventId::from_business_key(&survey, "s-9");
-    let reported = until(worker, Duration::from_secs(30), || async {
+    shop
+}
+
+fn survey() -> ar_shared::EventName {
+    "survey.answered".parse().unwrap()
+}
+
+/// Tracks `survey.answered` on the open page until it is reported (each try before the page took
+/// the new mapping is refused before anything fires); the ID it was reported with.
+async fn survey_reported(shop: &ProxiedShop) -> Option<String> {
+    let client = &shop.client;
+    let reported = until(&shop.worker, Duration::from_secs(30), || async {
         let r = client
             .execute_async(
                 "var done = arguments[arguments.length - 1];
@@ -472,8 +469,50 @@ async fn an_open_page_takes_a_mapping_change_when_it_is_shown_again() {
     })
     .await;
     shop.client.clone().close().await.unwrap();
+    reported
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_open_page_takes_a_mapping_change_when_it_is_shown_again() {
+    // The pixel revalidates /_ar/config while the page stays open (when it is shown again, and
+    // after a command once its copy is 30 s old): an event mapped after the page loaded is
+    // reported under the new mapping, as the worker maps it, without a reload.
+    let shop = open_page_then_survey_mapped().await;
+    let shown = shop
+        .client
+        .execute(
+            "document.dispatchEvent(new Event('visibilitychange')); return document.visibilityState;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(shown, "visible");
+    // The revalidation runs beside the page's commands: wait for its effect.
+    let id = ar_shared::EventId::from_business_key(&survey(), "s-9");
     assert_eq!(
-        reported.as_deref(),
+        survey_reported(&shop).await.as_deref(),
+        Some(id.as_str()),
+        "the open page reported under the new mapping"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_open_page_takes_a_mapping_change_after_a_command_once_its_copy_is_30_s_old() {
+    // The page is never hidden and shown here: the page's clock moves 31 s on, so its copy of
+    // the configuration is 30 s old, and the command after that (here, a refused track of the
+    // event the page does not know yet) starts a revalidation.
+    let shop = open_page_then_survey_mapped().await;
+    shop.client
+        .execute(
+            "var now = performance.now.bind(performance);
+             performance.now = function () { return now() + 31000; };",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let id = ar_shared::EventId::from_business_key(&survey(), "s-9");
+    assert_eq!(
+        survey_reported(&shop).await.as_deref(),
         Some(id.as_str()),
         "the open page reported under the new mapping"
     );
