@@ -191,33 +191,38 @@ const arReady = Promise.all([
   // has one, or when the shopper focuses a field inside one (a form added later). leadForms()
   // names what a lead form is found by (ar-shared browser::lead_form); undefined while off.
   const ahead = (target) => {
+    if (arHashFn) return;
     const names = leadForms();
     const found = names && (target ? target.closest && target.closest(names[0]) : document.querySelector(names[0]));
-    return arHashFn || (found && arHasher().catch(() => {}));
+    if (found) arHasher().catch(() => {});
   };
   document.readyState === 'loading' ? addEventListener('DOMContentLoaded', () => ahead(), { once: true }) : ahead();
   addEventListener('focusin', (e) => ahead(e.target), true);
   // Lead forms report on submit; capturing, and without preventDefault, so the form goes on. The
-  // lead id the pixel minted goes into a hidden field before the form's data is read, for the
-  // shop's backend to report the same lead.
+  // lead id the pixel minted goes into the form's ar_lead_id (a hidden field added when it has
+  // none) before the form's data is read, for the shop's backend to report the same lead; it is
+  // answered even when the event failed, since the tags may have fired with it. The prototype's
+  // `matches`: a control named "matches" hides the form's own.
   addEventListener(
     'submit',
     arTimed((e) => {
       const form = e.target;
-      const names = leadForms();
-      if (!names || !(form instanceof HTMLFormElement) || !form.matches(names[0])) return;
       try {
-        const inputs = Array.prototype.filter
-          .call(form.elements, (i) => i instanceof HTMLInputElement)
-          .map((i) => [i.name, i.type, i.getAttribute(names[1]), i.value]);
-        const minted = formSubmitted(inputs);
-        if (minted && minted[1] !== undefined) {
-          const hidden = document.createElement('input');
-          hidden.type = 'hidden';
-          hidden.name = names[2];
-          hidden.value = minted[1];
-          form.appendChild(hidden);
+        const names = leadForms();
+        if (!names || !(form instanceof HTMLFormElement) || !Element.prototype.matches.call(form, names[0])) return;
+        const fields = Array.prototype.filter.call(form.elements, (i) => i instanceof HTMLInputElement);
+        const [id, minted] = formSubmitted(fields.map((i) => [i.name, i.type, i.getAttribute(names[1]), i.value])) || [];
+        if (minted !== undefined) {
+          let field = fields.find((i) => i.name === names[2]);
+          if (!field) {
+            field = document.createElement('input');
+            field.type = 'hidden';
+            field.name = names[2];
+            form.appendChild(field);
+          }
+          field.value = minted;
         }
+        if (id instanceof Error) console.warn(id.message);
       } catch (err) {
         console.warn(err.message);
       }
@@ -348,7 +353,7 @@ window.ar = function () {
   arChain = run.catch(() => {});
   // Off the chain: no command waits for the revalidation. After a refused command too: a track
   // of an event mapped since the page loaded is refused until the page has the new mapping.
-  const stale = () => performance.now() - arConfig[1] > 30000 && arRevalidate();
+  const stale = () => arBooted && performance.now() - arConfig[1] > 30000 && arRevalidate();
   run.then(stale, stale);
   return run;
 };

@@ -12,7 +12,7 @@ cd "$AR_ROOT"
 # (`-Cpanic=immediate-abort`, `-Zlocation-detail=none`: the release profile's `panic = "abort"`
 # still links std's message formatting). These are unstable flags of the stable compiler
 # (RUSTC_BOOTSTRAP, as the wasm32 sysroot of DESIGN §8 is built); the pixel's only panics are
-# bugs, and the page sees one as a rejected command either way. Own target and build folders:
+# bugs, and one traps as before (its message was never shown: wasm32 has no stderr). Own target and build folders:
 # other flags for the same dependencies would rebuild the worker's copies each time. Where the
 # std source is missing (a toolchain without rust-src) or that build fails, the prebuilt std is
 # used, loudly: every page then loads about 3 KB more.
@@ -23,7 +23,7 @@ pixel_builds() { # $@: the cargo command
     "$@" -p ar-pixel-capture --features allocator
 }
 plain=(cargo build --locked --release --target wasm32-unknown-unknown)
-std_lock="$(rustc --print sysroot)/lib/rustlib/src/rust/library/Cargo.lock"
+std_lock="$("${RUSTC:-rustc}" --print sysroot)/lib/rustlib/src/rust/library/Cargo.lock"
 if [ -f "$std_lock" ] && (
   export RUSTC_BOOTSTRAP=1 CARGO_TARGET_DIR="$CARGO_TARGET_DIR/pixel-std" \
     CARGO_BUILD_BUILD_DIR="$AR_CACHE/build-dir-pixel-std" \
@@ -32,7 +32,8 @@ if [ -f "$std_lock" ] && (
 ); then
   CARGO_TARGET_DIR="$CARGO_TARGET_DIR/pixel-std"
 else
-  if [ -f "$std_lock" ]; then why="the build with std from source failed (above)"; else why="no std source ($std_lock; rustup component add rust-src)"; fi
+  if [ "${AR_TOOLCHAIN_MODE:-rustup}" = debian ]; then add="apt-get install rust-web-src"; else add="rustup component add rust-src"; fi
+  if [ -f "$std_lock" ]; then why="the build with std from source failed (above)"; else why="no std source ($std_lock; $add)"; fi
   echo "pixel: WARNING: $why: building with the prebuilt std; every page loads about 3 KB more" >&2
   pixel_builds "${plain[@]}"
 fi

@@ -29,7 +29,12 @@ pub(crate) fn names(state: &State) -> JsValue {
 
 /// Reports a submitted lead form from its inputs (`[[name, type, data-ar-field, value], …]`):
 /// `[event ID, lead id to put into the hidden field]`, the second `undefined` when the form
-/// already had one; `undefined` while lead forms are off.
+/// already had one; `undefined` while lead forms are off. Once a lead id is minted it is always
+/// answered, with the event's error in the first place if the event failed: the tags may have
+/// fired with it already, and the shop's backend must report the same lead.
+///
+/// # Errors
+/// No browser randomness for a new lead id.
 pub(crate) fn submitted(state: &State, inputs: &JsValue) -> Result<JsValue, PixelError> {
     if !state.config.lead_forms {
         return Ok(JsValue::UNDEFINED);
@@ -55,9 +60,12 @@ pub(crate) fn submitted(state: &State, inputs: &JsValue) -> Result<JsValue, Pixe
         let minted = JsValue::from_str(&id);
         (id, minted)
     };
-    let props = object();
-    set_str(&props, "lead_id", &lead_id)?;
-    set(&props, "user", &user)?;
-    let id = track::track(state, "lead.submitted", &props)?;
-    Ok(Array::of2(&id, &minted).into())
+    let tracked = (|| {
+        let props = object();
+        set_str(&props, "lead_id", &lead_id)?;
+        set(&props, "user", &user)?;
+        track::track(state, "lead.submitted", &props)
+    })();
+    let first = tracked.unwrap_or_else(JsValue::from);
+    Ok(Array::of2(&first, &minted).into())
 }

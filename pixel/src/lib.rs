@@ -206,12 +206,13 @@ pub fn data_layer_push(entry: &JsValue) -> Result<JsValue, JsValue> {
 }
 
 /// A submitted lead form's inputs, as the loader's capturing `submit` listener read them
-/// (`[[name, type, data-ar-field, value], …]`): reports `lead.submitted` and resolves to
-/// `[event ID, lead id for the hidden ar_lead_id field]` (`undefined` when the form had one), or
-/// `undefined` while lead forms are off.
+/// (`[[name, type, data-ar-field, value], …]`): reports `lead.submitted` and answers
+/// `[event ID, lead id for the hidden ar_lead_id field]` (`undefined` when the form had one; the
+/// event's error in place of its ID when it failed, the minted id still there), or `undefined`
+/// while lead forms are off.
 ///
 /// # Errors
-/// The event's own error.
+/// No browser randomness for a new lead id.
 #[wasm_bindgen(js_name = formSubmitted)]
 pub fn form_submitted(inputs: &JsValue) -> Result<JsValue, JsValue> {
     Ok(with_state(|s| lead_form::submitted(s, inputs))?)

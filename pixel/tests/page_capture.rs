@@ -7,7 +7,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use ar_shared::{EventId, EventName};
-use wasm_bindgen::JsValue;
+use wasm_bindgen::{JsCast as _, JsValue};
 use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
 
 mod modules;
@@ -147,6 +147,33 @@ fn a_lead_form_reports_its_lead_with_hashed_contacts_and_hands_the_id_to_the_bac
     assert!(kept.get(1).is_undefined());
     let body = eval("JSON.stringify(sent[1][0])").as_string().unwrap();
     assert!(body.contains(r#""lead_id":"lead_shop_7""#), "{body}");
+}
+
+#[wasm_bindgen_test]
+fn a_lead_whose_event_failed_still_answers_the_minted_id_for_the_backend() {
+    // The tags may have fired with the minted id before the event failed: the form must still
+    // carry it, so the shop's backend reports the same lead instead of a second one.
+    boot("off");
+    eval("window.sent = { push: function () { throw new Error('send refused'); } }");
+    let answer = js_sys::Array::from(&submitted("[['email', 'email', null, 'a@example.com']]"));
+    eval("window.sent = []");
+    let failed: js_sys::Error = answer.get(0).dyn_into().expect("the event's error");
+    assert!(
+        String::from(failed.message()).contains("send refused"),
+        "{:?}",
+        failed.message()
+    );
+    let lead = answer
+        .get(1)
+        .as_string()
+        .expect("the minted id all the same");
+    assert!(lead.starts_with("lead_"), "{lead}");
+    let fired = eval("JSON.stringify(calls)").as_string().unwrap();
+    let id = EventId::from_business_key(&EventName::LeadSubmitted, &lead);
+    assert!(
+        fired.contains(id.as_str()),
+        "the tags fired with it: {fired}"
+    );
 }
 
 #[wasm_bindgen_test]

@@ -140,10 +140,15 @@ async fn pixel_js_is_revalidated_on_every_page_and_names_its_files_by_the_only_v
         format!("\"{}\"", ar_shared::browser::files::version(js.as_bytes())),
         "pixel.js's ETag is its version"
     );
-    let unchanged = get(&format!("{base}/pixel.js"), Some(&etag)).await;
-    assert_eq!(unchanged.status().as_u16(), 304);
-    assert_eq!(header(&unchanged, "cache-control"), "no-cache");
-    assert!(unchanged.bytes().await.unwrap().is_empty());
+    for tag in [etag.clone(), format!("W/{etag}"), format!("\"x\", {etag}")] {
+        let unchanged = get(&format!("{base}/pixel.js"), Some(&tag)).await;
+        assert_eq!(unchanged.status().as_u16(), 304, "If-None-Match: {tag}");
+        assert_eq!(header(&unchanged, "cache-control"), "no-cache");
+        assert_eq!(header(&unchanged, "etag"), etag);
+        // A shop served elsewhere loads it cross-origin (DESIGN §4 "Deployment").
+        assert_eq!(header(&unchanged, "access-control-allow-origin"), "*");
+        assert!(unchanged.bytes().await.unwrap().is_empty());
+    }
     let earlier = get(&format!("{base}/pixel.js"), Some("\"0123456789abcdef\"")).await;
     assert_eq!(
         earlier.status().as_u16(),
@@ -168,8 +173,24 @@ async fn pixel_js_is_revalidated_on_every_page_and_names_its_files_by_the_only_v
             version,
             "{file}"
         );
+        let again = get(
+            &format!("{base}/{file}?v={version}"),
+            Some(&format!("\"{version}\"")),
+        )
+        .await;
+        assert_eq!(
+            again.status().as_u16(),
+            304,
+            "{file}?v={version} revalidated"
+        );
         let stale = get(&format!("{base}/{file}?v=0123456789abcdef"), None).await;
         assert_eq!(stale.status().as_u16(), 404, "{file} of another build");
+        let prefix = get(&format!("{base}/{file}?v={}", &version[..8]), None).await;
+        assert_eq!(
+            prefix.status().as_u16(),
+            404,
+            "{file}: a prefix is not a version"
+        );
         let plain = get(&format!("{base}/{file}"), None).await;
         assert_eq!(plain.status().as_u16(), 200, "{file} unversioned");
     }

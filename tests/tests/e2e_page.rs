@@ -429,6 +429,94 @@ async fn a_page_with_a_lead_form_fetches_the_hashing_module_before_any_submit() 
     );
 }
 
+#[tokio::test(flavor = "multi_thread")]
+async fn a_lead_form_added_later_fetches_the_hashing_module_when_a_field_is_focused() {
+    // The product page has no lead form, so no module; focusing a field of one added since
+    // fetches it ahead of the submit.
+    let shop = product_page_behind_a_proxy(|_| {}).await;
+    let (proxy, client) = (&shop.proxy, &shop.client);
+    let hash_fetched = || {
+        proxy
+            .seen()
+            .into_iter()
+            .any(|s| s.target.starts_with("/_ar/pixel-hash.wasm"))
+    };
+    assert!(!hash_fetched(), "no lead form, no hashing module");
+    client
+        .execute(
+            "var f = document.createElement('form'); f.setAttribute('data-ar-lead', '');
+             f.innerHTML = '<input type=\"email\" name=\"email\">';
+             document.body.appendChild(f); f.querySelector('input').focus();",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let fetched = until(&shop.worker, Duration::from_secs(30), || async {
+        hash_fetched().then_some(())
+    })
+    .await;
+    shop.client.clone().close().await.unwrap();
+    assert!(
+        fetched.is_some(),
+        "focusing the field fetched the hashing module"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_submitted_lead_form_hands_its_lead_id_to_the_shop_backend() {
+    // browser::lead_form: the pixel mints the lead id, puts it into the form's `ar_lead_id`
+    // before the form posts, and reports `lead.submitted` with it; the demo shop's backend adopts
+    // it (its own ids are `lead-<n>`), so both copies are one lead.
+    let shop = product_page_behind_a_proxy(|_| {}).await;
+    let (proxy, client) = (&shop.proxy, &shop.client);
+    client.goto(&format!("{}/lead", proxy.url)).await.unwrap();
+    click(client, "#send-lead").await;
+    let shown = shown_event_id(client, "#lead-id").await;
+    let lead = client
+        .execute(
+            "return document.querySelector('#lead-id').textContent;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let lead = lead.as_str().unwrap_or_default().to_owned();
+    assert!(
+        lead.starts_with("lead_"),
+        "the backend adopted the pixel's id: {lead}"
+    );
+    let id = ar_shared::EventId::from_business_key(&ar_shared::EventName::LeadSubmitted, &lead);
+    assert_eq!(shown, id.as_str());
+    let reported = until(&shop.worker, Duration::from_secs(30), || async {
+        proxy.seen().into_iter().find(|s| {
+            s.target.starts_with("/_ar/collect")
+                && s.body.contains(r#""event":"lead.submitted""#)
+                && s.body.contains(&format!(r#""lead_id":"{lead}""#))
+        })
+    })
+    .await;
+    // A lead form whose ar_lead_id is there but empty gets it filled, not a second one, and a
+    // control named "matches" (which hides the form's own method) does not break the listener.
+    let filled = client
+        .execute(
+            "var f = document.createElement('form'); f.setAttribute('data-ar-lead', '');
+             f.innerHTML = '<input name=\"matches\"><input type=\"hidden\" name=\"ar_lead_id\" value=\"\">' +
+               '<input type=\"email\" name=\"email\" value=\"x@example.com\">';
+             f.addEventListener('submit', function (e) { e.preventDefault(); });
+             document.body.appendChild(f); f.requestSubmit();
+             var ids = f.querySelectorAll('input[name=ar_lead_id]');
+             return ids.length + ' ' + ids[0].value.slice(0, 5);",
+            vec![],
+        )
+        .await
+        .unwrap();
+    shop.client.clone().close().await.unwrap();
+    assert!(
+        reported.is_some(),
+        "the pixel reported the lead with that id"
+    );
+    assert_eq!(filled, "1 lead_");
+}
+
 /// A product page left open while the console maps the custom `survey.answered`: returned once
 /// the worker serves the new mapping (the page still holds the old one).
 async fn open_page_then_survey_mapped() -> ProxiedShop {
@@ -478,10 +566,14 @@ async fn an_open_page_takes_a_mapping_change_when_it_is_shown_again() {
     // after a command once its copy is 30 s old): an event mapped after the page loaded is
     // reported under the new mapping, as the worker maps it, without a reload.
     let shop = open_page_then_survey_mapped().await;
+    // The page's clock moved back: its copy of the configuration stays young, so only the page
+    // being shown again can bring the new mapping (not the 30-s rule).
     let shown = shop
         .client
         .execute(
-            "document.dispatchEvent(new Event('visibilitychange')); return document.visibilityState;",
+            "var now = performance.now.bind(performance);
+             performance.now = function () { return now() - 600000; };
+             document.dispatchEvent(new Event('visibilitychange')); return document.visibilityState;",
             vec![],
         )
         .await

@@ -57,7 +57,7 @@ pub(crate) async fn serve(req: &Request, env: &Env) -> RouteResult {
         "text/javascript; charset=utf-8"
     };
     let etag = format!("\"{current}\"");
-    let response = if version.is_none() && common::not_modified(req, &etag) {
+    let response = if common::not_modified(req, &etag) {
         Response::empty()?.with_status(304)
     } else {
         let r = Response::from_bytes(bytes)?;
