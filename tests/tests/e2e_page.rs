@@ -413,20 +413,32 @@ async fn a_page_with_a_lead_form_fetches_the_hashing_module_before_any_submit() 
     // A lead form's submit handler cannot wait for the module, so a page that has one fetches it
     // as soon as the pixel is up.
     let shop = product_page_behind_a_proxy(|_| {}).await;
-    let (proxy, client) = (&shop.proxy, &shop.client);
-    client.goto(&format!("{}/lead", proxy.url)).await.unwrap();
+    shop.client
+        .goto(&format!("{}/lead", shop.proxy.url))
+        .await
+        .unwrap();
+    assert!(
+        hashing_module_fetched_in_time(shop).await,
+        "the lead page fetched the hashing module ahead"
+    );
+}
+
+/// Whether the page fetched the hashing module so far.
+fn hashing_module_fetched(proxy: &RecordingProxy) -> bool {
+    proxy
+        .seen()
+        .into_iter()
+        .any(|s| s.target.starts_with("/_ar/pixel-hash.wasm"))
+}
+
+/// Whether the page fetches the hashing module within 30 s; closes the browser.
+async fn hashing_module_fetched_in_time(shop: ProxiedShop) -> bool {
     let fetched = until(&shop.worker, Duration::from_secs(30), || async {
-        proxy
-            .seen()
-            .into_iter()
-            .find(|s| s.target.starts_with("/_ar/pixel-hash.wasm"))
+        hashing_module_fetched(&shop.proxy).then_some(())
     })
     .await;
     shop.client.clone().close().await.unwrap();
-    assert!(
-        fetched.is_some(),
-        "the lead page fetched the hashing module ahead"
-    );
+    fetched.is_some()
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -434,15 +446,11 @@ async fn a_lead_form_added_later_fetches_the_hashing_module_when_a_field_is_focu
     // The product page has no lead form, so no module; focusing a field of one added since
     // fetches it ahead of the submit.
     let shop = product_page_behind_a_proxy(|_| {}).await;
-    let (proxy, client) = (&shop.proxy, &shop.client);
-    let hash_fetched = || {
-        proxy
-            .seen()
-            .into_iter()
-            .any(|s| s.target.starts_with("/_ar/pixel-hash.wasm"))
-    };
-    assert!(!hash_fetched(), "no lead form, no hashing module");
-    client
+    assert!(
+        !hashing_module_fetched(&shop.proxy),
+        "no lead form, no hashing module"
+    );
+    shop.client
         .execute(
             "var f = document.createElement('form'); f.setAttribute('data-ar-lead', '');
              f.innerHTML = '<input type=\"email\" name=\"email\">';
@@ -451,13 +459,8 @@ async fn a_lead_form_added_later_fetches_the_hashing_module_when_a_field_is_focu
         )
         .await
         .unwrap();
-    let fetched = until(&shop.worker, Duration::from_secs(30), || async {
-        hash_fetched().then_some(())
-    })
-    .await;
-    shop.client.clone().close().await.unwrap();
     assert!(
-        fetched.is_some(),
+        hashing_module_fetched_in_time(shop).await,
         "focusing the field fetched the hashing module"
     );
 }
@@ -540,9 +543,23 @@ fn survey() -> ar_shared::EventName {
     "survey.answered".parse().unwrap()
 }
 
+/// Moves the page's clock (`performance.now`, which the loader ages its configuration by) `ms`
+/// on, or back when negative.
+async fn move_page_clock(client: &Client, ms: i64) {
+    client
+        .execute(
+            "var now = performance.now.bind(performance), by = arguments[0];
+             performance.now = function () { return now() + by; };",
+            vec![serde_json::json!(ms)],
+        )
+        .await
+        .unwrap();
+}
+
 /// Tracks `survey.answered` on the open page until it is reported (each try before the page took
-/// the new mapping is refused before anything fires); the ID it was reported with.
-async fn survey_reported(shop: &ProxiedShop) -> Option<String> {
+/// the new mapping is refused before anything fires), and checks it went out with the ID the
+/// worker derives under the new mapping.
+async fn assert_reported_under_the_new_mapping(shop: &ProxiedShop) {
     let client = &shop.client;
     let reported = until(&shop.worker, Duration::from_secs(30), || async {
         let r = client
@@ -557,7 +574,12 @@ async fn survey_reported(shop: &ProxiedShop) -> Option<String> {
     })
     .await;
     shop.client.clone().close().await.unwrap();
-    reported
+    let id = ar_shared::EventId::from_business_key(&survey(), "s-9");
+    assert_eq!(
+        reported.as_deref(),
+        Some(id.as_str()),
+        "the open page reported under the new mapping"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -568,24 +590,18 @@ async fn an_open_page_takes_a_mapping_change_when_it_is_shown_again() {
     let shop = open_page_then_survey_mapped().await;
     // The page's clock moved back: its copy of the configuration stays young, so only the page
     // being shown again can bring the new mapping (not the 30-s rule).
+    move_page_clock(&shop.client, -600_000).await;
     let shown = shop
         .client
         .execute(
-            "var now = performance.now.bind(performance);
-             performance.now = function () { return now() - 600000; };
-             document.dispatchEvent(new Event('visibilitychange')); return document.visibilityState;",
+            "document.dispatchEvent(new Event('visibilitychange')); return document.visibilityState;",
             vec![],
         )
         .await
         .unwrap();
     assert_eq!(shown, "visible");
     // The revalidation runs beside the page's commands: wait for its effect.
-    let id = ar_shared::EventId::from_business_key(&survey(), "s-9");
-    assert_eq!(
-        survey_reported(&shop).await.as_deref(),
-        Some(id.as_str()),
-        "the open page reported under the new mapping"
-    );
+    assert_reported_under_the_new_mapping(&shop).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -594,20 +610,8 @@ async fn an_open_page_takes_a_mapping_change_after_a_command_once_its_copy_is_30
     // the configuration is 30 s old, and the command after that (here, a refused track of the
     // event the page does not know yet) starts a revalidation.
     let shop = open_page_then_survey_mapped().await;
-    shop.client
-        .execute(
-            "var now = performance.now.bind(performance);
-             performance.now = function () { return now() + 31000; };",
-            vec![],
-        )
-        .await
-        .unwrap();
-    let id = ar_shared::EventId::from_business_key(&survey(), "s-9");
-    assert_eq!(
-        survey_reported(&shop).await.as_deref(),
-        Some(id.as_str()),
-        "the open page reported under the new mapping"
-    );
+    move_page_clock(&shop.client, 31_000).await;
+    assert_reported_under_the_new_mapping(&shop).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
