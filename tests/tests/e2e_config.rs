@@ -140,7 +140,12 @@ async fn pixel_js_is_revalidated_on_every_page_and_names_its_files_by_the_only_v
         format!("\"{}\"", ar_shared::browser::files::version(js.as_bytes())),
         "pixel.js's ETag is its version"
     );
-    for tag in [etag.clone(), format!("W/{etag}"), format!("\"x\", {etag}")] {
+    for tag in [
+        etag.clone(),
+        format!("W/{etag}"),
+        format!("\"x\", {etag}"),
+        "*".into(),
+    ] {
         let unchanged = get(&format!("{base}/pixel.js"), Some(&tag)).await;
         assert_eq!(unchanged.status().as_u16(), 304, "If-None-Match: {tag}");
         assert_eq!(header(&unchanged, "cache-control"), "no-cache");

@@ -100,7 +100,8 @@ pub(crate) fn random() -> Result<[u8; 16], Error> {
 }
 
 /// Whether the request's `If-None-Match` names `etag` (a quoted version; weak or strong, one of
-/// a list): the answer is then a `304` (RFC 9110 §13.1.2).
+/// a list) or is `*` (any current representation): the answer is then a `304` (RFC 9110
+/// §13.1.2).
 pub(crate) fn not_modified(req: &Request, etag: &str) -> bool {
     req.headers()
         .get("if-none-match")
@@ -108,6 +109,7 @@ pub(crate) fn not_modified(req: &Request, etag: &str) -> bool {
         .flatten()
         .is_some_and(|v| {
             v.split(',')
-                .any(|t| t.trim().trim_start_matches("W/") == etag)
+                .map(str::trim)
+                .any(|t| t == "*" || t.trim_start_matches("W/") == etag)
         })
 }
