@@ -201,8 +201,8 @@ const arReady = Promise.all([
   // Lead forms report on submit; capturing, and without preventDefault, so the form goes on. The
   // lead id the pixel minted goes into the form's ar_lead_id (a hidden field added when it has
   // none) before the form's data is read, for the shop's backend to report the same lead; it is
-  // answered even when the event failed, since the tags may have fired with it. The prototype's
-  // `matches`: a control named "matches" hides the form's own.
+  // answered even when the event failed, since the tags may have fired with it. The prototypes'
+  // `matches`, `elements` and `appendChild`: a control named so hides the form's own.
   addEventListener(
     'submit',
     arTimed((e) => {
@@ -210,7 +210,8 @@ const arReady = Promise.all([
       try {
         const names = leadForms();
         if (!names || !(form instanceof HTMLFormElement) || !Element.prototype.matches.call(form, names[0])) return;
-        const fields = Array.prototype.filter.call(form.elements, (i) => i instanceof HTMLInputElement);
+        const controls = Object.getOwnPropertyDescriptor(HTMLFormElement.prototype, 'elements').get.call(form);
+        const fields = Array.prototype.filter.call(controls, (i) => i instanceof HTMLInputElement);
         const [id, minted] = formSubmitted(fields.map((i) => [i.name, i.type, i.getAttribute(names[1]), i.value])) || [];
         if (minted !== undefined) {
           let field = fields.find((i) => i.name === names[2]);
@@ -218,7 +219,7 @@ const arReady = Promise.all([
             field = document.createElement('input');
             field.type = 'hidden';
             field.name = names[2];
-            form.appendChild(field);
+            Node.prototype.appendChild.call(form, field);
           }
           field.value = minted;
         }

@@ -497,17 +497,25 @@ async fn a_submitted_lead_form_hands_its_lead_id_to_the_shop_backend() {
         })
     })
     .await;
-    // A lead form whose ar_lead_id is there but empty gets it filled, not a second one, and a
-    // control named "matches" (which hides the form's own method) does not break the listener.
+    // A lead form whose ar_lead_id is there but empty gets it filled, not a second one, and
+    // controls named "matches" and "elements" (which hide the form's own) do not break the
+    // listener; a form without the field gets a hidden one even with a control "appendChild".
     let filled = client
         .execute(
             "var f = document.createElement('form'); f.setAttribute('data-ar-lead', '');
-             f.innerHTML = '<input name=\"matches\"><input type=\"hidden\" name=\"ar_lead_id\" value=\"\">' +
+             f.innerHTML = '<input name=\"matches\"><input name=\"elements\">' +
+               '<input type=\"hidden\" name=\"ar_lead_id\" value=\"\">' +
                '<input type=\"email\" name=\"email\" value=\"x@example.com\">';
-             f.addEventListener('submit', function (e) { e.preventDefault(); });
-             document.body.appendChild(f); f.requestSubmit();
-             var ids = f.querySelectorAll('input[name=ar_lead_id]');
-             return ids.length + ' ' + ids[0].value.slice(0, 5);",
+             var g = document.createElement('form'); g.setAttribute('data-ar-lead', '');
+             g.innerHTML = '<input name=\"appendChild\">';
+             [f, g].forEach(function (form) {
+               form.addEventListener('submit', function (e) { e.preventDefault(); });
+               document.body.appendChild(form); form.requestSubmit();
+             });
+             return [f, g].map(function (form) {
+               var ids = form.querySelectorAll('input[name=ar_lead_id]');
+               return ids.length + ' ' + (ids.length ? ids[0].value.slice(0, 5) : '');
+             }).join(', ');",
             vec![],
         )
         .await
@@ -517,7 +525,7 @@ async fn a_submitted_lead_form_hands_its_lead_id_to_the_shop_backend() {
         reported.is_some(),
         "the pixel reported the lead with that id"
     );
-    assert_eq!(filled, "1 lead_");
+    assert_eq!(filled, "1 lead_, 1 lead_");
 }
 
 /// A product page left open while the console maps the custom `survey.answered`: returned once
