@@ -31,6 +31,16 @@ if [ -f "$std_lock" ] && (
   pixel_builds "${plain[@]}" -Zbuild-std=std,panic_abort -Zbuild-std-features=optimize_for_size
 ); then
   CARGO_TARGET_DIR="$CARGO_TARGET_DIR/pixel-std"
+  # No module links `core::fmt` (about 1 KB gzipped each): messages, cookies and IDs on the pixel's
+  # paths are built with `concat` and `ar_shared::text`. A `format!`, `write!` or `to_string` there
+  # brings it back; the symbol names of the unstripped build show it.
+  for crate in ar_pixel ar_pixel_hash ar_pixel_capture; do
+    if grep -q '4core3fmt5write' "$CARGO_TARGET_DIR/wasm32-unknown-unknown/release/$crate.wasm"; then
+      echo "pixel: $crate links core::fmt: a format!/write!/to_string on its path (find the caller:" \
+        "wasm-bindgen --keep-debug, then twiggy paths <wasm> 'core::fmt::write'; docs/decisions.md \"Gaps\")" >&2
+      exit 1
+    fi
+  done
 else
   if [ "${AR_TOOLCHAIN_MODE:-rustup}" = debian ]; then add="apt-get install rust-web-src"; else add="rustup component add rust-src"; fi
   if [ -f "$std_lock" ]; then why="the build with std from source failed (above)"; else why="no std source ($std_lock; $add)"; fi

@@ -33,13 +33,13 @@ pub(crate) fn cookie_scope() -> CookieScope {
     let host = get(&location, "hostname").as_string().unwrap_or_default();
     let document = get(&js_sys::global(), "document");
     for domain in candidate_cookie_domains(&host) {
-        let probe = format!("_ar_probe=1; Max-Age=10; Domain={domain}; Path=/");
+        let probe = ["_ar_probe=1; Max-Age=10; Domain=", domain, "; Path=/"].concat();
         if crate::js::set_str(&document, "cookie", &probe).is_ok() && cookie("_ar_probe").is_some()
         {
             let _ = crate::js::set_str(
                 &document,
                 "cookie",
-                &format!("_ar_probe=; Max-Age=0; Domain={domain}; Path=/"),
+                &["_ar_probe=; Max-Age=0; Domain=", domain, "; Path=/"].concat(),
             );
             if let Ok(scope) = CookieScope::domain(domain) {
                 return scope;
@@ -69,9 +69,9 @@ pub(crate) fn write_cookie(name: &str, value: &str, max_age_secs: u32) -> Result
             return Ok(());
         }
     }
-    Err(PixelError::Browser(format!(
-        "the browser refused the {name} cookie"
-    )))
+    Err(PixelError::Browser(
+        ["the browser refused the ", name, " cookie"].concat(),
+    ))
 }
 
 /// Tells both tags `state` (`gtag('consent', 'update')`, `fbq('consent', …)`).

@@ -55,10 +55,16 @@ pub(crate) fn push(state: &State, entry: &JsValue) -> Result<JsValue, PixelError
     let page = props::page_event(&p, event.key);
     // The keyless rule: no random-ID copy beside the shop's keyed one.
     if !reported(event, &page.keys) {
-        crate::js::warn(&format!(
-            "ar: dataLayer {name} has no {}: not reported (it would count twice)",
-            event.key.field_name()
-        ));
+        crate::js::warn(
+            &[
+                "ar: dataLayer ",
+                &name,
+                " has no ",
+                event.key.field_name(),
+                ": not reported (it would count twice)",
+            ]
+            .concat(),
+        );
         return Ok(JsValue::UNDEFINED);
     }
     let fire = state.config.datalayer == DataLayerMode::Fire;

@@ -20,7 +20,7 @@ pub(crate) fn names(state: &State) -> JsValue {
         return JsValue::UNDEFINED;
     }
     Array::of3(
-        &format!("form[{LEAD_FORM_ATTRIBUTE}]").into(),
+        &["form[", LEAD_FORM_ATTRIBUTE, "]"].concat().into(),
         &FIELD_ATTRIBUTE.into(),
         &LEAD_ID_FIELD.into(),
     )

@@ -32,40 +32,94 @@ use js_sys::{Array, Function};
 use wasm_bindgen::prelude::*;
 
 /// Why the pixel could not do what the page asked.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug)]
 pub enum PixelError {
     /// The event is not one the pixel can report (the message names the field).
-    #[error("{0}")]
-    Event(#[from] ar_shared::browser::event::EventError),
+    Event(ar_shared::browser::event::EventError),
     /// The event name is not valid.
-    #[error("event: {0}")]
-    EventName(#[from] ar_shared::event::EventNameError),
+    EventName(ar_shared::event::EventNameError),
     /// A consent choice with a value that is neither granted nor denied.
-    #[error("{0}")]
-    Choice(#[from] ar_shared::browser::consent::ChoiceError),
+    Choice(ar_shared::browser::consent::ChoiceError),
     /// The worker's configuration is unreadable.
-    #[error("ar: the worker's configuration is unreadable: {0}")]
-    Config(#[from] ar_shared::browser::config::ConfigError),
+    Config(ar_shared::browser::config::ConfigError),
     /// A command before [`boot`].
-    #[error("ar: the pixel is not configured yet")]
     NotBooted,
     /// A command the pixel does not know.
-    #[error("ar: unknown command \"{0}\" (use track, identify or consent)")]
     UnknownCommand(String),
     /// Customer data to hash before the hashing module (`ar-pixel-hash`) loaded.
-    #[error("ar: the hashing module has not loaded (customer data is never sent unhashed)")]
     NoHasher,
     /// No `window` (not running in a page).
-    #[error("no window: the pixel runs only in a browser page")]
     NoWindow,
     /// The browser refused a call (crypto, a hook).
-    #[error("browser error: {0}")]
     Browser(String),
+}
+
+impl PixelError {
+    /// The message the page's rejected promise carries. Built with `concat`, not `core::fmt`:
+    /// the formatting machinery is about 1 KB gzipped of the module (`ar_shared::text`).
+    #[must_use]
+    pub fn message(&self) -> String {
+        match self {
+            Self::Event(e) => e.message(),
+            Self::EventName(e) => ["event: ", e.message()].concat(),
+            Self::Choice(e) => e.message(),
+            Self::Config(e) => [
+                "ar: the worker's configuration is unreadable: ",
+                &e.message(),
+            ]
+            .concat(),
+            Self::NotBooted => "ar: the pixel is not configured yet".to_owned(),
+            Self::UnknownCommand(name) => [
+                "ar: unknown command \"",
+                name,
+                "\" (use track, identify or consent)",
+            ]
+            .concat(),
+            Self::NoHasher => {
+                "ar: the hashing module has not loaded (customer data is never sent unhashed)"
+                    .to_owned()
+            }
+            Self::NoWindow => "no window: the pixel runs only in a browser page".to_owned(),
+            Self::Browser(e) => ["browser error: ", e].concat(),
+        }
+    }
+}
+
+impl core::fmt::Display for PixelError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(&self.message())
+    }
+}
+
+impl std::error::Error for PixelError {}
+
+impl From<ar_shared::browser::event::EventError> for PixelError {
+    fn from(e: ar_shared::browser::event::EventError) -> Self {
+        Self::Event(e)
+    }
+}
+
+impl From<ar_shared::event::EventNameError> for PixelError {
+    fn from(e: ar_shared::event::EventNameError) -> Self {
+        Self::EventName(e)
+    }
+}
+
+impl From<ar_shared::browser::consent::ChoiceError> for PixelError {
+    fn from(e: ar_shared::browser::consent::ChoiceError) -> Self {
+        Self::Choice(e)
+    }
+}
+
+impl From<ar_shared::browser::config::ConfigError> for PixelError {
+    fn from(e: ar_shared::browser::config::ConfigError) -> Self {
+        Self::Config(e)
+    }
 }
 
 impl From<PixelError> for JsValue {
     fn from(e: PixelError) -> Self {
-        js_sys::Error::new(&e.to_string()).into()
+        js_sys::Error::new(&e.message()).into()
     }
 }
 
@@ -118,7 +172,7 @@ pub(crate) fn with_state<T>(
 fn hook(hooks: &JsValue, name: &str) -> Result<Function, PixelError> {
     js::get(hooks, name)
         .dyn_into()
-        .map_err(|_| PixelError::Browser(format!("the loader gave no {name} hook")))
+        .map_err(|_| PixelError::Browser(["the loader gave no ", name, " hook"].concat()))
 }
 
 /// Configures the pixel from the worker's configuration text (`GET /_ar/config`) and the
@@ -365,7 +419,8 @@ pub fn event_id(event: &str, business_key: Option<String>) -> Result<String, Pix
         Some(key) if !key.is_empty() => EventId::from_business_key(&name, &key),
         _ => EventId::from_random(random_bytes()?),
     }
-    .to_string())
+    .as_str()
+    .to_owned())
 }
 
 pub(crate) fn random_bytes() -> Result<[u8; 16], PixelError> {

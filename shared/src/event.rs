@@ -37,18 +37,38 @@ pub enum EventName {
 }
 
 /// Why a string is not an event name.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum EventNameError {
     /// Empty string.
-    #[error("event name is empty")]
     Empty,
     /// Longer than [`MAX_EVENT_NAME_LEN`].
-    #[error("event name is longer than {MAX_EVENT_NAME_LEN} characters")]
     TooLong,
     /// Contains a character outside `[a-z0-9_.]` or does not start with a letter.
-    #[error("event name must start with a-z and contain only a-z, 0-9, '_' and '.'")]
     BadCharacters,
 }
+
+impl EventNameError {
+    /// What is wrong (a static text: the pixel builds its messages without `core::fmt`).
+    #[must_use]
+    pub const fn message(&self) -> &'static str {
+        match self {
+            Self::Empty => "event name is empty",
+            // MAX_EVENT_NAME_LEN (a test holds the two together).
+            Self::TooLong => "event name is longer than 64 characters",
+            Self::BadCharacters => {
+                "event name must start with a-z and contain only a-z, 0-9, '_' and '.'"
+            }
+        }
+    }
+}
+
+impl fmt::Display for EventNameError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.message())
+    }
+}
+
+impl core::error::Error for EventNameError {}
 
 impl EventName {
     /// The standard events, in the design's table order.
@@ -145,6 +165,16 @@ impl<'de> serde::Deserialize<'de> for EventName {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_too_long_message_names_the_limit() {
+        let limit = [" ", &crate::text::decimal(MAX_EVENT_NAME_LEN as u64), " "].concat();
+        assert!(EventNameError::TooLong.message().contains(&limit));
+        assert_eq!(
+            EventNameError::TooLong.to_string(),
+            EventNameError::TooLong.message()
+        );
+    }
 
     #[test]
     fn standard_names_round_trip() {

@@ -29,18 +29,36 @@ pub const MAX_EVENT_ID_LEN: usize = 128;
 pub struct EventId(String);
 
 /// Why a string is not an acceptable event ID.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum EventIdError {
     /// Empty string.
-    #[error("event_id is empty")]
     Empty,
     /// Longer than [`MAX_EVENT_ID_LEN`].
-    #[error("event_id is longer than {MAX_EVENT_ID_LEN} characters")]
     TooLong,
     /// Contains a character that is not URL- and cookie-safe.
-    #[error("event_id may contain only A-Z, a-z, 0-9, '-', '_' and '.'")]
     BadCharacters,
 }
+
+impl EventIdError {
+    /// What is wrong (a static text: the pixel builds its messages without `core::fmt`).
+    #[must_use]
+    pub const fn message(&self) -> &'static str {
+        match self {
+            Self::Empty => "event_id is empty",
+            // MAX_EVENT_ID_LEN (a test holds the two together).
+            Self::TooLong => "event_id is longer than 128 characters",
+            Self::BadCharacters => "event_id may contain only A-Z, a-z, 0-9, '-', '_' and '.'",
+        }
+    }
+}
+
+impl fmt::Display for EventIdError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.message())
+    }
+}
+
+impl core::error::Error for EventIdError {}
 
 impl EventId {
     /// The ID of the business event `event` identified by `business_key` (an order id, a checkout
@@ -114,11 +132,9 @@ impl BusinessKeys {
             BusinessKey::UserId => non_empty(&self.user_id),
             BusinessKey::LeadId => non_empty(&self.lead_id),
             BusinessKey::RefundId => non_empty(&self.refund_id),
-            BusinessKey::CartLine => Some(format!(
-                "{}:{}",
-                non_empty(&self.cart_id)?,
-                non_empty(&self.line_item_id)?
-            )),
+            BusinessKey::CartLine => {
+                Some([non_empty(&self.cart_id)?, non_empty(&self.line_item_id)?].join(":"))
+            }
             BusinessKey::None => None,
         }
     }
@@ -193,6 +209,16 @@ impl<'de> serde::Deserialize<'de> for EventId {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_too_long_message_names_the_limit() {
+        let limit = [" ", &crate::text::decimal(MAX_EVENT_ID_LEN as u64), " "].concat();
+        assert!(EventIdError::TooLong.message().contains(&limit));
+        assert_eq!(
+            EventIdError::TooLong.to_string(),
+            EventIdError::TooLong.message()
+        );
+    }
 
     #[test]
     fn business_key_ids_are_stable_across_versions_of_the_code() {

@@ -21,6 +21,7 @@ pub mod event_id;
 pub mod mapping;
 pub mod match_quality;
 pub mod pii;
+pub mod text;
 
 #[cfg(feature = "server")]
 pub mod adjustment;

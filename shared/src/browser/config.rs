@@ -132,13 +132,11 @@ pub struct PixelConfig {
 }
 
 /// Why a configuration text could not be read.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ConfigError {
     /// The first line is not `ar=1&…`.
-    #[error("not an Active Reach pixel configuration of format 1 (first line must be ar=1&…)")]
     Format,
     /// An `event` record the pixel cannot use.
-    #[error("config line {line}: {problem}")]
     Event {
         /// 1-based line number.
         line: usize,
@@ -146,6 +144,34 @@ pub enum ConfigError {
         problem: &'static str,
     },
 }
+
+impl ConfigError {
+    /// What is wrong (built without `core::fmt`, `crate::text`).
+    #[must_use]
+    pub fn message(&self) -> String {
+        match self {
+            Self::Format => {
+                "not an Active Reach pixel configuration of format 1 (first line must be ar=1&…)"
+                    .to_owned()
+            }
+            Self::Event { line, problem } => [
+                "config line ",
+                &crate::text::decimal(*line as u64),
+                ": ",
+                problem,
+            ]
+            .concat(),
+        }
+    }
+}
+
+impl core::fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(&self.message())
+    }
+}
+
+impl core::error::Error for ConfigError {}
 
 impl PixelConfig {
     /// The mapping of `name`, if the worker maps it.

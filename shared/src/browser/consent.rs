@@ -111,12 +111,31 @@ pub enum Stated<'a> {
 }
 
 /// Why a consent choice was refused (the message names the field).
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{field}: must be \"granted\", \"denied\", true or false")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ChoiceError {
     /// The signal at fault.
     pub field: &'static str,
 }
+
+impl ChoiceError {
+    /// `field: must be …` (built without `core::fmt`, `crate::text`).
+    #[must_use]
+    pub fn message(&self) -> String {
+        [
+            self.field,
+            ": must be \"granted\", \"denied\", true or false",
+        ]
+        .concat()
+    }
+}
+
+impl core::fmt::Display for ChoiceError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(&self.message())
+    }
+}
+
+impl core::error::Error for ChoiceError {}
 
 impl Choice {
     /// Reads a choice: `get(name)` is what the page stated for each signal.

@@ -46,9 +46,17 @@ pub struct EventError {
     pub problem: String,
 }
 
+impl EventError {
+    /// `field: problem` (built without `core::fmt`, `crate::text`).
+    #[must_use]
+    pub fn message(&self) -> String {
+        [self.field, ": ", &self.problem].concat()
+    }
+}
+
 impl fmt::Display for EventError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.field, self.problem)
+        f.write_str(&self.message())
     }
 }
 
@@ -78,25 +86,26 @@ pub fn identify<'a>(
     let bad = |field, problem: String| EventError { field, problem };
     let parsed: EventName = name
         .parse()
-        .map_err(|e: crate::event::EventNameError| bad("event", e.to_string()))?;
+        .map_err(|e: crate::event::EventNameError| bad("event", e.message().to_owned()))?;
+    let name = parsed.as_str();
     // trust: refunds and cancellations come from the shop only.
     if parsed.is_adjustment() {
         return Err(bad(
             "event",
-            format!("{parsed} is reported by the shop only, not the pixel"),
+            [name, " is reported by the shop only, not the pixel"].concat(),
         ));
     }
     let mapping = config.event(&parsed).ok_or_else(|| {
         bad(
             "event",
-            format!("{parsed} is not a standard event and has no custom mapping"),
+            [name, " is not a standard event and has no custom mapping"].concat(),
         )
     })?;
     let key = page.keys.key_for(mapping.key);
     if key.is_none() && mapping.key != BusinessKey::None {
         return Err(bad(
             mapping.key.field_name(),
-            format!("required for {parsed}"),
+            ["required for ", name].concat(),
         ));
     }
     // meta-capi.md §1.5: value and currency are required for Purchase.
@@ -106,12 +115,12 @@ pub fn identify<'a>(
         } else {
             "currency"
         };
-        return Err(bad(field, format!("required for {parsed}")));
+        return Err(bad(field, ["required for ", name].concat()));
     }
     let event_id = match &page.event_id {
         Some(id) => id
             .parse()
-            .map_err(|e: crate::event_id::EventIdError| bad("event_id", e.to_string()))?,
+            .map_err(|e: crate::event_id::EventIdError| bad("event_id", e.message().to_owned()))?,
         None => key.map_or_else(
             || EventId::from_random(random),
             |k| EventId::from_business_key(&parsed, &k),

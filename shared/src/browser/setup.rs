@@ -124,8 +124,8 @@ fn gtag_url(config: &PixelConfig, tag: &Tag) -> String {
     } else {
         tag.id.clone()
     };
-    let sep = if tag.src.contains('?') { '&' } else { '?' };
-    format!("{}{sep}id={}", tag.src, id)
+    let sep = if tag.src.contains('?') { "&" } else { "?" };
+    [&*tag.src, sep, "id=", &id].concat()
 }
 
 /// The Google Ads accounts (`AW-…`) of the configured conversion tags, each once: each needs

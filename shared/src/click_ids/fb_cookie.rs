@@ -45,7 +45,7 @@ impl SubdomainIndex {
 
 impl fmt::Display for SubdomainIndex {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.0)
+        f.write_str(&crate::text::decimal(u64::from(self.0)))
     }
 }
 
@@ -162,7 +162,16 @@ impl FbValue {
     }
 
     fn build(subdomain_index: SubdomainIndex, created_at_ms: u64, payload: &str) -> Self {
-        let raw = format!("fb.{subdomain_index}.{created_at_ms}.{payload}");
+        // Built without `core::fmt` (`crate::text`): the pixel's capture module mints `_fbp`.
+        let raw = [
+            "fb.",
+            &crate::text::decimal(u64::from(subdomain_index.0)),
+            ".",
+            &crate::text::decimal(created_at_ms),
+            ".",
+            payload,
+        ]
+        .concat();
         let payload = raw.len() - payload.len()..raw.len();
         Self {
             raw,
@@ -298,7 +307,11 @@ impl Fbp {
     /// (`reference/meta-capi.md` §3.3 step 4; no appendix, which only Meta's SDK may add).
     pub fn mint(subdomain_index: SubdomainIndex, now_ms: u64, random: [u8; 8]) -> Self {
         let random = FBP_RANDOM_MIN + u64::from_le_bytes(random) % FBP_RANDOM_SPAN;
-        Self(FbValue::build(subdomain_index, now_ms, &random.to_string()))
+        Self(FbValue::build(
+            subdomain_index,
+            now_ms,
+            &crate::text::decimal(random),
+        ))
     }
 
     /// The random segment.

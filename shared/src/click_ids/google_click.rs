@@ -176,17 +176,32 @@ impl FromStr for GoogleClick {
     }
 }
 
+impl GoogleClick {
+    /// The cookie value, `ar1.<clicked at ms>[.gclid.<id>][.gbraid.<id>|.wbraid.<id>]` (built
+    /// without `core::fmt`, `crate::text`: the pixel's capture module writes it).
+    #[must_use]
+    pub fn value(&self) -> String {
+        let mut out = [VERSION, ".", &crate::text::decimal(self.clicked_at_ms)].concat();
+        if let Some(gclid) = &self.ids.gclid {
+            out.push_str(".gclid.");
+            out.push_str(gclid.as_str());
+        }
+        let braid = match &self.ids.braid {
+            Some(Braid::Gbraid(id)) => Some((".gbraid.", id.as_str())),
+            Some(Braid::Wbraid(id)) => Some((".wbraid.", id.as_str())),
+            None => None,
+        };
+        if let Some((kind, id)) = braid {
+            out.push_str(kind);
+            out.push_str(id);
+        }
+        out
+    }
+}
+
 impl fmt::Display for GoogleClick {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{VERSION}.{}", self.clicked_at_ms)?;
-        if let Some(gclid) = &self.ids.gclid {
-            write!(f, ".gclid.{gclid}")?;
-        }
-        match &self.ids.braid {
-            Some(Braid::Gbraid(id)) => write!(f, ".gbraid.{id}"),
-            Some(Braid::Wbraid(id)) => write!(f, ".wbraid.{id}"),
-            None => Ok(()),
-        }
+        f.write_str(&self.value())
     }
 }
 

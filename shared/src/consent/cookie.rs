@@ -78,17 +78,28 @@ fn char_signal(c: char) -> Result<Option<Signal>, ConsentCookieError> {
     }
 }
 
+impl ConsentCookie {
+    /// The cookie value, `1.gdgg` (built without `core::fmt`, `crate::text`).
+    #[must_use]
+    pub fn value(&self) -> String {
+        let c = &self.consent;
+        let mut out = crate::text::decimal(u64::from(CONSENT_COOKIE_VERSION));
+        out.push('.');
+        for s in [
+            c.ad_storage,
+            c.analytics_storage,
+            c.ad_user_data,
+            c.ad_personalization,
+        ] {
+            out.push(signal_char(s));
+        }
+        out
+    }
+}
+
 impl fmt::Display for ConsentCookie {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let c = &self.consent;
-        write!(
-            f,
-            "{CONSENT_COOKIE_VERSION}.{}{}{}{}",
-            signal_char(c.ad_storage),
-            signal_char(c.analytics_storage),
-            signal_char(c.ad_user_data),
-            signal_char(c.ad_personalization),
-        )
+        f.write_str(&self.value())
     }
 }
 
@@ -151,7 +162,7 @@ pub fn parse_consent_cookie(value: &str) -> Option<PartialConsent> {
 
 /// The `_ar_consent` value for `consent`, in the current format version.
 pub fn format_consent_cookie(consent: PartialConsent) -> String {
-    ConsentCookie { consent }.to_string()
+    ConsentCookie { consent }.value()
 }
 
 #[cfg(test)]

@@ -154,21 +154,21 @@ pub fn plan_click_cookies(
     if let Some(fbc) = &fbc {
         set_cookies.push(SetCookie::from_checked(
             FBC_COOKIE,
-            fbc.to_string(),
+            fbc.as_str().to_owned(),
             scope,
             COOKIE_MAX_AGE_SECS,
         ));
     }
     set_cookies.push(SetCookie::from_checked(
         FBP_COOKIE,
-        fbp.to_string(),
+        fbp.as_str().to_owned(),
         scope,
         COOKIE_MAX_AGE_SECS,
     ));
     if let Some(click) = &google {
         set_cookies.push(SetCookie::from_checked(
             GOOGLE_CLICK_COOKIE,
-            click.to_string(),
+            click.value(),
             scope,
             remaining_window_secs(click, now_ms),
         ));

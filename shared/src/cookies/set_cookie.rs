@@ -5,8 +5,6 @@
 //! `_fbc` / `_fbp`; our own session cookie, which no script needs, is `HttpOnly`
 //! ([`SetCookie::hidden_from_scripts`]). `Domain` comes from the [`CookieScope`].
 
-use core::fmt::Write as _;
-
 use super::scope::CookieScope;
 
 /// Lifetime of the identifier cookies: 90 days, as Meta recommends for `_fbc` and its Parameter
@@ -127,12 +125,12 @@ impl SetCookie {
     /// The `Set-Cookie` header value, also valid for `document.cookie`:
     /// `name=value; Max-Age=…; Domain=…; Path=/; Secure; SameSite=Lax`.
     pub fn to_header_value(&self) -> String {
-        let mut out = format!(
-            "{}={}; Max-Age={}",
-            self.name, self.value, self.max_age_secs
-        );
+        // Built without `core::fmt` (`crate::text`): the pixel writes cookies with it.
+        let max_age = crate::text::decimal(u64::from(self.max_age_secs));
+        let mut out = [&*self.name, "=", &self.value, "; Max-Age=", &max_age].concat();
         if let Some(domain) = &self.domain {
-            let _ = write!(out, "; Domain={domain}");
+            out.push_str("; Domain=");
+            out.push_str(domain);
         }
         out.push_str("; Path=/; Secure; SameSite=Lax");
         if self.http_only {

@@ -51,7 +51,9 @@ pub fn meta_date_of_birth(unicode: &dyn Unicode, raw: &str) -> Result<String, No
         && (1..=12).contains(&month)
         && (1..=days_in_month(year, month)).contains(&day);
     if valid {
-        Ok(format!("{year:04}{month:02}{day:02}"))
+        // Built without `core::fmt` (`crate::text`): the pixel's hashing module runs this.
+        let pad = |n: u32, width| crate::text::zero_padded(u64::from(n), width);
+        Ok([pad(year, 4), pad(month, 2), pad(day, 2)].concat())
     } else {
         Err(NormalizeError::NotADate)
     }

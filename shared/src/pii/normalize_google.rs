@@ -58,7 +58,7 @@ pub fn google_email(unicode: &dyn Unicode, raw: &str) -> Result<String, Normaliz
     if local.is_empty() {
         return Err(NormalizeError::NotAnEmail);
     }
-    Ok(format!("{local}@{domain}"))
+    Ok([&*local, "@", domain].concat())
 }
 
 /// Given name, as Google's official Data Manager formatters write it: lowercase, trimmed,

@@ -83,7 +83,7 @@ pub fn meta_phone(raw: &str, default_country: &str) -> Result<String, NormalizeE
 /// # Errors
 /// As [`meta_phone`].
 pub fn google_phone(raw: &str, default_country: &str) -> Result<String, NormalizeError> {
-    international_digits(raw, default_country).map(|digits| format!("+{digits}"))
+    international_digits(raw, default_country).map(|digits| ["+", &digits].concat())
 }
 
 /// The country code and national number as ASCII digits.
@@ -115,7 +115,7 @@ fn international_digits(raw: &str, default_country: &str) -> Result<String, Norm
         if !has_trunk_prefix && (starts_with_default || written_international(national, code)) {
             national.to_owned()
         } else {
-            format!("{code}{national}")
+            [code, national].concat()
         }
     };
     if (MIN_DIGITS..=MAX_DIGITS).contains(&international.len()) {
