@@ -5,7 +5,7 @@
 
 use ar_shared::browser::consent::{
     CONSENT_COOKIE_MAX_AGE_SECS, Choice, SALE_OPT_OUT_COOKIE, Stated, TcfSignals, gtag_params,
-    meta_command, meta_may_run,
+    meta_command, meta_may_run, stated_for_collect,
 };
 use ar_shared::consent::{CONSENT_COOKIE_NAME, ConsentState};
 use ar_shared::cookies::{CookieJar, CookieScope, SetCookie, candidate_cookie_domains};
@@ -107,12 +107,29 @@ pub(crate) fn opt_out_tags() {
     );
 }
 
-/// Whether the visitor opted out of the sale/sharing of their data: our cookie or Global Privacy
-/// Control.
-pub(crate) fn opted_out() -> bool {
+/// Whether the visitor opted out of the sale/sharing of their data: on this page, by our cookie,
+/// or by Global Privacy Control.
+pub(crate) fn opted_out(state: &State) -> bool {
     let navigator = get(&js_sys::global(), "navigator");
-    cookie(SALE_OPT_OUT_COOKIE).as_deref() == Some("1")
+    state.opted_out.get()
+        || cookie(SALE_OPT_OUT_COOKIE).as_deref() == Some("1")
         || get(&navigator, "globalPrivacyControl").as_bool() == Some(true)
+}
+
+/// The consent signals an event's collect body states itself
+/// (`browser::consent::stated_for_collect`: those chosen on this page that the cookie does not
+/// carry), as `{signal: 'granted' | 'denied'}`; `None` when the cookie says it all.
+pub(crate) fn for_collect(state: &State) -> Result<Option<JsValue>, PixelError> {
+    let chosen = state.chosen.borrow();
+    let pairs = stated_for_collect(cookie(CONSENT_COOKIE_NAME).as_deref(), chosen.as_deref());
+    if pairs.is_empty() {
+        return Ok(None);
+    }
+    let o = object();
+    for (signal, value) in pairs {
+        set_str(&o, signal, value)?;
+    }
+    Ok(Some(o))
 }
 
 fn stated(v: &JsValue) -> Option<Stated<'static>> {
@@ -158,11 +175,21 @@ pub(crate) fn follow_tcf(state: &State, data: &JsValue) -> Result<JsValue, Pixel
     )
 }
 
+/// Follows a choice: the tags, this page's events and their server copies take it even where the
+/// browser refuses the cookies (the command then rejects saying so: the next page will not know
+/// the choice).
 fn apply(state: &State, c: Choice) -> Result<JsValue, PixelError> {
-    let value = c.cookie_after(cookie(CONSENT_COOKIE_NAME).as_deref());
-    write_cookie(CONSENT_COOKIE_NAME, &value, CONSENT_COOKIE_MAX_AGE_SECS)?;
+    let before = state.chosen.borrow().clone();
+    let value = c.cookie_after(before.or_else(|| cookie(CONSENT_COOKIE_NAME)).as_deref());
+    state.chosen.replace(Some(value.clone()));
+    let mut written = write_cookie(CONSENT_COOKIE_NAME, &value, CONSENT_COOKIE_MAX_AGE_SECS);
     if c.sale_opt_out {
-        write_cookie(SALE_OPT_OUT_COOKIE, "1", CONSENT_COOKIE_MAX_AGE_SECS)?;
+        state.opted_out.set(true);
+        written = written.and(write_cookie(
+            SALE_OPT_OUT_COOKIE,
+            "1",
+            CONSENT_COOKIE_MAX_AGE_SECS,
+        ));
         opt_out_tags();
     }
     let now = state.page_consent();
@@ -170,6 +197,12 @@ fn apply(state: &State, c: Choice) -> Result<JsValue, PixelError> {
     state.consent.set(now);
     // Consent to ad storage may have just arrived: the click IDs can be kept now.
     crate::capture(&state.capture, now);
+    written.map_err(|e| match e {
+        PixelError::Browser(why) => {
+            PixelError::Browser(why + " (the choice holds on this page only)")
+        }
+        other => other,
+    })?;
     Ok(JsValue::from_str(&value))
 }
 

@@ -138,6 +138,11 @@ pub(crate) struct State {
     pub(crate) region: Option<RegionAnswer>,
     pub(crate) tags: TagSetup,
     pub(crate) consent: Cell<ConsentState>,
+    /// The `_ar_consent` value last chosen on this page (`ar('consent')`, a TCF CMP), kept here
+    /// too: where the browser refuses the cookie, the choice still holds for this page.
+    pub(crate) chosen: RefCell<Option<String>>,
+    /// A sale/sharing opt-out stated on this page (kept like `chosen`).
+    pub(crate) opted_out: Cell<bool>,
     pub(crate) send: Function,
     /// The hashing module's `hash(user, country)`, `undefined` until the loader has it.
     pub(crate) hash: Function,
@@ -146,12 +151,12 @@ pub(crate) struct State {
 }
 
 impl State {
-    /// The consent in force: the cookie's signals, then the region default.
+    /// The consent in force: the signals chosen on this page or the cookie's, then the region
+    /// default.
     pub(crate) fn page_consent(&self) -> ConsentState {
-        page_consent(
-            consent::cookie(CONSENT_COOKIE_NAME).as_deref(),
-            self.region.as_ref(),
-        )
+        let chosen = self.chosen.borrow().clone();
+        let cookie = chosen.or_else(|| consent::cookie(CONSENT_COOKIE_NAME));
+        page_consent(cookie.as_deref(), self.region.as_ref())
     }
 }
 
@@ -220,6 +225,8 @@ pub fn boot(config: &str, region: Option<String>, hooks: &JsValue) -> Result<(),
             region,
             tags,
             consent: Cell::new(consent),
+            chosen: RefCell::new(None),
+            opted_out: Cell::new(false),
             send,
             hash,
             capture: capture_hook,

@@ -84,8 +84,12 @@ fn finish(state: &State, props: &JsValue, body: &JsValue) -> Result<(), PixelErr
         let target: &js_sys::Object = body.unchecked_ref();
         let _ = js_sys::Reflect::delete_property(target, &"user".into());
     }
-    if crate::consent::opted_out() {
+    if crate::consent::opted_out(state) {
         crate::js::set(body, "sale_opt_out", &JsValue::TRUE)?;
+    }
+    // The choice made on this page where the browser refused its cookie (browser::consent).
+    if let Some(consent) = crate::consent::for_collect(state)? {
+        crate::js::set(body, "consent", &consent)?;
     }
     Ok(())
 }

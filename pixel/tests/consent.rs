@@ -31,7 +31,9 @@ fn text(js: &str) -> String {
 /// A fresh page: no tags, no consent cookie (or `cookie`), then the snippet.
 fn page_with_snippet(cookie: Option<&str>, before: &str) {
     eval(
-        "delete window.fbq; delete window._fbq; delete window.gtag; delete window.ar;
+        // `delete document.cookie`: a test that blocked cookies and failed (a wasm panic runs no
+        // `Drop`) must not fail the ones after it.
+        "delete document.cookie; delete window.fbq; delete window._fbq; delete window.gtag; delete window.ar;
          delete window.google_tag_manager; window.dataLayer = [];
          document.cookie = '_ar_consent=; Max-Age=0; Path=/'; document.cookie = '_ar_oo=; Max-Age=0; Path=/';",
     );
@@ -297,4 +299,87 @@ fn a_page_the_edge_already_served_does_not_fetch_the_capture_module() {
     ));
     assert_eq!(without, "0", "nothing to write: no capture module");
     assert_eq!(with_click, "1", "a landing with a click ID fetches it");
+}
+
+/// Makes the page's `document.cookie` refuse every write (cookies blocked) until dropped.
+struct CookiesBlocked;
+
+impl CookiesBlocked {
+    fn start() -> Self {
+        eval(
+            "Object.defineProperty(document, 'cookie', {configurable: true, get: () => '', set: () => {}})",
+        );
+        Self
+    }
+}
+
+impl Drop for CookiesBlocked {
+    fn drop(&mut self) {
+        eval("delete document.cookie");
+    }
+}
+
+#[wasm_bindgen_test]
+fn with_cookies_blocked_a_choice_still_holds_for_the_tags_and_the_server_copies() {
+    // A visitor in a region that grants by default says no on a browser that refuses cookies:
+    // the tags are told, Meta's pixel stops, and each event's body states the choice (the worker
+    // takes a body's consent before any cookie, DESIGN §4), so the server copy follows it too.
+    page_with_snippet(None, "");
+    let hooks = recording_hooks();
+    let _blocked = CookiesBlocked::start();
+    ar_pixel::boot(CONFIG, Some("consent=1.gggg&banner=0".into()), &hooks).unwrap();
+    eval("calls.length = 0");
+    let none = eval(
+        "({ad_storage: 'denied', analytics_storage: 'denied', ad_user_data: 'denied', ad_personalization: 'denied'})",
+    );
+    let err = command("consent", &[none]).unwrap_err();
+    let message = js_sys::Error::from(err).message().as_string().unwrap();
+    assert_eq!(
+        message,
+        "browser error: the browser refused the _ar_consent cookie (the choice holds on this page only)"
+    );
+    let calls = text("JSON.stringify(calls)");
+    assert!(
+        calls.contains(
+            r#"["gtag","consent","update",{"ad_storage":"denied","analytics_storage":"denied""#
+        ),
+        "{calls}"
+    );
+    assert!(calls.contains(r#"["fbq","consent","revoke"]"#), "{calls}");
+    eval("calls.length = 0");
+    command(
+        "track",
+        &[
+            "cart.added".into(),
+            eval("({cart_id: 'c1', items: [{id: 'a'}]})"),
+        ],
+    )
+    .unwrap();
+    let calls = text("JSON.stringify(calls)");
+    assert!(!calls.contains(r#""fbq","track""#), "{calls}");
+    assert_eq!(
+        text("JSON.stringify(sent[0][0].consent)"),
+        r#"{"ad_storage":"denied","analytics_storage":"denied","ad_user_data":"denied","ad_personalization":"denied"}"#
+    );
+}
+
+#[wasm_bindgen_test]
+fn with_cookies_kept_a_body_states_no_consent_of_its_own() {
+    page_with_snippet(None, "");
+    ar_pixel::boot(
+        CONFIG,
+        Some("consent=1.gggg&banner=0".into()),
+        &recording_hooks(),
+    )
+    .unwrap();
+    command("consent", &[eval("({ad_storage: 'denied'})")]).unwrap();
+    command(
+        "track",
+        &[
+            "cart.added".into(),
+            eval("({cart_id: 'c1', items: [{id: 'a'}]})"),
+        ],
+    )
+    .unwrap();
+    assert_eq!(text("String(sent[0][0].consent)"), "undefined");
 }

@@ -177,6 +177,34 @@ impl Choice {
     }
 }
 
+/// The consent an event's collect body states itself (its `consent` field, which the worker takes
+/// before any cookie, DESIGN §4 source order): the signals chosen on this page (`chosen`, the
+/// `_ar_consent` value the page tried to write) while the page's cookie (`consent_cookie`) does
+/// not carry them, because the browser refused it. Otherwise nothing: the worker reads the cookie
+/// itself. So a visitor who said no on a page whose cookies are blocked is not tracked by the
+/// server copy under a granting region default. Each pair is a signal's name and `granted` /
+/// `denied`; unstated signals are left out.
+pub fn stated_for_collect(
+    consent_cookie: Option<&str>,
+    chosen: Option<&str>,
+) -> Vec<(&'static str, &'static str)> {
+    let Some(chosen) = chosen.filter(|c| Some(*c) != consent_cookie) else {
+        return Vec::new();
+    };
+    let c = cookie_consent(Some(chosen));
+    let signals = [
+        c.ad_storage,
+        c.analytics_storage,
+        c.ad_user_data,
+        c.ad_personalization,
+    ];
+    SIGNAL_NAMES
+        .into_iter()
+        .zip(signals)
+        .filter_map(|(name, s)| Some((name, s?.as_str())))
+        .collect()
+}
+
 /// What `__tcfapi` reports, reduced to what Google's mapping reads (google.md Addendum A, §11.5).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct TcfSignals {

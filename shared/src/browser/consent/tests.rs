@@ -113,3 +113,25 @@ fn gtag_gets_every_signal_by_its_consent_mode_name() {
     let params = gtag_params(ConsentState::ALL_DENIED);
     assert_eq!(params[2], ("ad_user_data", "denied"));
 }
+
+#[test]
+fn a_body_states_consent_only_while_the_cookie_does_not_carry_the_pages_choice() {
+    // DESIGN §4 source order: an event's own `consent` beats every cookie.
+    assert_eq!(stated_for_collect(None, None), []);
+    assert_eq!(stated_for_collect(Some("1.gggg"), None), []);
+    assert_eq!(stated_for_collect(Some("1.dd-d"), Some("1.dd-d")), []);
+    assert_eq!(
+        stated_for_collect(None, Some("1.dd-g")),
+        [
+            ("ad_storage", "denied"),
+            ("analytics_storage", "denied"),
+            ("ad_personalization", "granted"),
+        ]
+    );
+    // An older cookie the browser kept while refusing the new one: the choice is stated.
+    assert_eq!(
+        stated_for_collect(Some("1.gggg"), Some("1.dddd")).len(),
+        4,
+        "every chosen signal"
+    );
+}
