@@ -233,7 +233,13 @@ const arReady = Promise.all([
   // A TCF CMP on the page is followed instead of the banner (google.md §11.5).
   if (typeof window.__tcfapi === 'function')
     window.__tcfapi('addEventListener', 2, (data, ok) => {
-      if (ok && data && (data.eventStatus === 'tcloaded' || data.eventStatus === 'useractioncomplete')) tcf(data);
+      if (ok && data && (data.eventStatus === 'tcloaded' || data.eventStatus === 'useractioncomplete'))
+        try {
+          tcf(data);
+        } catch (e) {
+          // Nothing of ours reaches the CMP's callback as an exception.
+          console.warn(e.message);
+        }
     });
 }));
 const arLoaded = new Promise((r) =>
@@ -244,10 +250,21 @@ const arLoaded = new Promise((r) =>
 const arSettled = arReady.then(() =>
   Promise.race([Promise.all([arLoaded, ...arScripts]), new Promise((r) => setTimeout(r, 4000))]),
 );
+// A pixel that could not start says so once (arChain), not as an unhandled rejection per promise.
+arSettled.catch(() => {});
+// One event the browser cannot serialize (a page object with a cycle or a BigInt passed through)
+// is dropped with a warning; the others of the batch still go.
 const arFlush = arTimed(() => {
   for (const [body, called] of arPending.splice(0)) {
-    body.fired = fired(called);
-    arPost(JSON.stringify(body), 1);
+    let json;
+    try {
+      body.fired = fired(called);
+      json = JSON.stringify(body);
+    } catch (e) {
+      console.warn('ar: an event could not be sent:', e.message);
+      continue;
+    }
+    arPost(json, 1);
   }
 });
 // Delivery (ar-shared browser::delivery): the visit's outbox in sessionStorage, keepalive fetch
@@ -305,7 +322,7 @@ addEventListener('pagehide', () => {
   }
 });
 // What an earlier page of the visit could not confirm.
-arReady.then(() => arOutbox((l) => l).forEach((json) => arPost(json, 1)));
+arReady.then(() => arOutbox((l) => l).forEach((json) => arPost(json, 1))).catch(() => {});
 // Commands run one after another, in the order they were made: one that waits for the hashing
 // module holds back the ones after it. If the module cannot load, the command still runs and
 // says what it could not do (an event goes without its customer data).

@@ -13,6 +13,7 @@
 //! - An event still unconfirmed when the shopper leaves the shop goes out by `sendBeacon` at
 //!   `pagehide`, and the worker keeps one copy.
 //! - A page that stays open takes a mapping change made in the console when it is shown again.
+//! - An event the browser cannot serialize is dropped with a warning, not thrown into the page.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -284,6 +285,43 @@ async fn an_event_unconfirmed_when_the_shopper_leaves_goes_out_by_beacon() {
         beacon.body
     );
     assert_eq!(stored, Some(1), "the worker keeps one copy of {id}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_event_the_browser_cannot_serialize_is_dropped_without_an_error_on_the_page() {
+    // An event whose page object has a cycle (JSON.stringify throws) is dropped with a warning,
+    // never thrown into the page (it was an uncaught TypeError, and it took the rest of its
+    // batch with it), and the purchase tracked right after it still goes out.
+    let shop = product_page_behind_a_proxy(|_| {}).await;
+    let client = &shop.client;
+    let id = client
+        .execute(
+            "window.arErrors = [];
+             addEventListener('error', (e) => arErrors.push(String(e.message)));
+             addEventListener('unhandledrejection', (e) => arErrors.push(String(e.reason)));
+             const page = {url: location.href}; page.self = page;
+             ar('track', 'product.viewed', {items: [{id: 'sku-2'}], page});
+             return ar('track', 'transaction.purchase', {order_id: 'cyc-1', value: 5, currency: 'EUR'});",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let id = id
+        .as_str()
+        .expect("the purchase resolved to its ID")
+        .to_owned();
+    let stored = stored_copies(&shop.worker, &id).await;
+    let errors = client
+        .execute("return JSON.stringify(arErrors);", vec![])
+        .await
+        .unwrap();
+    shop.client.clone().close().await.unwrap();
+    assert_eq!(stored, Some(1), "the purchase tracked after it was sent");
+    assert_eq!(
+        errors.as_str(),
+        Some("[]"),
+        "nothing reached the page uncaught"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
