@@ -121,13 +121,15 @@ pub(crate) fn opted_out(state: &State) -> bool {
 /// carry), as `{signal: 'granted' | 'denied'}`; `None` when the cookie says it all.
 pub(crate) fn for_collect(state: &State) -> Result<Option<JsValue>, PixelError> {
     let chosen = state.chosen.borrow();
-    let pairs = stated_for_collect(cookie(CONSENT_COOKIE_NAME).as_deref(), chosen.as_deref());
-    if pairs.is_empty() {
+    let Some(pairs) = stated_for_collect(cookie(CONSENT_COOKIE_NAME).as_deref(), chosen.as_deref())
+    else {
         return Ok(None);
-    }
+    };
     let o = object();
     for (signal, value) in pairs {
-        set_str(&o, signal, value)?;
+        if let Some(v) = value {
+            set_str(&o, signal, v)?;
+        }
     }
     Ok(Some(o))
 }

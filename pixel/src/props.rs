@@ -7,6 +7,7 @@
 use ar_shared::browser::event::PageEvent;
 use ar_shared::browser::tags::LineItem;
 use ar_shared::event_id::BusinessKeys;
+use ar_shared::event_rules::reportable_url;
 use ar_shared::mapping::BusinessKey;
 use wasm_bindgen::{JsCast as _, JsValue};
 
@@ -138,13 +139,21 @@ pub(crate) fn collect_body(
 fn page_info() -> Result<JsValue, PixelError> {
     let window = web_sys::window().ok_or(PixelError::NoWindow)?;
     let page = object();
-    if let Ok(href) = window.location().href() {
+    // As the worker takes them (event_rules::reportable_url): an app's referrer or a URL too
+    // long would have the whole event refused.
+    if let Some(href) = window
+        .location()
+        .href()
+        .ok()
+        .and_then(|h| reportable_url(&h))
+    {
         set_str(&page, "url", &href)?;
     }
     if let Some(referrer) = window
         .document()
         .map(|d| d.referrer())
         .filter(|r| !r.is_empty())
+        .and_then(|r| reportable_url(&r))
     {
         set_str(&page, "referrer", &referrer)?;
     }

@@ -151,6 +151,26 @@ fn a_refused_event_names_its_field_and_fires_nothing() {
         message.starts_with("event: quiz.unknown is not a standard event"),
         "{message}"
     );
+    // What the worker's validation refuses (ar_shared::event_rules), refused here first: a value
+    // without a currency, an amount out of range, another event's ID on a keyed event.
+    for (props, refusal) in [
+        (
+            "{cart_id: 'c1', items: [{id: 'a'}], value: 5}",
+            "currency: required when value is set",
+        ),
+        (
+            "{cart_id: 'c1', items: [{id: 'a'}], value: -5, currency: 'EUR'}",
+            "value: must be a finite number from 0 to 1e12",
+        ),
+        (
+            "{cart_id: 'c1', items: [{id: 'a'}], event_id: 'someone-elses'}",
+            "event_id: does not belong to this cart.added and its cart_id and items[0].id; leave event_id out and it is derived",
+        ),
+    ] {
+        let err = track("cart.added", props).unwrap_err();
+        let message = js_sys::Error::from(err).message().as_string().unwrap();
+        assert_eq!(message, refusal, "{props}");
+    }
     assert!(calls().is_empty());
 }
 

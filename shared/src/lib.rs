@@ -18,6 +18,7 @@ pub mod consent;
 pub mod cookies;
 pub mod event;
 pub mod event_id;
+pub mod event_rules;
 pub mod mapping;
 pub mod match_quality;
 pub mod pii;

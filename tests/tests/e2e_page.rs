@@ -14,6 +14,7 @@
 //!   `pagehide`, and the worker keeps one copy.
 //! - A page that stays open takes a mapping change made in the console when it is shown again.
 //! - An event the browser cannot serialize is dropped with a warning, not thrown into the page.
+//! - A landing URL too long for the worker is reported without its query, not refused.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -196,6 +197,15 @@ async fn product_page_behind_a_proxy_with(
     vars: &[(&str, &str)],
     before: impl FnOnce(&RecordingProxy),
 ) -> ProxiedShop {
+    product_page_at(vars, "/products/sku-1", before).await
+}
+
+/// [`product_page_behind_a_proxy_with`] at `path` (a product page's, with any query).
+async fn product_page_at(
+    vars: &[(&str, &str)],
+    path: &str,
+    before: impl FnOnce(&RecordingProxy),
+) -> ProxiedShop {
     let port = free_port();
     let sandbox = shop_sandbox(port, ReportMode::None).await;
     let worker = shop_worker(&sandbox, port, vars);
@@ -203,10 +213,7 @@ async fn product_page_behind_a_proxy_with(
     before(&proxy);
     let driver = ChromeDriver::start();
     let client = browser(&driver).await;
-    client
-        .goto(&format!("{}/products/sku-1", proxy.url))
-        .await
-        .unwrap();
+    client.goto(&format!("{}{path}", proxy.url)).await.unwrap();
     let id = shown_event_id(&client, "#add-to-cart").await;
     ProxiedShop {
         worker,
@@ -322,6 +329,27 @@ async fn an_event_the_browser_cannot_serialize_is_dropped_without_an_error_on_th
         Some("[]"),
         "nothing reached the page uncaught"
     );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_landing_url_too_long_for_the_worker_is_reported_without_its_query() {
+    // event_rules::reportable_url: the worker refuses a page.url over 2048 bytes, and the whole
+    // event with it; the pixel reports the page's URL without the query that made it too long.
+    let long = "x".repeat(3000);
+    let shop = product_page_at(&[], &format!("/products/sku-1?utm_content={long}"), |_| {}).await;
+    let stored = stored_copies(&shop.worker, &shop.id).await;
+    let sent: Vec<String> = shop
+        .proxy
+        .seen()
+        .into_iter()
+        .filter(|s| s.target.starts_with("/_ar/collect") && s.body.contains(&shop.id))
+        .map(|s| s.body)
+        .collect();
+    shop.client.clone().close().await.unwrap();
+    assert_eq!(stored, Some(1), "the product view was stored");
+    let body: serde_json::Value = serde_json::from_str(&sent[0]).unwrap();
+    let url = body["page"]["url"].as_str().unwrap_or_default();
+    assert!(url.ends_with("/products/sku-1"), "{url}");
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -183,26 +183,20 @@ impl Choice {
 /// not carry them, because the browser refused it. Otherwise nothing: the worker reads the cookie
 /// itself. So a visitor who said no on a page whose cookies are blocked is not tracked by the
 /// server copy under a granting region default. Each pair is a signal's name and `granted` /
-/// `denied`; unstated signals are left out.
+/// `denied`, `None` for a signal the choice left unstated.
 pub fn stated_for_collect(
     consent_cookie: Option<&str>,
     chosen: Option<&str>,
-) -> Vec<(&'static str, &'static str)> {
-    let Some(chosen) = chosen.filter(|c| Some(*c) != consent_cookie) else {
-        return Vec::new();
-    };
+) -> Option<[(&'static str, Option<&'static str>); 4]> {
+    let chosen = chosen.filter(|c| Some(*c) != consent_cookie)?;
     let c = cookie_consent(Some(chosen));
-    let signals = [
+    let s = [
         c.ad_storage,
         c.analytics_storage,
         c.ad_user_data,
         c.ad_personalization,
     ];
-    SIGNAL_NAMES
-        .into_iter()
-        .zip(signals)
-        .filter_map(|(name, s)| Some((name, s?.as_str())))
-        .collect()
+    Some([0, 1, 2, 3].map(|i| (SIGNAL_NAMES[i], s[i].map(Signal::as_str))))
 }
 
 /// What `__tcfapi` reports, reduced to what Google's mapping reads (google.md Addendum A, §11.5).

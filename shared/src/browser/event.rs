@@ -10,6 +10,7 @@ use core::fmt;
 
 use crate::event::EventName;
 use crate::event_id::{BusinessKeys, EventId};
+use crate::event_rules::{ForeignEventId, event_id_for, money_problem};
 use crate::mapping::{BusinessKey, needs_value};
 
 use super::config::{PixelConfig, PixelEvent};
@@ -108,6 +109,18 @@ pub fn identify<'a>(
             ["required for ", name].concat(),
         ));
     }
+    // The worker's own checks (event_rules), so no tag fires for an event it would refuse.
+    let stated = page
+        .event_id
+        .as_deref()
+        .map(str::parse)
+        .transpose()
+        .map_err(|e: crate::event_id::EventIdError| bad("event_id", e.message().to_owned()))?;
+    let event_id = event_id_for(&parsed, key.as_deref(), stated, random)
+        .map_err(|_| bad("event_id", ForeignEventId::problem(&parsed, mapping.key)))?;
+    if let Some((field, problem)) = money_problem(page.value, page.currency.is_some()) {
+        return Err(bad(field, problem.to_owned()));
+    }
     // meta-capi.md §1.5: value and currency are required for Purchase.
     if needs_value(&parsed) && page.money().is_none() {
         let field = if page.value.is_none() {
@@ -117,15 +130,6 @@ pub fn identify<'a>(
         };
         return Err(bad(field, ["required for ", name].concat()));
     }
-    let event_id = match &page.event_id {
-        Some(id) => id
-            .parse()
-            .map_err(|e: crate::event_id::EventIdError| bad("event_id", e.message().to_owned()))?,
-        None => key.map_or_else(
-            || EventId::from_random(random),
-            |k| EventId::from_business_key(&parsed, &k),
-        ),
-    };
     Ok(Identified { mapping, event_id })
 }
 

@@ -25,13 +25,13 @@ pub use validate::{ValidationContext, validate};
 /// Longest accepted identifier or free-text field.
 pub const MAX_STRING_LEN: usize = 512;
 /// Longest accepted URL.
-pub const MAX_URL_LEN: usize = 2048;
+pub use crate::event_rules::MAX_URL_LEN;
 /// Longest accepted user agent.
 pub const MAX_USER_AGENT_LEN: usize = 1024;
 /// Most items accepted on one event.
 pub const MAX_ITEMS: usize = 200;
-/// Largest accepted monetary value (guards against cents sent as units, and worse).
-pub const MAX_VALUE: f64 = 1e12;
+/// Largest accepted monetary value.
+pub use crate::event_rules::MAX_VALUE;
 /// How far in the future `occurred_at` may be (clock skew between shop and edge).
 pub const MAX_FUTURE_SKEW_MS: u64 = 5 * 60 * 1000;
 /// Earliest plausible `occurred_at` (2015-01-01): anything earlier is almost surely seconds, not ms.

@@ -2,8 +2,7 @@
 
 use super::{EventInput, ItemInput, ValidatedEvent, ValidationError};
 use super::{
-    MAX_FUTURE_SKEW_MS, MAX_ITEMS, MAX_STRING_LEN, MAX_URL_LEN, MAX_USER_AGENT_LEN, MAX_VALUE,
-    MIN_OCCURRED_AT_MS,
+    MAX_FUTURE_SKEW_MS, MAX_ITEMS, MAX_STRING_LEN, MAX_USER_AGENT_LEN, MIN_OCCURRED_AT_MS,
 };
 use crate::event::EventName;
 use crate::event_id::{BusinessKeys, EventId};
@@ -62,25 +61,13 @@ pub fn validate(
         .map(|id| id.parse())
         .transpose()
         .map_err(|e| ValidationError::new("event_id", format!("{e}")))?;
-    // trust: an event with a business key has exactly one ID, derived from it, so no copy can
-    // borrow the ID of another event (a product view posted under an order's ID).
-    let event_id = match (key, stated) {
-        (Some(k), stated) => {
-            let derived = EventId::from_business_key(&name, &k);
-            if stated.is_some_and(|s| s != derived) {
-                return Err(ValidationError::new(
-                    "event_id",
-                    format!(
-                        "does not belong to this {name} and its {}; leave event_id out and it is derived",
-                        mapping.key.field_name()
-                    ),
-                ));
-            }
-            derived
-        }
-        (None, Some(stated)) => stated,
-        (None, None) => EventId::from_random(ctx.random),
-    };
+    let event_id = crate::event_rules::event_id_for(&name, key.as_deref(), stated, ctx.random)
+        .map_err(|_| {
+            ValidationError::new(
+                "event_id",
+                crate::event_rules::ForeignEventId::problem(&name, mapping.key),
+            )
+        })?;
     let occurred_at_ms = check_time(input.occurred_at, ctx.now_ms)?;
     let money = check_money(
         input.value,
@@ -191,12 +178,9 @@ fn check_len(field: &str, value: Option<&str>, max: usize) -> Result<(), Validat
 }
 
 fn check_url(field: &str, value: Option<&str>) -> Result<(), ValidationError> {
-    check_len(field, value, MAX_URL_LEN)?;
-    match value {
-        Some(v) if !(v.is_empty() || v.starts_with("https://") || v.starts_with("http://")) => Err(
-            ValidationError::new(field, "must be an absolute http(s) URL"),
-        ),
-        _ => Ok(()),
+    match value.and_then(crate::event_rules::url_problem) {
+        Some(problem) => Err(ValidationError::new(field, problem)),
+        None => Ok(()),
     }
 }
 
@@ -223,13 +207,10 @@ fn check_time(occurred_at: Option<u64>, now_ms: u64) -> Result<u64, ValidationEr
 }
 
 fn check_amount(field: &str, v: f64) -> Result<(), ValidationError> {
-    if !v.is_finite() || !(0.0..=MAX_VALUE).contains(&v) {
-        return Err(ValidationError::new(
-            field,
-            "must be a finite number from 0 to 1e12",
-        ));
+    match crate::event_rules::amount_problem(v) {
+        Some(problem) => Err(ValidationError::new(field, problem)),
+        None => Ok(()),
     }
-    Ok(())
 }
 
 /// Meta: `value` and `currency` are required for Purchase (meta-capi.md §1.5); GA4: `currency` is
@@ -252,20 +233,17 @@ fn check_money(
         }
         None => None,
     };
+    if let Some((field, problem)) = crate::event_rules::money_problem(value, currency.is_some()) {
+        return Err(ValidationError::new(field, problem));
+    }
     match (value, currency) {
-        (Some(v), Some(c)) => {
-            check_amount("value", v)?;
-            Ok(Some(crate::money::Money::new(v, c)))
-        }
-        (Some(_), None) => Err(ValidationError::new(
-            "currency",
-            "required when value is set",
-        )),
+        (Some(v), Some(c)) => Ok(Some(crate::money::Money::new(v, c))),
         (None, Some(_) | None) if is_purchase => Err(ValidationError::new(
             "value",
             "required for transaction.purchase (with currency)",
         )),
-        (None, _) => Ok(None),
+        // A value without a currency was refused above.
+        _ => Ok(None),
     }
 }
 

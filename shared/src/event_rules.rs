@@ -1,0 +1,185 @@
+//! Checks of an event's statement that the pixel and the worker both make (browser-safe, no
+//! `core::fmt`): a browser copy the worker's `wire::validate` would refuse is refused on the page
+//! before any tag fires, naming the same field with the same words. Otherwise the tags would carry
+//! an ID whose server copy never exists.
+
+use crate::event::EventName;
+use crate::event_id::EventId;
+use crate::mapping::BusinessKey;
+
+/// Longest accepted URL (`page.url`, `page.referrer`).
+pub const MAX_URL_LEN: usize = 2048;
+/// Largest accepted monetary value (guards against cents sent as units, and worse).
+pub const MAX_VALUE: f64 = 1e12;
+
+/// What is wrong with a `page.url` or `page.referrer`, if anything.
+#[must_use]
+pub fn url_problem(url: &str) -> Option<&'static str> {
+    if url.len() > MAX_URL_LEN {
+        Some("longer than 2048 bytes")
+    } else if url.is_empty() || url.starts_with("https://") || url.starts_with("http://") {
+        None
+    } else {
+        Some("must be an absolute http(s) URL")
+    }
+}
+
+/// The form of the page's own URL or referrer the pixel reports: as it is when the worker takes
+/// it; without its query and fragment when only those make it too long (click IDs were read from
+/// them already); nothing for a URL that is not http(s) (an app's `android-app://…` referrer) or
+/// still too long. Reporting it as is would have the whole event refused.
+#[must_use]
+pub fn reportable_url(url: &str) -> Option<String> {
+    if url_problem(url).is_none() {
+        return Some(url.to_owned());
+    }
+    let end = url.bytes().position(|b| b == b'?' || b == b'#')?;
+    let cut = url.get(..end)?;
+    (!cut.is_empty() && url_problem(cut).is_none()).then(|| cut.to_owned())
+}
+
+/// What is wrong with an amount (`value`, an item's `price`), if anything.
+#[must_use]
+pub fn amount_problem(v: f64) -> Option<&'static str> {
+    (!v.is_finite() || !(0.0..=MAX_VALUE).contains(&v))
+        .then_some("must be a finite number from 0 to 1e12")
+}
+
+/// What is wrong with an event's money, as `(field, problem)`: a `value` needs a currency
+/// (GA4: `currency` is required when `value` is set, google.md §4) and must be in range. Whether
+/// the currency is ISO 4217 is the worker's check only (its table is not in the pixel).
+#[must_use]
+pub fn money_problem(
+    value: Option<f64>,
+    has_currency: bool,
+) -> Option<(&'static str, &'static str)> {
+    let v = value?;
+    if !has_currency {
+        return Some(("currency", "required when value is set"));
+    }
+    amount_problem(v).map(|p| ("value", p))
+}
+
+/// A stated `event_id` that is not the one its business key gives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ForeignEventId;
+
+impl ForeignEventId {
+    /// The refusal's text for event `name` keyed by `key` (field `event_id`).
+    #[must_use]
+    pub fn problem(name: &EventName, key: BusinessKey) -> String {
+        [
+            "does not belong to this ",
+            name.as_str(),
+            " and its ",
+            key.field_name(),
+            "; leave event_id out and it is derived",
+        ]
+        .concat()
+    }
+}
+
+/// The ID of event `name`: derived from its business key `key` when it has one, and then a stated
+/// ID must be exactly that one; else the stated ID; else one from `random`.
+///
+/// # Errors
+/// [`ForeignEventId`] for a stated ID that is not the key's.
+pub fn event_id_for(
+    name: &EventName,
+    key: Option<&str>,
+    stated: Option<EventId>,
+    random: [u8; 16],
+) -> Result<EventId, ForeignEventId> {
+    // trust: an event with a business key has exactly one ID, derived from it, so no copy can
+    // borrow the ID of another event (a product view posted under an order's ID).
+    match (key, stated) {
+        (Some(k), stated) => {
+            let derived = EventId::from_business_key(name, k);
+            if stated.is_some_and(|s| s != derived) {
+                return Err(ForeignEventId);
+            }
+            Ok(derived)
+        }
+        (None, Some(stated)) => Ok(stated),
+        (None, None) => Ok(EventId::from_random(random)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_url_is_reported_as_is_when_the_worker_takes_it() {
+        let url = "https://shop.example/p?utm_source=x#top";
+        assert_eq!(reportable_url(url).as_deref(), Some(url));
+        assert_eq!(reportable_url("").as_deref(), Some(""));
+    }
+
+    #[test]
+    fn an_app_referrer_is_left_out_rather_than_refused() {
+        // Chrome on Android gives links opened from an app a referrer like this one.
+        let app = "android-app://com.google.android.gm/";
+        assert_eq!(url_problem(app), Some("must be an absolute http(s) URL"));
+        assert_eq!(reportable_url(app), None);
+    }
+
+    #[test]
+    fn a_url_too_long_only_for_its_query_is_reported_without_it() {
+        let long = [
+            "https://shop.example/landing?utm_content=",
+            &"x".repeat(3000),
+        ]
+        .concat();
+        assert_eq!(url_problem(&long), Some("longer than 2048 bytes"));
+        assert_eq!(
+            reportable_url(&long).as_deref(),
+            Some("https://shop.example/landing")
+        );
+        let path = ["https://shop.example/", &"p".repeat(3000)].concat();
+        assert_eq!(reportable_url(&path), None);
+    }
+
+    #[test]
+    fn a_value_needs_a_currency_and_a_sane_amount() {
+        assert_eq!(money_problem(None, false), None);
+        assert_eq!(money_problem(Some(5.0), true), None);
+        assert_eq!(
+            money_problem(Some(5.0), false),
+            Some(("currency", "required when value is set"))
+        );
+        for bad in [-1.0, f64::NAN, f64::INFINITY, 2e12] {
+            assert_eq!(
+                money_problem(Some(bad), true),
+                Some(("value", "must be a finite number from 0 to 1e12"))
+            );
+        }
+    }
+
+    #[test]
+    fn a_keyed_event_takes_only_its_own_id() {
+        let name = EventName::Purchase;
+        let own = EventId::from_business_key(&name, "1001");
+        assert_eq!(
+            event_id_for(&name, Some("1001"), None, [0; 16]),
+            Ok(own.clone())
+        );
+        assert_eq!(
+            event_id_for(&name, Some("1001"), Some(own.clone()), [0; 16]),
+            Ok(own)
+        );
+        let other = EventId::from_business_key(&name, "1002");
+        assert_eq!(
+            event_id_for(&name, Some("1001"), Some(other.clone()), [0; 16]),
+            Err(ForeignEventId)
+        );
+        assert_eq!(
+            event_id_for(&name, None, Some(other.clone()), [0; 16]),
+            Ok(other)
+        );
+        assert_eq!(
+            ForeignEventId::problem(&name, BusinessKey::OrderId),
+            "does not belong to this transaction.purchase and its order_id; leave event_id out and it is derived"
+        );
+    }
+}
