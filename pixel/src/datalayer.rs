@@ -39,7 +39,11 @@ pub(crate) fn push(state: &State, entry: &JsValue) -> Result<JsValue, PixelError
                 set(&o, to, &v)?;
             }
         }
-        items.push(&o);
+        // An item without its id cannot be reported (event_rules::ITEM_WITHOUT_ID); the push's
+        // other items and its event still are.
+        if crate::js::get_str(&o, "id").is_some() {
+            items.push(&o);
+        }
     }
     if items.length() > 0 {
         set(&p, "items", &items)?;

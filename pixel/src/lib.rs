@@ -42,6 +42,8 @@ pub enum PixelError {
     Choice(ar_shared::browser::consent::ChoiceError),
     /// The worker's configuration is unreadable.
     Config(ar_shared::browser::config::ConfigError),
+    /// A field the worker does not take, or takes otherwise (its name, the problem).
+    Field(String, &'static str),
     /// A command before [`boot`].
     NotBooted,
     /// A command the pixel does not know.
@@ -68,6 +70,7 @@ impl PixelError {
                 &e.message(),
             ]
             .concat(),
+            Self::Field(name, problem) => [name, ": ", problem].concat(),
             Self::NotBooted => "ar: the pixel is not configured yet".to_owned(),
             Self::UnknownCommand(name) => [
                 "ar: unknown command \"",

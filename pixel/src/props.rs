@@ -7,7 +7,7 @@
 use ar_shared::browser::event::PageEvent;
 use ar_shared::browser::tags::LineItem;
 use ar_shared::event_id::BusinessKeys;
-use ar_shared::event_rules::reportable_url;
+use ar_shared::event_rules::{ITEM_WITHOUT_ID, NOT_AN_EVENT_FIELD, is_event_field, reportable_url};
 use ar_shared::mapping::BusinessKey;
 use wasm_bindgen::{JsCast as _, JsValue};
 
@@ -62,6 +62,30 @@ pub(crate) fn page_event(props: &JsValue, key_kind: BusinessKey) -> PageEvent {
         currency: get_str(props, "currency"),
         items,
     }
+}
+
+/// Refuses what the worker's parse would (`ar_shared::event_rules`): a field it does not take, an
+/// item without an `id`. Checked before any tag fires.
+pub(crate) fn check_fields(props: &JsValue) -> Result<(), PixelError> {
+    if !props.is_object() {
+        return Ok(());
+    }
+    let fields = js_sys::Object::keys(props.unchecked_ref::<js_sys::Object>());
+    if let Some(name) = fields
+        .iter()
+        .filter_map(|k| k.as_string())
+        .find(|k| !is_event_field(k))
+    {
+        return Err(PixelError::Field(name, NOT_AN_EVENT_FIELD));
+    }
+    let missing = elements(&get(props, "items"))
+        .iter()
+        .position(|i| get_str(i, "id").is_none());
+    if let Some(i) = missing {
+        let field = ["items[", &ar_shared::text::decimal(i as u64), "].id"].concat();
+        return Err(PixelError::Field(field, ITEM_WITHOUT_ID));
+    }
+    Ok(())
 }
 
 /// A whole, positive quantity that fits the wire's `u32`.

@@ -24,6 +24,7 @@ pub(crate) fn report(
     props: &JsValue,
     fire: bool,
 ) -> Result<JsValue, PixelError> {
+    props::check_fields(props)?;
     let kind = name
         .parse::<EventName>()
         .ok()

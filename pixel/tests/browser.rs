@@ -152,8 +152,17 @@ fn a_refused_event_names_its_field_and_fires_nothing() {
         "{message}"
     );
     // What the worker's validation refuses (ar_shared::event_rules), refused here first: a value
-    // without a currency, an amount out of range, another event's ID on a keyed event.
+    // without a currency, an amount out of range, another event's ID on a keyed event, a field it
+    // does not take, an item without its id (a GA4-style `item_id`).
     for (props, refusal) in [
+        (
+            "{cart_id: 'c1', items: [{id: 'a'}], coupon: 'X'}",
+            "coupon: is not an event field (README \"Server events\" lists them)",
+        ),
+        (
+            "{cart_id: 'c1', items: [{id: 'a'}, {item_id: 'b'}]}",
+            "items[1].id: required: every item needs its product id",
+        ),
         (
             "{cart_id: 'c1', items: [{id: 'a'}], value: 5}",
             "currency: required when value is set",

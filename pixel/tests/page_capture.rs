@@ -79,6 +79,24 @@ fn a_ga4_purchase_push_is_the_purchase_with_its_order_id_items_and_value() {
 }
 
 #[wasm_bindgen_test]
+fn a_push_item_without_its_id_is_left_out_and_the_purchase_still_reported() {
+    // The worker refuses an item without an id, and the whole event with it
+    // (event_rules::ITEM_WITHOUT_ID): the translation leaves that item out.
+    boot("fire");
+    let push = eval(
+        "({event: 'purchase', ecommerce: {transaction_id: 'T-78', value: 5, currency: 'EUR',
+           items: [{item_name: 'No id'}, {item_id: 'sku-3'}]}})",
+    );
+    let id = ar_pixel::data_layer_push(&push).unwrap();
+    let expected = EventId::from_business_key(&EventName::Purchase, "T-78");
+    assert_eq!(id.as_string().as_deref(), Some(expected.as_str()));
+    let body = eval("JSON.stringify(sent[0][0].items)")
+        .as_string()
+        .unwrap();
+    assert_eq!(body, r#"[{"id":"sku-3"}]"#);
+}
+
+#[wasm_bindgen_test]
 fn a_push_without_its_business_key_is_not_reported() {
     // meta-capi.md §4, google.md §8: a random ID beside the shop's keyed copy would count twice.
     boot("capture");

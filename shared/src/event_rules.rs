@@ -12,6 +12,44 @@ pub const MAX_URL_LEN: usize = 2048;
 /// Largest accepted monetary value (guards against cents sent as units, and worse).
 pub const MAX_VALUE: f64 = 1e12;
 
+/// The fields an event statement may have: `wire::EventInput`'s (the worker refuses any other; a
+/// test holds the two together).
+pub const EVENT_FIELDS: [&str; 21] = [
+    "event",
+    "event_id",
+    "occurred_at",
+    "order_id",
+    "checkout_id",
+    "cart_id",
+    "lead_id",
+    "user_id",
+    "refund_id",
+    "value",
+    "currency",
+    "items",
+    "user",
+    "page",
+    "click_ids",
+    "consent",
+    "sale_opt_out",
+    "client",
+    "session_id",
+    "order_token",
+    "fired",
+];
+
+/// The problem of a field that is not one of [`EVENT_FIELDS`].
+pub const NOT_AN_EVENT_FIELD: &str = "is not an event field (README \"Server events\" lists them)";
+
+/// Whether `name` is a field an event statement may have.
+#[must_use]
+pub fn is_event_field(name: &str) -> bool {
+    EVENT_FIELDS.contains(&name)
+}
+
+/// The problem of an item without an `id` (every item needs one).
+pub const ITEM_WITHOUT_ID: &str = "required: every item needs its product id";
+
 /// What is wrong with a `page.url` or `page.referrer`, if anything.
 #[must_use]
 pub fn url_problem(url: &str) -> Option<&'static str> {

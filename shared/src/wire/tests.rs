@@ -246,3 +246,22 @@ fn parse_errors_name_the_field_but_never_repeat_its_value() {
         .unwrap_or_default();
     assert!(!e.contains("b@c"), "{e}");
 }
+
+#[test]
+fn the_pixel_knows_every_field_the_worker_takes() {
+    // event_rules::EVENT_FIELDS is how the pixel refuses a field before its tags fire; serde's
+    // refusal lists the fields EventInput takes.
+    let e = match parse_event(br#"{"event":"product.viewed","zzz":1}"#) {
+        Ok(e) => panic!("accepted {e:?}"),
+        Err(e) => e.to_string(),
+    };
+    let listed: Vec<&str> = e
+        .split("expected one of ")
+        .nth(1)
+        .and_then(|list| list.split(" at line").next())
+        .unwrap_or_default()
+        .split(", ")
+        .map(|f| f.trim_matches(|c: char| c == '`' || c.is_whitespace()))
+        .collect();
+    assert_eq!(listed, crate::event_rules::EVENT_FIELDS[..].to_vec(), "{e}");
+}
