@@ -15,6 +15,8 @@
 //! - A page that stays open takes a mapping change made in the console when it is shown again.
 //! - An event the browser cannot serialize is dropped with a warning, not thrown into the page.
 //! - A landing URL too long for the worker is reported without its query, not refused.
+//! - A pixel that cannot start (its configuration answers 503) rejects the calls made before and
+//!   after, and leaves no rejection unhandled on the page.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -108,11 +110,54 @@ async fn calls_queued_before_the_pixel_loads_resolve_in_order() {
     // The snippet queues; the pixel replays the queue in order once it has loaded, and a refused
     // call rejects with a message naming the field instead of throwing into the page (a call
     // without a command name too, and it holds none of the others back).
+    let held = signup_with_the_pixel_held(|_| {}).await;
+    let (worker, proxy, client) = (&held.worker, &held.proxy, &held.client);
+    let queued = client
+        .execute(
+            "window.results = [];
+             function note(n) { return [function (v) { results.push([n, 'ok', v]); },
+                                        function (e) { results.push([n, 'err', e.message]); }]; }
+             ar(undefined).then(...note(0));
+             ar('track', 'transaction.purchase', {order_id: 'q-1', value: 5, currency: 'EUR'}).then(...note(1));
+             ar('track', 'cart.added', {cart_id: 'c-1'}).then(...note(2));
+             ar('eventId', 'transaction.purchase', 'q-1').then(...note(3));
+             return window.ar.q.length;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(queued, 4, "the calls wait in the snippet's queue");
+    proxy.release();
+    let settled = settled_results(worker, client, 4)
+        .await
+        .expect("the queued calls settled");
+    client.clone().close().await.unwrap();
+    let id = ar_shared::EventId::from_business_key(&ar_shared::EventName::Purchase, "q-1");
+    assert_eq!(
+        settled,
+        format!(
+            r#"[[0,"err","ar: unknown command \"\" (use track, identify or consent)"],[1,"ok","{id}"],[2,"err","cart_id and items[0].id: required for cart.added"],[3,"ok","{id}"]]"#
+        )
+    );
+}
+
+/// The sign-up page in Chromium, parsed while the proxy holds `pixel.js` (the proxy set up by
+/// `before` first).
+struct HeldPixel {
+    worker: Worker,
+    proxy: RecordingProxy,
+    client: Client,
+    _sandbox: Sandbox,
+    _driver: ChromeDriver,
+}
+
+async fn signup_with_the_pixel_held(before: impl FnOnce(&RecordingProxy)) -> HeldPixel {
     let port = free_port();
-    let sb = shop_sandbox(port, ReportMode::None).await;
-    let worker = shop_worker(&sb, port, &[]);
+    let sandbox = shop_sandbox(port, ReportMode::None).await;
+    let worker = shop_worker(&sandbox, port, &[]);
     let proxy = RecordingProxy::start(&worker.base_url).await.unwrap();
     proxy.hold("/_ar/pixel.js");
+    before(&proxy);
     let driver = ChromeDriver::start();
     // The held module script holds DOMContentLoaded and load too: navigation must not wait.
     let mut caps = ChromeDriver::capabilities();
@@ -131,32 +176,65 @@ async fn calls_queued_before_the_pixel_loads_resolve_in_order() {
         .for_element(fantoccini::Locator::Css("#ar-event-id"))
         .await
         .unwrap();
-    let queued = client
+    HeldPixel {
+        worker,
+        proxy,
+        client,
+        _sandbox: sandbox,
+        _driver: driver,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_pixel_that_cannot_start_rejects_its_calls_and_throws_nothing_into_the_page() {
+    // /_ar/config answers 503: the queued call and a later one reject with the reason, and no
+    // promise of the pixel's own is left rejected without a handler.
+    let held = signup_with_the_pixel_held(|p| p.fail("/_ar/config")).await;
+    let (worker, proxy, client) = (&held.worker, &held.proxy, &held.client);
+    client
         .execute(
-            "window.results = [];
-             function note(n) { return [function (v) { results.push([n, 'ok', v]); },
-                                        function (e) { results.push([n, 'err', e.message]); }]; }
-             ar(undefined).then(...note(0));
-             ar('track', 'transaction.purchase', {order_id: 'q-1', value: 5, currency: 'EUR'}).then(...note(1));
-             ar('track', 'cart.added', {cart_id: 'c-1'}).then(...note(2));
-             ar('eventId', 'transaction.purchase', 'q-1').then(...note(3));
-             return window.ar.q.length;",
+            "window.results = []; window.arErrors = [];
+             addEventListener('error', (e) => arErrors.push(String(e.message)));
+             addEventListener('unhandledrejection', (e) => arErrors.push(String(e.reason)));
+             ar('track', 'product.viewed', {items: [{id: 'sku-1'}]})
+               .then((v) => results.push([0, 'ok', v]), (e) => results.push([0, 'err', e.message]));",
             vec![],
         )
         .await
         .unwrap();
-    assert_eq!(queued, 4, "the calls wait in the snippet's queue");
     proxy.release();
-    let settled = settled_results(&worker, &client, 4)
-        .await
-        .expect("the queued calls settled");
-    client.close().await.unwrap();
-    let id = ar_shared::EventId::from_business_key(&ar_shared::EventName::Purchase, "q-1");
-    assert_eq!(
-        settled,
-        format!(
-            r#"[[0,"err","ar: unknown command \"\" (use track, identify or consent)"],[1,"ok","{id}"],[2,"err","cart_id and items[0].id: required for cart.added"],[3,"ok","{id}"]]"#
+    let settled = settled_results(worker, client, 1).await;
+    // A call made after the failure settles too.
+    client
+        .execute(
+            "ar('track', 'product.viewed', {items: [{id: 'sku-2'}]})
+               .then((v) => results.push([1, 'ok', v]), (e) => results.push([1, 'err', e.message]));",
+            vec![],
         )
+        .await
+        .unwrap();
+    let both = settled_results(worker, client, 2).await;
+    // Unhandled rejections are reported after the microtasks of their turn: wait for the page
+    // to have run a later task before reading them.
+    let errors = client
+        .execute_async(
+            "const done = arguments[0]; setTimeout(() => done(JSON.stringify(arErrors)), 0);",
+            vec![],
+        )
+        .await
+        .unwrap();
+    held.client.clone().close().await.unwrap();
+    let settled = settled.expect("the queued call settled");
+    assert!(
+        settled.contains(r#"[0,"err","ar: config answered HTTP 503"]"#),
+        "{settled}"
+    );
+    let both = both.expect("the later call settled");
+    assert!(both.contains(r#"[1,"err","#), "{both}");
+    assert_eq!(
+        errors.as_str(),
+        Some("[]"),
+        "nothing reached the page unhandled"
     );
 }
 
