@@ -183,8 +183,12 @@ pub(crate) fn follow_tcf(state: &State, data: &JsValue) -> Result<JsValue, Pixel
 fn apply(state: &State, c: Choice) -> Result<JsValue, PixelError> {
     let before = state.chosen.borrow().clone();
     let value = c.cookie_after(before.or_else(|| cookie(CONSENT_COOKIE_NAME)).as_deref());
-    state.chosen.replace(Some(value.clone()));
     let mut written = write_cookie(CONSENT_COOKIE_NAME, &value, CONSENT_COOKIE_MAX_AGE_SECS);
+    // Kept only while the browser refuses the cookie: a written cookie speaks for itself, and a
+    // newer one (another tab's choice) must win over this page's.
+    state
+        .chosen
+        .replace(written.is_err().then(|| value.clone()));
     if c.sale_opt_out {
         state.opted_out.set(true);
         written = written.and(write_cookie(

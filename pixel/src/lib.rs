@@ -141,8 +141,8 @@ pub(crate) struct State {
     pub(crate) region: Option<RegionAnswer>,
     pub(crate) tags: TagSetup,
     pub(crate) consent: Cell<ConsentState>,
-    /// The `_ar_consent` value last chosen on this page (`ar('consent')`, a TCF CMP), kept here
-    /// too: where the browser refuses the cookie, the choice still holds for this page.
+    /// The `_ar_consent` value last chosen on this page (`ar('consent')`, a TCF CMP) while the
+    /// browser refuses the cookie: the choice still holds for this page.
     pub(crate) chosen: RefCell<Option<String>>,
     /// A sale/sharing opt-out stated on this page (kept like `chosen`).
     pub(crate) opted_out: Cell<bool>,

@@ -7,7 +7,10 @@
 use ar_shared::browser::event::PageEvent;
 use ar_shared::browser::tags::LineItem;
 use ar_shared::event_id::BusinessKeys;
-use ar_shared::event_rules::{ITEM_WITHOUT_ID, NOT_AN_EVENT_FIELD, is_event_field, reportable_url};
+use ar_shared::event_rules::{
+    BROWSER_MAY_NOT_STATE, ITEM_WITHOUT_ID, NOT_AN_EVENT_FIELD, READ_FROM_THE_REQUEST,
+    is_event_field, reportable_url,
+};
 use ar_shared::mapping::BusinessKey;
 use wasm_bindgen::{JsCast as _, JsValue};
 
@@ -71,12 +74,23 @@ pub(crate) fn check_fields(props: &JsValue) -> Result<(), PixelError> {
         return Ok(());
     }
     let fields = js_sys::Object::keys(props.unchecked_ref::<js_sys::Object>());
+    // A key whose value JSON leaves out (`undefined`, a function) is not sent: not refused.
+    let sent = |k: &String| {
+        let v = get(props, k);
+        !v.is_undefined() && !v.is_function()
+    };
     if let Some(name) = fields
         .iter()
         .filter_map(|k| k.as_string())
-        .find(|k| !is_event_field(k))
+        .find(|k| sent(k) && !is_event_field(k))
     {
         return Err(PixelError::Field(name, NOT_AN_EVENT_FIELD));
+    }
+    if let Some(name) = BROWSER_MAY_NOT_STATE.into_iter().find(|k| {
+        let v = get(props, k);
+        !v.is_undefined() && !v.is_null()
+    }) {
+        return Err(PixelError::Field(name.to_owned(), READ_FROM_THE_REQUEST));
     }
     let missing = elements(&get(props, "items"))
         .iter()

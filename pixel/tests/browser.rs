@@ -164,6 +164,10 @@ fn a_refused_event_names_its_field_and_fires_nothing() {
             "items[1].id: required: every item needs its product id",
         ),
         (
+            "{cart_id: 'c1', items: [{id: 'a'}], client: {ip: '203.0.113.9'}}",
+            "client: is read by the edge from the request itself; a browser may not state it",
+        ),
+        (
             "{cart_id: 'c1', items: [{id: 'a'}], value: 5}",
             "currency: required when value is set",
         ),
@@ -181,6 +185,13 @@ fn a_refused_event_names_its_field_and_fires_nothing() {
         assert_eq!(message, refusal, "{props}");
     }
     assert!(calls().is_empty());
+    // A key whose value JSON leaves out is not a field sent: `{…, coupon: order.coupon}` without
+    // a coupon goes.
+    track(
+        "cart.added",
+        "{cart_id: 'c1', items: [{id: 'a'}], coupon: undefined, session_id: null}",
+    )
+    .unwrap();
 }
 
 #[wasm_bindgen_test]

@@ -383,3 +383,35 @@ fn with_cookies_kept_a_body_states_no_consent_of_its_own() {
     .unwrap();
     assert_eq!(text("String(sent[0][0].consent)"), "undefined");
 }
+
+#[wasm_bindgen_test]
+fn a_newer_cookie_from_another_tab_wins_over_this_pages_earlier_choice() {
+    // This page granted (the cookie was written); another tab then revoked: this page's events
+    // follow the cookie, and state no consent of their own that would override it.
+    page_with_snippet(None, "");
+    ar_pixel::boot(
+        CONFIG,
+        Some("consent=1.dddd&banner=0".into()),
+        &recording_hooks(),
+    )
+    .unwrap();
+    let all = eval(
+        "({ad_storage: 'granted', analytics_storage: 'granted', ad_user_data: 'granted', ad_personalization: 'granted'})",
+    );
+    command("consent", &[all]).unwrap();
+    eval("document.cookie = '_ar_consent=1.dddd; Path=/'; calls.length = 0");
+    // A partial choice builds on the newer cookie, not on this page's earlier one.
+    let value = command("consent", &[eval("({ad_personalization: 'granted'})")]).unwrap();
+    assert_eq!(value.as_string().as_deref(), Some("1.dddg"));
+    eval("calls.length = 0");
+    command(
+        "track",
+        &[
+            "cart.added".into(),
+            eval("({cart_id: 'c1', items: [{id: 'a'}]})"),
+        ],
+    )
+    .unwrap();
+    assert!(!text("JSON.stringify(calls)").contains(r#""fbq","track""#));
+    assert_eq!(text("String(sent[0][0].consent)"), "undefined");
+}

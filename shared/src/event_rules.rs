@@ -47,6 +47,14 @@ pub fn is_event_field(name: &str) -> bool {
     EVENT_FIELDS.contains(&name)
 }
 
+/// The fields a browser copy may not state (`trust::browser_may_not_state` refuses them on
+/// `/_ar/collect`): the edge reads them from the request itself.
+pub const BROWSER_MAY_NOT_STATE: [&str; 3] = ["client", "click_ids", "session_id"];
+
+/// Why a browser may not state one of [`BROWSER_MAY_NOT_STATE`].
+pub const READ_FROM_THE_REQUEST: &str =
+    "is read by the edge from the request itself; a browser may not state it";
+
 /// The problem of an item without an `id` (every item needs one).
 pub const ITEM_WITHOUT_ID: &str = "required: every item needs its product id";
 
@@ -63,17 +71,35 @@ pub fn url_problem(url: &str) -> Option<&'static str> {
 }
 
 /// The form of the page's own URL or referrer the pixel reports: as it is when the worker takes
-/// it; without its query and fragment when only those make it too long (click IDs were read from
-/// them already); nothing for a URL that is not http(s) (an app's `android-app://…` referrer) or
-/// still too long. Reporting it as is would have the whole event refused.
+/// it; when only its query and fragment make it too long, without them but for the click-ID
+/// parameters (the worker reads a landing's click IDs from `page.url`); nothing for a URL that is
+/// not http(s) (an app's `android-app://…` referrer) or still too long. Reporting it as is would
+/// have the whole event refused.
 #[must_use]
 pub fn reportable_url(url: &str) -> Option<String> {
     if url_problem(url).is_none() {
         return Some(url.to_owned());
     }
     let end = url.bytes().position(|b| b == b'?' || b == b'#')?;
-    let cut = url.get(..end)?;
-    (!cut.is_empty() && url_problem(cut).is_none()).then(|| cut.to_owned())
+    let base = url.get(..end)?;
+    let query = url
+        .strip_prefix(base)
+        .and_then(|rest| rest.strip_prefix('?'))
+        .and_then(|rest| rest.split('#').next())
+        .unwrap_or_default();
+    let clicks: Vec<&str> = query
+        .split('&')
+        .filter(|pair| {
+            let key = pair.split('=').next().unwrap_or_default();
+            crate::click_ids::CLICK_ID_PARAMS.contains(&key)
+        })
+        .collect();
+    let cut = if clicks.is_empty() {
+        base.to_owned()
+    } else {
+        [base, "?", &clicks.join("&")].concat()
+    };
+    (!base.is_empty() && url_problem(&cut).is_none()).then_some(cut)
 }
 
 /// What is wrong with an amount (`value`, an item's `price`), if anything.
@@ -173,6 +199,17 @@ mod tests {
         assert_eq!(
             reportable_url(&long).as_deref(),
             Some("https://shop.example/landing")
+        );
+        // The click IDs stay: the worker reads a landing's from page.url.
+        let ad = [
+            "https://shop.example/landing?utm_content=",
+            &"x".repeat(3000),
+            "&gclid=Cj0-abc&fbclid=IwAR1#top",
+        ]
+        .concat();
+        assert_eq!(
+            reportable_url(&ad).as_deref(),
+            Some("https://shop.example/landing?gclid=Cj0-abc&fbclid=IwAR1")
         );
         let path = ["https://shop.example/", &"p".repeat(3000)].concat();
         assert_eq!(reportable_url(&path), None);

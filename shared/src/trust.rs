@@ -91,7 +91,7 @@ pub fn browser_may_not_state(event: &ValidatedEvent) -> Result<(), ValidationErr
     match fields.into_iter().find(|(_, present)| *present) {
         Some((field, _)) => Err(ValidationError::new(
             field,
-            "is read by the edge from the request itself; a browser may not state it",
+            crate::event_rules::READ_FROM_THE_REQUEST,
         )),
         None => Ok(()),
     }

@@ -9,6 +9,9 @@
 use super::google_click::GoogleClickIds;
 use super::id::{Fbclid, Gbraid, Gclid, Wbraid};
 
+/// The query parameters that carry click IDs.
+pub const CLICK_ID_PARAMS: [&str; 4] = [Fbclid::PARAM, Gclid::PARAM, Gbraid::PARAM, Wbraid::PARAM];
+
 /// The click IDs a page view arrived with.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct LandingClickIds {
@@ -56,13 +59,12 @@ impl LandingClickIds {
     /// names decoded as [`Self::from_urls`] decodes them): a page where this is false carries no
     /// click ID, and `from_urls` finds none there.
     pub fn named_in(landing_url: &str, referrer: Option<&str>) -> bool {
-        const NAMES: [&str; 4] = [Fbclid::PARAM, Gclid::PARAM, Gbraid::PARAM, Wbraid::PARAM];
         [Some(landing_url), referrer]
             .into_iter()
             .flatten()
             .any(|url| {
                 form_urlencoded::parse(query_of(url).as_bytes())
-                    .any(|(key, _)| NAMES.contains(&&*key))
+                    .any(|(key, _)| CLICK_ID_PARAMS.contains(&&*key))
             })
     }
 

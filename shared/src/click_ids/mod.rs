@@ -26,4 +26,4 @@ pub use ga::{GaClientId, GaCookieError, GaSessionId, ga_session_cookie_name};
 pub use google_click::{Braid, GoogleClick, GoogleClickError, GoogleClickIds};
 pub use google_cookies::GoogleCookieClicks;
 pub use id::{ClickIdError, Fbclid, Gbraid, Gclid, MAX_CLICK_ID_LEN, Wbraid};
-pub use landing::LandingClickIds;
+pub use landing::{CLICK_ID_PARAMS, LandingClickIds};
