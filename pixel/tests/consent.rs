@@ -175,6 +175,18 @@ fn without_consent_meta_is_not_called_and_ar_consent_grants_it() {
     assert!(text("JSON.stringify(calls)").contains(r#"["fbq","track","AddToCart""#));
 }
 
+/// `ar('track', 'cart.added', …)` of one line, which must be accepted.
+fn track_a_cart_line() {
+    command(
+        "track",
+        &[
+            "cart.added".into(),
+            eval("({cart_id: 'c1', items: [{id: 'a'}]})"),
+        ],
+    )
+    .unwrap();
+}
+
 #[wasm_bindgen_test]
 fn a_bad_consent_value_is_refused_naming_the_signal() {
     page_with_snippet(None, "");
@@ -206,14 +218,7 @@ fn a_stated_opt_out_reaches_the_tags_and_every_event() {
         calls.contains(r#"["gtag","set","restricted_data_processing",true]"#),
         "{calls}"
     );
-    command(
-        "track",
-        &[
-            "cart.added".into(),
-            eval("({cart_id: 'c1', items: [{id: 'a'}]})"),
-        ],
-    )
-    .unwrap();
+    track_a_cart_line();
     assert_eq!(text("String(sent[0][0].sale_opt_out)"), "true");
 }
 
@@ -347,14 +352,7 @@ fn with_cookies_blocked_a_choice_still_holds_for_the_tags_and_the_server_copies(
     );
     assert!(calls.contains(r#"["fbq","consent","revoke"]"#), "{calls}");
     eval("calls.length = 0");
-    command(
-        "track",
-        &[
-            "cart.added".into(),
-            eval("({cart_id: 'c1', items: [{id: 'a'}]})"),
-        ],
-    )
-    .unwrap();
+    track_a_cart_line();
     let calls = text("JSON.stringify(calls)");
     assert!(!calls.contains(r#""fbq","track""#), "{calls}");
     assert_eq!(
@@ -373,14 +371,7 @@ fn with_cookies_kept_a_body_states_no_consent_of_its_own() {
     )
     .unwrap();
     command("consent", &[eval("({ad_storage: 'denied'})")]).unwrap();
-    command(
-        "track",
-        &[
-            "cart.added".into(),
-            eval("({cart_id: 'c1', items: [{id: 'a'}]})"),
-        ],
-    )
-    .unwrap();
+    track_a_cart_line();
     assert_eq!(text("String(sent[0][0].consent)"), "undefined");
 }
 
@@ -404,14 +395,7 @@ fn a_newer_cookie_from_another_tab_wins_over_this_pages_earlier_choice() {
     let value = command("consent", &[eval("({ad_personalization: 'granted'})")]).unwrap();
     assert_eq!(value.as_string().as_deref(), Some("1.dddg"));
     eval("calls.length = 0");
-    command(
-        "track",
-        &[
-            "cart.added".into(),
-            eval("({cart_id: 'c1', items: [{id: 'a'}]})"),
-        ],
-    )
-    .unwrap();
+    track_a_cart_line();
     assert!(!text("JSON.stringify(calls)").contains(r#""fbq","track""#));
     assert_eq!(text("String(sent[0][0].consent)"), "undefined");
 }
