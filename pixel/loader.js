@@ -19,6 +19,9 @@ const arTimed = (f) =>
   };
 const arBase = new URL('./', import.meta.url);
 const arUrl = (path) => new URL(path, arBase).href;
+// Each send states the device's clock (ar_shared::collect_guard::SENT_PARAM): the worker dates the
+// event by its age at send, so a device clock set wrong shifts nothing.
+const arCollect = () => arUrl('collect?sent=' + Math.max(0, Math.floor(Date.now()) || 0));
 // The version of each file this loader was built with (scripts/build-pixel.sh writes them;
 // ar_shared::browser::files): the worker answers only that version, so this glue never runs
 // another build's wasm.
@@ -292,7 +295,7 @@ function arPost(json, attempt) {
     // Refused: drop it. Retries spent: it stays in the outbox for the next page.
     else if (retryDelay(1, status) === undefined) arDone(json);
   };
-  fetch(arUrl('collect'), {
+  fetch(arCollect(), {
     method: 'POST',
     body: json,
     keepalive: true,
@@ -317,8 +320,8 @@ addEventListener('pagehide', () => {
   }
   arFlush();
   for (const json of arOutbox((l) => l)) {
-    const beacon = navigator.sendBeacon && navigator.sendBeacon(arUrl('collect'), new Blob([json], { type: 'text/plain' }));
-    if (!beacon) fetch(arUrl('collect'), { method: 'POST', body: json, keepalive: true, credentials: 'include', headers: { 'content-type': 'text/plain' } }).catch(() => {});
+    const beacon = navigator.sendBeacon && navigator.sendBeacon(arCollect(), new Blob([json], { type: 'text/plain' }));
+    if (!beacon) fetch(arCollect(), { method: 'POST', body: json, keepalive: true, credentials: 'include', headers: { 'content-type': 'text/plain' } }).catch(() => {});
   }
 });
 // What an earlier page of the visit could not confirm.

@@ -84,6 +84,35 @@ pub fn origin_allowed(origin: Option<&str>, request_origin: &str, allowed: &[Str
             .any(|a| a == key)
 }
 
+/// The collect URL's query parameter that states the device's clock when it sent the event
+/// (`?sent=<Unix ms>`, the loader's `Date.now()` on each send): with it the worker puts a browser
+/// event's time on its own clock ([`crate::trust::on_edge_clock`]). The loader
+/// (`pixel/loader.js`, `arCollect`) writes the same name.
+pub const SENT_PARAM: &str = "sent";
+
+/// The device's send time a collect URL's query states, `None` when it states none (an older
+/// pixel, a non-browser client: their `occurred_at` is checked as stated).
+///
+/// # Errors
+/// A `sent` that is not a whole number of milliseconds, named as the field.
+pub fn sent_at(query: Option<&str>) -> Result<Option<u64>, ValidationError> {
+    let Some(value) = query.and_then(|q| {
+        form_urlencoded::parse(q.as_bytes())
+            .find(|(name, _)| name == SENT_PARAM)
+            .map(|(_, v)| v)
+    }) else {
+        return Ok(None);
+    };
+    match value.parse::<u64>() {
+        // Any time: a device whose clock reset to 1970 still dates its events by their age.
+        Ok(ms) if value.bytes().all(|b| b.is_ascii_digit()) => Ok(Some(ms)),
+        _ => Err(ValidationError::new(
+            SENT_PARAM,
+            "must be the device's clock in whole milliseconds (Date.now())",
+        )),
+    }
+}
+
 /// The contact fields that must arrive hashed on `/_ar/collect`: a raw email, phone number or
 /// name means raw PII left a shopper's browser, which the pixel never lets happen (DESIGN §4
 /// "PII": the pixel hashes in the browser).
@@ -145,6 +174,34 @@ pub fn cors_allow_origin<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_send_time_is_read_from_the_collect_query_in_whole_milliseconds() {
+        assert_eq!(sent_at(None), Ok(None));
+        assert_eq!(sent_at(Some("")), Ok(None));
+        assert_eq!(sent_at(Some("x=1")), Ok(None));
+        assert_eq!(
+            sent_at(Some("sent=1764000000123")),
+            Ok(Some(1_764_000_000_123))
+        );
+        assert_eq!(
+            sent_at(Some("a=b&sent=1764000000123&sent=9")),
+            Ok(Some(1_764_000_000_123))
+        );
+        // A clock reset to 1970 is a clock, not an error.
+        assert_eq!(sent_at(Some("sent=86400000")), Ok(Some(86_400_000)));
+        for bad in [
+            "sent=",
+            "sent=x",
+            "sent=-1",
+            "sent=+1764000000123",
+            "sent=1.5e12",
+            "sent=99999999999999999999999",
+        ] {
+            let err = sent_at(Some(bad)).unwrap_err();
+            assert_eq!(err.field, SENT_PARAM, "{bad}");
+        }
+    }
 
     #[test]
     fn cors_is_answered_only_to_a_listed_origin_with_its_scheme() {

@@ -60,6 +60,17 @@ pub fn browser_time(stated_ms: u64, received_at_ms: u64) -> u64 {
     )
 }
 
+/// A browser event's time on the edge's clock: by the device's own clock it happened
+/// `sent_ms - occurred_ms` before it was sent (both `Date.now()` there), and it was sent when it
+/// arrived (`received_ms`; the transit is milliseconds). A device clock set wrong then shifts
+/// nothing: before, a clock more than 5 minutes fast had every pixel event refused as "in the
+/// future", and one an hour slow had each event stored an hour early. A time stated after its
+/// own send is taken as the arrival. [`browser_time`] still bounds the result.
+#[must_use]
+pub fn on_edge_clock(occurred_ms: u64, sent_ms: u64, received_ms: u64) -> u64 {
+    received_ms.saturating_sub(sent_ms.saturating_sub(occurred_ms))
+}
+
 /// Refuses the fields a browser may not state about its own request: the worker reads the
 /// shopper's IP and user agent, click IDs and session from the request itself.
 ///
@@ -174,6 +185,21 @@ mod tests {
         );
         assert_eq!(browser_time(now - 5_000, now), now - 5_000);
         assert_eq!(browser_time(now + 60_000, now), now);
+    }
+
+    #[test]
+    fn a_browser_time_is_put_on_the_edge_clock_by_its_age_at_send() {
+        let now = 1_764_000_000_000;
+        // A device 10 minutes fast: an event 3 s old when sent happened 3 s before arrival.
+        let fast = now + 600_000;
+        assert_eq!(on_edge_clock(fast - 3_000, fast, now), now - 3_000);
+        // An hour slow, an event resent from the outbox 2 minutes after it happened.
+        let slow = now - 3_600_000;
+        assert_eq!(on_edge_clock(slow - 120_000, slow, now), now - 120_000);
+        // Stated after its own send (no device does that): the arrival.
+        assert_eq!(on_edge_clock(now + 5, now, now), now);
+        // An age older than the epoch saturates; validation then refuses it as seconds.
+        assert_eq!(on_edge_clock(0, now + 1, now), 0);
     }
 
     #[test]

@@ -332,6 +332,18 @@ async fn assert_collect_refuses_bad_requests(worker: &Worker) {
             "{json}"
         );
     }
+    // The pixel's send time (`collect_guard::sent_at`): not a whole number of milliseconds, a 400
+    // naming it; an event is never dated by a garbled clock.
+    let res = http()
+        .post(format!("{url}?sent=1.7e12"))
+        .header("content-type", "text/plain")
+        .body(event)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 400);
+    let json: Value = res.json().await.unwrap();
+    assert_eq!(json["field"], "sent", "{json}");
 }
 
 /// A valid pixel event from the shop's own origin: stored (204) and the cookies refreshed.

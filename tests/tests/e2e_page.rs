@@ -15,6 +15,7 @@
 //! - A page that stays open takes a mapping change made in the console when it is shown again.
 //! - An event the browser cannot serialize is dropped with a warning, not thrown into the page.
 //! - A landing URL too long for the worker is reported without its query, not refused.
+//! - A device clock minutes or hours off still has its events stored, at the edge's time.
 //! - A pixel that cannot start (its configuration answers 503) rejects the calls made before and
 //!   after, and leaves no rejection unhandled on the page.
 
@@ -428,6 +429,44 @@ async fn a_landing_url_too_long_for_the_worker_is_reported_without_its_query() {
     let body: serde_json::Value = serde_json::from_str(&sent[0]).unwrap();
     let url = body["page"]["url"].as_str().unwrap_or_default();
     assert!(url.ends_with("/products/sku-1"), "{url}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_device_clock_set_wrong_still_has_its_events_stored_at_the_edges_time() {
+    // trust::on_edge_clock: each send states the device's clock (`?sent=`), and the worker dates
+    // the event by its age at send. Before, a clock 10 minutes fast had every pixel event refused
+    // ("more than 5 minutes in the future") and one 50 minutes slow had it stored 50 minutes early.
+    let shop = product_page_behind_a_proxy(|_| {}).await;
+    let client = &shop.client;
+    let mut ids = Vec::new();
+    for (offset_ms, sku) in [(600_000_i64, "sku-2"), (-3_000_000, "sku-3")] {
+        let id = client
+            .execute_async(
+                "var done = arguments[arguments.length - 1], real = Date.now.bind(Date), by = arguments[0];
+                 Date.now = function () { return real() + by; };
+                 ar('track', 'product.viewed', {items: [{id: arguments[1]}]})
+                   .then(done, function (e) { done('refused: ' + e.message); });",
+                vec![serde_json::json!(offset_ms), serde_json::json!(sku)],
+            )
+            .await
+            .unwrap();
+        let id = id.as_str().unwrap_or_default().to_owned();
+        assert!(id.starts_with("ar1_"), "{offset_ms} ms: {id}");
+        assert_eq!(stored_copies(&shop.worker, &id).await, Some(1), "{offset_ms} ms: stored");
+        ids.push((offset_ms, id));
+    }
+    shop.client.clone().close().await.unwrap();
+    for (offset_ms, id) in ids {
+        let rows = shop.worker.d1(&format!(
+            "SELECT json_extract(record, '$.occurred_at_ms') - created_at AS off FROM events \
+             WHERE event_id = '{id}'"
+        ));
+        let off = rows[0]["off"].as_i64().unwrap();
+        assert!(
+            (-60_000..=0).contains(&off),
+            "a device {offset_ms} ms off: stored {off} ms from its arrival"
+        );
+    }
 }
 
 #[tokio::test(flavor = "multi_thread")]

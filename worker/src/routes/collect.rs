@@ -2,7 +2,8 @@
 //!
 //! Order of checks, cheapest first: configuration, content type (415), `Origin` (403), declared
 //! size (413), per-client rate (429), actual size (413), then the event itself (400 naming the
-//! field). An accepted event becomes an `EventRecord` from the pixel, with the visit the request
+//! field; a `?sent=` device time that is not Unix milliseconds is one too). The event's time is
+//! put on the edge's clock by its age at send when the pixel states `sent` (`trust::on_edge_clock`). An accepted event becomes an `EventRecord` from the pixel, with the visit the request
 //! shows (cookies, consent, IP, user agent, location) and the stored context of its session, and
 //! goes to `ingest::accept`. The response (204) refreshes the identifier cookies like a page
 //! response does (DESIGN §4 "Edge-set cookies"). Rules live in `ar_shared` (`collect_guard`,
@@ -17,7 +18,7 @@ use ar_shared::record::{EventRecord, SessionContext, Source};
 use ar_shared::settings::Settings;
 use ar_shared::signature::KeyPurpose;
 use ar_shared::tokens::{OrderClaim, verify_order_token};
-use ar_shared::trust::browser_may_not_state;
+use ar_shared::trust::{browser_may_not_state, on_edge_clock};
 use ar_shared::visit::{Visit, client_ip_from};
 use ar_shared::wire::{self, ValidatedEvent, ValidationContext};
 use worker::{Context, Env, Request, Response, console_log, console_warn};
@@ -100,7 +101,15 @@ pub(crate) async fn handle(mut req: Request, env: &Env, ctx: &Context) -> RouteR
         now_ms: now,
         random: common::random()?,
     };
+    // The pixel states its clock at send time: the event's time goes on the edge's clock.
+    let sent = collect_guard::sent_at(req.url()?.query()).map_err(Error::InvalidEvent)?;
     let event = wire::parse_event(&body)
+        .map(|mut input| {
+            if let (Some(t), Some(sent)) = (input.occurred_at, sent) {
+                input.occurred_at = Some(on_edge_clock(t, sent, now));
+            }
+            input
+        })
         .and_then(|input| wire::validate(input, validation))
         .and_then(|event| browser_may_not_state(&event).map(|()| event))
         .and_then(|e| collect_guard::user_data_hashed(&e.user).map(|()| e))
