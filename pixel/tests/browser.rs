@@ -153,8 +153,29 @@ fn a_refused_event_names_its_field_and_fires_nothing() {
     );
     // What the worker's validation refuses (ar_shared::event_rules), refused here first: a value
     // without a currency, an amount out of range, another event's ID on a keyed event, a field it
-    // does not take, an item without its id (a GA4-style `item_id`).
+    // does not take, an item without its id (a GA4-style `item_id`), a key or text over 512
+    // bytes, more than 200 items, an item's price out of range.
     for (props, refusal) in [
+        (
+            "{cart_id: 'c'.repeat(513), items: [{id: 'a'}]}",
+            "cart_id: longer than 512 bytes",
+        ),
+        (
+            "{cart_id: 'c1', items: [{id: 'a'}], value: 1, currency: 'E'.repeat(513)}",
+            "currency: longer than 512 bytes",
+        ),
+        (
+            "{cart_id: 'c1', items: Array.from({length: 201}, (_, i) => ({id: 'p' + i}))}",
+            "items: at most 200 items",
+        ),
+        (
+            "{cart_id: 'c1', items: [{id: 'a'}, {id: 'b', price: -1}]}",
+            "items[1].price: must be a finite number from 0 to 1e12",
+        ),
+        (
+            "{cart_id: 'c1', items: [{id: 'a', category: 'n'.repeat(513)}]}",
+            "items[0].category: longer than 512 bytes",
+        ),
         (
             "{cart_id: 'c1', items: [{id: 'a'}], coupon: 'X'}",
             "coupon: is not an event field (README \"Server events\" lists them)",

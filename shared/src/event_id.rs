@@ -120,6 +120,20 @@ pub struct BusinessKeys {
 }
 
 impl BusinessKeys {
+    /// The keys an event states, by field name (`line_item_id` is the first item's `id`, checked
+    /// with the items).
+    #[must_use]
+    pub fn by_field(&self) -> [(&'static str, Option<&str>); 6] {
+        [
+            ("order_id", self.order_id.as_deref()),
+            ("checkout_id", self.checkout_id.as_deref()),
+            ("cart_id", self.cart_id.as_deref()),
+            ("lead_id", self.lead_id.as_deref()),
+            ("user_id", self.user_id.as_deref()),
+            ("refund_id", self.refund_id.as_deref()),
+        ]
+    }
+
     /// The key string an event's ID is derived from, or `None` when the identifying key is
     /// absent (or the event has none). One rule for pixel and worker: a cart line is
     /// `<cart_id>:<item id>`, so adding two different items to one cart gives two events.

@@ -58,6 +58,64 @@ pub const READ_FROM_THE_REQUEST: &str =
 /// The problem of an item without an `id` (every item needs one).
 pub const ITEM_WITHOUT_ID: &str = "required: every item needs its product id";
 
+/// Longest accepted identifier or free-text field: a business key, the currency, the order token,
+/// an item's `id`, `name` and `category`.
+pub const MAX_STRING_LEN: usize = 512;
+/// The problem of a field longer than [`MAX_STRING_LEN`].
+pub const TOO_LONG: &str = "longer than 512 bytes";
+/// Most items accepted on one event.
+pub const MAX_ITEMS: usize = 200;
+/// The problem of an event with more than [`MAX_ITEMS`] items.
+pub const TOO_MANY_ITEMS: &str = "at most 200 items";
+
+/// The first of `fields` (`(name, value)`) longer than [`MAX_STRING_LEN`].
+#[must_use]
+pub fn too_long<'a>(fields: &[(&'a str, Option<&str>)]) -> Option<&'a str> {
+    fields
+        .iter()
+        .find(|(_, v)| v.is_some_and(|v| v.len() > MAX_STRING_LEN))
+        .map(|(name, _)| *name)
+}
+
+/// The first business key, or the `currency` or `order_token`, longer than [`MAX_STRING_LEN`].
+#[must_use]
+pub fn key_too_long(
+    keys: &crate::event_id::BusinessKeys,
+    currency: Option<&str>,
+    order_token: Option<&str>,
+) -> Option<&'static str> {
+    too_long(&keys.by_field())
+        .or_else(|| too_long(&[("currency", currency), ("order_token", order_token)]))
+}
+
+/// What is wrong with one item, as `(its field, problem)`: an empty `id`, an `id`, `name` or
+/// `category` longer than [`MAX_STRING_LEN`], a `price` out of range, a `quantity` of 0.
+#[must_use]
+pub fn item_problem(
+    id: &str,
+    name: Option<&str>,
+    category: Option<&str>,
+    price: Option<f64>,
+    quantity: Option<u32>,
+) -> Option<(&'static str, &'static str)> {
+    if id.is_empty() {
+        return Some(("id", "must not be empty"));
+    }
+    if let Some(field) = too_long(&[("id", Some(id)), ("name", name), ("category", category)]) {
+        return Some((field, TOO_LONG));
+    }
+    if let Some(p) = price.and_then(amount_problem) {
+        return Some(("price", p));
+    }
+    (quantity == Some(0)).then_some(("quantity", "must be at least 1"))
+}
+
+/// `items[i].field`, a field of the item at `index` (built without `core::fmt`).
+#[must_use]
+pub fn item_field(index: usize, field: &str) -> String {
+    ["items[", &crate::text::decimal(index as u64), "].", field].concat()
+}
+
 /// What is wrong with a `page.url` or `page.referrer`, if anything.
 #[must_use]
 pub fn url_problem(url: &str) -> Option<&'static str> {

@@ -452,7 +452,11 @@ async fn a_device_clock_set_wrong_still_has_its_events_stored_at_the_edges_time(
             .unwrap();
         let id = id.as_str().unwrap_or_default().to_owned();
         assert!(id.starts_with("ar1_"), "{offset_ms} ms: {id}");
-        assert_eq!(stored_copies(&shop.worker, &id).await, Some(1), "{offset_ms} ms: stored");
+        assert_eq!(
+            stored_copies(&shop.worker, &id).await,
+            Some(1),
+            "{offset_ms} ms: stored"
+        );
         ids.push((offset_ms, id));
     }
     shop.client.clone().close().await.unwrap();

@@ -10,7 +10,10 @@ use core::fmt;
 
 use crate::event::EventName;
 use crate::event_id::{BusinessKeys, EventId};
-use crate::event_rules::{ForeignEventId, event_id_for, money_problem};
+use crate::event_rules::{
+    ForeignEventId, MAX_ITEMS, TOO_LONG, TOO_MANY_ITEMS, event_id_for, item_field, item_problem,
+    key_too_long, money_problem,
+};
 use crate::mapping::{BusinessKey, needs_value};
 
 use super::config::{PixelConfig, PixelEvent};
@@ -41,8 +44,8 @@ impl PageEvent {
 /// Why the pixel refuses an event: the field and the problem.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EventError {
-    /// The field at fault (`event`, `order_id`, `value`, …).
-    pub field: &'static str,
+    /// The field at fault (`event`, `order_id`, `value`, `items[2].price`, …).
+    pub field: String,
     /// What is wrong with it.
     pub problem: String,
 }
@@ -51,7 +54,7 @@ impl EventError {
     /// `field: problem` (built without `core::fmt`, `crate::text`).
     #[must_use]
     pub fn message(&self) -> String {
-        [self.field, ": ", &self.problem].concat()
+        [&self.field, ": ", &self.problem].concat()
     }
 }
 
@@ -84,7 +87,10 @@ pub fn identify<'a>(
     page: &PageEvent,
     random: [u8; 16],
 ) -> Result<Identified<'a>, EventError> {
-    let bad = |field, problem: String| EventError { field, problem };
+    let bad = |field: &str, problem: String| EventError {
+        field: field.to_owned(),
+        problem,
+    };
     let parsed: EventName = name
         .parse()
         .map_err(|e: crate::event::EventNameError| bad("event", e.message().to_owned()))?;
@@ -102,6 +108,9 @@ pub fn identify<'a>(
             [name, " is not a standard event and has no custom mapping"].concat(),
         )
     })?;
+    if let Some(field) = key_too_long(&page.keys, page.currency.as_deref(), None) {
+        return Err(bad(field, TOO_LONG.to_owned()));
+    }
     let key = page.keys.key_for(mapping.key);
     if key.is_none() && mapping.key != BusinessKey::None {
         return Err(bad(
@@ -129,6 +138,23 @@ pub fn identify<'a>(
             "currency"
         };
         return Err(bad(field, ["required for ", name].concat()));
+    }
+    if page.items.len() > MAX_ITEMS {
+        return Err(bad("items", TOO_MANY_ITEMS.to_owned()));
+    }
+    for (i, item) in page.items.iter().enumerate() {
+        if let Some((field, problem)) = item_problem(
+            &item.id,
+            item.name.as_deref(),
+            item.category.as_deref(),
+            item.price,
+            item.quantity,
+        ) {
+            return Err(EventError {
+                field: item_field(i, field),
+                problem: problem.to_owned(),
+            });
+        }
     }
     Ok(Identified { mapping, event_id })
 }
@@ -167,6 +193,101 @@ mod tests {
             value: Some(59.9),
             currency: Some("EUR".into()),
             ..PageEvent::default()
+        }
+    }
+
+    #[test]
+    fn the_pixel_refuses_long_keys_many_items_and_bad_items_as_the_worker_does() {
+        // event_rules: the worker's own limits (512-byte texts, 200 items, item prices), checked
+        // on the page before a tag fires, in the worker's words for the same field.
+        let item = |id: &str| LineItem {
+            id: id.into(),
+            name: None,
+            price: None,
+            quantity: None,
+            category: None,
+        };
+        let long = "x".repeat(513);
+        let cases: Vec<(PageEvent, String)> = vec![
+            (
+                PageEvent {
+                    keys: BusinessKeys {
+                        cart_id: Some(long.clone()),
+                        ..BusinessKeys::default()
+                    },
+                    items: vec![item("a")],
+                    ..PageEvent::default()
+                },
+                format!(r#"{{"event":"cart.added","cart_id":"{long}","items":[{{"id":"a"}}]}}"#),
+            ),
+            (
+                PageEvent {
+                    keys: BusinessKeys {
+                        cart_id: Some("c1".into()),
+                        ..BusinessKeys::default()
+                    },
+                    items: (0..201).map(|i| item(&format!("p{i}"))).collect(),
+                    ..PageEvent::default()
+                },
+                format!(
+                    r#"{{"event":"cart.added","cart_id":"c1","items":[{}]}}"#,
+                    (0..201)
+                        .map(|i| format!(r#"{{"id":"p{i}"}}"#))
+                        .collect::<Vec<_>>()
+                        .join(",")
+                ),
+            ),
+            (
+                PageEvent {
+                    keys: BusinessKeys {
+                        cart_id: Some("c1".into()),
+                        ..BusinessKeys::default()
+                    },
+                    items: vec![
+                        item("a"),
+                        LineItem {
+                            price: Some(-1.0),
+                            ..item("b")
+                        },
+                    ],
+                    ..PageEvent::default()
+                },
+                r#"{"event":"cart.added","cart_id":"c1","items":[{"id":"a"},{"id":"b","price":-1}]}"#
+                    .to_owned(),
+            ),
+            (
+                PageEvent {
+                    keys: BusinessKeys {
+                        cart_id: Some("c1".into()),
+                        ..BusinessKeys::default()
+                    },
+                    items: vec![LineItem {
+                        name: Some(long.clone()),
+                        ..item("a")
+                    }],
+                    ..PageEvent::default()
+                },
+                format!(
+                    r#"{{"event":"cart.added","cart_id":"c1","items":[{{"id":"a","name":"{long}"}}]}}"#
+                ),
+            ),
+        ];
+        let mappings = crate::mapping_config::Mappings::default();
+        for (page, json) in cases {
+            let mut page = page;
+            page.keys.line_item_id = page.items.first().map(|i| i.id.clone());
+            let pixel = identify(&config(), "cart.added", &page, [0; 16]).unwrap_err();
+            let input = crate::wire::parse_event(json.as_bytes()).unwrap();
+            let ctx = crate::wire::ValidationContext {
+                mappings: &mappings,
+                now_ms: 1_764_000_000_000,
+                random: [7; 16],
+            };
+            let worker = crate::wire::validate(input, ctx).unwrap_err();
+            assert_eq!(
+                (pixel.field.as_str(), pixel.problem.as_str()),
+                (worker.field.as_str(), worker.problem.as_str())
+            );
         }
     }
 

@@ -23,13 +23,13 @@ mod validate;
 pub use validate::{ValidationContext, validate};
 
 /// Longest accepted identifier or free-text field.
-pub const MAX_STRING_LEN: usize = 512;
+pub use crate::event_rules::MAX_STRING_LEN;
 /// Longest accepted URL.
 pub use crate::event_rules::MAX_URL_LEN;
 /// Longest accepted user agent.
 pub const MAX_USER_AGENT_LEN: usize = 1024;
 /// Most items accepted on one event.
-pub const MAX_ITEMS: usize = 200;
+pub use crate::event_rules::MAX_ITEMS;
 /// Largest accepted monetary value.
 pub use crate::event_rules::MAX_VALUE;
 /// How far in the future `occurred_at` may be (clock skew between shop and edge).

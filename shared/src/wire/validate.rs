@@ -6,6 +6,7 @@ use super::{
 };
 use crate::event::EventName;
 use crate::event_id::{BusinessKeys, EventId};
+use crate::event_rules::{TOO_LONG, key_too_long};
 use crate::mapping::BusinessKey;
 use crate::mapping_config::Mappings;
 
@@ -38,7 +39,6 @@ pub fn validate(
             format!("{name} is not a standard event and has no custom mapping"),
         )
     })?;
-    check_key_lengths(&input)?;
     let keys = BusinessKeys {
         order_id: input.order_id,
         checkout_id: input.checkout_id,
@@ -48,6 +48,16 @@ pub fn validate(
         line_item_id: input.items.first().map(|i| i.id.clone()),
         refund_id: input.refund_id,
     };
+    // Every business key, the currency and the order token within MAX_STRING_LEN (the pixel
+    // checks the same).
+    let long = key_too_long(
+        &keys,
+        input.currency.as_deref(),
+        input.order_token.as_deref(),
+    );
+    if let Some(field) = long {
+        return Err(ValidationError::new(field, TOO_LONG));
+    }
     check_adjustment(&name, &keys)?;
     let key = keys.key_for(mapping.key);
     if key.is_none() && mapping.key != BusinessKey::None {
@@ -108,23 +118,6 @@ pub fn validate(
         order_token: input.order_token,
         fired: input.fired,
     })
-}
-
-/// Every business key and the currency within [`MAX_STRING_LEN`].
-fn check_key_lengths(input: &EventInput) -> Result<(), ValidationError> {
-    for (field, value) in [
-        ("order_id", &input.order_id),
-        ("checkout_id", &input.checkout_id),
-        ("cart_id", &input.cart_id),
-        ("lead_id", &input.lead_id),
-        ("user_id", &input.user_id),
-        ("refund_id", &input.refund_id),
-        ("currency", &input.currency),
-        ("order_token", &input.order_token),
-    ] {
-        check_len(field, value.as_deref(), MAX_STRING_LEN)?;
-    }
-    Ok(())
 }
 
 /// An adjustment names the purchase it adjusts (a refund's own key is its `refund_id`).
@@ -206,13 +199,6 @@ fn check_time(occurred_at: Option<u64>, now_ms: u64) -> Result<u64, ValidationEr
     Ok(t.min(now_ms))
 }
 
-fn check_amount(field: &str, v: f64) -> Result<(), ValidationError> {
-    match crate::event_rules::amount_problem(v) {
-        Some(problem) => Err(ValidationError::new(field, problem)),
-        None => Ok(()),
-    }
-}
-
 /// Meta: `value` and `currency` are required for Purchase (meta-capi.md §1.5); GA4: `currency` is
 /// required when `value` is set (google.md §4).
 fn check_money(
@@ -247,38 +233,25 @@ fn check_money(
     }
 }
 
+/// `event_rules::item_problem` for each item (the pixel checks the same).
 fn check_items(items: &[ItemInput]) -> Result<(), ValidationError> {
     if items.len() > MAX_ITEMS {
         return Err(ValidationError::new(
             "items",
-            format!("at most {MAX_ITEMS} items"),
+            crate::event_rules::TOO_MANY_ITEMS,
         ));
     }
     for (i, item) in items.iter().enumerate() {
-        if item.id.is_empty() {
-            return Err(ValidationError::new(
-                format!("items[{i}].id"),
-                "must not be empty",
-            ));
-        }
-        check_len(&format!("items[{i}].id"), Some(&item.id), MAX_STRING_LEN)?;
-        check_len(
-            &format!("items[{i}].name"),
+        if let Some((field, problem)) = crate::event_rules::item_problem(
+            &item.id,
             item.name.as_deref(),
-            MAX_STRING_LEN,
-        )?;
-        check_len(
-            &format!("items[{i}].category"),
             item.category.as_deref(),
-            MAX_STRING_LEN,
-        )?;
-        if let Some(p) = item.price {
-            check_amount(&format!("items[{i}].price"), p)?;
-        }
-        if item.quantity == Some(0) {
+            item.price,
+            item.quantity,
+        ) {
             return Err(ValidationError::new(
-                format!("items[{i}].quantity"),
-                "must be at least 1",
+                crate::event_rules::item_field(i, field),
+                problem,
             ));
         }
     }
