@@ -152,7 +152,7 @@ fn a_refused_event_names_its_field_and_fires_nothing() {
         "{message}"
     );
     // What the worker's validation refuses (ar_shared::event_rules), refused here first: a value
-    // without a currency, an amount out of range, another event's ID on a keyed event, a field it
+    // without a currency, a currency that is not ISO 4217, an amount out of range, another event's ID on a keyed event, a field it
     // does not take, an item without its id (a GA4-style `item_id`), a key or text over 512
     // bytes, more than 200 items, an item's price out of range.
     for (props, refusal) in [
@@ -191,6 +191,10 @@ fn a_refused_event_names_its_field_and_fires_nothing() {
         (
             "{cart_id: 'c1', items: [{id: 'a'}], value: 5}",
             "currency: required when value is set",
+        ),
+        (
+            "{cart_id: 'c1', items: [{id: 'a'}], value: 5, currency: 'EURO'}",
+            "currency: is not an ISO 4217 currency code (EUR, USD, …)",
         ),
         (
             "{cart_id: 'c1', items: [{id: 'a'}], value: -5, currency: 'EUR'}",

@@ -167,16 +167,47 @@ pub fn amount_problem(v: f64) -> Option<&'static str> {
         .then_some("must be a finite number from 0 to 1e12")
 }
 
-/// What is wrong with an event's money, as `(field, problem)`: a `value` needs a currency
-/// (GA4: `currency` is required when `value` is set, google.md §4) and must be in range. Whether
-/// the currency is ISO 4217 is the worker's check only (its table is not in the pixel).
+/// The ISO 4217 alphabetic codes, three letters each, sorted (the `iso_currency` crate's list: a
+/// test holds the two together). Meta and Google take only these (meta-capi.md §1.5; google.md §4).
+const ISO_4217: &str = "\
+    AEDAFNALLAMDAOAARSAUDAWGAZNBAMBBDBDTBGNBHDBIFBMDBNDBOBBOVBRL\
+    BSDBTNBWPBYNBZDCADCDFCHECHFCHWCLFCLPCNYCOPCOUCRCCUCCUPCVECZK\
+    DJFDKKDOPDZDEGPERNETBEURFJDFKPGBPGELGHSGIPGMDGNFGTQGYDHKDHNL\
+    HRKHTGHUFIDRILSINRIQDIRRISKJMDJODJPYKESKGSKHRKMFKPWKRWKWDKYD\
+    KZTLAKLBPLKRLRDLSLLYDMADMDLMGAMKDMMKMNTMOPMRUMURMVRMWKMXNMXV\
+    MYRMZNNADNGNNIONOKNPRNZDOMRPABPENPGKPHPPKRPLNPYGQARRONRSDRUB\
+    RWFSARSBDSCRSDGSEKSGDSHPSLESLLSOSSRDSSPSTNSVCSYPSZLTHBTJSTMT\
+    TNDTOPTRYTTDTWDTZSUAHUGXUSDUSNUYIUYUUYWUZSVEDVESVNDVUVWSTXAD\
+    XAFXAGXAUXBAXBBXBCXBDXCDXCGXDRXOFXPDXPFXPTXSUXTSXUAXXXYERZAR\
+    ZMWZWGZWL";
+
+/// The problem of a `currency` that is not an ISO 4217 code.
+pub const NOT_A_CURRENCY: &str = "is not an ISO 4217 currency code (EUR, USD, …)";
+
+/// Whether `code` is an ISO 4217 currency code, in any case (`eur` is `EUR`).
+#[must_use]
+pub fn is_currency(code: &str) -> bool {
+    // 183 codes: a scan is as fast as a search here, and smaller.
+    code.len() == 3
+        && ISO_4217
+            .as_bytes()
+            .chunks_exact(3)
+            .any(|c| c.eq_ignore_ascii_case(code.as_bytes()))
+}
+
+/// What is wrong with an event's money, as `(field, problem)`: a `currency` that is not ISO 4217,
+/// a `value` without a currency (GA4: `currency` is required when `value` is set, google.md §4)
+/// or out of range.
 #[must_use]
 pub fn money_problem(
     value: Option<f64>,
-    has_currency: bool,
+    currency: Option<&str>,
 ) -> Option<(&'static str, &'static str)> {
+    if currency.is_some_and(|c| !is_currency(c)) {
+        return Some(("currency", NOT_A_CURRENCY));
+    }
     let v = value?;
-    if !has_currency {
+    if currency.is_none() {
         return Some(("currency", "required when value is set"));
     }
     amount_problem(v).map(|p| ("value", p))
@@ -229,6 +260,30 @@ pub fn event_id_for(
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn the_currency_table_is_iso_currency_s_list_in_any_case() {
+        // Meta and Google take ISO 4217 codes only (meta-capi.md §1.5; google.md §4).
+        let letters = b'A'..=b'Z';
+        for a in letters.clone() {
+            for b in letters.clone() {
+                for c in letters.clone() {
+                    let code = String::from_utf8(vec![a, b, c]).unwrap();
+                    let iso = iso_currency::Currency::from_code(&code).is_some();
+                    assert_eq!(is_currency(&code), iso, "{code}");
+                    assert_eq!(is_currency(&code.to_ascii_lowercase()), iso, "{code}");
+                }
+            }
+        }
+        for bad in ["", "EU", "EURO", "E\u{20ac}"] {
+            assert!(!is_currency(bad), "{bad}");
+        }
+        assert_eq!(
+            money_problem(Some(5.0), Some("XYZ")),
+            Some(("currency", NOT_A_CURRENCY))
+        );
+        assert_eq!(money_problem(None, Some("eur")), None);
+    }
+
     use super::*;
 
     #[test]
@@ -275,15 +330,15 @@ mod tests {
 
     #[test]
     fn a_value_needs_a_currency_and_a_sane_amount() {
-        assert_eq!(money_problem(None, false), None);
-        assert_eq!(money_problem(Some(5.0), true), None);
+        assert_eq!(money_problem(None, None), None);
+        assert_eq!(money_problem(Some(5.0), Some("EUR")), None);
         assert_eq!(
-            money_problem(Some(5.0), false),
+            money_problem(Some(5.0), None),
             Some(("currency", "required when value is set"))
         );
         for bad in [-1.0, f64::NAN, f64::INFINITY, 2e12] {
             assert_eq!(
-                money_problem(Some(bad), true),
+                money_problem(Some(bad), Some("EUR")),
                 Some(("value", "must be a finite number from 0 to 1e12"))
             );
         }

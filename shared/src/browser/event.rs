@@ -127,7 +127,7 @@ pub fn identify<'a>(
         .map_err(|e: crate::event_id::EventIdError| bad("event_id", e.message().to_owned()))?;
     let event_id = event_id_for(&parsed, key.as_deref(), stated, random)
         .map_err(|_| bad("event_id", ForeignEventId::problem(&parsed, mapping.key)))?;
-    if let Some((field, problem)) = money_problem(page.value, page.currency.is_some()) {
+    if let Some((field, problem)) = money_problem(page.value, page.currency.as_deref()) {
         return Err(bad(field, problem.to_owned()));
     }
     // meta-capi.md §1.5: value and currency are required for Purchase.

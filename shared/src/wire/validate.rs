@@ -206,22 +206,11 @@ fn check_money(
     currency: Option<&str>,
     is_purchase: bool,
 ) -> Result<Option<crate::money::Money>, ValidationError> {
-    let currency = match currency {
-        Some(c) => {
-            let upper = c.to_ascii_uppercase();
-            if iso_currency::Currency::from_code(&upper).is_none() {
-                return Err(ValidationError::new(
-                    "currency",
-                    "is not an ISO 4217 currency code (EUR, USD, …)".to_owned(),
-                ));
-            }
-            Some(upper)
-        }
-        None => None,
-    };
-    if let Some((field, problem)) = crate::event_rules::money_problem(value, currency.is_some()) {
+    // event_rules: ISO 4217, a value with its currency and in range (the pixel checks the same).
+    if let Some((field, problem)) = crate::event_rules::money_problem(value, currency) {
         return Err(ValidationError::new(field, problem));
     }
+    let currency = currency.map(str::to_ascii_uppercase);
     match (value, currency) {
         (Some(v), Some(c)) => Ok(Some(crate::money::Money::new(v, c))),
         (None, Some(_) | None) if is_purchase => Err(ValidationError::new(
