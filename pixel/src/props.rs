@@ -8,8 +8,8 @@ use ar_shared::browser::event::PageEvent;
 use ar_shared::browser::tags::LineItem;
 use ar_shared::event_id::BusinessKeys;
 use ar_shared::event_rules::{
-    BROWSER_MAY_NOT_STATE, ITEM_WITHOUT_ID, NOT_AN_EVENT_FIELD, READ_FROM_THE_REQUEST,
-    is_event_field, reportable_url,
+    BROWSER_MAY_NOT_STATE, ITEM_WITHOUT_ID, NOT_A_PAGE_FIELD, NOT_A_STRING, NOT_AN_EVENT_FIELD,
+    PAGE_FIELDS, READ_FROM_THE_REQUEST, is_event_field, reportable_url, url_problem,
 };
 use ar_shared::mapping::BusinessKey;
 use wasm_bindgen::{JsCast as _, JsValue};
@@ -67,22 +67,20 @@ pub(crate) fn page_event(props: &JsValue, key_kind: BusinessKey) -> PageEvent {
     }
 }
 
-/// Refuses what the worker's parse would (`ar_shared::event_rules`): a field it does not take, an
-/// item without an `id`. Checked before any tag fires.
+/// Refuses what the worker's parse would (`ar_shared::event_rules`): a field it does not take
+/// (also in a `page` object the page passes, whose `url` and `referrer` must be strings it takes),
+/// an item without an `id`. Checked before any tag fires.
 pub(crate) fn check_fields(props: &JsValue) -> Result<(), PixelError> {
     if !props.is_object() {
         return Ok(());
     }
     let fields = js_sys::Object::keys(props.unchecked_ref::<js_sys::Object>());
     // A key whose value JSON leaves out (`undefined`, a function) is not sent: not refused.
-    let sent = |k: &String| {
-        let v = get(props, k);
-        !v.is_undefined() && !v.is_function()
-    };
+    let sent = |v: &JsValue| !v.is_undefined() && !v.is_function();
     if let Some(name) = fields
         .iter()
         .filter_map(|k| k.as_string())
-        .find(|k| sent(k) && !is_event_field(k))
+        .find(|k| sent(&get(props, k)) && !is_event_field(k))
     {
         return Err(PixelError::Field(name, NOT_AN_EVENT_FIELD));
     }
@@ -91,6 +89,28 @@ pub(crate) fn check_fields(props: &JsValue) -> Result<(), PixelError> {
         !v.is_undefined() && !v.is_null()
     }) {
         return Err(PixelError::Field(name.to_owned(), READ_FROM_THE_REQUEST));
+    }
+    // A page object the merchant passes goes as it is: the worker's PageInput and url rules.
+    let page = get(props, "page");
+    if page.is_object() {
+        for k in js_sys::Object::keys(page.unchecked_ref::<js_sys::Object>())
+            .iter()
+            .filter_map(|k| k.as_string())
+        {
+            let v = get(&page, &k);
+            let field = || ["page.", &k].concat();
+            if !PAGE_FIELDS.contains(&k.as_str()) {
+                if sent(&v) {
+                    return Err(PixelError::Field(field(), NOT_A_PAGE_FIELD));
+                }
+            } else if let Some(url) = v.as_string() {
+                if let Some(problem) = url_problem(&url) {
+                    return Err(PixelError::Field(field(), problem));
+                }
+            } else if sent(&v) && !v.is_null() {
+                return Err(PixelError::Field(field(), NOT_A_STRING));
+            }
+        }
     }
     let missing = elements(&get(props, "items"))
         .iter()

@@ -157,6 +157,18 @@ fn a_refused_event_names_its_field_and_fires_nothing() {
     // bytes, more than 200 items, an item's price out of range.
     for (props, refusal) in [
         (
+            "{cart_id: 'c1', items: [{id: 'a'}], page: {url: location.href, title: 'Shoes'}}",
+            "page.title: is not a page field (url, referrer)",
+        ),
+        (
+            "{cart_id: 'c1', items: [{id: 'a'}], page: {referrer: 'android-app://com.x'}}",
+            "page.referrer: must be an absolute http(s) URL",
+        ),
+        (
+            "{cart_id: 'c1', items: [{id: 'a'}], page: {url: 5}}",
+            "page.url: must be a string",
+        ),
+        (
             "{cart_id: 'c'.repeat(513), items: [{id: 'a'}]}",
             "cart_id: longer than 512 bytes",
         ),
@@ -214,7 +226,7 @@ fn a_refused_event_names_its_field_and_fires_nothing() {
     // a coupon goes.
     track(
         "cart.added",
-        "{cart_id: 'c1', items: [{id: 'a'}], coupon: undefined, session_id: null}",
+        "{cart_id: 'c1', items: [{id: 'a'}], coupon: undefined, session_id: null, page: {url: location.href, referrer: null, title: undefined}}",
     )
     .unwrap();
 }

@@ -55,6 +55,15 @@ pub const BROWSER_MAY_NOT_STATE: [&str; 3] = ["client", "click_ids", "session_id
 pub const READ_FROM_THE_REQUEST: &str =
     "is read by the edge from the request itself; a browser may not state it";
 
+/// The fields a stated `page` may have (`wire::PageInput`'s; a test holds the two together).
+pub const PAGE_FIELDS: [&str; 2] = ["url", "referrer"];
+
+/// The problem of a `page` field that is not one of [`PAGE_FIELDS`].
+pub const NOT_A_PAGE_FIELD: &str = "is not a page field (url, referrer)";
+
+/// The problem of a field that must be a string.
+pub const NOT_A_STRING: &str = "must be a string";
+
 /// The problem of an item without an `id` (every item needs one).
 pub const ITEM_WITHOUT_ID: &str = "required: every item needs its product id";
 

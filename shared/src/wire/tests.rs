@@ -265,3 +265,19 @@ fn the_pixel_knows_every_field_the_worker_takes() {
         .collect();
     assert_eq!(listed, crate::event_rules::EVENT_FIELDS[..].to_vec(), "{e}");
 }
+
+#[test]
+fn the_pixel_knows_every_page_field_the_worker_takes() {
+    // event_rules::PAGE_FIELDS: a page object the merchant passes is checked before the tags fire.
+    let e = match parse_event(br#"{"event":"product.viewed","page":{"zzz":1}}"#) {
+        Ok(e) => panic!("accepted {e:?}"),
+        Err(e) => e.to_string(),
+    };
+    let expected = [
+        "expected `",
+        crate::event_rules::PAGE_FIELDS.join("` or `").as_str(),
+        "`",
+    ]
+    .concat();
+    assert!(e.starts_with("page.zzz") && e.contains(&expected), "{e}");
+}
