@@ -76,7 +76,7 @@ pub(crate) fn check_fields(props: &JsValue) -> Result<(), PixelError> {
     }
     let fields = js_sys::Object::keys(props.unchecked_ref::<js_sys::Object>());
     // A key whose value JSON leaves out (`undefined`, a function) is not sent: not refused.
-    let sent = |v: &JsValue| !v.is_undefined() && !v.is_function();
+    let sent = |v: &JsValue| !v.is_undefined() && !v.is_function() && !v.is_symbol();
     if let Some(name) = fields
         .iter()
         .filter_map(|k| k.as_string())
@@ -107,7 +107,8 @@ pub(crate) fn check_fields(props: &JsValue) -> Result<(), PixelError> {
                 if let Some(problem) = url_problem(&url) {
                     return Err(PixelError::Field(field(), problem));
                 }
-            } else if sent(&v) && !v.is_null() {
+            } else if v.as_f64().is_some() || v.as_bool().is_some() {
+                // An object may serialize to a string (a `URL`): the worker judges it.
                 return Err(PixelError::Field(field(), NOT_A_STRING));
             }
         }

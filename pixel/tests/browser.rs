@@ -226,7 +226,13 @@ fn a_refused_event_names_its_field_and_fires_nothing() {
     // a coupon goes.
     track(
         "cart.added",
-        "{cart_id: 'c1', items: [{id: 'a'}], coupon: undefined, session_id: null, page: {url: location.href, referrer: null, title: undefined}}",
+        "{cart_id: 'c1', items: [{id: 'a'}], coupon: undefined, session_id: null, page: {url: location.href, referrer: null, title: undefined, note: Symbol('n')}}",
+    )
+    .unwrap();
+    // A `URL` object serializes to the string the worker takes.
+    track(
+        "cart.added",
+        "{cart_id: 'c2', items: [{id: 'a'}], page: {url: new URL(location.href)}}",
     )
     .unwrap();
 }

@@ -270,6 +270,31 @@ pub fn event_id_for(
 #[cfg(test)]
 mod tests {
     #[test]
+    fn the_limits_texts_state_the_limits() {
+        let n = |v: usize| crate::text::decimal(v as u64);
+        assert_eq!(
+            TOO_LONG,
+            ["longer than ", &n(MAX_STRING_LEN), " bytes"].concat()
+        );
+        assert_eq!(
+            TOO_MANY_ITEMS,
+            ["at most ", &n(MAX_ITEMS), " items"].concat()
+        );
+        assert_eq!(
+            NOT_A_PAGE_FIELD,
+            ["is not a page field (", &PAGE_FIELDS.join(", "), ")"].concat()
+        );
+        assert_eq!(
+            url_problem(&"x".repeat(MAX_URL_LEN + 1)),
+            Some(
+                ["longer than ", &n(MAX_URL_LEN), " bytes"]
+                    .concat()
+                    .as_str()
+            )
+        );
+    }
+
+    #[test]
     fn the_currency_table_is_iso_currency_s_list_in_any_case() {
         // Meta and Google take ISO 4217 codes only (meta-capi.md §1.5; google.md §4).
         let letters = b'A'..=b'Z';

@@ -65,10 +65,12 @@ pub fn browser_time(stated_ms: u64, received_at_ms: u64) -> u64 {
 /// arrived (`received_ms`; the transit is milliseconds). A device clock set wrong then shifts
 /// nothing: before, a clock more than 5 minutes fast had every pixel event refused as "in the
 /// future", and one an hour slow had each event stored an hour early. A time stated after its
-/// own send is taken as the arrival. [`browser_time`] still bounds the result.
+/// own send is taken as the arrival; an age over [`BROWSER_MAX_AGE_MS`] (a device clock that jumped
+/// while the event waited in the outbox) counts as that age, the bound [`browser_time`] sets.
 #[must_use]
 pub fn on_edge_clock(occurred_ms: u64, sent_ms: u64, received_ms: u64) -> u64 {
-    received_ms.saturating_sub(sent_ms.saturating_sub(occurred_ms))
+    let age = sent_ms.saturating_sub(occurred_ms).min(BROWSER_MAX_AGE_MS);
+    received_ms.saturating_sub(age)
 }
 
 /// Refuses the fields a browser may not state about its own request: the worker reads the
@@ -198,8 +200,10 @@ mod tests {
         assert_eq!(on_edge_clock(slow - 120_000, slow, now), now - 120_000);
         // Stated after its own send (no device does that): the arrival.
         assert_eq!(on_edge_clock(now + 5, now, now), now);
-        // An age older than the epoch saturates; validation then refuses it as seconds.
-        assert_eq!(on_edge_clock(0, now + 1, now), 0);
+        // A clock reset to 1970 that synced while the event waited: the oldest a browser time
+        // may be, not a time validation would refuse as seconds.
+        assert_eq!(on_edge_clock(0, now + 1, now), now - BROWSER_MAX_AGE_MS);
+        assert_eq!(on_edge_clock(0, u64::MAX, 0), 0);
     }
 
     #[test]

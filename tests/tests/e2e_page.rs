@@ -442,7 +442,8 @@ async fn a_device_clock_set_wrong_still_has_its_events_stored_at_the_edges_time(
     for (offset_ms, sku) in [(600_000_i64, "sku-2"), (-3_000_000, "sku-3")] {
         let id = client
             .execute_async(
-                "var done = arguments[arguments.length - 1], real = Date.now.bind(Date), by = arguments[0];
+                "var done = arguments[arguments.length - 1], by = arguments[0],
+                     real = window.arRealNow = window.arRealNow || Date.now.bind(Date);
                  Date.now = function () { return real() + by; };
                  ar('track', 'product.viewed', {items: [{id: arguments[1]}]})
                    .then(done, function (e) { done('refused: ' + e.message); });",
