@@ -59,11 +59,12 @@ pub(crate) fn page_event(props: &JsValue, key_kind: BusinessKey) -> PageEvent {
             lead_id: get_str(props, "lead_id"),
             user_id: get_str(props, "user_id"),
             line_item_id: items.first().map(|i| i.id.clone()),
-            refund_id: None,
+            refund_id: get_str(props, "refund_id"),
         },
         value: get_f64(props, "value"),
         currency: get_str(props, "currency"),
         items,
+        order_token: get_str(props, "order_token"),
     }
 }
 

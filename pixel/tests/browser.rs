@@ -177,6 +177,14 @@ fn a_refused_event_names_its_field_and_fires_nothing() {
             "currency: longer than 512 bytes",
         ),
         (
+            "{cart_id: 'c1', items: [{id: 'a'}], order_token: 'f'.repeat(513)}",
+            "order_token: longer than 512 bytes",
+        ),
+        (
+            "{cart_id: 'c1', items: [{id: 'a'}], refund_id: 'r'.repeat(513)}",
+            "refund_id: longer than 512 bytes",
+        ),
+        (
             "{cart_id: 'c1', items: Array.from({length: 201}, (_, i) => ({id: 'p' + i}))}",
             "items: at most 200 items",
         ),

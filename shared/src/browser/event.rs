@@ -32,6 +32,8 @@ pub struct PageEvent {
     pub currency: Option<String>,
     /// `items`.
     pub items: Vec<LineItem>,
+    /// `order_token`, the shop's signature over a purchase (only its length is checked here).
+    pub order_token: Option<String>,
 }
 
 impl PageEvent {
@@ -108,7 +110,11 @@ pub fn identify<'a>(
             [name, " is not a standard event and has no custom mapping"].concat(),
         )
     })?;
-    if let Some(field) = key_too_long(&page.keys, page.currency.as_deref(), None) {
+    if let Some(field) = key_too_long(
+        &page.keys,
+        page.currency.as_deref(),
+        page.order_token.as_deref(),
+    ) {
         return Err(bad(field, TOO_LONG.to_owned()));
     }
     let key = page.keys.key_for(mapping.key);
