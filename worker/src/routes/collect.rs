@@ -2,11 +2,11 @@
 //!
 //! Order of checks, cheapest first: configuration, content type (415), `Origin` (403), declared
 //! size (413), per-client rate (429), actual size (413), then the event itself (400 naming the
-//! field; a `?sent=` device time that is not Unix milliseconds is one too). The event's time is
+//! field; a `?sent=` device time that is not whole milliseconds is one too). The event's time is
 //! put on the edge's clock by its age at send when the pixel states `sent`
-//! (`trust::on_edge_clock`). An accepted event becomes an `EventRecord` from the pixel, with the visit the request
-//! shows (cookies, consent, IP, user agent, location) and the stored context of its session, and
-//! goes to `ingest::accept`. The response (204) refreshes the identifier cookies like a page
+//! (`trust::on_edge_clock`). An accepted event becomes an `EventRecord` from the pixel, with the
+//! visit the request shows (cookies, consent, IP, user agent, location) and the stored context of
+//! its session, and goes to `ingest::accept`. The response (204) refreshes the identifier cookies like a page
 //! response does (DESIGN §4 "Edge-set cookies"). Rules live in `ar_shared` (`collect_guard`,
 //! `rate_limit`, `wire`, `visit`, `pii`, `signature`); this file only wires them to the request.
 
