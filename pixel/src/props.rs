@@ -9,7 +9,7 @@ use ar_shared::browser::tags::LineItem;
 use ar_shared::event_id::BusinessKeys;
 use ar_shared::event_rules::{
     BROWSER_MAY_NOT_STATE, ITEM_WITHOUT_ID, NOT_A_PAGE_FIELD, NOT_A_STRING, NOT_AN_EVENT_FIELD,
-    PAGE_FIELDS, READ_FROM_THE_REQUEST, is_event_field, reportable_url, url_problem,
+    PAGE_FIELDS, READ_FROM_THE_REQUEST, is_event_field, item_field, reportable_url, url_problem,
 };
 use ar_shared::mapping::BusinessKey;
 use wasm_bindgen::{JsCast as _, JsValue};
@@ -118,8 +118,7 @@ pub(crate) fn check_fields(props: &JsValue) -> Result<(), PixelError> {
         .iter()
         .position(|i| get_str(i, "id").is_none());
     if let Some(i) = missing {
-        let field = ["items[", &ar_shared::text::decimal(i as u64), "].id"].concat();
-        return Err(PixelError::Field(field, ITEM_WITHOUT_ID));
+        return Err(PixelError::Field(item_field(i, "id"), ITEM_WITHOUT_ID));
     }
     Ok(())
 }
