@@ -7,7 +7,7 @@ use ar_shared::browser::consent::{
     CONSENT_COOKIE_MAX_AGE_SECS, Choice, SALE_OPT_OUT_COOKIE, Stated, TcfSignals, gtag_params,
     meta_command, meta_may_run, stated_for_collect,
 };
-use ar_shared::consent::{CONSENT_COOKIE_NAME, ConsentState};
+use ar_shared::consent::{CONSENT_COOKIE_NAME, ConsentState, PartialConsent};
 use ar_shared::cookies::{CookieJar, CookieScope, SetCookie, candidate_cookie_domains};
 use wasm_bindgen::JsValue;
 
@@ -119,10 +119,21 @@ pub(crate) fn opted_out(state: &State) -> bool {
 /// The consent signals an event's collect body states itself
 /// (`browser::consent::stated_for_collect`: those chosen on this page that the cookie does not
 /// carry), as `{signal: 'granted' | 'denied'}`; `None` when the cookie says it all.
-pub(crate) fn for_collect(state: &State) -> Result<Option<JsValue>, PixelError> {
+/// `stated` is the event's own `consent` (checked by `props::check_kinds`), merged in.
+pub(crate) fn for_collect(state: &State, stated: &JsValue) -> Result<Option<JsValue>, PixelError> {
     let chosen = state.chosen.borrow();
-    let Some(pairs) = stated_for_collect(cookie(CONSENT_COOKIE_NAME).as_deref(), chosen.as_deref())
-    else {
+    let signal = |k: &str| get(stated, k).as_string().and_then(|s| s.parse().ok());
+    let stated = PartialConsent {
+        ad_storage: signal("ad_storage"),
+        analytics_storage: signal("analytics_storage"),
+        ad_user_data: signal("ad_user_data"),
+        ad_personalization: signal("ad_personalization"),
+    };
+    let Some(pairs) = stated_for_collect(
+        cookie(CONSENT_COOKIE_NAME).as_deref(),
+        chosen.as_deref(),
+        stated,
+    ) else {
         return Ok(None);
     };
     let o = object();

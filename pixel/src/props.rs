@@ -8,8 +8,9 @@ use ar_shared::browser::event::PageEvent;
 use ar_shared::browser::tags::LineItem;
 use ar_shared::event_id::BusinessKeys;
 use ar_shared::event_rules::{
-    BROWSER_MAY_NOT_STATE, ITEM_WITHOUT_ID, NOT_A_PAGE_FIELD, NOT_A_STRING, NOT_AN_EVENT_FIELD,
-    PAGE_FIELDS, READ_FROM_THE_REQUEST, is_event_field, item_field, reportable_url, url_problem,
+    BROWSER_MAY_NOT_STATE, EVENT_FIELDS, FIELD_KINDS, ITEM_WITHOUT_ID, Kind, NOT_A_PAGE_FIELD,
+    NOT_A_STRING, NOT_AN_EVENT_FIELD, PAGE_FIELDS, READ_FROM_THE_REQUEST, is_event_field,
+    item_field, reportable_url, signal_problem, url_problem,
 };
 use ar_shared::mapping::BusinessKey;
 use wasm_bindgen::{JsCast as _, JsValue};
@@ -76,8 +77,6 @@ pub(crate) fn check_fields(props: &JsValue) -> Result<(), PixelError> {
         return Ok(());
     }
     let fields = js_sys::Object::keys(props.unchecked_ref::<js_sys::Object>());
-    // A key whose value JSON leaves out (`undefined`, a function) is not sent: not refused.
-    let sent = |v: &JsValue| !v.is_undefined() && !v.is_function() && !v.is_symbol();
     if let Some(name) = fields
         .iter()
         .filter_map(|k| k.as_string())
@@ -92,28 +91,16 @@ pub(crate) fn check_fields(props: &JsValue) -> Result<(), PixelError> {
         return Err(PixelError::Field(name.to_owned(), READ_FROM_THE_REQUEST));
     }
     // A page object the merchant passes goes as it is: the worker's PageInput and url rules.
-    let page = get(props, "page");
-    if page.is_object() {
-        for k in js_sys::Object::keys(page.unchecked_ref::<js_sys::Object>())
-            .iter()
-            .filter_map(|k| k.as_string())
-        {
-            let v = get(&page, &k);
-            let field = || ["page.", &k].concat();
-            if !PAGE_FIELDS.contains(&k.as_str()) {
-                if sent(&v) {
-                    return Err(PixelError::Field(field(), NOT_A_PAGE_FIELD));
-                }
-            } else if let Some(url) = v.as_string() {
-                if let Some(problem) = url_problem(&url) {
-                    return Err(PixelError::Field(field(), problem));
-                }
-            } else if v.as_f64().is_some() || v.as_bool().is_some() {
-                // An object may serialize to a string (a `URL`): the worker judges it.
-                return Err(PixelError::Field(field(), NOT_A_STRING));
-            }
+    check_members(&get(props, "page"), "page.", |k, v| {
+        if !PAGE_FIELDS.contains(&k) {
+            Some(NOT_A_PAGE_FIELD)
+        } else if let Some(url) = v.as_string() {
+            url_problem(&url)
+        } else {
+            // An object may serialize to a string (a `URL`): the worker judges it.
+            (v.as_f64().is_some() || v.as_bool().is_some()).then_some(NOT_A_STRING)
         }
-    }
+    })?;
     let missing = elements(&get(props, "items"))
         .iter()
         .position(|i| get_str(i, "id").is_none());
@@ -121,6 +108,75 @@ pub(crate) fn check_fields(props: &JsValue) -> Result<(), PixelError> {
         return Err(PixelError::Field(item_field(i, "id"), ITEM_WITHOUT_ID));
     }
     Ok(())
+}
+
+/// Refuses a collect body whose fields the worker's parse would (`event_rules::FIELD_KINDS`,
+/// `signal_problem`): those the pixel passes through as the page gave them. Checked before any
+/// tag fires.
+pub(crate) fn check_kinds(body: &JsValue) -> Result<(), PixelError> {
+    for (field, kind) in EVENT_FIELDS.into_iter().zip(FIELD_KINDS) {
+        if let Some(problem) = kind_of(&get(body, field)).and_then(|k| kind.problem_of(field, k)) {
+            return Err(PixelError::Field(field.to_owned(), problem));
+        }
+    }
+    check_members(&get(body, "consent"), "consent.", |k, v| {
+        // `null` is an unstated signal.
+        let text = if v.is_null() {
+            Some("granted".to_owned())
+        } else {
+            v.as_string()
+        };
+        signal_problem(k, text.as_deref())
+    })
+}
+
+/// Refuses the first member of an object `problem` finds at fault, named `prefix` + its key.
+fn check_members(
+    obj: &JsValue,
+    prefix: &str,
+    problem: impl Fn(&str, &JsValue) -> Option<&'static str>,
+) -> Result<(), PixelError> {
+    if !obj.is_object() {
+        return Ok(());
+    }
+    for k in js_sys::Object::keys(obj.unchecked_ref::<js_sys::Object>())
+        .iter()
+        .filter_map(|k| k.as_string())
+    {
+        let v = get(obj, &k);
+        if let Some(p) = sent(&v).then(|| problem(&k, &v)).flatten() {
+            return Err(PixelError::Field([prefix, &k].concat(), p));
+        }
+    }
+    Ok(())
+}
+
+/// Whether JSON writes a key with this value (`undefined`, a function and a Symbol it leaves out).
+fn sent(v: &JsValue) -> bool {
+    !v.is_undefined() && !v.is_function() && !v.is_symbol()
+}
+
+/// The JSON kind of a value, `None` for one JSON leaves out.
+fn kind_of(v: &JsValue) -> Option<Kind> {
+    Some(if v.is_string() {
+        Kind::Text
+    } else if let Some(n) = v.as_f64() {
+        if n.is_finite() {
+            Kind::Number
+        } else {
+            Kind::Null
+        }
+    } else if v.as_bool().is_some() {
+        Kind::Flag
+    } else if js_sys::Array::is_array(v) {
+        Kind::List
+    } else if v.is_object() {
+        Kind::Object
+    } else if v.is_null() {
+        Kind::Null
+    } else {
+        return None;
+    })
 }
 
 /// A whole, positive quantity that fits the wire's `u32`.

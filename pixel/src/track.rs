@@ -40,8 +40,9 @@ pub(crate) fn report(
         money: page.money(),
         items: &page.items,
     });
+    let body = props::collect_body(props, event.mapping.name.as_str(), id, &page)?;
+    props::check_kinds(&body)?;
     if !fire {
-        let body = props::collect_body(props, event.mapping.name.as_str(), id, &page)?;
         finish(state, props, &body)?;
         // The page's own tags ran for the push if their libraries did (the loader asks
         // `fired` once they settled).
@@ -62,7 +63,6 @@ pub(crate) fn report(
         }
         ga4
     };
-    let body = props::collect_body(props, event.mapping.name.as_str(), id, &page)?;
     finish(state, props, &body)?;
     send(state, &body, &fired_object(Fired { meta, google }))?;
     Ok(JsValue::from_str(id))
@@ -89,7 +89,7 @@ fn finish(state: &State, props: &JsValue, body: &JsValue) -> Result<(), PixelErr
         crate::js::set(body, "sale_opt_out", &JsValue::TRUE)?;
     }
     // The choice made on this page where the browser refused its cookie (browser::consent).
-    if let Some(consent) = crate::consent::for_collect(state)? {
+    if let Some(consent) = crate::consent::for_collect(state, &crate::js::get(body, "consent"))? {
         crate::js::set(body, "consent", &consent)?;
     }
     Ok(())

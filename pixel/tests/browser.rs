@@ -246,6 +246,69 @@ fn a_refused_event_names_its_field_and_fires_nothing() {
 }
 
 #[wasm_bindgen_test]
+fn a_field_given_a_kind_of_value_the_worker_does_not_take_is_refused_before_any_tag_fires() {
+    // event_rules::FIELD_KINDS and signal_problem: the fields the pixel passes through as the
+    // page gave them; the worker's parse would refuse the server copy after the tags fired.
+    boot_granted();
+    for (props, refusal) in [
+        (
+            "{cart_id: 'c1', items: [{id: 'a'}], refund_id: 5}",
+            "refund_id: must be a string",
+        ),
+        (
+            "{cart_id: 'c1', items: [{id: 'a'}], value: 'abc', currency: 'EUR'}",
+            "value: must be a number",
+        ),
+        (
+            "{cart_id: 'c1', items: [{id: 'a'}], sale_opt_out: 'yes'}",
+            "sale_opt_out: must be true or false",
+        ),
+        (
+            "{cart_id: 'c1', items: [{id: 'a'}], user: 'jane@example.com'}",
+            "user: must be an object",
+        ),
+        (
+            "{cart_id: 'c1', items: [{id: 'a'}], consent: 'denied'}",
+            "consent: must be an object",
+        ),
+        (
+            "{cart_id: 'c1', items: [{id: 'a'}], consent: {ad_storage: 'GRANTED'}}",
+            "consent.ad_storage: must be \"granted\" or \"denied\"",
+        ),
+        (
+            "{cart_id: 'c1', items: [{id: 'a'}], consent: {gdpr: 'granted'}}",
+            "consent.gdpr: is not a consent signal (ad_storage, analytics_storage, ad_user_data, ad_personalization)",
+        ),
+    ] {
+        let err = track("cart.added", props).unwrap_err();
+        let message = js_sys::Error::from(err).message().as_string().unwrap();
+        assert_eq!(message, refusal, "{props}");
+    }
+    let err = track(
+        "transaction.purchase",
+        "{order_id: '1', value: 1, currency: 'EUR', items: null}",
+    )
+    .unwrap_err();
+    let message = js_sys::Error::from(err).message().as_string().unwrap();
+    assert_eq!(message, "items: must be a list");
+    assert!(calls().is_empty());
+    // A stated consent as the worker takes it goes; so does a key given as a number (written as a
+    // string).
+    track(
+        "cart.added",
+        "{cart_id: 'c3', items: [{id: 'a'}], consent: {ad_storage: 'denied', analytics_storage: null, ad_user_data: undefined}, sale_opt_out: false}",
+    )
+    .unwrap();
+    track(
+        "cart.added",
+        "{cart_id: 4, items: [{id: 'a'}], value: '5', currency: 'EUR'}",
+    )
+    .unwrap();
+    let sent = eval("JSON.stringify([sent[1][0].cart_id, sent[1][0].value])");
+    assert_eq!(sent.as_string().as_deref(), Some(r#"["4",5]"#));
+}
+
+#[wasm_bindgen_test]
 fn queued_calls_replay_in_order_and_settle_their_promises() {
     boot_granted();
     let queue = eval(

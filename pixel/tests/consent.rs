@@ -362,6 +362,32 @@ fn with_cookies_blocked_a_choice_still_holds_for_the_tags_and_the_server_copies(
 }
 
 #[wasm_bindgen_test]
+fn with_cookies_blocked_an_events_own_denial_holds_beside_the_pages_grant() {
+    // DESIGN §4: two statements about one event merge to the most restrictive; the page's
+    // choice (stated in the body because the cookie was refused) does not undo the event's own.
+    page_with_snippet(None, "");
+    let hooks = recording_hooks();
+    let _blocked = CookiesBlocked::start();
+    ar_pixel::boot(CONFIG, Some("consent=1.dddd&banner=0".into()), &hooks).unwrap();
+    let all = eval(
+        "({ad_storage: 'granted', analytics_storage: 'granted', ad_user_data: 'granted', ad_personalization: 'granted'})",
+    );
+    let _ = command("consent", &[all]).unwrap_err();
+    command(
+        "track",
+        &[
+            "cart.added".into(),
+            eval("({cart_id: 'c1', items: [{id: 'a'}], consent: {ad_personalization: 'denied'}})"),
+        ],
+    )
+    .unwrap();
+    assert_eq!(
+        text("JSON.stringify(sent[0][0].consent)"),
+        r#"{"ad_storage":"granted","analytics_storage":"granted","ad_user_data":"granted","ad_personalization":"denied"}"#
+    );
+}
+
+#[wasm_bindgen_test]
 fn with_cookies_kept_a_body_states_no_consent_of_its_own() {
     page_with_snippet(None, "");
     ar_pixel::boot(

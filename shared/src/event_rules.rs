@@ -38,6 +38,105 @@ pub const EVENT_FIELDS: [&str; 21] = [
     "fired",
 ];
 
+/// What JSON a field takes; the value the page gave is classified the same way (a value JSON
+/// leaves out, `undefined` or a function, is no kind: the field is not sent).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// A string.
+    Text,
+    /// A finite number.
+    Number,
+    /// `true` or `false`.
+    Flag,
+    /// An array.
+    List,
+    /// An object that is not an array.
+    Object,
+    /// `null` (also what JSON writes for `NaN`): an unstated field. No field's kind.
+    Null,
+}
+
+impl Kind {
+    /// Why a value of another kind is refused.
+    #[must_use]
+    pub const fn problem(self) -> &'static str {
+        match self {
+            Self::Text => NOT_A_STRING,
+            Self::Number => "must be a number",
+            Self::Flag => "must be true or false",
+            Self::List => "must be a list",
+            Self::Object => "must be an object",
+            Self::Null => "must be null",
+        }
+    }
+}
+
+/// The kind each of [`EVENT_FIELDS`] takes, in its order (`wire::EventInput`'s types; a test
+/// holds the two together). The pixel checks a collect body by it before any tag fires: a field
+/// it passes through as the page gave it (`refund_id: 5`, `sale_opt_out: "yes"`) would otherwise
+/// have the server copy refused after the tags fired.
+pub const FIELD_KINDS: [Kind; 21] = [
+    Kind::Text,   // event
+    Kind::Text,   // event_id
+    Kind::Number, // occurred_at
+    Kind::Text,   // order_id
+    Kind::Text,   // checkout_id
+    Kind::Text,   // cart_id
+    Kind::Text,   // lead_id
+    Kind::Text,   // user_id
+    Kind::Text,   // refund_id
+    Kind::Number, // value
+    Kind::Text,   // currency
+    Kind::List,   // items
+    Kind::Object, // user
+    Kind::Object, // page
+    Kind::Object, // click_ids
+    Kind::Object, // consent
+    Kind::Flag,   // sale_opt_out
+    Kind::Object, // client
+    Kind::Text,   // session_id
+    Kind::Text,   // order_token
+    Kind::Object, // fired
+];
+
+/// The problem of `field` given as a value of kind `found`, if it takes another.
+#[must_use]
+pub fn kind_problem(field: &str, found: Kind) -> Option<&'static str> {
+    let i = EVENT_FIELDS.iter().position(|f| *f == field)?;
+    FIELD_KINDS[i].problem_of(field, found)
+}
+
+impl Kind {
+    /// The problem of `field`, which takes this kind, given as a value of kind `found`. A `null`
+    /// is an unstated field, except for `event` and `items` (serde's `default` takes a missing
+    /// list, not a `null` one).
+    #[must_use]
+    pub fn problem_of(self, field: &str, found: Kind) -> Option<&'static str> {
+        let refused = if found == Self::Null {
+            matches!(field, "event" | "items")
+        } else {
+            found != self
+        };
+        refused.then(|| self.problem())
+    }
+}
+
+/// The problem of a field of a stated `consent` (`consent::PartialConsent`: the four signals,
+/// each `"granted"`, `"denied"` or `null`, exactly so). `value` is the string given, `None` for a
+/// value of another kind; a `null` is not asked about.
+#[must_use]
+pub fn signal_problem(name: &str, value: Option<&str>) -> Option<&'static str> {
+    if !crate::browser::consent::SIGNAL_NAMES.contains(&name) {
+        return Some(
+            "is not a consent signal (ad_storage, analytics_storage, ad_user_data, ad_personalization)",
+        );
+    }
+    match value {
+        Some("granted" | "denied") => None,
+        _ => Some("must be \"granted\" or \"denied\""),
+    }
+}
+
 /// The problem of a field that is not one of [`EVENT_FIELDS`].
 pub const NOT_AN_EVENT_FIELD: &str = "is not an event field (README \"Server events\" lists them)";
 

@@ -182,14 +182,17 @@ impl Choice {
 /// `_ar_consent` value the page tried to write) while the page's cookie (`consent_cookie`) does
 /// not carry them, because the browser refused it. Otherwise nothing: the worker reads the cookie
 /// itself. So a visitor who said no on a page whose cookies are blocked is not tracked by the
-/// server copy under a granting region default. Each pair is a signal's name and `granted` /
-/// `denied`, `None` for a signal the choice left unstated.
+/// server copy under a granting region default. What the event states itself (`stated`, the
+/// page's own `consent` in `track`) is merged in, the most restrictive signal winning: two
+/// statements about one event (DESIGN §4). Each pair is a signal's name and `granted` /
+/// `denied`, `None` for a signal neither states.
 pub fn stated_for_collect(
     consent_cookie: Option<&str>,
     chosen: Option<&str>,
+    stated: PartialConsent,
 ) -> Option<[(&'static str, Option<&'static str>); 4]> {
     let chosen = chosen.filter(|c| Some(*c) != consent_cookie)?;
-    let c = cookie_consent(Some(chosen));
+    let c = cookie_consent(Some(chosen)).merge(stated);
     let s = [
         c.ad_storage,
         c.analytics_storage,

@@ -281,3 +281,79 @@ fn the_pixel_knows_every_page_field_the_worker_takes() {
     .concat();
     assert!(e.starts_with("page.zzz") && e.contains(&expected), "{e}");
 }
+
+#[test]
+fn the_pixel_knows_the_kind_of_value_every_field_takes() {
+    // event_rules::FIELD_KINDS: a field the pixel passes through as the page gave it is checked
+    // before the tags fire. A value of each kind parses exactly where the table says it does.
+    use crate::event_rules::{EVENT_FIELDS, Kind, kind_problem};
+    let samples = [
+        (Kind::Text, "\"x\""),
+        (Kind::Number, "1"),
+        (Kind::Flag, "true"),
+        (Kind::List, "[]"),
+        (Kind::Object, "{}"),
+    ];
+    for field in EVENT_FIELDS {
+        for (kind, value) in samples {
+            let json = if field == "event" {
+                ["{\"event\":", value, "}"].concat()
+            } else {
+                ["{\"event\":\"x\",\"", field, "\":", value, "}"].concat()
+            };
+            let parsed = parse_event(json.as_bytes());
+            if let Err(e) = &parsed {
+                assert!(e.field.starts_with(field), "{json}: {e}");
+            }
+            let pixel_takes = kind_problem(field, kind).is_none();
+            // serde also reads a struct from an array of its fields (`"user": []`); the pixel
+            // refuses a list where an object goes, which can only keep tags from firing.
+            let quirk = kind == Kind::List && !pixel_takes;
+            assert!(
+                parsed.is_ok() == pixel_takes || (quirk && parsed.is_ok()),
+                "{json}: {parsed:?}"
+            );
+        }
+        // `null` is an unstated field, except where the table says.
+        let json = if field == "event" {
+            "{\"event\":null}".to_owned()
+        } else {
+            ["{\"event\":\"x\",\"", field, "\":null}"].concat()
+        };
+        let parsed = parse_event(json.as_bytes());
+        assert_eq!(
+            parsed.is_ok(),
+            kind_problem(field, Kind::Null).is_none(),
+            "{json}: {parsed:?}"
+        );
+    }
+}
+
+#[test]
+fn the_pixel_knows_what_a_stated_consent_takes() {
+    // event_rules::signal_problem: serde's PartialConsent takes the four signals, lowercase.
+    use crate::event_rules::signal_problem;
+    for name in crate::browser::consent::SIGNAL_NAMES
+        .into_iter()
+        .chain(["zzz"])
+    {
+        for (value, text) in [
+            ("\"granted\"", Some("granted")),
+            ("\"denied\"", Some("denied")),
+            ("\"GRANTED\"", Some("GRANTED")),
+            ("\"yes\"", Some("yes")),
+            ("true", None),
+            ("1", None),
+            ("null", Some("null")),
+        ] {
+            let json = ["{\"event\":\"x\",\"consent\":{\"", name, "\":", value, "}}"].concat();
+            let parsed = parse_event(json.as_bytes());
+            let expected = if value == "null" {
+                signal_problem(name, Some("granted"))
+            } else {
+                signal_problem(name, text)
+            };
+            assert_eq!(parsed.is_ok(), expected.is_none(), "{json}: {parsed:?}");
+        }
+    }
+}

@@ -117,11 +117,17 @@ fn gtag_gets_every_signal_by_its_consent_mode_name() {
 #[test]
 fn a_body_states_consent_only_while_the_cookie_does_not_carry_the_pages_choice() {
     // DESIGN §4 source order: an event's own `consent` beats every cookie.
-    assert_eq!(stated_for_collect(None, None), None);
-    assert_eq!(stated_for_collect(Some("1.gggg"), None), None);
-    assert_eq!(stated_for_collect(Some("1.dd-d"), Some("1.dd-d")), None);
+    assert_eq!(stated_for_collect(None, None, PartialConsent::NONE), None);
     assert_eq!(
-        stated_for_collect(None, Some("1.dd-g")),
+        stated_for_collect(Some("1.gggg"), None, PartialConsent::NONE),
+        None
+    );
+    assert_eq!(
+        stated_for_collect(Some("1.dd-d"), Some("1.dd-d"), PartialConsent::NONE),
+        None
+    );
+    assert_eq!(
+        stated_for_collect(None, Some("1.dd-g"), PartialConsent::NONE),
         Some([
             ("ad_storage", Some("denied")),
             ("analytics_storage", Some("denied")),
@@ -130,6 +136,33 @@ fn a_body_states_consent_only_while_the_cookie_does_not_carry_the_pages_choice()
         ])
     );
     // An older cookie the browser kept while refusing the new one: the choice is stated.
-    let stated = stated_for_collect(Some("1.gggg"), Some("1.dddd")).unwrap();
+    let stated = stated_for_collect(Some("1.gggg"), Some("1.dddd"), PartialConsent::NONE).unwrap();
     assert!(stated.iter().all(|(_, v)| *v == Some("denied")));
+}
+
+#[test]
+fn an_events_own_consent_denial_holds_beside_the_pages_choice() {
+    // DESIGN §4: copies of one event merge to the most restrictive state; the page's `consent`
+    // in `track` and the choice made on the page are two statements about one event.
+    let own = PartialConsent {
+        ad_user_data: Some(Signal::Denied),
+        ..PartialConsent::NONE
+    };
+    assert_eq!(
+        stated_for_collect(None, Some("1.gggg"), own),
+        Some([
+            ("ad_storage", Some("granted")),
+            ("analytics_storage", Some("granted")),
+            ("ad_user_data", Some("denied")),
+            ("ad_personalization", Some("granted")),
+        ])
+    );
+    let own = PartialConsent {
+        ad_personalization: Some(Signal::Granted),
+        ..PartialConsent::NONE
+    };
+    assert_eq!(
+        stated_for_collect(None, Some("1.ddd-"), own).map(|s| s[3]),
+        Some(("ad_personalization", Some("granted")))
+    );
 }
