@@ -48,7 +48,8 @@ impl From<crate::delivery::plan::CopyOutcome> for ReportStatus {
             CopyOutcome::New => Self::Accepted,
             CopyOutcome::Merged => Self::Merged,
             CopyOutcome::Duplicate => Self::Duplicate,
-            CopyOutcome::Conflict => Self::Rejected,
+            // Only a browser copy is left out so, never one of `/_ar/events`.
+            CopyOutcome::Conflict | CopyOutcome::Untied => Self::Rejected,
         }
     }
 }

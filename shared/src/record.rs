@@ -157,6 +157,18 @@ pub enum MergeOutcome {
     /// The copy names another event under the same ID without that authority: refused, the
     /// record is unchanged (`trust`: an ID cannot be borrowed).
     Refused,
+    /// A browser copy from another visit than the shop's copy (`trust::same_visit`): the record
+    /// is unchanged.
+    Untied,
+}
+
+/// Which copy arrives at a record of another visit ([`EventRecord::merge`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Untied {
+    /// The shop's copy, at a browser record.
+    ShopArrives,
+    /// A browser copy, at the shop's record.
+    BrowserArrives,
 }
 
 impl EventRecord {
@@ -282,7 +294,10 @@ impl EventRecord {
     /// - the browser's session (click IDs, cookies, IP, user agent, as the edge saw them) fills
     ///   what the shop's copy lacks: it is the shopper's own; consent keeps the most restrictive
     ///   state; sources and fired flags accumulate;
-    /// - an order token keeps vouching only for exactly the amount it signed.
+    /// - an order token keeps vouching only for exactly the amount it signed;
+    /// - a browser copy and the shop's copy of another visit (`trust::same_visit`) do not merge:
+    ///   a browser copy arriving is left out, and the shop's copy arriving takes the place of the
+    ///   browser record (rows kept: it is the same event).
     pub fn merge(&mut self, other: &EventRecord) -> MergeOutcome {
         let (mine, theirs) = (self.authority(), other.authority());
         if self.event != other.event {
@@ -291,6 +306,19 @@ impl EventRecord {
                 return MergeOutcome::Replaced;
             }
             return MergeOutcome::Refused;
+        }
+        match self.untied(other) {
+            Some(Untied::ShopArrives) => {
+                // The first copy's mapping stands, as below.
+                let mapping = self.mapping.take();
+                *self = other.clone();
+                if mapping.is_some() {
+                    self.mapping = mapping;
+                }
+                return MergeOutcome::Merged;
+            }
+            Some(Untied::BrowserArrives) => return MergeOutcome::Untied,
+            None => {}
         }
         if theirs > mine {
             self.order_id.clone_from(&other.order_id);
@@ -331,6 +359,23 @@ impl EventRecord {
             None
         };
         MergeOutcome::Merged
+    }
+
+    /// Which side of a shop copy and a browser copy of two visits arrives (`trust::same_visit`),
+    /// `None` when the two may merge.
+    fn untied(&self, other: &EventRecord) -> Option<Untied> {
+        let (shop, browser, arriving) = match (self.sources.from_shop(), other.sources.from_shop()) {
+            (false, true) => (other, self, Untied::ShopArrives),
+            (true, false) => (self, other, Untied::BrowserArrives),
+            _ => return None,
+        };
+        let vouched = browser.vouched.is_some() && browser.vouched == browser.money;
+        let same = crate::trust::same_visit(
+            shop.session_id.as_deref(),
+            browser.session_id.as_deref(),
+            vouched,
+        );
+        (!same).then_some(arriving)
     }
 
     /// Who vouches for this record's business facts (`trust::Authority`).

@@ -243,6 +243,104 @@ async fn one_orders_token_cannot_vouch_for_another_purchase() {
     assert_eq!(events[0]["custom_data"]["value"], 1.0);
 }
 
+/// Posts `body` to collect with `cookies`; returns the status and the `_ar_sid` the answer set.
+async fn collect_with(worker: &Worker, cookies: &str, body: &Value) -> (u16, Option<String>) {
+    let res = common::http()
+        .post(format!("{}/_ar/collect", worker.base_url))
+        .header("content-type", "text/plain")
+        .header("user-agent", UA)
+        .header("cookie", cookies)
+        .json(body)
+        .send()
+        .await
+        .unwrap();
+    let sid = res
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok()?.strip_prefix("_ar_sid="))
+        .map(|v| v.split(';').next().unwrap_or_default().to_owned())
+        .next();
+    (res.status().as_u16(), sid)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_copy_from_another_visit_can_neither_claim_nor_suppress_the_shops_purchase() {
+    // trust::same_visit: the shop's copy names the shopper's session, so a browser copy from any
+    // other session adds nothing to it, whichever arrives first: not its click ID (claiming the
+    // sale for another ad) and not its consent denial (suppressing the sale).
+    let sb = common::sandbox().await;
+    let worker = start(&sb, &[]);
+    let shopper_fbc = "fb.1.1764000000000.IwAR-shopper";
+    let (status, sid) = collect_with(
+        &worker,
+        &format!("_ar_consent=1.gggg; _fbc={shopper_fbc}"),
+        &json!({"event": "product.viewed", "items": [{"id": "sku-1"}]}),
+    )
+    .await;
+    assert_eq!(status, 204);
+    let sid = sid.expect("the shopper's session");
+    // The session is stored in the background: the shop's copy matches it once it is.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while worker
+        .d1(&format!(
+            "select 1 from sessions where session_id = '{sid}'"
+        ))
+        .is_empty()
+    {
+        assert!(Instant::now() < deadline, "the session {sid} was never stored");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let forged = |order: &str| {
+        json!({"event": "transaction.purchase", "order_id": order, "value": 1, "currency": "EUR"})
+    };
+    // Before the shop's copies: one with the attacker's click, one with consent denied.
+    let (status, _) = collect_with(
+        &worker,
+        "_ar_consent=1.gggg; _fbc=fb.1.1764000000000.IwAR-attacker",
+        &forged("H-CLAIM"),
+    )
+    .await;
+    assert_eq!(status, 204);
+    let (status, _) = collect_with(&worker, "_ar_consent=1.dddd", &forged("H-DENY")).await;
+    assert_eq!(status, 204);
+    let mut purchases = Vec::new();
+    for order in ["H-CLAIM", "H-DENY", "H-AFTER"] {
+        let mut p = shop_purchase(order, 59.9);
+        p["session_id"] = json!(sid);
+        purchases.push(p);
+    }
+    shop_events(&worker, Value::Array(purchases)).await;
+    // After it: a denial, at once (inside the merge window), answered as any other copy.
+    let (status, _) = collect_with(&worker, "_ar_consent=1.dddd", &forged("H-AFTER")).await;
+    assert_eq!(status, 204);
+    // The shopper's own copy still joins.
+    let (status, _) = collect_with(
+        &worker,
+        &format!("_ar_sid={sid}; _ar_consent=1.gggg"),
+        &forged("H-AFTER"),
+    )
+    .await;
+    assert_eq!(status, 204);
+    for order in ["H-CLAIM", "H-DENY", "H-AFTER"] {
+        let events = settled_meta_events(&sb, &worker, purchase_id(order).as_str()).await;
+        assert_eq!(events.len(), 1, "{order}: {events:#?}");
+        assert_eq!(events[0]["custom_data"]["value"], 59.9, "{order}");
+        assert_eq!(
+            events[0]["user_data"]["fbc"], shopper_fbc,
+            "{order}: the shopper's click"
+        );
+    }
+    // Only the shopper's own copy counts as the pixel's.
+    for (order, pixel) in [("H-CLAIM", 0), ("H-DENY", 0), ("H-AFTER", 1)] {
+        let rows = worker.d1(&format!(
+            "select from_pixel from events where event_id = '{}'",
+            purchase_id(order).as_str()
+        ));
+        assert_eq!(rows.first().map(|r| r["from_pixel"].clone()), Some(json!(pixel)), "{order}");
+    }
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn five_thousand_signature_candidates_are_refused_in_well_under_a_second() {
     let sb = common::sandbox().await;

@@ -74,8 +74,12 @@ pub fn merge_copies(
             }
             None => (copy, MergeOutcome::Merged),
         };
-        if merge == MergeOutcome::Refused {
-            outcomes.push(CopyOutcome::Conflict);
+        if matches!(merge, MergeOutcome::Refused | MergeOutcome::Untied) {
+            outcomes.push(if merge == MergeOutcome::Refused {
+                CopyOutcome::Conflict
+            } else {
+                CopyOutcome::Untied
+            });
             records.insert(id, record);
             continue;
         }

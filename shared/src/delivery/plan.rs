@@ -219,6 +219,9 @@ pub enum CopyOutcome {
     /// The copy names another event under an ID already taken, without the authority to
     /// replace it (`trust`): refused, nothing changed.
     Conflict,
+    /// A browser copy from another visit than the shop's copy (`trust::same_visit`): left out,
+    /// nothing changed.
+    Untied,
 }
 
 impl CopyOutcome {
@@ -229,6 +232,7 @@ impl CopyOutcome {
             Self::Merged => "merged",
             Self::Duplicate => "duplicate",
             Self::Conflict => "conflict",
+            Self::Untied => "untied",
         }
     }
 }

@@ -127,6 +127,43 @@ fn merging_keeps_the_most_restrictive_consent() {
 }
 
 #[test]
+fn a_browser_copy_from_another_visit_adds_nothing_to_the_shops_copy() {
+    // trust::same_visit: the shop's copy names the shopper's session; a copy from another
+    // session (anyone who knows the order's ID) brings neither its click nor its consent.
+    let mut forged = copy(PIXEL, Source::Pixel, browser_session());
+    forged.session.consent.ad_user_data = Some(Signal::Denied);
+    forged.session_id = Some("attacker".into());
+    let mut server = copy(SERVER, Source::Server, SessionContext::default());
+    server.session_id = Some("shopper".into());
+    // The browser copy arriving second is left out.
+    let mut a = server.clone();
+    assert_eq!(a.merge(&forged), MergeOutcome::Untied);
+    assert_eq!(a, server);
+    // Arriving first, its record gives way to the shop's copy (rows kept: one event).
+    let mut b = forged.clone();
+    assert_eq!(b.merge(&server), MergeOutcome::Merged);
+    assert_eq!(b, server);
+    assert!(b.session.clicks.fbc.is_none() && b.session.consent.ad_user_data.is_none());
+    assert!(!b.sources.pixel);
+    // The shopper's own copy joins, and so does one carrying an order token for its amount.
+    let mut own = forged.clone();
+    own.session_id = Some("shopper".into());
+    let mut c = server.clone();
+    assert_eq!(c.merge(&own), MergeOutcome::Merged);
+    assert_eq!(c.session.consent.ad_user_data, Some(Signal::Denied));
+    assert!(c.session.clicks.fbc.is_some() && c.sources.pixel);
+    let mut vouched = forged.clone();
+    vouched.vouched = vouched.money.clone();
+    let mut d = server.clone();
+    assert_eq!(d.merge(&vouched), MergeOutcome::Merged);
+    assert!(d.sources.pixel);
+    // A shop copy naming no session cannot tell visits apart: the browser copy joins.
+    let mut e = copy(SERVER, Source::Server, SessionContext::default());
+    assert_eq!(e.merge(&forged), MergeOutcome::Merged);
+    assert_eq!(e.session.consent.ad_user_data, Some(Signal::Denied));
+}
+
+#[test]
 fn browser_purchases_await_a_shop_copy_or_a_signed_token() {
     let m = Mappings::default();
     let mut pixel = copy(PIXEL, Source::Pixel, browser_session());

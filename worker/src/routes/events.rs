@@ -259,6 +259,11 @@ fn prepare(
         record.fill_from_session(stored);
         matched = true;
     }
+    if !matched {
+        // A session the worker never saw tells no visit apart (`trust::same_visit`): the
+        // browser's copy still joins this one.
+        record.session_id = None;
+    }
     let warnings = warnings(&problems, has_insufficient_context(&record, matched));
     Ok(Prepared {
         index,
