@@ -364,7 +364,8 @@ impl EventRecord {
     /// Which side of a shop copy and a browser copy of two visits arrives (`trust::same_visit`),
     /// `None` when the two may merge.
     fn untied(&self, other: &EventRecord) -> Option<Untied> {
-        let (shop, browser, arriving) = match (self.sources.from_shop(), other.sources.from_shop()) {
+        let (shop, browser, arriving) = match (self.sources.from_shop(), other.sources.from_shop())
+        {
             (false, true) => (other, self, Untied::ShopArrives),
             (true, false) => (self, other, Untied::BrowserArrives),
             _ => return None,

@@ -138,6 +138,14 @@ async fn a_view_posted_under_a_purchases_id_cannot_stop_the_shops_purchase() {
         .collect();
     assert_eq!(purchases.len(), 1, "{events:#?}");
     assert_eq!(purchases[0]["custom_data"]["value"], 59.9);
+    // Now that the shop's purchase holds the ID, a view under it is refused (README "Trust").
+    let (status, json) = collect(
+        &worker,
+        &json!({"event": "product.viewed", "event_id": id.as_str(), "items": [{"id": "sku-1"}]}),
+    )
+    .await;
+    assert_eq!(status, 409, "{json}");
+    assert_eq!(json["error"], "event_id_conflict", "{json}");
     // A purchase stated under another order's ID is refused outright.
     let (status, json) = collect(
         &worker,
@@ -261,7 +269,14 @@ async fn collect_with(worker: &Worker, cookies: &str, body: &Value) -> (u16, Opt
         .filter_map(|v| v.to_str().ok()?.strip_prefix("_ar_sid="))
         .map(|v| v.split(';').next().unwrap_or_default().to_owned())
         .next();
-    (res.status().as_u16(), sid)
+    let status = res.status().as_u16();
+    let text = res.text().await.unwrap_or_default();
+    assert!(
+        status == 204 || status == 200,
+        "{status}: {text}\n{}",
+        worker.process.output().join("\n")
+    );
+    (status, sid)
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -288,12 +303,13 @@ async fn a_copy_from_another_visit_can_neither_claim_nor_suppress_the_shops_purc
         ))
         .is_empty()
     {
-        assert!(Instant::now() < deadline, "the session {sid} was never stored");
+        assert!(
+            Instant::now() < deadline,
+            "the session {sid} was never stored"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    let forged = |order: &str| {
-        json!({"event": "transaction.purchase", "order_id": order, "value": 1, "currency": "EUR"})
-    };
+    let forged = |order: &str| json!({"event": "transaction.purchase", "order_id": order, "value": 1, "currency": "EUR"});
     // Before the shop's copies: one with the attacker's click, one with consent denied.
     let (status, _) = collect_with(
         &worker,
@@ -337,7 +353,11 @@ async fn a_copy_from_another_visit_can_neither_claim_nor_suppress_the_shops_purc
             "select from_pixel from events where event_id = '{}'",
             purchase_id(order).as_str()
         ));
-        assert_eq!(rows.first().map(|r| r["from_pixel"].clone()), Some(json!(pixel)), "{order}");
+        assert_eq!(
+            rows.first().map(|r| r["from_pixel"].clone()),
+            Some(json!(pixel)),
+            "{order}"
+        );
     }
 }
 

@@ -136,31 +136,34 @@ fn a_browser_copy_from_another_visit_adds_nothing_to_the_shops_copy() {
     let mut server = copy(SERVER, Source::Server, SessionContext::default());
     server.session_id = Some("shopper".into());
     // The browser copy arriving second is left out.
-    let mut a = server.clone();
-    assert_eq!(a.merge(&forged), MergeOutcome::Untied);
-    assert_eq!(a, server);
+    let mut second = server.clone();
+    assert_eq!(second.merge(&forged), MergeOutcome::Untied);
+    assert_eq!(second, server);
     // Arriving first, its record gives way to the shop's copy (rows kept: one event).
-    let mut b = forged.clone();
-    assert_eq!(b.merge(&server), MergeOutcome::Merged);
-    assert_eq!(b, server);
-    assert!(b.session.clicks.fbc.is_none() && b.session.consent.ad_user_data.is_none());
-    assert!(!b.sources.pixel);
+    let mut first = forged.clone();
+    assert_eq!(first.merge(&server), MergeOutcome::Merged);
+    assert_eq!(first, server);
+    assert!(first.session.clicks.fbc.is_none() && first.session.consent.ad_user_data.is_none());
+    assert!(!first.sources.pixel);
     // The shopper's own copy joins, and so does one carrying an order token for its amount.
     let mut own = forged.clone();
     own.session_id = Some("shopper".into());
-    let mut c = server.clone();
-    assert_eq!(c.merge(&own), MergeOutcome::Merged);
-    assert_eq!(c.session.consent.ad_user_data, Some(Signal::Denied));
-    assert!(c.session.clicks.fbc.is_some() && c.sources.pixel);
+    let mut joined = server.clone();
+    assert_eq!(joined.merge(&own), MergeOutcome::Merged);
+    assert_eq!(joined.session.consent.ad_user_data, Some(Signal::Denied));
+    assert!(joined.session.clicks.fbc.is_some() && joined.sources.pixel);
     let mut vouched = forged.clone();
     vouched.vouched = vouched.money.clone();
-    let mut d = server.clone();
-    assert_eq!(d.merge(&vouched), MergeOutcome::Merged);
-    assert!(d.sources.pixel);
+    let mut tokened = server.clone();
+    assert_eq!(tokened.merge(&vouched), MergeOutcome::Merged);
+    assert!(tokened.sources.pixel);
     // A shop copy naming no session cannot tell visits apart: the browser copy joins.
-    let mut e = copy(SERVER, Source::Server, SessionContext::default());
-    assert_eq!(e.merge(&forged), MergeOutcome::Merged);
-    assert_eq!(e.session.consent.ad_user_data, Some(Signal::Denied));
+    let mut sessionless = copy(SERVER, Source::Server, SessionContext::default());
+    assert_eq!(sessionless.merge(&forged), MergeOutcome::Merged);
+    assert_eq!(
+        sessionless.session.consent.ad_user_data,
+        Some(Signal::Denied)
+    );
 }
 
 #[test]

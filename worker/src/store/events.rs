@@ -237,7 +237,9 @@ async fn merge_round(
         retry: Vec::new(),
     };
     for ((i, copy), outcome) in todo.into_iter().zip(copy_outcomes) {
-        if settled_id(copy.event_id.as_str()) {
+        // A refused or left-out copy has nothing to write: its outcome stands.
+        let writes_nothing = matches!(outcome, CopyOutcome::Conflict | CopyOutcome::Untied);
+        if writes_nothing || settled_id(copy.event_id.as_str()) {
             round.settled.push((i, outcome));
         } else {
             round.retry.push((i, copy));
