@@ -149,6 +149,9 @@ const arHooks = {
   hash(user, country) {
     return arHashFn && arHashFn(user, country);
   },
+  // Whether the inline snippet ran before this module (it defines window.ar): without it the
+  // main module issues the consent default itself.
+  snippet: typeof window.ar === 'function',
   // The tags' own queueing stubs (meta-capi.md §11.2, google.md §11.2), marked as ours.
   stub(kind) {
     if (kind === 'fbq') {

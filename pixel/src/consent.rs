@@ -4,8 +4,8 @@
 //! them.
 
 use ar_shared::browser::consent::{
-    CONSENT_COOKIE_MAX_AGE_SECS, Choice, SALE_OPT_OUT_COOKIE, Stated, TcfSignals, gtag_params,
-    meta_command, meta_may_run, stated_for_collect,
+    CONSENT_COOKIE_MAX_AGE_SECS, Choice, SALE_OPT_OUT_COOKIE, Stated, TcfSignals,
+    WAIT_FOR_UPDATE_MS, gtag_params, meta_command, meta_may_run, stated_for_collect,
 };
 use ar_shared::consent::{CONSENT_COOKIE_NAME, ConsentState, PartialConsent};
 use ar_shared::cookies::{CookieJar, CookieScope, SetCookie, candidate_cookie_domains};
@@ -76,13 +76,35 @@ pub(crate) fn write_cookie(name: &str, value: &str, max_age_secs: u32) -> Result
 
 /// Tells both tags `state` (`gtag('consent', 'update')`, `fbq('consent', …)`).
 pub(crate) fn update_tags(state: ConsentState) -> Result<(), PixelError> {
+    let params = gtag_consent(state)?;
+    call_global("gtag", &["consent".into(), "update".into(), params]);
+    call_global("fbq", &["consent".into(), meta_command(state).into()]);
+    Ok(())
+}
+
+/// What the inline snippet would have told the tags (`browser::snippet`), for a page without
+/// it: `gtag('consent', 'default', {…, wait_for_update})`, Meta's revoke unless it may run, the
+/// opt-out commands. Called before our own tag commands; the page's own may have run before.
+pub(crate) fn default_tags(state: ConsentState) -> Result<(), PixelError> {
+    let params = gtag_consent(state)?;
+    crate::js::set(&params, "wait_for_update", &WAIT_FOR_UPDATE_MS.into())?;
+    call_global("gtag", &["consent".into(), "default".into(), params]);
+    if !meta_may_run(state) {
+        call_global("fbq", &["consent".into(), "revoke".into()]);
+    }
+    if stated_opt_out() {
+        opt_out_tags();
+    }
+    Ok(())
+}
+
+/// `{ad_storage: 'granted' | 'denied', …}` for gtag.
+fn gtag_consent(state: ConsentState) -> Result<JsValue, PixelError> {
     let params = object();
     for (signal, value) in gtag_params(state) {
         set_str(&params, signal, value)?;
     }
-    call_global("gtag", &["consent".into(), "update".into(), params]);
-    call_global("fbq", &["consent".into(), meta_command(state).into()]);
-    Ok(())
+    Ok(params)
 }
 
 /// The opt-out commands: Limited Data Use for Meta, restricted data processing for Google.
@@ -110,9 +132,13 @@ pub(crate) fn opt_out_tags() {
 /// Whether the visitor opted out of the sale/sharing of their data: on this page, by our cookie,
 /// or by Global Privacy Control.
 pub(crate) fn opted_out(state: &State) -> bool {
+    state.opted_out.get() || stated_opt_out()
+}
+
+/// An opt-out by our cookie or by Global Privacy Control.
+fn stated_opt_out() -> bool {
     let navigator = get(&js_sys::global(), "navigator");
-    state.opted_out.get()
-        || cookie(SALE_OPT_OUT_COOKIE).as_deref() == Some("1")
+    cookie(SALE_OPT_OUT_COOKIE).as_deref() == Some("1")
         || get(&navigator, "globalPrivacyControl").as_bool() == Some(true)
 }
 

@@ -199,14 +199,23 @@ pub fn boot(config: &str, region: Option<String>, hooks: &JsValue) -> Result<(),
     let region = region.as_deref().and_then(RegionAnswer::parse);
     let cookie = consent::cookie(CONSENT_COOKIE_NAME);
     let consent = page_consent(cookie.as_deref(), region.as_ref());
+    let tags = setup(&config, tags::page_tags());
+    tags::stub(&tags, &hook(hooks, "stub")?)?;
+    // The loader says whether the inline snippet ran: without it no consent default preceded
+    // the tags (README "Adding the pixel"); ours at least precede our own tag commands.
+    if js::get(hooks, "snippet").as_bool() == Some(false) {
+        js::warn(
+            "ar: the inline snippet is missing from <head>: tags that ran before this module had no consent default",
+        );
+        consent::default_tags(snippet_default(cookie.as_deref()))?;
+    }
     if consent != snippet_default(cookie.as_deref()) {
         consent::update_tags(consent)?;
     }
     // Click IDs by the edge's rules when the worker did not set them (browser::capture).
     let capture_hook = hook(hooks, "capture")?;
     capture(&capture_hook, consent);
-    let tags = setup(&config, tags::page_tags());
-    tags::bring_up(&config, &tags, &hook(hooks, "stub")?, &hook(hooks, "load")?)?;
+    tags::bring_up(&config, &tags, &hook(hooks, "load")?)?;
     let tcf = js::global_fn("__tcfapi").is_some();
     if let Some(b) = &config.banner
         && banner_asks(region.as_ref(), cookie.as_deref(), tcf)

@@ -47,20 +47,8 @@ fn queued(queue: &JsValue, command: &str) -> bool {
 pub(crate) fn bring_up(
     config: &PixelConfig,
     setup: &TagSetup,
-    stub: &js_sys::Function,
     load: &js_sys::Function,
 ) -> Result<(), PixelError> {
-    let call = |f: &js_sys::Function, arg: &str| {
-        f.call1(&JsValue::NULL, &JsValue::from_str(arg))
-            .map(|_| ())
-            .map_err(|e| crate::browser(&e))
-    };
-    if setup.meta.stub {
-        call(stub, "fbq")?;
-    }
-    if setup.google.stub {
-        call(stub, "gtag")?;
-    }
     if setup.meta.init
         && let Some(tag) = &config.meta
     {
@@ -81,6 +69,23 @@ pub(crate) fn bring_up(
         call(load, src)?;
     }
     Ok(())
+}
+
+/// The tags' queueing stubs the page lacks (`setup`), through the loader's `stub` hook: before
+/// any consent command or [`bring_up`].
+pub(crate) fn stub(setup: &TagSetup, stub: &js_sys::Function) -> Result<(), PixelError> {
+    for (needed, kind) in [(setup.meta.stub, "fbq"), (setup.google.stub, "gtag")] {
+        if needed {
+            call(stub, kind)?;
+        }
+    }
+    Ok(())
+}
+
+fn call(f: &js_sys::Function, arg: &str) -> Result<(), PixelError> {
+    f.call1(&JsValue::NULL, &JsValue::from_str(arg))
+        .map(|_| ())
+        .map_err(|e| crate::browser(&e))
 }
 
 /// `fbq(method, name, custom_data, {eventID})`.

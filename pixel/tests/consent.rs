@@ -113,6 +113,57 @@ fn the_consent_default_goes_before_a_google_snippet_that_came_first() {
 }
 
 #[wasm_bindgen_test]
+fn without_the_snippet_the_module_issues_the_consent_default_before_its_own_tags() {
+    // google.md §5, §11.3; meta-capi.md §11.3: a page with the module script only. The tags the
+    // pixel brings up itself still get the default first and Meta's revoke before its init.
+    page_with_snippet(None, "");
+    eval(
+        "delete window.fbq; delete window._fbq; delete window.gtag; delete window.ar; window.dataLayer = [];
+         document.cookie = '_ar_oo=1; Path=/';",
+    );
+    modules::install();
+    let hooks = eval(
+        "window.calls = []; window.warned = []; window.keptWarn = console.warn;
+         console.warn = function (m) { warned.push(String(m)); };
+         ({ snippet: false, send: function () {}, load: function () {},
+            stub: function (kind) { window[kind] = function () { calls.push([kind].concat([].slice.call(arguments))); }; },
+            hash: function () {}, capture: function () {}, banner: function () {} })",
+    );
+    let config = CONFIG.replace("&load=0", "&load=1");
+    ar_pixel::boot(&config, Some("consent=1.gggg&banner=0".into()), &hooks).unwrap();
+    let calls = text("JSON.stringify(calls)");
+    let at = |needle: &str| {
+        calls
+            .find(needle)
+            .unwrap_or_else(|| panic!("{needle}: {calls}"))
+    };
+    assert!(
+        at(
+            r#"["gtag","consent","default",{"ad_storage":"denied","analytics_storage":"denied","ad_user_data":"denied","ad_personalization":"denied","wait_for_update":500}]"#
+        ) < at(r#"["gtag","js""#),
+        "{calls}"
+    );
+    assert!(
+        at(r#"["fbq","consent","revoke"]"#) < at(r#"["fbq","init","123"]"#),
+        "{calls}"
+    );
+    assert!(
+        at(r#"["fbq","dataProcessingOptions",["LDU"],0,0]"#) < at(r#"["fbq","init""#),
+        "{calls}"
+    );
+    // The region default then updates both, still before the tags initialize.
+    assert!(
+        at(r#"["gtag","consent","update""#) < at(r#"["gtag","config""#),
+        "{calls}"
+    );
+    assert!(
+        text("warned.join()").contains("the inline snippet is missing"),
+        "a console warning for the merchant"
+    );
+    eval("document.cookie = '_ar_oo=; Max-Age=0; Path=/'; console.warn = keptWarn;");
+}
+
+#[wasm_bindgen_test]
 fn an_opt_out_gives_meta_limited_data_use_and_google_restricted_processing() {
     // meta-capi.md §6, §11.3; google.md §11.3.
     page_with_snippet(Some("1.gggg"), "document.cookie = '_ar_oo=1; Path=/';");

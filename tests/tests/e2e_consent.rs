@@ -153,6 +153,39 @@ async fn without_consent_the_default_comes_first_meta_stays_silent_and_the_banne
     );
 }
 
+#[tokio::test(flavor = "multi_thread")]
+async fn a_page_with_the_module_but_not_the_snippet_still_gets_the_consent_default_first() {
+    // google.md §5, §11.3; meta-capi.md §11.3: the pixel issues the snippet's default itself
+    // (a console warning tells the merchant), before the tags it brings up.
+    let (sb, worker, _driver, client) = banner_shop().await;
+    let p = sb.platform_url.clone();
+    client
+        .goto(&format!("{}/_shop/module-only", worker.base_url))
+        .await
+        .unwrap();
+    let (gtag, fbq) = until(&worker, Duration::from_secs(30), || async {
+        let tags = tag_calls(&p).await;
+        let gtag = page_calls(&tags, "/_shop/module-only", "gtag");
+        let fbq = page_calls(&tags, "/_shop/module-only", "fbq");
+        let up = gtag.iter().any(|c| c["args"][0] == "config")
+            && fbq.iter().any(|c| c["args"][0] == "init");
+        up.then_some((gtag, fbq))
+    })
+    .await
+    .expect("the tags the pixel brought up recorded their calls");
+    client.close().await.unwrap();
+    assert_eq!(
+        (&gtag[0]["args"][0], &gtag[0]["args"][1]),
+        (&Value::from("consent"), &Value::from("default")),
+        "{gtag:?}"
+    );
+    assert_eq!(gtag[0]["args"][2]["ad_user_data"], "denied", "{gtag:?}");
+    assert_eq!(gtag[0]["args"][2]["wait_for_update"], 500, "{gtag:?}");
+    let pos = |cmd: &str| fbq.iter().position(|c| c["args"][0] == cmd);
+    assert!(pos("consent") < pos("init"), "revoke before init: {fbq:?}");
+    assert_eq!(fbq[0]["args"][1], "revoke", "{fbq:?}");
+}
+
 /// Whether the built-in banner is on the page now.
 async fn banner_shown(client: &fantoccini::Client) -> bool {
     client

@@ -40,4 +40,5 @@ pub fn routes() -> Router<AppState> {
         .route("/_shop/echo", get(probe::echo).post(probe::echo))
         .route("/_shop/echo/{*rest}", get(probe::echo).post(probe::echo))
         .route("/_shop/cached", get(probe::cached))
+        .route("/_shop/module-only", get(probe::module_only))
 }

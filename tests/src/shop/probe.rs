@@ -1,7 +1,8 @@
-//! Two pages the end-to-end tests use to watch the proxy from the origin's side: what request
-//! reached the shop (`/_shop/echo…`: method, path, query and headers as JSON), and a page a
-//! shared cache may store (`/_shop/cached`: `Cache-Control: public`), which must get no cookie of
-//! the worker's.
+//! Pages the end-to-end tests use to watch the proxy from the origin's side: what request
+//! reached the shop (`/_shop/echo…`: method, path, query and headers as JSON), a page a shared
+//! cache may store (`/_shop/cached`: `Cache-Control: public`), which must get no cookie of the
+//! worker's, and a page installed wrongly (`/_shop/module-only`: the pixel's module script
+//! without the snippet's inline part).
 
 use axum::Json;
 use axum::http::{HeaderMap, Method, Uri, header};
@@ -32,4 +33,14 @@ pub async fn cached() -> Response {
         Html("<!doctype html><title>Cached</title><p id=\"cached\">Same for everyone</p>"),
     )
         .into_response()
+}
+
+/// `GET /_shop/module-only`: the pixel's module script alone, without the inline snippet that
+/// must come first in `<head>` (README "Adding the pixel"), and no tags of the page's own.
+pub async fn module_only() -> Html<&'static str> {
+    Html(
+        "<!doctype html><html><head><title>Module only</title>\
+         <script type=\"module\" src=\"/_ar/pixel.js\"></script></head>\
+         <body><p id=\"module-only\">Module only</p></body></html>",
+    )
 }
