@@ -19,7 +19,14 @@ use crate::PixelError;
 use crate::js::{elements, get, get_f64, get_str, object, set, set_str};
 
 /// The fields a business key is read from.
-const KEY_FIELDS: [&str; 5] = ["order_id", "checkout_id", "cart_id", "lead_id", "user_id"];
+const KEY_FIELDS: [&str; 6] = [
+    "order_id",
+    "checkout_id",
+    "cart_id",
+    "lead_id",
+    "user_id",
+    "refund_id",
+];
 
 /// The page's statement as the shared rules take it. A bare string is the business key of the
 /// event's kind (a cart line needs an object with `items`).
@@ -209,6 +216,7 @@ pub(crate) fn collect_body(
         &keys.cart_id,
         &keys.lead_id,
         &keys.user_id,
+        &keys.refund_id,
     ]) {
         if let Some(v) = value {
             set_str(&body, field, v)?;

@@ -252,8 +252,8 @@ fn a_field_given_a_kind_of_value_the_worker_does_not_take_is_refused_before_any_
     boot_granted();
     for (props, refusal) in [
         (
-            "{cart_id: 'c1', items: [{id: 'a'}], refund_id: 5}",
-            "refund_id: must be a string",
+            "{cart_id: 'c1', items: [{id: 'a'}], order_token: 5}",
+            "order_token: must be a string",
         ),
         (
             "{cart_id: 'c1', items: [{id: 'a'}], value: 'abc', currency: 'EUR'}",
@@ -301,11 +301,11 @@ fn a_field_given_a_kind_of_value_the_worker_does_not_take_is_refused_before_any_
     .unwrap();
     track(
         "cart.added",
-        "{cart_id: 4, items: [{id: 'a'}], value: '5', currency: 'EUR'}",
+        "{cart_id: 4, items: [{id: 'a'}], value: '5', currency: 'EUR', refund_id: 7}",
     )
     .unwrap();
-    let sent = eval("JSON.stringify([sent[1][0].cart_id, sent[1][0].value])");
-    assert_eq!(sent.as_string().as_deref(), Some(r#"["4",5]"#));
+    let sent = eval("JSON.stringify([sent[1][0].cart_id, sent[1][0].value, sent[1][0].refund_id])");
+    assert_eq!(sent.as_string().as_deref(), Some(r#"["4",5,"7"]"#));
 }
 
 #[wasm_bindgen_test]

@@ -157,18 +157,19 @@ pub enum MergeOutcome {
     /// The copy names another event under the same ID without that authority: refused, the
     /// record is unchanged (`trust`: an ID cannot be borrowed).
     Refused,
-    /// A browser copy from another visit than the shop's copy (`trust::same_visit`): the record
-    /// is unchanged.
+    /// A copy of another visit than the record's (`trust::same_visit`) without more authority:
+    /// left out, the record is unchanged.
     Untied,
 }
 
-/// Which copy arrives at a record of another visit ([`EventRecord::merge`]).
+/// A copy arriving at a record of another visit ([`EventRecord::merge`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Untied {
-    /// The shop's copy, at a browser record.
-    ShopArrives,
-    /// A browser copy, at the shop's record.
-    BrowserArrives,
+    /// With more authority (the shop's copy, or a browser copy with a valid order token): it
+    /// takes the record's place.
+    TakesOver,
+    /// With no more authority: left out.
+    LeftOut,
 }
 
 impl EventRecord {
@@ -295,9 +296,10 @@ impl EventRecord {
     ///   what the shop's copy lacks: it is the shopper's own; consent keeps the most restrictive
     ///   state; sources and fired flags accumulate;
     /// - an order token keeps vouching only for exactly the amount it signed;
-    /// - a browser copy and the shop's copy of another visit (`trust::same_visit`) do not merge:
-    ///   a browser copy arriving is left out, and the shop's copy arriving takes the place of the
-    ///   browser record (rows kept: it is the same event).
+    /// - copies of two visits (`trust::same_visit`) do not merge: the one arriving takes the
+    ///   record's place if it has more authority (the shop's copy, or a browser copy with a valid
+    ///   order token, over browser copies; rows kept: it is the same event), and is left out
+    ///   otherwise.
     pub fn merge(&mut self, other: &EventRecord) -> MergeOutcome {
         let (mine, theirs) = (self.authority(), other.authority());
         if self.event != other.event {
@@ -308,7 +310,7 @@ impl EventRecord {
             return MergeOutcome::Refused;
         }
         match self.untied(other) {
-            Some(Untied::ShopArrives) => {
+            Some(Untied::TakesOver) => {
                 // The first copy's mapping stands, as below.
                 let mapping = self.mapping.take();
                 *self = other.clone();
@@ -317,7 +319,7 @@ impl EventRecord {
                 }
                 return MergeOutcome::Merged;
             }
-            Some(Untied::BrowserArrives) => return MergeOutcome::Untied,
+            Some(Untied::LeftOut) => return MergeOutcome::Untied,
             None => {}
         }
         if theirs > mine {
@@ -361,22 +363,22 @@ impl EventRecord {
         MergeOutcome::Merged
     }
 
-    /// Which side of a shop copy and a browser copy of two visits arrives (`trust::same_visit`),
-    /// `None` when the two may merge.
+    /// What happens to a copy of another visit than this record's (`trust::same_visit`): the
+    /// one with more authority speaks for the event (a shop copy, then a browser copy with a
+    /// valid order token, then a plain browser copy; the first on a tie). `None` when the two
+    /// may merge, or when both are the shop's.
     fn untied(&self, other: &EventRecord) -> Option<Untied> {
-        let (shop, browser, arriving) = match (self.sources.from_shop(), other.sources.from_shop())
-        {
-            (false, true) => (other, self, Untied::ShopArrives),
-            (true, false) => (self, other, Untied::BrowserArrives),
-            _ => return None,
-        };
-        let vouched = browser.vouched.is_some() && browser.vouched == browser.money;
-        let same = crate::trust::same_visit(
-            shop.session_id.as_deref(),
-            browser.session_id.as_deref(),
-            vouched,
-        );
-        (!same).then_some(arriving)
+        if self.sources.from_shop() && other.sources.from_shop() {
+            return None;
+        }
+        if crate::trust::same_visit(self.session_id.as_deref(), other.session_id.as_deref()) {
+            return None;
+        }
+        Some(if other.authority() > self.authority() {
+            Untied::TakesOver
+        } else {
+            Untied::LeftOut
+        })
     }
 
     /// Who vouches for this record's business facts (`trust::Authority`).

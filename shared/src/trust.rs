@@ -18,11 +18,13 @@
 //!   entirely (rows included: whatever was sent was sent under the other name, which the
 //!   platforms keep apart), and any other conflicting copy is refused
 //!   ([`crate::record::MergeOutcome`]).
-//! - **A browser copy speaks for its own visit only** ([`same_visit`]). Where the shop's copy
-//!   names the visit's session (`session_id`, the `_ar_sid` cookie only the worker mints), a
-//!   browser copy from another session contributes nothing to it: not its click IDs and cookies
-//!   (claiming the sale for another ad click), not its consent (a forged denial suppressing the
-//!   sale), not its customer data or fired flags. Whichever copy comes first.
+//! - **A browser copy speaks for its own visit only** ([`same_visit`]). Copies of one event from
+//!   two sessions (`_ar_sid`, which only the worker mints) do not merge: the shop's copy (naming
+//!   the session it read), then a browser copy with a valid order token, speaks for the event
+//!   alone, and a browser copy from another session contributes nothing to it: not its click IDs
+//!   and cookies (claiming the sale for another ad click), not its consent (a forged denial
+//!   suppressing the sale), not its customer data or fired flags. Between plain browser copies
+//!   the first session stands.
 //! - **Browser times are bounded.** A browser-only event happened at most
 //!   [`BROWSER_MAX_AGE_MS`] before it arrived (a resend from the next page of the visit) and never
 //!   after: an old time could push real purchases out of the platforms' windows.
@@ -38,19 +40,14 @@ use crate::mapping::{AdsCategory, DeliveryPath, EventMapping};
 use crate::money::Money;
 use crate::wire::{ValidatedEvent, ValidationError};
 
-/// Whether a browser copy and the shop's copy of an event are of one visit, so that what the
-/// browser saw may join the shop's facts: the shop's copy names no session (nothing tells the
-/// two apart), or the same session as the browser copy, or the browser copy carries an order
-/// token vouching for exactly its amount (only the buyer's thank-you page has it). Otherwise
-/// anyone who knows an order's ID could post a copy of it with their own click ID, or with
-/// consent denied.
+/// Whether two copies of an event are of one visit, so that what one browser saw may join the
+/// rest: either names no session (nothing tells them apart), or both name the same one (`_ar_sid`,
+/// which only the worker mints; on `/_ar/events` only a session the worker saw counts). Otherwise
+/// the copy with more authority speaks for the event alone (`record::EventRecord::merge`): anyone
+/// who knows an order's ID could post a copy of it with their own click ID, or with consent denied.
 #[must_use]
-pub fn same_visit(
-    shop_session: Option<&str>,
-    browser_session: Option<&str>,
-    browser_vouched: bool,
-) -> bool {
-    browser_vouched || shop_session.is_none() || shop_session == browser_session
+pub fn same_visit(record_session: Option<&str>, copy_session: Option<&str>) -> bool {
+    record_session.is_none() || copy_session.is_none() || record_session == copy_session
 }
 
 /// How far before its arrival a browser-only event may have happened.

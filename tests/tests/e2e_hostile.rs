@@ -282,8 +282,9 @@ async fn collect_with(worker: &Worker, cookies: &str, body: &Value) -> (u16, Opt
 #[tokio::test(flavor = "multi_thread")]
 async fn a_copy_from_another_visit_can_neither_claim_nor_suppress_the_shops_purchase() {
     // trust::same_visit: the shop's copy names the shopper's session, so a browser copy from any
-    // other session adds nothing to it, whichever arrives first: not its click ID (claiming the
-    // sale for another ad) and not its consent denial (suppressing the sale).
+    // other session adds nothing to it, before or after the shop's copy or the shopper's own:
+    // not its click ID (claiming the sale for another ad) and not its consent denial
+    // (suppressing the sale).
     let sb = common::sandbox().await;
     let worker = start(&sb, &[]);
     let shopper_fbc = "fb.1.1764000000000.IwAR-shopper";
@@ -320,8 +321,14 @@ async fn a_copy_from_another_visit_can_neither_claim_nor_suppress_the_shops_purc
     assert_eq!(status, 204);
     let (status, _) = collect_with(&worker, "_ar_consent=1.dddd", &forged("H-DENY")).await;
     assert_eq!(status, 204);
+    // Between the shopper's own copy and the shop's: a denial from another session.
+    let own = format!("_ar_sid={sid}; _ar_consent=1.gggg");
+    let (status, _) = collect_with(&worker, &own, &forged("H-BETWEEN")).await;
+    assert_eq!(status, 204);
+    let (status, _) = collect_with(&worker, "_ar_consent=1.dddd", &forged("H-BETWEEN")).await;
+    assert_eq!(status, 204);
     let mut purchases = Vec::new();
-    for order in ["H-CLAIM", "H-DENY", "H-AFTER"] {
+    for order in ["H-CLAIM", "H-DENY", "H-AFTER", "H-BETWEEN"] {
         let mut p = shop_purchase(order, 59.9);
         p["session_id"] = json!(sid);
         purchases.push(p);
@@ -338,7 +345,7 @@ async fn a_copy_from_another_visit_can_neither_claim_nor_suppress_the_shops_purc
     )
     .await;
     assert_eq!(status, 204);
-    for order in ["H-CLAIM", "H-DENY", "H-AFTER"] {
+    for order in ["H-CLAIM", "H-DENY", "H-AFTER", "H-BETWEEN"] {
         let events = settled_meta_events(&sb, &worker, purchase_id(order).as_str()).await;
         assert_eq!(events.len(), 1, "{order}: {events:#?}");
         assert_eq!(events[0]["custom_data"]["value"], 59.9, "{order}");
@@ -348,7 +355,12 @@ async fn a_copy_from_another_visit_can_neither_claim_nor_suppress_the_shops_purc
         );
     }
     // Only the shopper's own copy counts as the pixel's.
-    for (order, pixel) in [("H-CLAIM", 0), ("H-DENY", 0), ("H-AFTER", 1)] {
+    for (order, pixel) in [
+        ("H-CLAIM", 0),
+        ("H-DENY", 0),
+        ("H-AFTER", 1),
+        ("H-BETWEEN", 1),
+    ] {
         let rows = worker.d1(&format!(
             "select from_pixel from events where event_id = '{}'",
             purchase_id(order).as_str()

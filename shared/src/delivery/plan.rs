@@ -219,8 +219,8 @@ pub enum CopyOutcome {
     /// The copy names another event under an ID already taken, without the authority to
     /// replace it (`trust`): refused, nothing changed.
     Conflict,
-    /// A browser copy from another visit than the shop's copy (`trust::same_visit`): left out,
-    /// nothing changed.
+    /// A browser copy of another visit than the record's (`trust::same_visit`) without more
+    /// authority: left out, nothing changed.
     Untied,
 }
 

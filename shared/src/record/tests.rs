@@ -152,11 +152,11 @@ fn a_browser_copy_from_another_visit_adds_nothing_to_the_shops_copy() {
     assert_eq!(joined.merge(&own), MergeOutcome::Merged);
     assert_eq!(joined.session.consent.ad_user_data, Some(Signal::Denied));
     assert!(joined.session.clicks.fbc.is_some() && joined.sources.pixel);
+    // A copy with an order token from another session is no more the shop's visit.
     let mut vouched = forged.clone();
     vouched.vouched = vouched.money.clone();
     let mut tokened = server.clone();
-    assert_eq!(tokened.merge(&vouched), MergeOutcome::Merged);
-    assert!(tokened.sources.pixel);
+    assert_eq!(tokened.merge(&vouched), MergeOutcome::Untied);
     // A shop copy naming no session cannot tell visits apart: the browser copy joins.
     let mut sessionless = copy(SERVER, Source::Server, SessionContext::default());
     assert_eq!(sessionless.merge(&forged), MergeOutcome::Merged);
@@ -164,6 +164,31 @@ fn a_browser_copy_from_another_visit_adds_nothing_to_the_shops_copy() {
         sessionless.session.consent.ad_user_data,
         Some(Signal::Denied)
     );
+}
+
+#[test]
+fn between_browser_copies_of_two_visits_the_first_or_the_vouched_one_stands() {
+    // trust::same_visit: an attacker's copy cannot fill the shopper's record before the shop's
+    // copy arrives, in either order; a copy with a valid order token takes over a plain one.
+    let mut shopper = copy(PIXEL, Source::Pixel, browser_session());
+    shopper.session_id = Some("shopper".into());
+    let mut forged = copy(PIXEL, Source::Pixel, SessionContext::default());
+    forged.session.consent.ad_user_data = Some(Signal::Denied);
+    forged.session_id = Some("attacker".into());
+    let mut first = shopper.clone();
+    assert_eq!(first.merge(&forged), MergeOutcome::Untied);
+    assert_eq!(first, shopper);
+    let mut vouched = shopper.clone();
+    vouched.vouched = vouched.money.clone();
+    let mut taken = forged.clone();
+    assert_eq!(taken.merge(&vouched), MergeOutcome::Merged);
+    assert_eq!(taken.session_id.as_deref(), Some("shopper"));
+    assert!(taken.session.consent.ad_user_data.is_none());
+    // Then the shop's copy naming the shopper's session joins it.
+    let mut server = copy(SERVER, Source::Server, SessionContext::default());
+    server.session_id = Some("shopper".into());
+    assert_eq!(taken.merge(&server), MergeOutcome::Merged);
+    assert!(taken.sources.pixel && taken.session.clicks.fbc.is_some());
 }
 
 #[test]

@@ -182,8 +182,9 @@ async fn store(
     }
 }
 
-/// The stored contexts of every session the request names, read with one query.
-struct Sessions(BTreeMap<String, SessionContext>);
+/// The stored contexts of every session the request names, read with one query; `false` when
+/// the read failed (nothing then says a session is unknown).
+struct Sessions(BTreeMap<String, SessionContext>, bool);
 
 impl Sessions {
     async fn load(env: &Env, values: &[Value]) -> Self {
@@ -194,16 +195,19 @@ impl Sessions {
         ids.sort_unstable();
         ids.dedup();
         if ids.is_empty() {
-            return Self(BTreeMap::new());
+            return Self(BTreeMap::new(), true);
         }
         let loaded = match env.d1(bindings::DB) {
             Ok(db) => sessions::get_many(&db, &ids).await,
             Err(e) => Err(e),
         };
-        Self(loaded.unwrap_or_else(|e| {
-            console_error!("ar: reading session contexts failed: {e}");
-            BTreeMap::new()
-        }))
+        match loaded {
+            Ok(map) => Self(map, true),
+            Err(e) => {
+                console_error!("ar: reading session contexts failed: {e}");
+                Self(BTreeMap::new(), false)
+            }
+        }
     }
 
     fn get(&self, session_id: &str) -> Option<&SessionContext> {
@@ -259,9 +263,9 @@ fn prepare(
         record.fill_from_session(stored);
         matched = true;
     }
-    if !matched {
+    if !matched && sessions.1 {
         // A session the worker never saw tells no visit apart (`trust::same_visit`): the
-        // browser's copy still joins this one.
+        // browser's copy still joins this one. After a failed read the stated one stands.
         record.session_id = None;
     }
     let warnings = warnings(&problems, has_insufficient_context(&record, matched));
