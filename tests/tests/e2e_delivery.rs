@@ -41,17 +41,31 @@ fn start(sb: &Sandbox, extra: &[(&str, &str)]) -> Worker {
 }
 
 async fn collect(worker: &Worker, body: &Value) {
+    collect_as(worker, "", body).await;
+}
+
+/// Posts `body` to collect with `cookies` (one browser's); returns the `_ar_sid` cookie set.
+async fn collect_as(worker: &Worker, cookies: &str, body: &Value) -> Option<String> {
     let res = common::http()
         .post(format!("{}/_ar/collect", worker.base_url))
         .header("content-type", "application/json")
         .header("user-agent", UA)
+        .header("cookie", cookies)
         .json(body)
         .send()
         .await
         .expect("post collect");
     let status = res.status().as_u16();
+    let sid = res
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok()?.strip_prefix("_ar_sid="))
+        .map(|v| v.split(';').next().unwrap_or_default().to_owned())
+        .next();
     let text = res.text().await.unwrap_or_default();
     assert_eq!(status, 204, "collect answered {status}: {text}");
+    sid
 }
 
 /// The health report, as the admin sees it.
@@ -146,13 +160,17 @@ async fn two_copies_of_a_purchase_become_one_meta_request_with_the_merged_data()
     let sb = common::sandbox().await;
     let worker = start(&sb, &[]);
     let id = EventId::from_business_key(&EventName::Purchase, "e2e-2002");
-    collect(
+    // One browser: the second copy carries the session the first was given (trust::same_visit).
+    let sid = collect_as(
         &worker,
+        "",
         &purchase("e2e-2002", json!({"value": 42.5, "currency": "USD"})),
     )
-    .await;
-    collect(
+    .await
+    .expect("a session");
+    collect_as(
         &worker,
+        &format!("_ar_sid={sid}"),
         &purchase(
             "e2e-2002",
             json!({"value": 42.5, "currency": "USD",
