@@ -18,16 +18,6 @@ use wasm_bindgen::{JsCast as _, JsValue};
 use crate::PixelError;
 use crate::js::{elements, get, get_f64, get_str, object, set, set_str};
 
-/// The fields a business key is read from.
-const KEY_FIELDS: [&str; 6] = [
-    "order_id",
-    "checkout_id",
-    "cart_id",
-    "lead_id",
-    "user_id",
-    "refund_id",
-];
-
 /// The page's statement as the shared rules take it. A bare string is the business key of the
 /// event's kind (a cart line needs an object with `items`).
 pub(crate) fn page_event(props: &JsValue, key_kind: BusinessKey) -> PageEvent {
@@ -209,15 +199,7 @@ pub(crate) fn collect_body(
             (body.unchecked_ref(), props.unchecked_ref());
         js_sys::Object::assign(to, from);
     }
-    let keys = &page.keys;
-    for (field, value) in KEY_FIELDS.iter().zip([
-        &keys.order_id,
-        &keys.checkout_id,
-        &keys.cart_id,
-        &keys.lead_id,
-        &keys.user_id,
-        &keys.refund_id,
-    ]) {
+    for (field, value) in page.keys.by_field() {
         if let Some(v) = value {
             set_str(&body, field, v)?;
         }

@@ -56,13 +56,7 @@ async fn collect_as(worker: &Worker, cookies: &str, body: &Value) -> Option<Stri
         .await
         .expect("post collect");
     let status = res.status().as_u16();
-    let sid = res
-        .headers()
-        .get_all("set-cookie")
-        .iter()
-        .filter_map(|v| v.to_str().ok()?.strip_prefix("_ar_sid="))
-        .map(|v| v.split(';').next().unwrap_or_default().to_owned())
-        .next();
+    let sid = common::session_set(&res);
     let text = res.text().await.unwrap_or_default();
     assert_eq!(status, 204, "collect answered {status}: {text}");
     sid

@@ -262,13 +262,7 @@ async fn collect_with(worker: &Worker, cookies: &str, body: &Value) -> (u16, Opt
         .send()
         .await
         .unwrap();
-    let sid = res
-        .headers()
-        .get_all("set-cookie")
-        .iter()
-        .filter_map(|v| v.to_str().ok()?.strip_prefix("_ar_sid="))
-        .map(|v| v.split(';').next().unwrap_or_default().to_owned())
-        .next();
+    let sid = common::session_set(&res);
     let status = res.status().as_u16();
     let text = res.text().await.unwrap_or_default();
     assert!(

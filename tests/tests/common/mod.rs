@@ -33,6 +33,16 @@ pub fn http() -> reqwest::Client {
         .expect("client")
 }
 
+/// The `_ar_sid` session cookie an answer set, if any.
+pub fn session_set(res: &reqwest::Response) -> Option<String> {
+    res.headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok()?.strip_prefix("_ar_sid="))
+        .map(|v| v.split(';').next().unwrap_or_default().to_owned())
+        .next()
+}
+
 /// Posts JSON; returns status and JSON body (`Null` when empty).
 pub async fn post_json(url: &str, body: &Value, headers: &[(&str, &str)]) -> (u16, Value) {
     let mut req = http().post(url).json(body);
