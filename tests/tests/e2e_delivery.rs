@@ -83,6 +83,27 @@ async fn cron(worker: &Worker) {
     common::cron(&worker.base_url).await;
 }
 
+/// Runs the cron flush until health counts `delivered` Meta deliveries with nothing waiting or
+/// being sent, and returns that report: the state after which a later send would be a duplicate.
+/// A bound, not the promise: a loaded machine may need longer than an idle one.
+async fn settle(worker: &Worker, delivered: u64) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(90);
+    loop {
+        cron(worker).await;
+        let report = health(worker).await;
+        let meta = &report["delivery"]["meta"];
+        if meta["delivered"] == delivered && meta["pending"] == 0 && meta["sending"] == 0 {
+            return report;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "not settled at {delivered} delivered within 90 s: {meta}; worker log:\n{}",
+            worker.process.output().join("\n")
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
 /// Accepted Meta events per event id.
 fn accepted_ids(requests: &[Value]) -> Vec<String> {
     requests
@@ -143,9 +164,7 @@ async fn a_purchase_reaches_meta_without_any_cron_run_exactly_once() {
     assert_eq!(found[0]["verdict"], "accepted", "{}", found[0]);
     assert_eq!(found[0]["body"]["data"][0]["event_id"], id.as_str());
     // Later timers and cron runs never send it again.
-    tokio::time::sleep(Duration::from_secs(3)).await;
-    cron(&worker).await;
-    tokio::time::sleep(Duration::from_secs(1)).await;
+    settle(&worker, 1).await;
     assert_eq!(meta_requests(&sb, Some(id.as_str())).await.len(), 1);
 }
 
@@ -172,9 +191,12 @@ async fn two_copies_of_a_purchase_become_one_meta_request_with_the_merged_data()
         ),
     )
     .await;
-    tokio::time::sleep(Duration::from_secs(5)).await;
-    cron(&worker).await;
-    tokio::time::sleep(Duration::from_secs(1)).await;
+    // The merged purchase leaves after its merge window, without the cron; then nothing more.
+    let deadline = Instant::now() + Duration::from_mins(1);
+    while meta_requests(&sb, Some(id.as_str())).await.is_empty() && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    settle(&worker, 1).await;
     let found = meta_requests(&sb, Some(id.as_str())).await;
     assert_eq!(found.len(), 1, "{found:#?}");
     let event = &found[0]["body"]["data"][0];
@@ -401,9 +423,8 @@ async fn no_raw_pii_is_stored_in_d1_or_sent_to_the_platforms() {
     assert_eq!(res.status().as_u16(), 400);
     let answer: Value = res.json().await.unwrap();
     assert_eq!(answer["field"], "user.email", "{answer}");
-    tokio::time::sleep(Duration::from_secs(8)).await;
-    cron(&worker).await;
-    tokio::time::sleep(Duration::from_secs(1)).await;
+    // The purchase and the batched cart event both delivered.
+    settle(&worker, 2).await;
     let mut dump = String::new();
     for table in ["events", "outbox", "sessions"] {
         dump.push_str(
@@ -554,9 +575,13 @@ async fn the_cron_prunes_events_and_sessions_past_the_retention_period() {
         &purchase("e2e-fresh", json!({"value": 2, "currency": "USD"})),
     )
     .await;
-    tokio::time::sleep(Duration::from_secs(4)).await;
+    // The fresh purchase delivered and counted, then the cron that prunes (awaited to its end).
+    let delivered = || worker.d1("select sum(n) as n from counters where metric = 'delivered'");
+    let deadline = Instant::now() + Duration::from_mins(1);
+    while delivered()[0]["n"] != 2 && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
     cron(&worker).await;
-    tokio::time::sleep(Duration::from_secs(1)).await;
 
     let ids = |table: &str| -> Vec<String> {
         worker

@@ -737,7 +737,7 @@ async fn post_chunked(
     }
     let mut answer = Vec::new();
     let mut buf = [0u8; 1024];
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    let deadline = tokio::time::Instant::now() + Duration::from_mins(1);
     while !answer.windows(2).any(|w| w == b"\r\n") {
         match tokio::time::timeout_at(deadline, stream.read(&mut buf)).await {
             Ok(Ok(n)) if n > 0 => answer.extend_from_slice(&buf[..n]),

@@ -64,7 +64,7 @@ async fn meta_events(sb: &Sandbox, id: &str) -> Vec<Value> {
 
 async fn one_merged_meta_event(sb: &Sandbox, worker: &Worker, order: &str) {
     let id = EventId::from_business_key(&EventName::Purchase, order);
-    let deadline = Instant::now() + Duration::from_secs(6);
+    let deadline = Instant::now() + Duration::from_mins(1);
     while meta_events(sb, id.as_str()).await.is_empty() && Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
@@ -156,7 +156,7 @@ async fn simultaneous_copies_of_many_purchases_each_leave_as_one_merged_event() 
         .iter()
         .map(|o| EventId::from_business_key(&EventName::Purchase, o))
         .collect();
-    let deadline = Instant::now() + Duration::from_secs(10);
+    let deadline = Instant::now() + Duration::from_mins(1);
     for id in &ids {
         while meta_events(&sb, id.as_str()).await.is_empty() && Instant::now() < deadline {
             tokio::time::sleep(Duration::from_millis(200)).await;
