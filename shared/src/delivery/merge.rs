@@ -113,5 +113,20 @@ pub fn merge_copies(
     (merged, outcomes)
 }
 
+/// Whether a copy's outcome from [`merge_copies`] stands, after the writes of its call:
+/// `written` when its event's write applied (or was deliberately skipped), `merging` when the
+/// call had something to write for its event at all (a [`Merged`] of its ID).
+///
+/// A merged copy stands once its event is written; one whose write lost to another writer is
+/// merged again into what that writer stored. A refused or left-out copy (`Conflict`,
+/// `Untied`) writes nothing itself: its verdict stands when it was reached against the stored
+/// record alone, or against copies of the same call whose write then applied. When it was
+/// reached against a copy of this call whose write lost, it is judged again, like that copy,
+/// against what the other writer stored.
+#[must_use]
+pub fn stands(outcome: CopyOutcome, written: bool, merging: bool) -> bool {
+    written || (matches!(outcome, CopyOutcome::Conflict | CopyOutcome::Untied) && !merging)
+}
+
 #[cfg(test)]
 mod tests;

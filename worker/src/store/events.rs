@@ -9,7 +9,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use ar_shared::delivery::merge::{Merged, Stored, merge_copies};
+use ar_shared::delivery::merge::{self, Merged, Stored, merge_copies};
 use ar_shared::delivery::plan::{CopyOutcome, ExistingRow};
 use ar_shared::record::EventRecord;
 use ar_shared::settings::Settings;
@@ -237,9 +237,10 @@ async fn merge_round(
         retry: Vec::new(),
     };
     for ((i, copy), outcome) in todo.into_iter().zip(copy_outcomes) {
-        // A refused or left-out copy has nothing to write: its outcome stands.
-        let writes_nothing = matches!(outcome, CopyOutcome::Conflict | CopyOutcome::Untied);
-        if writes_nothing || settled_id(copy.event_id.as_str()) {
+        let id = copy.event_id.as_str();
+        // A scan, not a set: a round holds one queue batch at most.
+        let merging = merged.iter().any(|m| m.record.event_id.as_str() == id);
+        if merge::stands(outcome, settled_id(id), merging) {
             round.settled.push((i, outcome));
         } else {
             round.retry.push((i, copy));

@@ -112,3 +112,47 @@ fn distinct_events_keep_the_order_of_their_first_copy() {
     let names: Vec<&str> = merged.iter().map(|m| m.record.event.as_str()).collect();
     assert_eq!(names, ["cart.added", "transaction.purchase"]);
 }
+
+/// A browser copy of `PURCHASE` from the visit `session`.
+fn visit(session: &str) -> EventRecord {
+    let mut copy = record(PURCHASE, Source::Pixel);
+    copy.session_id = Some(session.into());
+    copy
+}
+
+#[test]
+fn a_copy_left_out_against_the_stored_record_alone_stands_at_once() {
+    let s = settings(&[]);
+    let first = visit("shopper");
+    let id = first.event_id.to_string();
+    let stored = Stored {
+        records: [(id.clone(), first)].into(),
+        versions: [(id, 1)].into(),
+        rows: BTreeMap::new(),
+    };
+    let (merged, outcomes) = merge_copies(stored, &s, vec![visit("other")], NOW);
+    assert_eq!(outcomes, [CopyOutcome::Untied]);
+    assert!(merged.is_empty(), "nothing to write for it");
+    // Nothing can change the verdict: a retry would meet the same record (the 409 / "untied"
+    // answer, not a loop that ends in 503).
+    assert!(stands(outcomes[0], false, false));
+}
+
+#[test]
+fn a_copy_left_out_against_a_copy_whose_write_lost_is_judged_again() {
+    // Two visits' copies in one call: the second is left out against the first, which is not
+    // stored yet. If the first's write loses to another writer (say the shop's copy naming the
+    // second visit), the verdict was reached against a record storage never held.
+    let s = settings(&[]);
+    let (merged, outcomes) =
+        merge_copies(Stored::default(), &s, vec![visit("one"), visit("two")], NOW);
+    assert_eq!(outcomes, [CopyOutcome::New, CopyOutcome::Untied]);
+    assert_eq!(merged.len(), 1);
+    assert!(
+        !stands(outcomes[1], false, true),
+        "merged again after the lost write"
+    );
+    assert!(!stands(outcomes[0], false, true));
+    // Once the first copy's write applied, both verdicts stand.
+    assert!(stands(outcomes[0], true, true) && stands(outcomes[1], true, true));
+}
