@@ -8,9 +8,9 @@ use ar_shared::browser::event::PageEvent;
 use ar_shared::browser::tags::LineItem;
 use ar_shared::event_id::BusinessKeys;
 use ar_shared::event_rules::{
-    BROWSER_MAY_NOT_STATE, EVENT_FIELDS, FIELD_KINDS, ITEM_WITHOUT_ID, Kind, NOT_A_PAGE_FIELD,
-    NOT_A_STRING, NOT_AN_EVENT_FIELD, PAGE_FIELDS, READ_FROM_THE_REQUEST, is_event_field,
-    item_field, reportable_url, signal_problem, url_problem,
+    BROWSER_MAY_NOT_STATE, EVENT_FIELDS, FIELD_KINDS, ITEM_KINDS, ITEM_WITHOUT_ID, Kind,
+    NOT_A_PAGE_FIELD, NOT_A_STRING, NOT_AN_EVENT_FIELD, PAGE_FIELDS, READ_FROM_THE_REQUEST,
+    is_event_field, item_field, reportable_url, signal_problem, url_problem,
 };
 use ar_shared::mapping::BusinessKey;
 use wasm_bindgen::{JsCast as _, JsValue};
@@ -43,7 +43,7 @@ pub(crate) fn page_event(props: &JsValue, key_kind: BusinessKey) -> PageEvent {
                 id: get_str(i, "id")?,
                 name: get_str(i, "name"),
                 price: get_f64(i, "price"),
-                quantity: get_f64(i, "quantity").and_then(quantity),
+                quantity: get_f64(i, "quantity").map(quantity),
                 category: get_str(i, "category"),
             })
         })
@@ -98,11 +98,23 @@ pub(crate) fn check_fields(props: &JsValue) -> Result<(), PixelError> {
             (v.as_f64().is_some() || v.as_bool().is_some()).then_some(NOT_A_STRING)
         }
     })?;
-    let missing = elements(&get(props, "items"))
-        .iter()
-        .position(|i| get_str(i, "id").is_none());
-    if let Some(i) = missing {
-        return Err(PixelError::Field(item_field(i, "id"), ITEM_WITHOUT_ID));
+    // Each item's fields as the pixel reads them (a number as an id, a numeric string as a
+    // price): one it cannot read is refused, not left out (event_rules::ITEM_KINDS).
+    for (i, item) in elements(&get(props, "items")).iter().enumerate() {
+        if get_str(item, "id").is_none() {
+            return Err(PixelError::Field(item_field(i, "id"), ITEM_WITHOUT_ID));
+        }
+        for (field, kind) in ITEM_KINDS {
+            let v = get(item, field);
+            let read = if kind == Kind::Text {
+                get_str(item, field).is_some()
+            } else {
+                get_f64(item, field).is_some()
+            };
+            if sent(&v) && !v.is_null() && !read {
+                return Err(PixelError::Field(item_field(i, field), kind.problem()));
+            }
+        }
     }
     Ok(())
 }
@@ -176,12 +188,12 @@ fn kind_of(v: &JsValue) -> Option<Kind> {
     })
 }
 
-/// A whole, positive quantity that fits the wire's `u32`.
-fn quantity(q: f64) -> Option<u32> {
-    let whole = q.trunc();
-    // Truncation is intended: quantities are counts, checked to be in range first.
-    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-    (whole >= 1.0 && whole <= f64::from(u32::MAX)).then_some(whole as u32)
+/// The wire's `u32` quantity of a finite number.
+// A count: the cast truncates and saturates, so less than 1 reads as 0, which
+// event_rules::item_problem refuses ("must be at least 1") rather than leaving it out.
+#[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+fn quantity(q: f64) -> u32 {
+    q as u32
 }
 
 /// The collect body: the page's own fields (the worker checks them and names any it does not

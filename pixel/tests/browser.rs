@@ -276,6 +276,22 @@ fn a_field_given_a_kind_of_value_the_worker_does_not_take_is_refused_before_any_
             "consent.ad_storage: must be \"granted\" or \"denied\"",
         ),
         (
+            "{cart_id: 'c1', items: [{id: 'a', price: 'abc'}]}",
+            "items[0].price: must be a number",
+        ),
+        (
+            "{cart_id: 'c1', items: [{id: 'a'}, {id: 'b', name: {en: 'Tee'}}]}",
+            "items[1].name: must be a string",
+        ),
+        (
+            "{cart_id: 'c1', items: [{id: 'a', quantity: 0}]}",
+            "items[0].quantity: must be at least 1",
+        ),
+        (
+            "{cart_id: 'c1', items: [{id: 'a', quantity: true}]}",
+            "items[0].quantity: must be a number",
+        ),
+        (
             "{cart_id: 'c1', items: [{id: 'a'}], consent: {gdpr: 'granted'}}",
             "consent.gdpr: is not a consent signal (ad_storage, analytics_storage, ad_user_data, ad_personalization)",
         ),
@@ -306,6 +322,17 @@ fn a_field_given_a_kind_of_value_the_worker_does_not_take_is_refused_before_any_
     .unwrap();
     let sent = eval("JSON.stringify([sent[1][0].cart_id, sent[1][0].value, sent[1][0].refund_id])");
     assert_eq!(sent.as_string().as_deref(), Some(r#"["4",5,"7"]"#));
+    // An item's price given as a numeric string is read as a number; a null field is unstated.
+    track(
+        "cart.added",
+        "{cart_id: 'c5', items: [{id: 5, price: '9.5', quantity: 2, name: null}]}",
+    )
+    .unwrap();
+    let item = eval("JSON.stringify(sent[2][0].items)");
+    assert_eq!(
+        item.as_string().as_deref(),
+        Some(r#"[{"id":"5","price":9.5,"quantity":2}]"#)
+    );
 }
 
 #[wasm_bindgen_test]

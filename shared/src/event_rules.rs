@@ -99,6 +99,18 @@ pub const FIELD_KINDS: [Kind; 21] = [
     Kind::Object, // fired
 ];
 
+/// The fields of an item (`wire::ItemInput`'s) and the kind each takes; a test holds the two
+/// together. The pixel builds each item it sends from these, so a field of another kind
+/// (`price: "abc"`, `name: {}`) would otherwise be left out of the tags and the body without a
+/// word, where the worker refuses it on `/_ar/events`.
+pub const ITEM_KINDS: [(&str, Kind); 5] = [
+    ("id", Kind::Text),
+    ("name", Kind::Text),
+    ("price", Kind::Number),
+    ("quantity", Kind::Number),
+    ("category", Kind::Text),
+];
+
 /// The problem of `field` given as a value of kind `found`, if it takes another.
 #[must_use]
 pub fn kind_problem(field: &str, found: Kind) -> Option<&'static str> {

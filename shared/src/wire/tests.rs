@@ -283,6 +283,43 @@ fn the_pixel_knows_every_page_field_the_worker_takes() {
 }
 
 #[test]
+fn the_pixel_knows_the_kind_of_value_every_item_field_takes() {
+    // event_rules::ITEM_KINDS: the pixel refuses an item field of another kind before any tag
+    // fires. Each kind of value parses in an item exactly where the table says it does.
+    use crate::event_rules::{ITEM_KINDS, Kind};
+    let samples = [
+        (Kind::Text, "\"x\""),
+        (Kind::Number, "1"),
+        (Kind::Flag, "true"),
+        (Kind::List, "[]"),
+        (Kind::Object, "{}"),
+    ];
+    for (field, takes) in ITEM_KINDS {
+        for (kind, value) in samples {
+            let item = if field == "id" {
+                ["{\"id\":", value, "}"].concat()
+            } else {
+                ["{\"id\":\"a\",\"", field, "\":", value, "}"].concat()
+            };
+            let json = ["{\"event\":\"x\",\"items\":[", &item, "]}"].concat();
+            let parsed = parse_event(json.as_bytes());
+            assert_eq!(parsed.is_ok(), kind == takes, "{json}: {parsed:?}");
+        }
+    }
+    // The table names every field of serde's item.
+    let written = serde_json::to_value(ItemInput::default()).unwrap();
+    let fields: Vec<&str> = written
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    let mut named: Vec<&str> = ITEM_KINDS.iter().map(|(f, _)| *f).collect();
+    named.sort_unstable();
+    assert_eq!(fields, named);
+}
+
+#[test]
 fn the_pixel_knows_the_kind_of_value_every_field_takes() {
     // event_rules::FIELD_KINDS: a field the pixel passes through as the page gave it is checked
     // before the tags fire. A value of each kind parses exactly where the table says it does.
