@@ -350,7 +350,12 @@ const arReplay = arTimed(() => {
 });
 let arChain = arReady
   .then(() => arQueued.some((entry) => arNeedsHasher(Array.prototype.slice.call(entry[0]))) && arAfterHasher())
-  .then(arReplay, (e) => arQueued.forEach((entry) => entry[2](e)))
+  .then(arReplay, (e) => {
+    // Said once, also to a page that made no call yet (a policy refusing WebAssembly, a
+    // configuration that did not arrive); every call rejects with the same reason.
+    console.warn('ar: the pixel could not start:', e.message);
+    arQueued.forEach((entry) => entry[2](e));
+  })
   .catch((e) => console.warn(e.message));
 const arCommand = arTimed((a) => command(String(a[0]), a.slice(1)));
 // The commands made and not run yet, oldest first; each runs once (in the chain, or at pagehide)

@@ -18,6 +18,8 @@
 //! - A device clock minutes or hours off still has its events stored, at the edge's time.
 //! - A pixel that cannot start (its configuration answers 503) rejects the calls made before and
 //!   after, and leaves no rejection unhandled on the page.
+//! - Under the Content-Security-Policy the README gives, the pixel runs with nothing refused;
+//!   without its `'wasm-unsafe-eval'` the page still works and the console says why.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -841,5 +843,110 @@ async fn an_event_waiting_for_the_hashing_module_when_the_shopper_leaves_still_g
         sent.iter()
             .all(|b| !b.to_lowercase().contains("leaving@example.com") && !b.contains("\"user\"")),
         "{sent:?}"
+    );
+}
+
+/// `window.arPage` on the `/_shop/csp` page (what its own script recorded) once its call
+/// settled, read after a later task so that unhandled rejections are in (at most 30 s).
+async fn page_under_policy(worker: &Worker, client: &Client) -> Option<serde_json::Value> {
+    until(worker, Duration::from_secs(30), || async {
+        let v = client
+            .execute_async(
+                "const done = arguments[0];
+                 setTimeout(() => done(window.arPage && arPage.result !== null ? JSON.stringify(arPage) : null), 0);",
+                vec![],
+            )
+            .await
+            .ok()?;
+        serde_json::from_str(v.as_str()?).ok()
+    })
+    .await
+}
+
+/// Opens `/_shop/csp` under `policy`.
+async fn open_under_policy(worker: &Worker, client: &Client, policy: &str) {
+    let policy: String = form_urlencoded::byte_serialize(policy.as_bytes()).collect();
+    client
+        .goto(&format!("{}/_shop/csp?policy={policy}", worker.base_url))
+        .await
+        .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn under_the_documented_policy_the_pixel_runs_and_without_wasm_the_page_still_works() {
+    // README "Content-Security-Policy": the product's policy, with the stand-in tags' host added
+    // as a merchant adds Meta's and Google's.
+    let port = free_port();
+    let sb = shop_sandbox(port, ReportMode::None).await;
+    let p = sb.platform_url.clone();
+    let worker = shop_worker(&sb, port, &[]);
+    let driver = ChromeDriver::start();
+    let client = browser(&driver).await;
+    let policy = ar_shared::browser::snippet::content_security_policy()
+        .replace("'self'", &format!("'self' {p}"));
+    open_under_policy(&worker, &client, &policy).await;
+    let page = page_under_policy(&worker, &client)
+        .await
+        .expect("the page's call settled");
+    let result = page["result"].as_str().unwrap_or_default();
+    let id = result
+        .strip_prefix("ok:")
+        .unwrap_or_else(|| panic!("the call resolved: {page:#}"))
+        .to_owned();
+    assert_eq!(page["snippet"], true, "{page:#}");
+    assert!(
+        page["consent"]
+            .as_str()
+            .unwrap_or_default()
+            .starts_with(r#"["consent","default""#),
+        "the snippet's default is first in dataLayer: {page:#}"
+    );
+    // The event is stored and the tags fired with its ID, all under the policy.
+    let stored = until(&worker, Duration::from_secs(30), || async {
+        let rows = worker.d1(&format!(
+            "SELECT 1 AS n FROM events WHERE event_id = '{id}'"
+        ));
+        let fired = serde_json::to_string(&tag_calls(&p).await)
+            .unwrap()
+            .contains(id.as_str());
+        (!rows.is_empty() && fired).then_some(())
+    })
+    .await;
+    let page = page_under_policy(&worker, &client).await.unwrap();
+    assert!(stored.is_some(), "stored and fired: {id}; page {page:#}");
+    assert_eq!(page["refused"], serde_json::json!([]), "{page:#}");
+    assert_eq!(page["errors"], serde_json::json!([]), "{page:#}");
+
+    // The same policy without 'wasm-unsafe-eval': the browser refuses to compile the pixel.
+    let strict = policy.replace(" 'wasm-unsafe-eval'", "");
+    assert_ne!(strict, policy);
+    open_under_policy(&worker, &client, &strict).await;
+    let page = page_under_policy(&worker, &client)
+        .await
+        .expect("the page's call settled");
+    client.close().await.unwrap();
+    assert!(
+        page["result"]
+            .as_str()
+            .unwrap_or_default()
+            .starts_with("err:"),
+        "the call rejected: {page:#}"
+    );
+    assert!(
+        page["warned"]
+            .as_str()
+            .unwrap_or_default()
+            .starts_with("ar: the pixel could not start:"),
+        "{page:#}"
+    );
+    assert_eq!(page["snippet"], true, "{page:#}");
+    assert_eq!(
+        page["errors"],
+        serde_json::json!([]),
+        "nothing thrown into the page: {page:#}"
+    );
+    assert!(
+        page["refused"].to_string().contains("script-src"),
+        "the refusal is the policy's: {page:#}"
     );
 }

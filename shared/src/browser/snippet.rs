@@ -56,9 +56,53 @@ pub fn snippet(pixel_src: &str) -> String {
     )
 }
 
+/// The inline script's hash as a Content-Security-Policy source (`'sha256-…'`): a shop whose
+/// policy allows inline scripts only by hash or nonce lists it in `script-src` (README
+/// "Content-Security-Policy").
+#[cfg(feature = "server")]
+#[must_use]
+pub fn csp_hash() -> String {
+    use base64::Engine as _;
+    use sha2::Digest as _;
+    let digest = sha2::Sha256::digest(SNIPPET_INLINE.as_bytes());
+    [
+        "'sha256-",
+        &base64::engine::general_purpose::STANDARD.encode(digest),
+        "'",
+    ]
+    .concat()
+}
+
+/// What a shop's Content-Security-Policy must allow for the pixel served from its own host
+/// (`'self'`; a collect host on a subdomain is named beside it): the inline script by its hash,
+/// the module and the modules it fetches, WebAssembly compilation (`'wasm-unsafe-eval'`: without
+/// it the browser refuses to compile the pixel), and the requests to `/_ar/*`. The tags the pixel
+/// drives need their own hosts on top (README "Content-Security-Policy").
+#[cfg(feature = "server")]
+#[must_use]
+pub fn content_security_policy() -> String {
+    [
+        "script-src 'self' ",
+        &csp_hash(),
+        " 'wasm-unsafe-eval'; connect-src 'self'",
+    ]
+    .concat()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[cfg(feature = "server")]
+    #[test]
+    fn the_readme_gives_the_policy_the_snippet_needs() {
+        let readme = include_str!("../../../README.md");
+        let policy = content_security_policy();
+        assert!(
+            readme.contains(&policy),
+            "README \"Content-Security-Policy\" must show: {policy}"
+        );
+    }
 
     #[test]
     fn the_snippet_is_one_line_of_inline_code_and_the_module() {

@@ -41,4 +41,6 @@ pub fn routes() -> Router<AppState> {
         .route("/_shop/echo/{*rest}", get(probe::echo).post(probe::echo))
         .route("/_shop/cached", get(probe::cached))
         .route("/_shop/module-only", get(probe::module_only))
+        .route("/_shop/csp", get(probe::csp))
+        .route("/_shop/csp.js", get(probe::csp_script))
 }

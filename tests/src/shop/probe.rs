@@ -1,11 +1,13 @@
 //! Pages the end-to-end tests use to watch the proxy from the origin's side: what request
 //! reached the shop (`/_shop/echo…`: method, path, query and headers as JSON), a page a shared
 //! cache may store (`/_shop/cached`: `Cache-Control: public`), which must get no cookie of the
-//! worker's, and a page installed wrongly (`/_shop/module-only`: the pixel's module script
-//! without the snippet's inline part).
+//! worker's, a page installed wrongly (`/_shop/module-only`: the pixel's module script
+//! without the snippet's inline part), and a page under a Content-Security-Policy the test
+//! states (`/_shop/csp?policy=…`).
 
 use axum::Json;
-use axum::http::{HeaderMap, Method, Uri, header};
+use axum::extract::Query;
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{Html, IntoResponse, Response};
 use serde_json::{Map, Value, json};
 
@@ -43,4 +45,53 @@ pub async fn module_only() -> Html<&'static str> {
          <script type=\"module\" src=\"/_ar/pixel.js\"></script></head>\
          <body><p id=\"module-only\">Module only</p></body></html>",
     )
+}
+
+/// The query of `/_shop/csp`.
+#[derive(Debug, serde::Deserialize)]
+pub struct PolicyQuery {
+    /// The `Content-Security-Policy` header's value.
+    pub policy: Option<String>,
+}
+
+/// `GET /_shop/csp?policy=…`: the snippet, then the page's own script (`/_shop/csp.js`, which
+/// records what the page saw), under the `Content-Security-Policy` given, which the test builds
+/// from the product's (`ar_shared::browser::snippet::content_security_policy`).
+pub async fn csp(Query(q): Query<PolicyQuery>) -> Response {
+    let Some(policy) = q.policy.and_then(|p| HeaderValue::from_str(&p).ok()) else {
+        return (
+            StatusCode::BAD_REQUEST,
+            "policy: a header value is required",
+        )
+            .into_response();
+    };
+    let html = format!(
+        "<!doctype html><html><head><title>Under a policy</title>{}\
+         <script src=\"/_shop/csp.js\"></script></head>\
+         <body><p id=\"csp\">Under a policy</p></body></html>",
+        super::templates::PIXEL_SNIPPET
+    );
+    let mut res = Html(html).into_response();
+    res.headers_mut()
+        .insert(header::CONTENT_SECURITY_POLICY, policy);
+    res
+}
+
+/// `GET /_shop/csp.js`: the page's own script under the policy. It runs before the pixel's
+/// module (a classic script, the module is deferred): it records the policy's refusals, errors
+/// and unhandled rejections, whether the snippet ran, and the outcome of one `ar('track')` call
+/// made before the pixel loaded (`window.arPage`).
+pub async fn csp_script() -> Response {
+    (
+        [(header::CONTENT_TYPE, "text/javascript")],
+        "window.arPage = { refused: [], errors: [], result: null, snippet: typeof window.ar === 'function', consent: JSON.stringify(Array.from((window.dataLayer || [])[0] || [])) };\n\
+         addEventListener('securitypolicyviolation', (e) => arPage.refused.push(e.effectiveDirective + ' ' + e.blockedURI));\n\
+         addEventListener('error', (e) => arPage.errors.push(String(e.message)));\n\
+         addEventListener('unhandledrejection', (e) => arPage.errors.push('unhandled: ' + String(e.reason && e.reason.message || e.reason)));\n\
+         const arWarn = console.warn;\n\
+         console.warn = function () { arPage.warned = Array.prototype.join.call(arguments, ' '); return arWarn.apply(console, arguments); };\n\
+         ar('track', 'cart.added', { cart_id: 'csp-cart', items: [{ id: 'sku-1' }] })\n\
+           .then((id) => (arPage.result = 'ok:' + id), (e) => (arPage.result = 'err:' + (e && e.message)));\n",
+    )
+        .into_response()
 }
