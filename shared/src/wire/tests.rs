@@ -282,20 +282,25 @@ fn the_pixel_knows_every_page_field_the_worker_takes() {
     assert!(e.starts_with("page.zzz") && e.contains(&expected), "{e}");
 }
 
-#[test]
-fn the_pixel_knows_the_kind_of_value_every_item_field_takes() {
-    // event_rules::ITEM_KINDS: the pixel refuses an item field of another kind before any tag
-    // fires. Each kind of value parses in an item exactly where the table says it does.
-    use crate::event_rules::{ITEM_KINDS, Kind};
-    let samples = [
+/// One value of each kind, as JSON, for the kind tables' tests.
+const KIND_SAMPLES: [(crate::event_rules::Kind, &str); 5] = {
+    use crate::event_rules::Kind;
+    [
         (Kind::Text, "\"x\""),
         (Kind::Number, "1"),
         (Kind::Flag, "true"),
         (Kind::List, "[]"),
         (Kind::Object, "{}"),
-    ];
+    ]
+};
+
+#[test]
+fn the_pixel_knows_the_kind_of_value_every_item_field_takes() {
+    // event_rules::ITEM_KINDS: the pixel refuses an item field of another kind before any tag
+    // fires. Each kind of value parses in an item exactly where the table says it does.
+    use crate::event_rules::ITEM_KINDS;
     for (field, takes) in ITEM_KINDS {
-        for (kind, value) in samples {
+        for (kind, value) in KIND_SAMPLES {
             let item = if field == "id" {
                 ["{\"id\":", value, "}"].concat()
             } else {
@@ -324,15 +329,8 @@ fn the_pixel_knows_the_kind_of_value_every_field_takes() {
     // event_rules::FIELD_KINDS: a field the pixel passes through as the page gave it is checked
     // before the tags fire. A value of each kind parses exactly where the table says it does.
     use crate::event_rules::{EVENT_FIELDS, Kind, kind_problem};
-    let samples = [
-        (Kind::Text, "\"x\""),
-        (Kind::Number, "1"),
-        (Kind::Flag, "true"),
-        (Kind::List, "[]"),
-        (Kind::Object, "{}"),
-    ];
     for field in EVENT_FIELDS {
-        for (kind, value) in samples {
+        for (kind, value) in KIND_SAMPLES {
             let json = if field == "event" {
                 ["{\"event\":", value, "}"].concat()
             } else {
