@@ -75,7 +75,6 @@ async fn datalayer_pushes_become_one_event_per_platform_and_a_keyless_one_none()
     assert_eq!(status, 200, "{answer}");
     assert_eq!(answer["rejected"], 0, "{answer}");
     client.goto(&format!("{}/", worker.base_url)).await.unwrap();
-    client.close().await.unwrap();
 
     let tags = tag_calls(&p).await;
     let view = calls(&tags, "fbq", &["track", "ViewContent"]);
@@ -91,6 +90,7 @@ async fn datalayer_pushes_become_one_event_per_platform_and_a_keyless_one_none()
         done.then_some((meta, dm))
     })
     .await;
+    client.close().await.unwrap();
     let (meta, dm) = arrived.unwrap_or_else(|| {
         panic!(
             "server copies missing; worker output:\n{}",

@@ -64,7 +64,6 @@ async fn no_request_the_page_makes_carries_a_raw_email_phone_or_name() {
     click(&client, "#to-payment").await;
     let paid = shown_event_id(&client, "#place-order").await;
     client.goto(&format!("{}/", proxy.url)).await.unwrap();
-    client.close().await.unwrap();
 
     // The payment event's server copy carries the browser's hash of the email (meta-capi.md §2).
     let (email, _) = hash_user_data(
@@ -78,6 +77,7 @@ async fn no_request_the_page_makes_carries_a_raw_email_phone_or_name() {
     })
     .await
     .expect("Meta's copy of the payment event");
+    client.close().await.unwrap();
     assert_eq!(meta["user_data"]["em"], em.as_str());
 
     let sent: Vec<String> = proxy

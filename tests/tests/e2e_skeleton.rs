@@ -35,15 +35,17 @@ async fn page_pixel_and_worker_agree_on_the_purchase_event_id() {
         .expect("state")
         .unwrap_or_default();
     let shown = el.text().await.expect("text");
-    client.close().await.expect("close browser");
 
     assert_eq!(state, "sent", "pixel error: {shown}");
     // The same ID computed natively: wasm32 and native agree.
     let expected = EventId::from_business_key(&EventName::Purchase, "demo-1001");
     assert_eq!(shown, expected.as_str());
+    // The promise resolves once the beacon is queued, not once it has left: the browser stays
+    // open until the worker has logged the event (closing it first could drop the beacon).
     let line = worker
         .process
-        .wait_for_line(&format!("event_id={expected}"), Duration::from_secs(10));
+        .wait_for_line(&format!("event_id={expected}"), Duration::from_secs(30));
+    client.close().await.expect("close browser");
     assert!(line.contains("event=transaction.purchase"), "{line}");
 }
 

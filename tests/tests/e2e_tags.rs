@@ -119,7 +119,6 @@ async fn every_standard_event_reaches_the_tags_and_the_server_with_the_same_ids(
     see("lead.submitted", "Lead", "AW-123/lead", id, None);
     // Leave the last page so its event is sent if the tags had not settled yet.
     client.goto(&format!("{base}/")).await.unwrap();
-    client.close().await.unwrap();
 
     // Every server copy has arrived (batched events go out with the cron flush).
     let ids: Vec<String> = seen.iter().map(|s| s.id.clone()).collect();
@@ -136,6 +135,7 @@ async fn every_standard_event_reaches_the_tags_and_the_server_with_the_same_ids(
         all.then_some((meta, dm))
     })
     .await;
+    client.close().await.unwrap();
     let (meta, dm) = arrived.unwrap_or_else(|| {
         panic!(
             "not every server copy arrived; worker output:\n{}",
@@ -223,7 +223,6 @@ async fn blocked_tags_leave_the_server_copy_and_ga4_sends_it_for_a_returning_vis
     click(&client, "a[href^='/products/']").await;
     let id = shown_event_id(&client, "#add-to-cart").await;
     client.goto(&format!("{}/", worker.base_url)).await.unwrap();
-    client.close().await.unwrap();
 
     let arrived = until(&worker, Duration::from_mins(1), || async {
         let meta = server_events(&p, "meta", "data").await;
@@ -235,6 +234,7 @@ async fn blocked_tags_leave_the_server_copy_and_ga4_sends_it_for_a_returning_vis
         (in_meta && in_ga4).then_some(ga4)
     })
     .await;
+    client.close().await.unwrap();
     assert!(
         arrived.is_some(),
         "Meta and GA4 server copies of {id}; worker output:\n{}",
