@@ -18,6 +18,7 @@ use ar_sandbox::config::{
     DEFAULT_GOOGLE_CLIENT_SECRET, DEFAULT_GOOGLE_DEVELOPER_TOKEN, DEFAULT_GOOGLE_REFRESH_TOKEN,
 };
 use ar_sandbox::harness::Worker;
+use ar_shared::{EventId, EventName};
 use serde_json::{Value, json};
 
 const SECRET: &str = "e2e-google-secret";
@@ -27,6 +28,9 @@ const HOUR_MS: i64 = 60 * 60 * 1000;
 const UPLOAD_ACTION: &str = "1001";
 const GA_CLIENT: &str = "GA1.1.468604437.1764000000";
 const GA_SESSION: &str = "GS1.1.1764000123.1.1.1764000200.0.0.0";
+
+/// The events row records both the pixel's and the shop's copy.
+const BOTH: &str = "e.from_pixel = 1 AND e.from_shop = 1";
 
 fn start(sb: &Sandbox) -> Worker {
     let url = sb.platform_url.clone();
@@ -90,13 +94,22 @@ async fn requests(sb: &Sandbox, platform: &str) -> Vec<Value> {
     common::platform_requests(sb, platform, None).await
 }
 
-/// Waits until `platform` has received a request, then a little longer for late duplicates.
-async fn settle(sb: &Sandbox, platform: &str) -> Vec<Value> {
+/// Waits until `platform` has received a request and the purchase of `order` is settled (every
+/// outbox row final, `sources` recorded: see `common::outbox_settled`), so that late duplicates
+/// would have arrived; then what `platform` received.
+async fn settle(
+    sb: &Sandbox,
+    worker: &Worker,
+    platform: &str,
+    order: &str,
+    sources: &str,
+) -> Vec<Value> {
     let deadline = Instant::now() + Duration::from_mins(1);
     while requests(sb, platform).await.is_empty() && Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
-    tokio::time::sleep(Duration::from_secs(3)).await;
+    let id = EventId::from_business_key(&EventName::Purchase, order);
+    common::outbox_settled(worker, &[id.as_str()], sources).await;
     requests(sb, platform).await
 }
 
@@ -123,7 +136,7 @@ async fn a_purchase_after_a_click_is_one_data_manager_offline_conversion_and_one
     pixel_copy(&worker, "g-1001", &cookie).await;
     server_copy(&worker, "g-1001").await;
 
-    let dm = settle(&sb, "data_manager").await;
+    let dm = settle(&sb, &worker, "data_manager", "g-1001", BOTH).await;
     let log = worker.process.output().join("\n");
     let uploads = ingests(&sb).await;
     assert_eq!(uploads.len(), 1, "one ingest request: {dm:#?}\n{log}");
@@ -152,7 +165,7 @@ async fn a_purchase_after_a_click_is_one_data_manager_offline_conversion_and_one
         "nothing at uploadClickConversions (google.md Addendum C)"
     );
 
-    let ga4 = settle(&sb, "ga4").await;
+    let ga4 = settle(&sb, &worker, "ga4", "g-1001", BOTH).await;
     let hits: Vec<&Value> = ga4.iter().filter(|r| r["endpoint"] == "collect").collect();
     assert_eq!(hits.len(), 1, "one GA4 hit: {ga4:#?}\n{log}");
     let body = &hits[0]["body"];
@@ -176,7 +189,7 @@ async fn a_signed_server_events_stated_gclid_reaches_data_manager() {
                     "ad_personalization": "granted", "analytics_storage": "granted"}}]});
     let (status, json) = common::post_signed_events(&worker.base_url, SECRET, &body).await;
     assert_eq!(status, 200, "{json}");
-    settle(&sb, "data_manager").await;
+    settle(&sb, &worker, "data_manager", "g-2001", "e.from_shop = 1").await;
     let uploads = ingests(&sb).await;
     assert_eq!(uploads.len(), 1, "{uploads:#?}");
     let e = &uploads[0]["body"]["events"][0];

@@ -20,6 +20,9 @@ const UA: &str = "Mozilla/5.0 (e2e-merge)";
 const FBC: &str = "fb.1.1764000000000.IwAR-merge_test";
 const FBP: &str = "fb.1.1764000000000.1234567890";
 
+/// The events row records both the pixel's and the shop's copy.
+const BOTH: &str = "e.from_pixel = 1 AND e.from_shop = 1";
+
 fn start(sb: &Sandbox) -> Worker {
     common::meta_worker(sb, SECRET, &[])
 }
@@ -68,7 +71,7 @@ async fn one_merged_meta_event(sb: &Sandbox, worker: &Worker, order: &str) {
     while meta_events(sb, id.as_str()).await.is_empty() && Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
-    tokio::time::sleep(Duration::from_secs(3)).await;
+    common::outbox_settled(worker, &[id.as_str()], BOTH).await;
     assert_one_merged_meta_event(sb, worker, order).await;
 }
 
@@ -128,7 +131,8 @@ async fn a_browser_only_purchase_is_held_until_the_shop_confirms_it() {
     let worker = start(&sb);
     let id = EventId::from_business_key(&EventName::Purchase, "merge-h1");
     pixel_copy(&worker, "merge-h1").await;
-    tokio::time::sleep(Duration::from_secs(4)).await;
+    // Its Meta row is final (held) and a cron run has passed: it would have left by now.
+    common::outbox_settled(&worker, &[id.as_str()], "e.from_pixel = 1").await;
     assert!(
         meta_events(&sb, id.as_str()).await.is_empty(),
         "an unverified browser purchase was forwarded"
@@ -162,8 +166,9 @@ async fn simultaneous_copies_of_many_purchases_each_leave_as_one_merged_event() 
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
     }
-    // Late duplicates would arrive within another merge window.
-    tokio::time::sleep(Duration::from_secs(3)).await;
+    // Late duplicates would leave from a row still open.
+    let ids: Vec<&str> = ids.iter().map(EventId::as_str).collect();
+    common::outbox_settled(&worker, &ids, BOTH).await;
     for order in &orders {
         assert_one_merged_meta_event(&sb, &worker, order).await;
     }

@@ -11,7 +11,7 @@ mod common;
 use std::time::{Duration, Instant};
 
 use ar_sandbox::ReportMode;
-use ar_sandbox::harness::{ChromeDriver, Worker, free_port};
+use ar_sandbox::harness::{ChromeDriver, free_port};
 use ar_shared::{EventId, EventName};
 use common::browser::{browser, click, get_json, shop_sandbox, shop_worker};
 use serde_json::Value;
@@ -66,25 +66,6 @@ async fn thank_you_report(client: &fantoccini::Client) -> (String, String, Strin
             "the thank-you page never reported the purchase"
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
-/// Waits until the pixel's and the shop's copies of `event_id` are both recorded and Meta's
-/// outbox row is final (at most a minute).
-async fn both_copies_settled(worker: &Worker, event_id: &str) {
-    let both = format!(
-        "SELECT 1 AS ok FROM events e JOIN outbox o ON o.event_id = e.event_id \
-         WHERE e.event_id = '{event_id}' AND e.from_pixel = 1 AND e.from_shop = 1 \
-         AND o.platform = 'meta' AND o.status NOT IN ('pending', 'sending')"
-    );
-    let deadline = Instant::now() + Duration::from_mins(1);
-    while worker.d1(&both).is_empty() {
-        assert!(
-            Instant::now() < deadline,
-            "the pixel's and the shop's copies of {event_id} never both settled; worker log:\n{}",
-            worker.process.output().join("\n")
-        );
-        tokio::time::sleep(Duration::from_millis(250)).await;
     }
 }
 
@@ -158,8 +139,8 @@ async fn a_shoppers_purchase_reaches_each_platform_once_with_browser_and_backend
     let events = if events.is_empty() {
         events
     } else {
-        both_copies_settled(&worker, expected.as_str()).await;
-        common::cron(&worker.base_url).await;
+        let both = "e.from_pixel = 1 AND e.from_shop = 1";
+        common::outbox_settled(&worker, &[expected.as_str()], both).await;
         meta_events(&p, expected.as_str()).await
     };
     assert_eq!(events.len(), 1, "exactly one Meta server copy: {events:?}");

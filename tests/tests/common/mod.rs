@@ -360,3 +360,41 @@ pub async fn admin_health(base_url: &str, admin: &str) -> Value {
         .await
         .expect("health is JSON")
 }
+
+/// Waits (at most a minute) until each of `event_ids` is stored with outbox rows, meets `extra`
+/// (SQL over the `events` row, aliased `e`; `"1"` for none), and has no row pending or sending,
+/// then runs the cron once more. After this no further request for those events can leave, so
+/// what the fake platforms recorded can be counted: "no late duplicate" is waited for as this
+/// condition, not as a fixed time.
+pub async fn outbox_settled(worker: &ar_sandbox::harness::Worker, event_ids: &[&str], extra: &str) {
+    let ids = event_ids
+        .iter()
+        .map(|id| format!("'{}'", id.replace('\'', "''")))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let chosen = format!("e.event_id IN ({ids}) AND ({extra})");
+    let query = format!(
+        "SELECT \
+           (SELECT COUNT(*) FROM events e WHERE {chosen} \
+              AND EXISTS (SELECT 1 FROM outbox o WHERE o.event_id = e.event_id)) AS stored, \
+           (SELECT COUNT(*) FROM events e JOIN outbox o ON o.event_id = e.event_id \
+              WHERE {chosen} AND o.status IN ('pending', 'sending')) AS open"
+    );
+    let deadline = std::time::Instant::now() + std::time::Duration::from_mins(1);
+    loop {
+        let row = worker.d1(&query);
+        let settled = row.first().is_some_and(|r| {
+            r["stored"].as_u64() == Some(event_ids.len() as u64) && r["open"].as_u64() == Some(0)
+        });
+        if settled {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{event_ids:?} never settled where {extra} ({row:?}); worker log:\n{}",
+            worker.process.output().join("\n")
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
+    cron(&worker.base_url).await;
+}
