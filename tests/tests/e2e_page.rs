@@ -846,6 +846,70 @@ async fn an_event_waiting_for_the_hashing_module_when_the_shopper_leaves_still_g
     );
 }
 
+// README "Content-Security-Policy": the inline part allowed by the nonce the page's other inline
+// scripts carry, instead of by its hash; and a strict `style-src` (no 'unsafe-inline'), under
+// which the built-in banner still shows styled: it sets its styles through the CSSOM
+// (`element.style`), which a policy does not govern, never a `style` attribute.
+#[tokio::test(flavor = "multi_thread")]
+async fn under_a_nonce_policy_with_strict_styles_the_pixel_runs_and_the_banner_shows_styled() {
+    let port = free_port();
+    let sb = shop_sandbox(port, ReportMode::None).await;
+    let p = sb.platform_url.clone();
+    let worker = shop_worker(
+        &sb,
+        port,
+        &[("GEO_OVERRIDE", "DE"), ("CONSENT_BANNER", "on")],
+    );
+    let driver = ChromeDriver::start();
+    let client = browser(&driver).await;
+    let policy = format!(
+        "script-src 'self' {p} 'nonce-arCspTest1' 'wasm-unsafe-eval'; connect-src 'self' {p}; style-src 'self'"
+    );
+    let documented = ar_shared::browser::snippet::content_security_policy();
+    let hash = documented
+        .split(' ')
+        .find(|t| t.starts_with("'sha256-"))
+        .expect("the documented policy names the snippet's hash");
+    assert!(!policy.contains(hash), "allowed by nonce alone");
+    let query: String = form_urlencoded::byte_serialize(policy.as_bytes()).collect();
+    client
+        .goto(&format!(
+            "{}/_shop/csp?policy={query}&nonce=arCspTest1",
+            worker.base_url
+        ))
+        .await
+        .unwrap();
+    let banner = client
+        .wait()
+        .at_most(Duration::from_secs(30))
+        .for_element(fantoccini::Locator::Css("#ar-banner"))
+        .await
+        .expect("the banner shows under the policy");
+    let position = banner.css_value("position").await.unwrap();
+    let page = page_under_policy(&worker, &client)
+        .await
+        .expect("the page's call settled");
+    client.close().await.unwrap();
+    assert_eq!(position, "fixed", "the banner's own styles apply");
+    assert_eq!(page["snippet"], true, "the inline part ran: {page:#}");
+    assert!(
+        page["consent"]
+            .as_str()
+            .unwrap_or_default()
+            .starts_with(r#"["consent","default""#),
+        "the snippet's default is first in dataLayer: {page:#}"
+    );
+    assert!(
+        page["result"]
+            .as_str()
+            .unwrap_or_default()
+            .starts_with("ok:"),
+        "the call resolved: {page:#}"
+    );
+    assert_eq!(page["refused"], serde_json::json!([]), "{page:#}");
+    assert_eq!(page["errors"], serde_json::json!([]), "{page:#}");
+}
+
 /// `window.arPage` on the `/_shop/csp` page (what its own script recorded) once its call
 /// settled, read after a later task so that unhandled rejections are in (at most 30 s).
 async fn page_under_policy(worker: &Worker, client: &Client) -> Option<serde_json::Value> {

@@ -52,9 +52,12 @@ pub async fn module_only() -> Html<&'static str> {
 pub struct PolicyQuery {
     /// The `Content-Security-Policy` header's value.
     pub policy: Option<String>,
+    /// A nonce the snippet's inline script carries (`nonce="…"`), for a policy that allows the
+    /// page's inline scripts by nonce instead of by hash.
+    pub nonce: Option<String>,
 }
 
-/// `GET /_shop/csp?policy=…`: the snippet, then the page's own script (`/_shop/csp.js`, which
+/// `GET /_shop/csp?policy=…[&nonce=…]`: the snippet, then the page's own script (`/_shop/csp.js`, which
 /// records what the page saw), under the `Content-Security-Policy` given, which the test builds
 /// from the product's (`ar_shared::browser::snippet::content_security_policy`).
 pub async fn csp(Query(q): Query<PolicyQuery>) -> Response {
@@ -65,11 +68,18 @@ pub async fn csp(Query(q): Query<PolicyQuery>) -> Response {
         )
             .into_response();
     };
+    let snippet = match q.nonce.as_deref() {
+        Some(n) if n.bytes().all(|b| b.is_ascii_alphanumeric()) => super::templates::PIXEL_SNIPPET
+            .replacen("<script>", &format!("<script nonce=\"{n}\">"), 1),
+        Some(_) => {
+            return (StatusCode::BAD_REQUEST, "nonce: letters and digits only").into_response();
+        }
+        None => super::templates::PIXEL_SNIPPET.to_owned(),
+    };
     let html = format!(
-        "<!doctype html><html><head><title>Under a policy</title>{}\
+        "<!doctype html><html><head><title>Under a policy</title>{snippet}\
          <script src=\"/_shop/csp.js\"></script></head>\
-         <body><p id=\"csp\">Under a policy</p></body></html>",
-        super::templates::PIXEL_SNIPPET
+         <body><p id=\"csp\">Under a policy</p></body></html>"
     );
     let mut res = Html(html).into_response();
     res.headers_mut()
