@@ -4,6 +4,7 @@
 
 use ar_shared::browser::config::{DataLayerMode, KEY_FIELDS};
 use ar_shared::browser::datalayer::{ITEM_FIELDS, event_for, key_path, reported};
+use ar_shared::event_rules::{ITEM_KINDS, item_field};
 use wasm_bindgen::JsValue;
 
 use crate::js::{elements, get, object, set};
@@ -31,12 +32,31 @@ pub(crate) fn push(state: &State, entry: &JsValue) -> Result<JsValue, PixelError
         }
     }
     let items = js_sys::Array::new();
-    for item in elements(&get(&ecommerce, "items")) {
+    for (i, item) in elements(&get(&ecommerce, "items")).iter().enumerate() {
         let o = object();
         for (from, to) in ITEM_FIELDS {
-            let v = get(&item, from);
+            let v = get(item, from);
             if !v.is_undefined() {
                 set(&o, to, &v)?;
+            }
+        }
+        // A field the pixel cannot read as its kind (`price: 'abc'`, `item_name: {}`) is left
+        // out with a warning: the push comes from the page's own GTM setup, and refusing it whole
+        // (as `ar('track')` is refused, event_rules::ITEM_KINDS) would lose the event.
+        for (field, kind) in ITEM_KINDS {
+            if !props::item_field_readable(&o, field, kind) {
+                set(&o, field, &JsValue::UNDEFINED)?;
+                crate::js::warn(
+                    &[
+                        "ar: dataLayer ",
+                        &name,
+                        ": ",
+                        &item_field(i, field),
+                        " left out: ",
+                        kind.problem(),
+                    ]
+                    .concat(),
+                );
             }
         }
         // An item without its id cannot be reported (event_rules::ITEM_WITHOUT_ID); the push's

@@ -105,18 +105,26 @@ pub(crate) fn check_fields(props: &JsValue) -> Result<(), PixelError> {
             return Err(PixelError::Field(item_field(i, "id"), ITEM_WITHOUT_ID));
         }
         for (field, kind) in ITEM_KINDS {
-            let v = get(item, field);
-            let read = if kind == Kind::Text {
-                get_str(item, field).is_some()
-            } else {
-                get_f64(item, field).is_some()
-            };
-            if sent(&v) && !v.is_null() && !read {
+            if !item_field_readable(item, field, kind) {
                 return Err(PixelError::Field(item_field(i, field), kind.problem()));
             }
         }
     }
     Ok(())
+}
+
+/// Whether the pixel reads `item[field]` as the kind the field takes (a number as an id, a
+/// numeric string as a price); an unstated field (`null`, or a value JSON leaves out) is read as
+/// absent.
+pub(crate) fn item_field_readable(item: &JsValue, field: &str, kind: Kind) -> bool {
+    let v = get(item, field);
+    !sent(&v)
+        || v.is_null()
+        || if kind == Kind::Text {
+            get_str(item, field).is_some()
+        } else {
+            get_f64(item, field).is_some()
+        }
 }
 
 /// Refuses a collect body whose fields the worker's parse would (`event_rules::FIELD_KINDS`,

@@ -97,6 +97,35 @@ fn a_push_item_without_its_id_is_left_out_and_the_purchase_still_reported() {
 }
 
 #[wasm_bindgen_test]
+fn a_push_item_field_of_the_wrong_kind_is_left_out_and_the_purchase_still_reported() {
+    // `ar('track')` refuses such an item field (event_rules::ITEM_KINDS); a push comes from the
+    // page's own GTM setup, so the translation leaves the field out and warns, naming it.
+    boot("fire");
+    eval(
+        "window.arWarned = []; window.arWarn = console.warn;
+         console.warn = function (m) { arWarned.push(String(m)); };",
+    );
+    let push = eval(
+        "({event: 'purchase', ecommerce: {transaction_id: 'T-79', value: 5, currency: 'EUR',
+           items: [{item_id: 'sku-4', item_name: {}, price: 'abc', quantity: 2}]}})",
+    );
+    let id = ar_pixel::data_layer_push(&push);
+    eval("console.warn = arWarn;");
+    let expected = EventId::from_business_key(&EventName::Purchase, "T-79");
+    assert_eq!(id.unwrap().as_string().as_deref(), Some(expected.as_str()));
+    let body = eval("JSON.stringify(sent[0][0].items)")
+        .as_string()
+        .unwrap();
+    assert_eq!(body, r#"[{"id":"sku-4","quantity":2}]"#);
+    let warned = eval("arWarned.join('|')").as_string().unwrap();
+    assert_eq!(
+        warned,
+        "ar: dataLayer purchase: items[0].name left out: must be a string|\
+         ar: dataLayer purchase: items[0].price left out: must be a number"
+    );
+}
+
+#[wasm_bindgen_test]
 fn a_push_without_its_business_key_is_not_reported() {
     // meta-capi.md §4, google.md §8: a random ID beside the shop's keyed copy would count twice.
     boot("capture");
