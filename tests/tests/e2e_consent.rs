@@ -39,11 +39,7 @@ async fn banner_shop() -> (
 ) {
     let port = free_port();
     let sb = shop_sandbox(port, ReportMode::None).await;
-    let worker = shop_worker(
-        &sb,
-        port,
-        &[("GEO_OVERRIDE", "DE"), ("CONSENT_BANNER", "on")],
-    );
+    let worker = shop_worker(&sb, port, &common::browser::BANNER_VISITOR);
     let driver = ChromeDriver::start();
     let client = browser(&driver).await;
     (sb, worker, driver, client)

@@ -855,11 +855,7 @@ async fn under_a_nonce_policy_with_strict_styles_the_pixel_runs_and_the_banner_s
     let port = free_port();
     let sb = shop_sandbox(port, ReportMode::None).await;
     let p = sb.platform_url.clone();
-    let worker = shop_worker(
-        &sb,
-        port,
-        &[("GEO_OVERRIDE", "DE"), ("CONSENT_BANNER", "on")],
-    );
+    let worker = shop_worker(&sb, port, &common::browser::BANNER_VISITOR);
     let driver = ChromeDriver::start();
     let client = browser(&driver).await;
     let policy = format!(
@@ -891,14 +887,7 @@ async fn under_a_nonce_policy_with_strict_styles_the_pixel_runs_and_the_banner_s
         .expect("the page's call settled");
     client.close().await.unwrap();
     assert_eq!(position, "fixed", "the banner's own styles apply");
-    assert_eq!(page["snippet"], true, "the inline part ran: {page:#}");
-    assert!(
-        page["consent"]
-            .as_str()
-            .unwrap_or_default()
-            .starts_with(r#"["consent","default""#),
-        "the snippet's default is first in dataLayer: {page:#}"
-    );
+    assert_snippet_ran(&page);
     assert!(
         page["result"]
             .as_str()
@@ -908,6 +897,19 @@ async fn under_a_nonce_policy_with_strict_styles_the_pixel_runs_and_the_banner_s
     );
     assert_eq!(page["refused"], serde_json::json!([]), "{page:#}");
     assert_eq!(page["errors"], serde_json::json!([]), "{page:#}");
+}
+
+/// The inline part ran under the policy (`window.ar` was there for the page's script) and its
+/// consent default is first in `dataLayer`.
+fn assert_snippet_ran(page: &serde_json::Value) {
+    assert_eq!(page["snippet"], true, "the inline part ran: {page:#}");
+    assert!(
+        page["consent"]
+            .as_str()
+            .unwrap_or_default()
+            .starts_with(r#"["consent","default""#),
+        "the snippet's default is first in dataLayer: {page:#}"
+    );
 }
 
 /// `window.arPage` on the `/_shop/csp` page (what its own script recorded) once its call
@@ -957,14 +959,7 @@ async fn under_the_documented_policy_the_pixel_runs_and_without_wasm_the_page_st
         .strip_prefix("ok:")
         .unwrap_or_else(|| panic!("the call resolved: {page:#}"))
         .to_owned();
-    assert_eq!(page["snippet"], true, "{page:#}");
-    assert!(
-        page["consent"]
-            .as_str()
-            .unwrap_or_default()
-            .starts_with(r#"["consent","default""#),
-        "the snippet's default is first in dataLayer: {page:#}"
-    );
+    assert_snippet_ran(&page);
     // The event is stored and the tags fired with its ID, all under the policy.
     let stored = until(&worker, Duration::from_secs(30), || async {
         let rows = worker.d1(&format!(

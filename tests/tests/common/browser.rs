@@ -62,6 +62,9 @@ pub fn shop_worker(sb: &Sandbox, port: u16, extra: &[(&str, &str)]) -> Worker {
     Worker::start_on(port, &vars)
 }
 
+/// Worker variables for a visitor the built-in banner asks: in an opt-in region (DE), banner on.
+pub const BANNER_VISITOR: [(&str, &str); 2] = [("GEO_OVERRIDE", "DE"), ("CONSENT_BANNER", "on")];
+
 /// A headless Chromium session (the driver must outlive it).
 pub async fn browser(driver: &ChromeDriver) -> Client {
     ClientBuilder::new(HttpConnector::new())
