@@ -248,8 +248,10 @@ impl Worker {
             .arg(&state.0)
             .env("AR_SKIP_BUILD", "1")
             .env("CI", "1")
-            // Each worker keeps its own dev registry: in the shared one, every other test's
-            // `wrangler dev` coming or going makes this one reload its configuration mid-test.
+            // Each worker keeps its own dev registry: in the shared one every test's worker
+            // registers under the same name with its queue consumers, and every other test's
+            // `wrangler dev` coming or going rewrites that entry, which this one watches (it has
+            // queues) and reloads its configuration on, mid-test.
             .env("WRANGLER_REGISTRY_PATH", state.0.join("dev-registry"));
         for (k, v) in extra_vars {
             cmd.args(["--var", &format!("{k}:{v}")]);
