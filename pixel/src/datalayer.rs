@@ -43,8 +43,9 @@ pub(crate) fn push(state: &State, entry: &JsValue) -> Result<JsValue, PixelError
         // A field the pixel cannot read as its kind (`price: 'abc'`, `item_name: {}`) is left
         // out with a warning: the push comes from the page's own GTM setup, and refusing it whole
         // (as `ar('track')` is refused, event_rules::ITEM_KINDS) would lose the event.
+        // (An unreadable `id` is the item's, left out below.)
         for (field, kind) in ITEM_KINDS {
-            if !props::item_field_readable(&o, field, kind) {
+            if field != "id" && !props::item_field_readable(&o, field, kind) {
                 set(&o, field, &JsValue::UNDEFINED)?;
                 crate::js::warn(
                     &[

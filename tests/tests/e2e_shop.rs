@@ -99,7 +99,6 @@ async fn a_shoppers_purchase_reaches_each_platform_once_with_browser_and_backend
     click(&client, "#place-order").await;
     let (state, page_id, url) = thank_you_report(&client).await;
     let cookies = client.get_all_cookies().await.unwrap();
-    client.close().await.unwrap();
     assert_eq!(
         state, "sent",
         "pixel error on the thank-you page: {page_id}"
@@ -135,7 +134,8 @@ async fn a_shoppers_purchase_reaches_each_platform_once_with_browser_and_backend
         tokio::time::sleep(Duration::from_millis(250)).await;
     };
     // A second copy must not produce a second request: wait until both the pixel's and the
-    // shop's copies are recorded and Meta's row is final, flush once more, then count.
+    // shop's copies are recorded and every platform's row is final, flush once more, then count.
+    // The browser stays open until then: its copy may still be a queued beacon.
     let events = if events.is_empty() {
         events
     } else {
@@ -143,6 +143,7 @@ async fn a_shoppers_purchase_reaches_each_platform_once_with_browser_and_backend
         common::outbox_settled(&worker, &[expected.as_str()], both).await;
         meta_events(&p, expected.as_str()).await
     };
+    client.close().await.unwrap();
     assert_eq!(events.len(), 1, "exactly one Meta server copy: {events:?}");
     let user = &events[0]["user_data"];
     assert_eq!(user["fbc"], fbc.value(), "the browser's fbc, verbatim");
